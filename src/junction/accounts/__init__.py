@@ -1,0 +1,1 @@
+"""Accounts (the partner's customers), sub-accounts and account users."""

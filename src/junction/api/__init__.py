@@ -1,0 +1,1 @@
+"""The ASGI application: factory, routing, middleware and error handling."""

@@ -1,0 +1,71 @@
+"""``create_app(settings)``: the ASGI application."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+
+from fastapi import FastAPI
+
+from junction import __version__
+from junction.api.context import AppContext
+from junction.api.docs import mount_docs
+from junction.api.errors import install_error_handlers
+from junction.api.middleware import SecurityHeadersMiddleware
+from junction.api.routes import mount_routes
+from junction.auth.throttle import FailureThrottle
+from junction.clock import Clock, system_clock
+from junction.db.engine import Database
+from junction.security.keyring import Keyring, load_keyring
+from junction.settings import Settings
+
+DESCRIPTION = """\
+Junction's REST API, compatible with Cyclr's v1.0 API.
+
+Get a token from `POST /oauth/token` with your client ID and secret
+(`grant_type=client_credentials`), then send `Authorization: Bearer {token}`.
+Account-level methods also need `X-Cyclr-Account: {AccountId}`.
+Methods marked *Junction extension* are not part of Cyclr's API.
+"""
+
+
+def create_app(
+    settings: Settings,
+    *,
+    clock: Clock = system_clock,
+    keyring: Keyring | None = None,
+    database: Database | None = None,
+) -> FastAPI:
+    """Build the application. Migrations are the caller's job (``junction serve`` runs them)."""
+    context = AppContext(
+        settings=settings,
+        clock=clock,
+        keyring=keyring if keyring is not None else load_keyring(settings),
+        database=database if database is not None else Database(settings.resolved_database_url),
+        throttle=FailureThrottle(
+            limit=settings.token_failure_limit, window=settings.token_failure_window, clock=clock
+        ),
+    )
+
+    @asynccontextmanager
+    async def lifespan(_app: FastAPI) -> AsyncIterator[None]:
+        try:
+            yield
+        finally:
+            await context.database.dispose()
+
+    app = FastAPI(
+        title="Junction",
+        version=__version__,
+        description=DESCRIPTION,
+        lifespan=lifespan,
+        docs_url=None,
+        openapi_url="/openapi.json",
+        redoc_url=None,
+    )
+    app.state.context = context
+    app.add_middleware(SecurityHeadersMiddleware)
+    install_error_handlers(app)
+    mount_routes(app)
+    mount_docs(app)
+    return app

@@ -1,0 +1,42 @@
+"""What a running application holds, and the FastAPI dependencies that hand it out."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from dataclasses import dataclass
+from typing import Annotated
+
+from fastapi import Depends, Request
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from junction.auth.throttle import FailureThrottle
+from junction.clock import Clock
+from junction.db.engine import Database
+from junction.security.keyring import Keyring
+from junction.settings import Settings
+
+
+@dataclass
+class AppContext:
+    settings: Settings
+    clock: Clock
+    keyring: Keyring
+    database: Database
+    throttle: FailureThrottle
+
+
+def get_context(request: Request) -> AppContext:
+    context: AppContext = request.app.state.context
+    return context
+
+
+async def get_session(request: Request) -> AsyncIterator[AsyncSession]:
+    """One database transaction per request, committed before the response is sent."""
+    async with get_context(request).database.transaction() as session:
+        yield session
+
+
+Context = Annotated[AppContext, Depends(get_context)]
+# scope="function": the commit happens before the response leaves, so a failed commit is
+# reported to the caller instead of following a success it already received.
+Session = Annotated[AsyncSession, Depends(get_session, scope="function")]

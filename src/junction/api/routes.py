@@ -1,0 +1,27 @@
+"""The one place that mounts routers. Under /v1.0 a bearer token is required by default."""
+
+from __future__ import annotations
+
+from fastapi import APIRouter, Depends, FastAPI
+
+from junction.accounts import router as accounts
+from junction.auth import router as auth
+from junction.auth.identity import authenticate, require_account, require_partner
+
+
+def mount_routes(app: FastAPI) -> None:
+    # Unauthenticated by necessity: this is where tokens come from.
+    app.include_router(auth.token_router)
+
+    v1 = APIRouter(prefix="/v1.0", dependencies=[Depends(authenticate)])
+
+    partner = APIRouter(dependencies=[Depends(require_partner)])
+    partner.include_router(accounts.router)
+    partner.include_router(auth.tokens_router)
+
+    account = APIRouter(dependencies=[Depends(require_account)])
+    account.include_router(accounts.current_router)
+
+    v1.include_router(partner)
+    v1.include_router(account)
+    app.include_router(v1)

@@ -1,0 +1,92 @@
+"""Request identity: every ``/v1.0`` route needs a bearer token; account routes need an account.
+
+``authenticate`` runs for the whole ``/v1.0`` tree (authenticated is the default);
+``require_partner`` and ``require_account`` then decide which level a route belongs to.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Annotated
+
+from fastapi import Depends, Request
+from fastapi.openapi.models import OAuthFlowClientCredentials, OAuthFlows
+from fastapi.security import OAuth2
+
+from junction.accounts.models import Account
+from junction.api.context import get_context
+from junction.auth import service
+from junction.errors import BadRequest, Forbidden, NotFound, Unauthenticated
+
+ACCOUNT_HEADER = "X-Cyclr-Account"
+
+# Declared for the OpenAPI document (so /docs can fetch a token); parsing is ours.
+oauth2_scheme = OAuth2(
+    flows=OAuthFlows(clientCredentials=OAuthFlowClientCredentials(tokenUrl="/oauth/token")),
+    auto_error=False,
+    scheme_name="ClientCredentials",
+)
+
+
+class InvalidToken(Unauthenticated):
+    """401 with a ``WWW-Authenticate: Bearer`` challenge (RFC 6750)."""
+
+    def __init__(self, message: str, *, error: str | None = "invalid_token") -> None:
+        super().__init__(message)
+        self.challenge = f'Bearer realm="junction", error="{error}"' if error else "Bearer"
+
+
+async def authenticate(
+    request: Request, _declared: Annotated[str | None, Depends(oauth2_scheme)]
+) -> service.Identity:
+    cached: service.Identity | None = getattr(request.state, "identity", None)
+    if cached is not None:
+        return cached
+    header = request.headers.get("authorization")
+    if not header:
+        raise InvalidToken("Authorization: Bearer {access_token} is required", error=None)
+    scheme, _, token = header.partition(" ")
+    token = token.strip()
+    if scheme.lower() != "bearer" or not token or " " in token:
+        raise InvalidToken("The Authorization header must be 'Bearer {access_token}'")
+    context = get_context(request)
+    async with context.database.transaction() as session:
+        identity = await service.identify(session=session, token=token, now=context.clock())
+    if identity is None:
+        raise InvalidToken("The access token is unknown, expired or revoked")
+    request.state.identity = identity
+    return identity
+
+
+Authenticated = Annotated[service.Identity, Depends(authenticate)]
+
+
+async def require_partner(identity: Authenticated) -> service.Identity:
+    if identity.account_scope is not None:
+        raise Forbidden(
+            "This token is restricted to one account and cannot call partner-level methods"
+        )
+    return identity
+
+
+@dataclass(frozen=True)
+class AccountContext:
+    identity: service.Identity
+    account_id: str
+
+
+async def require_account(request: Request, identity: Authenticated) -> AccountContext:
+    account_id = request.headers.get(ACCOUNT_HEADER, "").strip()
+    if not account_id:
+        raise BadRequest(f"The {ACCOUNT_HEADER} header is required for account-level methods")
+    if identity.account_scope is not None and identity.account_scope != account_id:
+        raise Forbidden("This token is restricted to another account")
+    context = get_context(request)
+    async with context.database.transaction() as session:
+        found = await session.get(Account, account_id)
+    if found is None:
+        raise NotFound(f"No account with Id '{account_id}'")
+    return AccountContext(identity=identity, account_id=account_id)
+
+
+CurrentAccount = Annotated[AccountContext, Depends(require_account)]

@@ -1,0 +1,62 @@
+"""What every CLI command shares: settings, the database, error reporting."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+from collections.abc import Awaitable, Callable
+from typing import Any, NoReturn, TypeVar
+
+import typer
+from rich.console import Console
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from junction.db import migrate
+from junction.db.engine import Database
+from junction.errors import JunctionError
+from junction.settings import Settings
+
+T = TypeVar("T")
+
+console = Console()
+errors = Console(stderr=True)
+
+
+def load_settings() -> Settings:
+    try:
+        return Settings()
+    except ValueError as exc:
+        fail(f"Invalid settings: {exc}")
+
+
+def fail(message: str, code: int = 1) -> NoReturn:
+    errors.print(f"[red]error:[/red] {message}", highlight=False)
+    raise typer.Exit(code)
+
+
+def prepare_database(settings: Settings) -> None:
+    settings.data_dir.mkdir(parents=True, exist_ok=True)
+    migrate.upgrade(settings.resolved_database_url)
+
+
+def run_in_transaction(settings: Settings, work: Callable[[AsyncSession], Awaitable[T]]) -> T:
+    """Run ``work`` in one committed database transaction; report Junction errors and exit."""
+
+    async def main() -> T:
+        database = Database(settings.resolved_database_url)
+        try:
+            async with database.transaction() as session:
+                return await work(session)
+        finally:
+            await database.dispose()
+
+    try:
+        prepare_database(settings)
+        return asyncio.run(main())
+    except JunctionError as exc:
+        fail(exc.message)
+
+
+def print_json(data: Any) -> None:
+    # Plain print: rich would wrap long lines and break machine-readable output.
+    print(json.dumps(data, indent=2, default=str))

@@ -1,0 +1,74 @@
+"""Entry point of the ``junction`` command."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+import typer
+
+from junction import __version__
+from junction.cli import credentials, keys, tokens
+from junction.cli.common import console, fail, load_settings, prepare_database
+from junction.errors import JunctionError
+from junction.security.keyring import load_keyring
+
+app = typer.Typer(
+    help="Junction: a self-hosted embedded integration platform.",
+    no_args_is_help=True,
+    pretty_exceptions_enable=False,
+)
+app.add_typer(credentials.app, name="credentials")
+app.add_typer(tokens.app, name="tokens")
+app.add_typer(keys.app, name="keys")
+
+
+@app.command()
+def serve(
+    host: Annotated[str | None, typer.Option(help="Listen address (JUNCTION_HOST).")] = None,
+    port: Annotated[int | None, typer.Option(help="Listen port (JUNCTION_PORT).")] = None,
+) -> None:
+    """Apply migrations, then serve the API."""
+    import uvicorn
+
+    from junction.api.app import create_app
+
+    settings = load_settings()
+    try:
+        keyring = load_keyring(settings)
+        prepare_database(settings)
+        application = create_app(settings, keyring=keyring)
+    except JunctionError as exc:
+        fail(exc.message)
+    console.print(
+        f"Junction {__version__} on http://{host or settings.host}:{port or settings.port} "
+        f"(database: {settings.resolved_database_url.split('://')[0]}, data: {settings.data_dir})",
+        highlight=False,
+    )
+    uvicorn.run(
+        application,
+        host=host or settings.host,
+        port=port or settings.port,
+        log_level=settings.log_level,
+        proxy_headers=True,
+    )
+
+
+@app.command()
+def migrate() -> None:
+    """Apply database migrations up to the latest."""
+    settings = load_settings()
+    try:
+        prepare_database(settings)
+    except JunctionError as exc:
+        fail(exc.message)
+    console.print("Database is up to date.")
+
+
+@app.command()
+def version() -> None:
+    """Print Junction's version."""
+    console.print(__version__)
+
+
+def main() -> None:
+    app()

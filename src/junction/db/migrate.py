@@ -1,0 +1,24 @@
+"""Apply Alembic migrations programmatically (``junction migrate`` and ``junction serve``)."""
+
+from __future__ import annotations
+
+from alembic import command
+from alembic.config import Config
+
+SCRIPT_LOCATION = "junction.db:migrations"
+
+
+def alembic_config(database_url: str) -> Config:
+    config = Config()
+    config.set_main_option("script_location", SCRIPT_LOCATION)
+    config.attributes["database_url"] = database_url
+    return config
+
+
+def upgrade(database_url: str, revision: str = "head") -> None:
+    """Bring the schema to ``revision``. Call it outside a running event loop."""
+    command.upgrade(alembic_config(database_url), revision)
+
+
+def downgrade(database_url: str, revision: str) -> None:
+    command.downgrade(alembic_config(database_url), revision)

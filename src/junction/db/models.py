@@ -1,0 +1,7 @@
+"""Imports every domain's models so that ``Base.metadata`` is complete (for migrations)."""
+
+from junction.accounts import models as accounts_models
+from junction.auth import models as auth_models
+from junction.db.base import Base
+
+__all__ = ["Base", "accounts_models", "auth_models"]

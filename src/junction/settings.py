@@ -1,0 +1,100 @@
+"""Junction's settings: one tree, read from ``JUNCTION_*`` environment variables.
+
+Settings are built once by the entry point (the CLI) and passed explicitly to whatever needs
+them; nothing reads the environment at import time.
+"""
+
+from __future__ import annotations
+
+from datetime import timedelta
+from enum import StrEnum
+from pathlib import Path
+
+from pydantic import Field, field_validator
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+
+class Environment(StrEnum):
+    DEVELOPMENT = "development"
+    PRODUCTION = "production"
+
+
+def normalize_database_url(url: str) -> str:
+    """Map the URL forms people usually write onto the async drivers Junction uses."""
+    for prefix, replacement in (
+        ("postgres://", "postgresql+psycopg://"),
+        ("postgresql://", "postgresql+psycopg://"),
+        ("sqlite://", "sqlite+aiosqlite://"),
+    ):
+        if url.startswith(prefix):
+            return replacement + url[len(prefix) :]
+    return url
+
+
+class Settings(BaseSettings):
+    """Every setting Junction reads. Environment variable = ``JUNCTION_`` + field name."""
+
+    model_config = SettingsConfigDict(env_prefix="JUNCTION_", extra="ignore")
+
+    env: Environment = Field(
+        Environment.DEVELOPMENT,
+        description=(
+            "development generates missing encryption keys into the data folder; "
+            "production refuses to start without them."
+        ),
+    )
+    data_dir: Path = Field(
+        Path("./junction-data"),
+        description="Folder for the embedded database, the development keyring and other files.",
+    )
+    database_url: str | None = Field(
+        None,
+        description=(
+            "SQLAlchemy URL. Default: a SQLite file junction.db in the data folder. "
+            "postgresql://user@host/db is accepted and uses psycopg 3."
+        ),
+    )
+    public_base_url: str = Field(
+        "http://127.0.0.1:8000",
+        description="The address users and third-party apps reach Junction at (links, webhooks).",
+    )
+    host: str = Field("127.0.0.1", description="Address `junction serve` listens on.")
+    port: int = Field(8000, ge=1, le=65535, description="Port `junction serve` listens on.")
+    access_token_lifetime: timedelta = Field(
+        timedelta(days=14),
+        description="How long an API access token lives (seconds or ISO 8601 duration).",
+    )
+    max_client_credentials: int = Field(
+        5, ge=1, description="How many client credential sets may exist at once."
+    )
+    encryption_keys: str | None = Field(
+        None,
+        description=(
+            "Comma-separated `key_id:base64url-32-byte-key` pairs; the first encrypts, all "
+            "decrypt. When unset, the keyring file in the data folder is used."
+        ),
+    )
+    token_failure_limit: int = Field(
+        10,
+        ge=1,
+        description="Failed token requests allowed per client ID or address within the window.",
+    )
+    token_failure_window: timedelta = Field(
+        timedelta(minutes=5), description="Window over which failed token requests are counted."
+    )
+    log_level: str = Field("info", description="Log level for `junction serve`.")
+
+    @field_validator("public_base_url")
+    @classmethod
+    def _strip_trailing_slash(cls, value: str) -> str:
+        return value.rstrip("/")
+
+    @property
+    def resolved_database_url(self) -> str:
+        if self.database_url:
+            return normalize_database_url(self.database_url)
+        return f"sqlite+aiosqlite:///{(self.data_dir / 'junction.db').resolve()}"
+
+    @property
+    def keyring_path(self) -> Path:
+        return self.data_dir / "keyring.json"
