@@ -12,6 +12,7 @@ from pydantic import AfterValidator, BaseModel, ConfigDict, Field, StringConstra
 
 from junction.accounts.models import Account, AccountUser
 
+MAX_URL_LENGTH = 2048
 ACCOUNT_ID_PATTERN = r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,63}$"
 
 
@@ -34,6 +35,8 @@ def _webhook_url(value: str | None) -> str | None:
         return None
     if "://" not in value:
         value = "https://" + value
+    if len(value) > MAX_URL_LENGTH:
+        raise ValueError(f"must be at most {MAX_URL_LENGTH} characters")
     parts = urlsplit(value)
     if parts.scheme not in ("http", "https") or not parts.hostname:
         raise ValueError("must be an http(s) URL with a host name")
@@ -43,7 +46,7 @@ def _webhook_url(value: str | None) -> str | None:
 AccountIdText = Annotated[str, StringConstraints(pattern=ACCOUNT_ID_PATTERN)]
 NameText = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=255)]
 TimezoneName = Annotated[str | None, AfterValidator(_valid_timezone)]
-WebhookUrlText = Annotated[str | None, AfterValidator(_webhook_url), Field(max_length=2048)]
+WebhookUrlText = Annotated[str | None, AfterValidator(_webhook_url)]
 RetentionHoursValue = Annotated[int | None, Field(ge=0)]
 
 

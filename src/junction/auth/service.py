@@ -184,3 +184,16 @@ async def revoke_token(*, session: AsyncSession, token_id: str) -> None:
         raise NotFound(f"No access token with Id '{token_id}'")
     await session.delete(row)
     await session.flush()
+
+
+async def reseal_secrets(*, session: AsyncSession, keyring: Keyring) -> int:
+    """Re-encrypt client secrets sealed with an older key; returns how many changed."""
+    changed = 0
+    for row in await session.scalars(select(ClientCredential)):
+        if keyring.needs_reseal(row.secret_sealed):
+            context = _secret_context(row.client_id)
+            secret = keyring.open(row.secret_sealed, context=context)
+            row.secret_sealed = keyring.seal(secret, context=context)
+            changed += 1
+    await session.flush()
+    return changed

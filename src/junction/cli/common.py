@@ -14,6 +14,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from junction.db import migrate
 from junction.db.engine import Database
 from junction.errors import JunctionError
+from junction.security.keyring import Keyring, load_keyring
 from junction.settings import Settings
 
 T = TypeVar("T")
@@ -27,6 +28,14 @@ def load_settings() -> Settings:
         return Settings()
     except ValueError as exc:
         fail(f"Invalid settings: {exc}")
+
+
+def keyring_for(settings: Settings) -> Keyring:
+    """The keyring, or a clear message and exit (production never generates keys)."""
+    try:
+        return load_keyring(settings)
+    except JunctionError as exc:
+        fail(exc.message)
 
 
 def fail(message: str, code: int = 1) -> NoReturn:

@@ -8,9 +8,14 @@ import typer
 from rich.table import Table
 
 from junction.auth import service
-from junction.cli.common import console, load_settings, print_json, run_in_transaction
+from junction.cli.common import (
+    console,
+    keyring_for,
+    load_settings,
+    print_json,
+    run_in_transaction,
+)
 from junction.clock import system_clock
-from junction.security.keyring import load_keyring
 
 app = typer.Typer(help="Manage OAuth client credentials for the partner API.", no_args_is_help=True)
 
@@ -33,7 +38,7 @@ def create(
 ) -> None:
     """Generate a new client ID and secret."""
     settings = load_settings()
-    keyring = load_keyring(settings)
+    keyring = keyring_for(settings)
     created = run_in_transaction(
         settings,
         lambda session: service.create_credentials(
@@ -73,7 +78,7 @@ def list_(as_json: JsonFlag = False) -> None:
 def show(client_id: str, as_json: JsonFlag = False) -> None:
     """Show one credential set, secret included."""
     settings = load_settings()
-    keyring = load_keyring(settings)
+    keyring = keyring_for(settings)
     row = run_in_transaction(
         settings,
         lambda session: service.reveal_credentials(

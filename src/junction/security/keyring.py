@@ -36,7 +36,7 @@ def _b64encode(data: bytes) -> str:
     return base64.urlsafe_b64encode(data).decode("ascii").rstrip("=")
 
 
-def _b64decode(text: str) -> bytes:
+def b64decode(text: str) -> bytes:
     return base64.urlsafe_b64decode(text + "=" * (-len(text) % 4))
 
 
@@ -70,7 +70,7 @@ class Keyring:
         if key is None:
             raise DecryptionError(f"no key with id '{key_id}' in the keyring")
         try:
-            raw = _b64decode(payload)
+            raw = b64decode(payload)
             plaintext = AESGCM(key).decrypt(raw[:NONCE_BYTES], raw[NONCE_BYTES:], context.encode())
         except (InvalidTag, ValueError) as exc:
             raise DecryptionError("a stored secret could not be decrypted") from exc
@@ -102,7 +102,7 @@ def parse_keys(text: str) -> Keyring:
                 "JUNCTION_ENCRYPTION_KEYS must be comma-separated 'key_id:base64url_key' pairs"
             )
         try:
-            keys[key_id] = _b64decode(encoded)
+            keys[key_id] = b64decode(encoded)
         except ValueError as exc:
             raise ConfigurationError(
                 f"JUNCTION_ENCRYPTION_KEYS: key '{key_id}' is not valid base64url"
@@ -118,7 +118,7 @@ def _read_file(path: Path) -> Keyring:
         data = json.loads(path.read_text())
         return Keyring(
             primary_key_id=data["primary"],
-            keys={key_id: _b64decode(value) for key_id, value in data["keys"].items()},
+            keys={key_id: b64decode(value) for key_id, value in data["keys"].items()},
         )
     except (OSError, ValueError, KeyError, TypeError, AttributeError) as exc:
         raise ConfigurationError(f"the keyring file {path} cannot be read: {exc}") from exc
@@ -152,6 +152,6 @@ def load_keyring(settings: Settings) -> Keyring:
             f"the keyring file at {path}."
         )
     key_id = new_key_id()
-    keyring = Keyring(primary_key_id=key_id, keys={key_id: _b64decode(generate_key())})
+    keyring = Keyring(primary_key_id=key_id, keys={key_id: b64decode(generate_key())})
     write_keyring_file(path, keyring)
     return keyring

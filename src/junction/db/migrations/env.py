@@ -5,10 +5,13 @@ from __future__ import annotations
 import asyncio
 
 from alembic import context
+from sqlalchemy import text
 from sqlalchemy.engine import Connection
 
 from junction.db.engine import create_engine
 from junction.db.models import Base
+
+MIGRATION_LOCK = 0x4A756E6374  # any constant shared by every Junction process
 
 
 def _run(connection: Connection) -> None:
@@ -19,6 +22,10 @@ def _run(connection: Connection) -> None:
         compare_type=True,
     )
     with context.begin_transaction():
+        if connection.dialect.name == "postgresql":
+            # Several `junction serve` replicas may start at once: one migrates, the others
+            # wait here and then find nothing left to do.
+            connection.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": MIGRATION_LOCK})
         context.run_migrations()
 
 

@@ -1,0 +1,5 @@
+"""``python -m junction`` is the same as the ``junction`` command."""
+
+from junction.cli.main import main
+
+main()

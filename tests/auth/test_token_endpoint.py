@@ -1,0 +1,184 @@
+"""POST /oauth/token: the good request and every bad one."""
+
+from __future__ import annotations
+
+import base64
+import email.utils
+from datetime import timedelta
+from urllib.parse import quote_plus
+
+import pytest
+
+from tests.fixtures.server import Junction
+
+
+def test_token_has_the_cyclr_shape(junction: Junction) -> None:
+    credentials = junction.create_credentials()
+    response = junction.request_token(credentials)
+
+    assert response.status_code == 200
+    body = response.json()
+    assert set(body) == {
+        "token_type",
+        "access_token",
+        "expires_in",
+        "clientId",
+        ".issued",
+        ".expires",
+    }
+    assert body["token_type"] == "bearer"
+    assert body["expires_in"] == 1209599
+    assert body["clientId"] == credentials.client_id
+    issued = email.utils.parsedate_to_datetime(body[".issued"])
+    expires = email.utils.parsedate_to_datetime(body[".expires"])
+    assert expires - issued == timedelta(days=14)
+    assert body[".issued"].endswith(" GMT")
+    assert len(base64.urlsafe_b64decode(body["access_token"] + "=")) >= 32  # >= 256 bits
+    assert response.headers["cache-control"] == "no-store"
+    assert response.headers["x-content-type-options"] == "nosniff"
+
+
+def test_several_tokens_live_at_once(junction: Junction) -> None:
+    credentials = junction.create_credentials()
+    first, second = junction.token(credentials), junction.token(credentials)
+    assert first != second
+    for token in (first, second):
+        with junction.http(token) as client:
+            assert client.get("/v1.0/accounts").status_code == 200
+
+
+def test_http_basic_client_authentication(junction: Junction) -> None:
+    credentials = junction.create_credentials()
+    pair = f"{quote_plus(credentials.client_id)}:{quote_plus(credentials.client_secret or '')}"
+    with junction.http() as client:
+        response = client.post(
+            "/oauth/token",
+            data={"grant_type": "client_credentials"},
+            headers={"Authorization": "Basic " + base64.b64encode(pair.encode()).decode()},
+        )
+    assert response.status_code == 200, response.text
+    assert response.json()["clientId"] == credentials.client_id
+
+
+def test_account_scope(junction: Junction) -> None:
+    credentials = junction.create_credentials()
+    partner = junction.token(credentials)
+    with junction.http(partner) as client:
+        account = client.post("/v1.0/accounts", json={"Name": "Scoped"}).json()
+    response = junction.request_token(credentials, scope=f"account:{account['Id']}")
+    assert response.status_code == 200
+    assert response.json()["scope"] == f"account:{account['Id']}"
+
+
+def _post(junction: Junction, data: dict[str, str], **kwargs: object) -> tuple[int, dict[str, str]]:
+    with junction.http() as client:
+        response = client.post("/oauth/token", data=data, **kwargs)  # type: ignore[arg-type]
+    body = response.json()
+    assert body["Message"] == body["error_description"]
+    assert response.headers["x-content-type-options"] == "nosniff"
+    return response.status_code, body
+
+
+@pytest.mark.parametrize(
+    ("change", "status", "error"),
+    [
+        pytest.param({"client_secret": "wrong"}, 401, "invalid_client", id="wrong-secret"),
+        pytest.param({"client_id": "nobody"}, 401, "invalid_client", id="unknown-client"),
+        pytest.param({"client_secret": ""}, 401, "invalid_client", id="empty-secret"),
+        pytest.param({"grant_type": None}, 400, "invalid_request", id="missing-grant-type"),
+        pytest.param({"grant_type": "password"}, 400, "unsupported_grant_type", id="wrong-grant"),
+        pytest.param({"scope": "account:nope"}, 400, "invalid_scope", id="unknown-account"),
+        pytest.param({"scope": "admin"}, 400, "invalid_scope", id="garbage-scope"),
+        pytest.param({"scope": "account:a account:b"}, 400, "invalid_scope", id="two-scopes"),
+        pytest.param({"scope": "account:"}, 400, "invalid_scope", id="empty-account-scope"),
+    ],
+)
+def test_bad_token_requests(
+    junction: Junction, change: dict[str, str | None], status: int, error: str
+) -> None:
+    credentials = junction.create_credentials()
+    data: dict[str, str | None] = {
+        "grant_type": "client_credentials",
+        "client_id": credentials.client_id,
+        "client_secret": credentials.client_secret,
+    }
+    data.update(change)
+    got_status, body = _post(junction, {k: v for k, v in data.items() if v is not None})
+    assert (got_status, body["error"]) == (status, error)
+
+
+def test_wrong_content_type(junction: Junction) -> None:
+    credentials = junction.create_credentials()
+    with junction.http() as client:
+        response = client.post(
+            "/oauth/token",
+            json={
+                "grant_type": "client_credentials",
+                "client_id": credentials.client_id,
+                "client_secret": credentials.client_secret,
+            },
+        )
+    assert response.status_code == 400
+    assert response.json()["error"] == "invalid_request"
+    assert "application/x-www-form-urlencoded" in response.json()["Message"]
+
+
+def test_credentials_in_header_and_body_are_refused(junction: Junction) -> None:
+    credentials = junction.create_credentials()
+    basic = base64.b64encode(f"{credentials.client_id}:{credentials.client_secret}".encode())
+    status, body = _post(
+        junction,
+        {"grant_type": "client_credentials", "client_id": credentials.client_id},
+        headers={"Authorization": "Basic " + basic.decode()},
+    )
+    assert (status, body["error"]) == (400, "invalid_request")
+
+
+def test_repeated_parameter_is_refused(junction: Junction) -> None:
+    with junction.http() as client:
+        response = client.post(
+            "/oauth/token",
+            content="grant_type=client_credentials&grant_type=client_credentials",
+            headers={"Content-Type": "application/x-www-form-urlencoded"},
+        )
+    assert response.status_code == 400
+    assert "more than once" in response.json()["error_description"]
+
+
+def test_wrong_basic_secret_gets_a_basic_challenge(junction: Junction) -> None:
+    credentials = junction.create_credentials()
+    basic = base64.b64encode(f"{credentials.client_id}:nope".encode()).decode()
+    with junction.http() as client:
+        response = client.post(
+            "/oauth/token",
+            data={"grant_type": "client_credentials"},
+            headers={"Authorization": f"Basic {basic}"},
+        )
+    assert response.status_code == 401
+    assert response.headers["www-authenticate"].startswith("Basic")
+
+
+def test_repeated_failures_are_throttled(junction: Junction) -> None:
+    credentials = junction.create_credentials()
+    limit = junction.context.settings.token_failure_limit
+    wrong = {
+        "grant_type": "client_credentials",
+        "client_id": credentials.client_id,
+        "client_secret": "wrong",
+    }
+    for _ in range(limit):
+        assert _post(junction, wrong)[0] == 401
+
+    with junction.http() as client:
+        blocked = client.post(
+            "/oauth/token", data={**wrong, "client_secret": credentials.client_secret or ""}
+        )
+    assert blocked.status_code == 429
+    retry_after = int(blocked.headers["retry-after"])
+    assert 1 <= retry_after <= junction.context.settings.token_failure_window.total_seconds()
+
+    # An unknown client from the same address is throttled too (per-address count).
+    assert _post(junction, {**wrong, "client_id": "someone-else"})[0] == 429
+
+    junction.clock.advance(timedelta(seconds=retry_after))
+    assert junction.request_token(credentials).status_code == 200
