@@ -2,14 +2,20 @@
 
     JunctionError                 500  something failed on our side
     ├── ConfigurationError        ---  start-up refused (bad or missing settings, keys)
+    ├── DecryptionError           500  a stored secret cannot be opened (security.keyring)
+    ├── OAuthError        400/401/429  an RFC 6749 token-endpoint error (auth.router)
     ├── BadRequest                400  the input is wrong; the message names the field
     │   └── LimitReached          400  a configured maximum would be exceeded
     ├── Unauthenticated           401  no, unknown, expired or revoked credentials
+    │   └── InvalidToken          401  ...with a Bearer challenge (auth.identity)
     ├── Forbidden                 403  authenticated, but not allowed here
     ├── NotFound                  404  no such object (or not visible to the caller)
     └── Conflict                  409  the request clashes with the stored state
 
-The API turns each into ``{"Message": ...}`` with its status; the CLI prints the message.
+The API turns each into ``{"Message": ...}`` with its status (token-endpoint errors also
+carry RFC 6749's ``error`` and ``error_description``); the CLI prints the message. A
+database integrity error that slips past the services' checks (two requests racing for one
+key) is answered 409.
 """
 
 from __future__ import annotations

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
 import httpx
@@ -196,6 +197,8 @@ def test_put_accepts_a_body_read_from_get(api: httpx.Client) -> None:
         ),
         pytest.param({"Id": "other"}, "Id", id="id-mismatch"),
         pytest.param({"ParentAccountId": "acme-001"}, "ParentAccountId", id="own-parent"),
+        pytest.param({"ParentAccountId": "nobody"}, "ParentAccountId", id="unknown-parent"),
+        pytest.param({"NextBillDateUtc": "tomorrow"}, "NextBillDateUtc", id="bad-date"),
         pytest.param({"Colour": "red"}, "Colour", id="unknown-field"),
     ],
 )
@@ -313,3 +316,26 @@ def test_bad_user_input(
     assert response.status_code == status, response.text
     assert field in response.json()["Message"]
     assert [u["UserName"] for u in api.get("/v1.0/accounts/team/users").json()] == ["keep"]
+
+
+def test_dates_without_offset_are_utc(api: httpx.Client) -> None:
+    created = _create(api, {"Id": "naive", "Name": "N", "NextBillDateUtc": "2027-03-01T12:00:00"})
+    assert created["NextBillDateUtc"] == "2027-03-01T12:00:00Z"
+    shifted = api.put("/v1.0/accounts/naive", json={"NextBillDateUtc": "2027-03-01T12:00:00+02:00"})
+    assert shifted.json()["NextBillDateUtc"] == "2027-03-01T10:00:00Z"
+    assert api.get("/v1.0/accounts/naive").json()["NextBillDateUtc"] == "2027-03-01T10:00:00Z"
+
+
+def test_concurrent_writes_all_succeed(junction: Junction, api: httpx.Client) -> None:
+    """Simultaneous writers queue for the database instead of failing (SQLite's write lock)."""
+    token = api.headers["Authorization"]
+
+    def create(index: int) -> int:
+        with httpx.Client(base_url=junction.base_url, headers={"Authorization": token}) as client:
+            response = client.post("/v1.0/accounts", json={"Id": f"c{index}", "Name": f"C{index}"})
+            return response.status_code
+
+    with ThreadPoolExecutor(max_workers=20) as pool:
+        statuses = list(pool.map(create, range(60)))
+    assert statuses == [200] * 60
+    assert api.get("/v1.0/accounts", params={"pageSize": 1}).headers["total-records"] == "60"

@@ -5,6 +5,7 @@ from __future__ import annotations
 from datetime import timedelta
 
 import pytest
+from sqlalchemy import select
 
 from tests.fixtures.server import Junction
 
@@ -72,6 +73,42 @@ def test_revoking_an_unknown_token_is_404(junction: Junction) -> None:
         response = client.delete("/v1.0/tokens/00000000-0000-0000-0000-000000000000")
     assert response.status_code == 404
     assert "No access token" in response.json()["Message"]
+
+
+def test_expired_tokens_are_neither_listed_nor_revocable(junction: Junction) -> None:
+    old = junction.create_credentials("old")
+    junction.token(old)
+    junction.clock.advance(timedelta(days=15))
+    with junction.http(junction.token()) as client:
+        listed = client.get("/v1.0/tokens").json()
+        assert [t["ClientId"] for t in listed] != [old.client_id]
+        assert len(listed) == 1
+
+    async def expired_ids() -> list[str]:
+        from junction.auth.models import AccessToken
+
+        async with junction.context.database.transaction() as session:
+            rows = await session.scalars(
+                select(AccessToken.id).where(AccessToken.client_id == old.client_id)
+            )
+            return list(rows)
+
+    (expired,) = junction.run(expired_ids())
+    with junction.http(junction.token()) as client:
+        assert client.delete(f"/v1.0/tokens/{expired}").status_code == 404
+
+
+def test_anonymous_callers_learn_nothing_about_routes(junction: Junction) -> None:
+    with junction.http() as client:
+        for response in (
+            client.post(
+                "/v1.0/accounts", content=b"{not json", headers={"Content-Type": "application/json"}
+            ),
+            client.post("/v1.0/accounts", json={}),
+            client.get("/v1.0/no-such-route"),
+        ):
+            assert response.status_code == 401, response.text
+            assert response.headers["x-content-type-options"] == "nosniff"
 
 
 def test_deleting_a_credential_set_kills_its_tokens(junction: Junction) -> None:

@@ -161,24 +161,32 @@ def test_wrong_basic_secret_gets_a_basic_challenge(junction: Junction) -> None:
 def test_repeated_failures_are_throttled(junction: Junction) -> None:
     credentials = junction.create_credentials()
     limit = junction.context.settings.token_failure_limit
-    wrong = {
+    good = {
         "grant_type": "client_credentials",
         "client_id": credentials.client_id,
-        "client_secret": "wrong",
+        "client_secret": credentials.client_secret or "",
     }
-    for _ in range(limit):
-        assert _post(junction, wrong)[0] == 401
+    wrong = {**good, "client_secret": "wrong"}
+    # The test server trusts X-Forwarded-For from loopback, as behind a local proxy.
+    place_a = {"X-Forwarded-For": "203.0.113.1"}
+    place_b = {"X-Forwarded-For": "203.0.113.2"}
 
     with junction.http() as client:
-        blocked = client.post(
-            "/oauth/token", data={**wrong, "client_secret": credentials.client_secret or ""}
-        )
-    assert blocked.status_code == 429
-    retry_after = int(blocked.headers["retry-after"])
-    assert 1 <= retry_after <= junction.context.settings.token_failure_window.total_seconds()
+        for _ in range(limit):
+            assert client.post("/oauth/token", data=wrong, headers=place_a).status_code == 401
 
-    # An unknown client from the same address is throttled too (per-address count).
-    assert _post(junction, {**wrong, "client_id": "someone-else"})[0] == 429
+        # From that address, everything is refused, even the right secret or another client.
+        blocked = client.post("/oauth/token", data=good, headers=place_a)
+        assert blocked.status_code == 429
+        assert blocked.json()["error"] == "too_many_requests"
+        retry_after = int(blocked.headers["retry-after"])
+        assert 1 <= retry_after <= junction.context.settings.token_failure_window.total_seconds()
+        other_client = {**wrong, "client_id": "someone-else"}
+        assert client.post("/oauth/token", data=other_client, headers=place_a).status_code == 429
 
-    junction.clock.advance(timedelta(seconds=retry_after))
-    assert junction.request_token(credentials).status_code == 200
+        # Elsewhere, the owner still gets tokens; more wrong guesses for the client are refused.
+        assert client.post("/oauth/token", data=good, headers=place_b).status_code == 200
+        assert client.post("/oauth/token", data=wrong, headers=place_b).status_code == 429
+
+        junction.clock.advance(timedelta(seconds=retry_after))
+        assert client.post("/oauth/token", data=good, headers=place_a).status_code == 200

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import UTC, datetime
 from functools import cache
 from typing import Annotated, Any
 from urllib.parse import urlsplit
@@ -27,6 +27,13 @@ def _valid_timezone(value: str | None) -> str | None:
     return value
 
 
+def _as_utc(value: datetime | None) -> datetime | None:
+    # The field is named ...Utc: a date sent without an offset is taken to be UTC.
+    if value is None:
+        return None
+    return value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
+
+
 def _webhook_url(value: str | None) -> str | None:
     if value is None:
         return None
@@ -47,6 +54,7 @@ AccountIdText = Annotated[str, StringConstraints(pattern=ACCOUNT_ID_PATTERN)]
 NameText = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=255)]
 TimezoneName = Annotated[str | None, AfterValidator(_valid_timezone)]
 WebhookUrlText = Annotated[str | None, AfterValidator(_webhook_url)]
+UtcDateTime = Annotated[datetime | None, AfterValidator(_as_utc)]
 RetentionHoursValue = Annotated[int | None, Field(ge=0)]
 
 
@@ -64,7 +72,7 @@ class AccountCreate(_Input):
     Timezone: TimezoneName = Field(None, description="IANA time zone name; UTC when omitted.")
     AuditInfo: str | None = None
     TaskAuditInfo: str | None = None
-    NextBillDateUtc: datetime | None = None
+    NextBillDateUtc: UtcDateTime = None
     StepDataSuccessRetentionHours: RetentionHoursValue = None
     StepDataErroredRetentionHours: RetentionHoursValue = None
     TransactionErrorWebhookEnabled: bool | None = None
@@ -87,7 +95,7 @@ class AccountUpdate(_Input):
     Timezone: TimezoneName = Field(None, description="null resets to UTC.")
     AuditInfo: str | None = None
     TaskAuditInfo: str | None = None
-    NextBillDateUtc: datetime | None = None
+    NextBillDateUtc: UtcDateTime = None
     StepDataSuccessRetentionHours: RetentionHoursValue = None
     StepDataErroredRetentionHours: RetentionHoursValue = None
     TransactionErrorWebhookEnabled: bool | None = None

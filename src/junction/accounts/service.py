@@ -100,14 +100,15 @@ async def update_account(
         raise BadRequest(f"Id: '{account_in.Id}' does not match the account in the path")
     if "Name" in account_in.model_fields_set and account_in.Name is None:
         raise BadRequest("Name: cannot be cleared")
+    # Checked before any attribute changes: the look-ups below would flush them.
+    if "ParentAccountId" in account_in.model_fields_set and account_in.ParentAccountId:
+        await _check_parent(
+            session=session, account_id=account_id, parent_id=account_in.ParentAccountId
+        )
     for field in account_in.model_fields_set & WRITABLE_FIELDS.keys():
         value = getattr(account_in, field)
         setattr(
             account, WRITABLE_FIELDS[field], CLEARED_VALUES.get(field) if value is None else value
-        )
-    if "ParentAccountId" in account_in.model_fields_set and account.parent_account_id is not None:
-        await _check_parent(
-            session=session, account_id=account_id, parent_id=account.parent_account_id
         )
     _check_webhook(account)
     await session.flush()

@@ -12,7 +12,8 @@ from junction.api.context import AppContext
 from junction.api.docs import mount_docs
 from junction.api.errors import install_error_handlers
 from junction.api.middleware import SecurityHeadersMiddleware
-from junction.api.routes import mount_routes
+from junction.api.routes import API_PREFIX, mount_routes
+from junction.auth.identity import BearerAuthMiddleware
 from junction.auth.throttle import FailureThrottle
 from junction.clock import Clock, system_clock
 from junction.db.engine import Database
@@ -64,6 +65,8 @@ def create_app(
         redoc_url=None,
     )
     app.state.context = context
+    # Added last = outermost: the headers middleware also covers the auth middleware's 401s.
+    app.add_middleware(BearerAuthMiddleware, prefix=API_PREFIX)
     app.add_middleware(SecurityHeadersMiddleware)
     install_error_handlers(app)
     mount_routes(app)

@@ -30,9 +30,16 @@ def get_context(request: Request) -> AppContext:
     return context
 
 
+SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
+
+
 async def get_session(request: Request) -> AsyncIterator[AsyncSession]:
-    """One database transaction per request, committed before the response is sent."""
-    async with get_context(request).database.transaction() as session:
+    """One database transaction per request, committed before the response is sent.
+
+    GET requests never write, so they get a read-only transaction.
+    """
+    read_only = request.method in SAFE_METHODS
+    async with get_context(request).database.transaction(read_only=read_only) as session:
         yield session
 
 

@@ -8,12 +8,14 @@ from junction.accounts import router as accounts
 from junction.auth import router as auth
 from junction.auth.identity import authenticate, require_account, require_partner
 
+API_PREFIX = "/v1.0"
+
 
 def mount_routes(app: FastAPI) -> None:
     # Unauthenticated by necessity: this is where tokens come from.
     app.include_router(auth.token_router)
 
-    v1 = APIRouter(prefix="/v1.0", dependencies=[Depends(authenticate)])
+    v1 = APIRouter(prefix=API_PREFIX, dependencies=[Depends(authenticate)])
 
     partner = APIRouter(dependencies=[Depends(require_partner)])
     partner.include_router(accounts.router)

@@ -11,7 +11,9 @@ from typing import Annotated
 
 from fastapi import Depends, Request
 from fastapi.openapi.models import OAuthFlowClientCredentials, OAuthFlows
+from fastapi.responses import JSONResponse
 from fastapi.security import OAuth2
+from starlette.types import ASGIApp, Receive, Scope, Send
 
 from junction.accounts.models import Account
 from junction.api.context import get_context
@@ -36,12 +38,8 @@ class InvalidToken(Unauthenticated):
         self.challenge = f'Bearer realm="junction", error="{error}"' if error else "Bearer"
 
 
-async def authenticate(
-    request: Request, _declared: Annotated[str | None, Depends(oauth2_scheme)]
-) -> service.Identity:
-    cached: service.Identity | None = getattr(request.state, "identity", None)
-    if cached is not None:
-        return cached
+async def identify_request(request: Request) -> service.Identity:
+    """Check the bearer token of a request; raise InvalidToken when it does not hold."""
     header = request.headers.get("authorization")
     if not header:
         raise InvalidToken("Authorization: Bearer {access_token} is required", error=None)
@@ -50,11 +48,54 @@ async def authenticate(
     if scheme.lower() != "bearer" or not token or " " in token:
         raise InvalidToken("The Authorization header must be 'Bearer {access_token}'")
     context = get_context(request)
-    async with context.database.transaction() as session:
+    async with context.database.transaction(read_only=True) as session:
         identity = await service.identify(session=session, token=token, now=context.clock())
     if identity is None:
         raise InvalidToken("The access token is unknown, expired or revoked")
-    request.state.identity = identity
+    return identity
+
+
+class BearerAuthMiddleware:
+    """Authenticates every request under ``prefix`` before routing and body parsing.
+
+    Doing it here, not in a route dependency, means an anonymous caller learns nothing from
+    a route: not whether it exists, nor what its body should look like.
+    """
+
+    def __init__(self, app: ASGIApp, prefix: str) -> None:
+        self.app = app
+        self.prefix = prefix
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        path: str = scope.get("path", "")
+        if scope["type"] != "http" or not (
+            path == self.prefix or path.startswith(self.prefix + "/")
+        ):
+            await self.app(scope, receive, send)
+            return
+        request = Request(scope)
+        try:
+            identity = await identify_request(request)
+        except InvalidToken as exc:
+            response = JSONResponse(
+                {"Message": exc.message},
+                status_code=exc.status_code,
+                headers={"WWW-Authenticate": exc.challenge},
+            )
+            await response(scope, receive, send)
+            return
+        scope.setdefault("state", {})["identity"] = identity
+        await self.app(scope, receive, send)
+
+
+async def authenticate(
+    request: Request, _declared: Annotated[str | None, Depends(oauth2_scheme)]
+) -> service.Identity:
+    """The identity BearerAuthMiddleware established (checked again if it did not run)."""
+    identity: service.Identity | None = getattr(request.state, "identity", None)
+    if identity is None:
+        identity = await identify_request(request)
+        request.state.identity = identity
     return identity
 
 
@@ -82,7 +123,7 @@ async def require_account(request: Request, identity: Authenticated) -> AccountC
     if identity.account_scope is not None and identity.account_scope != account_id:
         raise Forbidden("This token is restricted to another account")
     context = get_context(request)
-    async with context.database.transaction() as session:
+    async with context.database.transaction(read_only=True) as session:
         found = await session.get(Account, account_id)
     if found is None:
         raise NotFound(f"No account with Id '{account_id}'")

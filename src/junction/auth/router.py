@@ -13,7 +13,7 @@ from urllib.parse import parse_qsl, unquote_plus
 from fastapi import APIRouter, Depends, Request, Response
 from fastapi.responses import JSONResponse
 
-from junction.api.context import Context, Session
+from junction.api.context import AppContext, Context, Session
 from junction.auth import service
 from junction.auth.identity import require_partner
 from junction.auth.schemas import AccessTokenOut, TokenResponse
@@ -36,7 +36,6 @@ class OAuthError(JunctionError):
         self.error = error
         self.status_code = status_code
         self.retry_after = retry_after
-        self.basic_challenge = False
 
     def response(self) -> JSONResponse:
         headers = {"Cache-Control": "no-store", "Pragma": "no-cache"}
@@ -115,6 +114,21 @@ def _account_scope(scope: str | None) -> str | None:
     return account_id
 
 
+def _too_many(wait: int) -> OAuthError:
+    return OAuthError(
+        "too_many_requests",
+        f"Too many failed attempts; try again in {wait} seconds",
+        status_code=429,
+        retry_after=wait,
+    )
+
+
+def _refuse_if_throttled(context: AppContext, key: str) -> None:
+    wait = context.throttle.retry_after([key])
+    if wait is not None:
+        raise _too_many(wait)
+
+
 @token_router.post(
     "/oauth/token",
     response_model=TokenResponse,
@@ -161,20 +175,19 @@ async def _token(request: Request, context: Context, session: Any) -> Response:
         )
     client_id, client_secret = _client_credentials(request, form)
 
+    # Per address, every attempt is refused once the limit is reached: that stops guessing
+    # from one place. Per client ID only further *failures* are refused, so that strangers
+    # who know a client ID cannot lock its rightful owner out.
     address = request.client.host if request.client else "unknown"
-    throttle_keys = [f"client:{client_id}", f"address:{address}"]
-    wait = context.throttle.retry_after(throttle_keys)
-    if wait is not None:
-        raise OAuthError(
-            "too_many_requests",
-            f"Too many failed attempts; try again in {wait} seconds",
-            status_code=429,
-            retry_after=wait,
-        )
+    address_key, client_key = f"address:{address}", f"client:{client_id}"
+    _refuse_if_throttled(context, address_key)
     if not await service.verify_client(
         session=session, keyring=context.keyring, client_id=client_id, client_secret=client_secret
     ):
-        context.throttle.record_failure(throttle_keys)
+        client_wait = context.throttle.retry_after([client_key])
+        context.throttle.record_failure([address_key, client_key])
+        if client_wait is not None:
+            raise _too_many(client_wait)
         raise OAuthError("invalid_client", "Unknown client or wrong client secret", 401)
 
     account_id = _account_scope(form.get("scope"))
@@ -228,6 +241,8 @@ async def list_tokens(
     summary="Revoke an access token (Junction extension)",
     description="Junction extension. The token stops working at once.",
 )
-async def revoke_token(token_id: str, session: Session, _identity: PartnerIdentity) -> Any:
-    await service.revoke_token(session=session, token_id=token_id)
+async def revoke_token(
+    token_id: str, context: Context, session: Session, _identity: PartnerIdentity
+) -> Any:
+    await service.revoke_token(session=session, token_id=token_id, now=context.clock())
     return {"Message": f"Access token '{token_id}' revoked."}

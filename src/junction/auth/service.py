@@ -108,7 +108,7 @@ async def verify_client(
 ) -> bool:
     row = await session.get(ClientCredential, client_id)
     if row is None:
-        # Spend comparable work on unknown ids so timing does not reveal which ids exist.
+        # Still compare against something, so the reply to an unknown id is not the fastest.
         hmac.compare_digest(client_secret.encode(), secrets.token_bytes(32))
         return False
     expected = keyring.open(row.secret_sealed, context=_secret_context(client_id))
@@ -178,9 +178,9 @@ async def list_tokens(
     return list(rows)
 
 
-async def revoke_token(*, session: AsyncSession, token_id: str) -> None:
+async def revoke_token(*, session: AsyncSession, token_id: str, now: datetime) -> None:
     row = await session.get(AccessToken, token_id)
-    if row is None:
+    if row is None or row.expires_at <= now:
         raise NotFound(f"No access token with Id '{token_id}'")
     await session.delete(row)
     await session.flush()

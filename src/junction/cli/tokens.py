@@ -51,6 +51,9 @@ def revoke(token_id: str) -> None:
     """Revoke one token by its Id; it stops working at once."""
     settings = load_settings()
     run_in_transaction(
-        settings, lambda session: service.revoke_token(session=session, token_id=token_id)
+        settings,
+        lambda session: service.revoke_token(
+            session=session, token_id=token_id, now=system_clock()
+        ),
     )
     console.print(f"Revoked access token {token_id}.")

@@ -16,6 +16,7 @@ from sqlalchemy.ext.asyncio import (
 )
 
 SQLITE_BUSY_TIMEOUT_MS = 30_000
+READ_ONLY_OPTION = "junction_read_only"
 
 
 def _configure_sqlite(engine: AsyncEngine) -> None:
@@ -33,7 +34,11 @@ def _configure_sqlite(engine: AsyncEngine) -> None:
 
     @event.listens_for(engine.sync_engine, "begin")
     def on_begin(connection: Connection) -> None:
-        connection.exec_driver_sql("BEGIN")
+        # A deferred BEGIN that later writes cannot wait for the write lock (SQLite answers
+        # "database is locked" at once), so transactions that may write take it up front and
+        # queue on busy_timeout; read-only ones stay deferred and run alongside.
+        read_only = connection.get_execution_options().get(READ_ONLY_OPTION, False)
+        connection.exec_driver_sql("BEGIN" if read_only else "BEGIN IMMEDIATE")
 
 
 def create_engine(url: str) -> AsyncEngine:
@@ -51,15 +56,23 @@ class Database:
         self.url = url
         self.engine = create_engine(url)
         self.sessionmaker = async_sessionmaker(self.engine, expire_on_commit=False)
+        self.read_sessionmaker = async_sessionmaker(
+            self.engine.execution_options(**{READ_ONLY_OPTION: True}), expire_on_commit=False
+        )
 
     @property
     def dialect(self) -> str:
         return self.engine.dialect.name
 
     @asynccontextmanager
-    async def transaction(self) -> AsyncIterator[AsyncSession]:
-        """A session inside one database transaction: committed on success, else rolled back."""
-        async with self.sessionmaker() as session, session.begin():
+    async def transaction(self, *, read_only: bool = False) -> AsyncIterator[AsyncSession]:
+        """A session inside one database transaction: committed on success, else rolled back.
+
+        ``read_only`` promises that nothing is written, which lets SQLite run it beside a
+        writer; PostgreSQL ignores the distinction.
+        """
+        factory = self.read_sessionmaker if read_only else self.sessionmaker
+        async with factory() as session, session.begin():
             yield session
 
     async def dispose(self) -> None:

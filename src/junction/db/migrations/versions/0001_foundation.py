@@ -101,7 +101,9 @@ def upgrade() -> None:
             ondelete="CASCADE",
         ),
         sa.PrimaryKeyConstraint("id", name=op.f("pk_account_users")),
-        sa.UniqueConstraint("account_id", "username", name=op.f("uq_account_users_account_id")),
+        sa.UniqueConstraint(
+            "account_id", "username", name=op.f("uq_account_users_account_id_username")
+        ),
     )
     with op.batch_alter_table("account_users", schema=None) as batch_op:
         batch_op.create_index(
