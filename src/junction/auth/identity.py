@@ -9,7 +9,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Annotated
 
-from fastapi import Depends, Request
+from fastapi import Depends, Header, Request
 from fastapi.openapi.models import OAuthFlowClientCredentials, OAuthFlows
 from fastapi.responses import JSONResponse
 from fastapi.security import OAuth2
@@ -116,8 +116,15 @@ class AccountContext:
     account_id: str
 
 
-async def require_account(request: Request, identity: Authenticated) -> AccountContext:
-    account_id = request.headers.get(ACCOUNT_HEADER, "").strip()
+async def require_account(
+    request: Request,
+    identity: Authenticated,
+    header: Annotated[
+        str | None,
+        Header(alias=ACCOUNT_HEADER, description="Id of the account the call acts in."),
+    ] = None,
+) -> AccountContext:
+    account_id = (header or "").strip()
     if not account_id:
         raise BadRequest(f"The {ACCOUNT_HEADER} header is required for account-level methods")
     if identity.account_scope is not None and identity.account_scope != account_id:

@@ -114,10 +114,10 @@ def _account_scope(scope: str | None) -> str | None:
     return account_id
 
 
-def _too_many(wait: int) -> OAuthError:
+def _too_many(wait: int, subject: str = "from this address") -> OAuthError:
     return OAuthError(
         "too_many_requests",
-        f"Too many failed attempts; try again in {wait} seconds",
+        f"Too many failed attempts {subject}; try again in {wait} seconds",
         status_code=429,
         retry_after=wait,
     )
@@ -187,7 +187,7 @@ async def _token(request: Request, context: Context, session: Any) -> Response:
         client_wait = context.throttle.retry_after([client_key])
         context.throttle.record_failure([address_key, client_key])
         if client_wait is not None:
-            raise _too_many(client_wait)
+            raise _too_many(client_wait, "for this client ID")
         raise OAuthError("invalid_client", "Unknown client or wrong client secret", 401)
 
     account_id = _account_scope(form.get("scope"))

@@ -43,6 +43,7 @@ def serve(
         f"Junction {__version__} on http://{host or settings.host}:{port or settings.port} "
         f"(database: {settings.resolved_database_url.split('://')[0]}, data: {settings.data_dir})",
         highlight=False,
+        soft_wrap=True,
     )
     uvicorn.run(
         application,
