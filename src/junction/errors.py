@@ -20,6 +20,8 @@ key) is answered 409.
 
 from __future__ import annotations
 
+from typing import Any
+
 
 class JunctionError(Exception):
     status_code = 500
@@ -27,6 +29,10 @@ class JunctionError(Exception):
     def __init__(self, message: str) -> None:
         super().__init__(message)
         self.message = message
+
+    def body(self) -> dict[str, Any]:
+        """The API's error body; subclasses may add detail beside ``Message``."""
+        return {"Message": self.message}
 
 
 class ConfigurationError(JunctionError):

@@ -57,7 +57,7 @@ async def _junction_error(_request: Request, exc: Exception) -> JSONResponse:
     if exc.status_code >= 500:
         log.error("request failed: %s", exc.message)
         return _message(exc.status_code, "An internal error occurred")
-    return _message(exc.status_code, exc.message, headers)
+    return JSONResponse(exc.body(), status_code=exc.status_code, headers=headers)
 
 
 async def _validation_error(_request: Request, exc: Exception) -> JSONResponse:

@@ -7,6 +7,7 @@ from fastapi import APIRouter, Depends, FastAPI
 from junction.accounts import router as accounts
 from junction.auth import router as auth
 from junction.auth.identity import authenticate, require_account, require_partner
+from junction.connectors import router as connectors
 
 API_PREFIX = "/v1.0"
 
@@ -20,6 +21,7 @@ def mount_routes(app: FastAPI) -> None:
     partner = APIRouter(dependencies=[Depends(require_partner)])
     partner.include_router(accounts.router)
     partner.include_router(auth.tokens_router)
+    partner.include_router(connectors.router)
 
     account = APIRouter(dependencies=[Depends(require_account)])
     account.include_router(accounts.current_router)

@@ -1,0 +1,1 @@
+"""Connectors: definitions of third-party APIs, their releases, and account connectors."""

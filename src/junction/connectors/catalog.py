@@ -1,0 +1,197 @@
+"""Connector releases: adding, listing, loading. Functions flush; the caller commits."""
+
+from __future__ import annotations
+
+from collections import OrderedDict
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import Select, Text, cast, delete, func, or_, select
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from junction.connectors.models import Connector, ConnectorField, ConnectorMethod
+from junction.connectors.spec.models import ConnectorDefinition, MethodSpec, ReleaseStatusName
+from junction.connectors.spec.validate import parse_definition
+from junction.errors import Conflict, NotFound
+
+FIELD_KINDS = ("Parameter", "RequestField", "ResponseField")
+SORTABLE = {"Id": Connector.id, "Name": Connector.name, "Version": Connector.version}
+TIEBREAK = Connector.id
+
+
+_CACHE_SIZE = 1024
+_definitions: OrderedDict[tuple[int, datetime], ConnectorDefinition] = OrderedDict()
+
+
+def definition_of(connector: Connector) -> ConnectorDefinition:
+    """The parsed definition, cached by release; a Draft's updated_at changes with it."""
+    key = (connector.id, connector.updated_at)
+    definition = _definitions.get(key)
+    if definition is None:
+        definition = ConnectorDefinition.model_validate(connector.definition)
+        _definitions[key] = definition
+        if len(_definitions) > _CACHE_SIZE:
+            _definitions.popitem(last=False)
+    else:
+        _definitions.move_to_end(key)
+    return definition
+
+
+@dataclass(frozen=True)
+class MethodIds:
+    """Numeric ids of one method and of its parameters and fields, by position."""
+
+    id: int
+    fields: dict[tuple[str, int], int]
+
+
+def _stored(definition: ConnectorDefinition) -> dict[str, Any]:
+    return definition.model_dump(mode="json", by_alias=True)
+
+
+def _same_except_status(a: dict[str, Any], b: dict[str, Any]) -> bool:
+    return {**a, "ReleaseStatus": None} == {**b, "ReleaseStatus": None}
+
+
+async def add_release(
+    *, session: AsyncSession, document: Any, now: datetime
+) -> tuple[Connector, bool]:
+    """Add a release, or replace a Draft of the same Name and Version. Returns (row, created)."""
+    definition = parse_definition(document)
+    stored = _stored(definition)
+    existing = await session.scalar(
+        select(Connector).where(
+            Connector.name == definition.Name, Connector.version == definition.Version
+        )
+    )
+    if existing is None:
+        connector = Connector(
+            name=definition.Name,
+            version=definition.Version,
+            status=definition.ReleaseStatus.value,
+            description=definition.Description,
+            definition=stored,
+            created_at=now,
+            updated_at=now,
+        )
+        session.add(connector)
+        await session.flush()
+        await _index_methods(session=session, connector=connector, definition=definition)
+        return connector, True
+
+    if existing.status != ReleaseStatusName.DRAFT:
+        deprecating = (
+            existing.status == ReleaseStatusName.LIVE
+            and definition.ReleaseStatus is ReleaseStatusName.DEPRECATED
+        )
+        if not (deprecating and _same_except_status(existing.definition, stored)):
+            raise Conflict(
+                f"Connector '{definition.Name}' version {definition.Version} is "
+                f"{existing.status}; Live and Deprecated releases cannot change. "
+                "Add a new Version (a Live release may only be re-sent unchanged as Deprecated)."
+            )
+    existing.status = definition.ReleaseStatus.value
+    existing.description = definition.Description
+    existing.definition = stored
+    existing.updated_at = now
+    await session.execute(
+        delete(ConnectorMethod).where(ConnectorMethod.connector_id == existing.id)
+    )
+    await session.flush()
+    await _index_methods(session=session, connector=existing, definition=definition)
+    return existing, False
+
+
+async def _index_methods(
+    *, session: AsyncSession, connector: Connector, definition: ConnectorDefinition
+) -> None:
+    for position, method in enumerate(definition.Methods):
+        row = ConnectorMethod(
+            connector_id=connector.id,
+            method_unique_identifier=method.MethodUniqueIdentifier,
+            position=position,
+        )
+        session.add(row)
+        await session.flush()
+        counts = (len(method.Parameters), len(method.RequestFields), len(method.ResponseFields))
+        for kind, count in zip(FIELD_KINDS, counts, strict=True):
+            for index in range(count):
+                session.add(ConnectorField(method_id=row.id, kind=kind, position=index))
+    await session.flush()
+
+
+async def get_connector(*, session: AsyncSession, connector_id: int) -> Connector:
+    connector = await session.get(Connector, connector_id)
+    if connector is None:
+        raise NotFound(f"No connector with Id {connector_id}")
+    return connector
+
+
+async def connectors_named(
+    *, session: AsyncSession, name: str, version: str | None = None
+) -> Sequence[Connector]:
+    query = select(Connector).where(func.lower(Connector.name) == name.lower())
+    if version is not None:
+        query = query.where(Connector.version == version)
+    rows = (await session.scalars(query.order_by(Connector.id))).all()
+    if not rows:
+        raise NotFound(f"No connector named '{name}'" + (f" version {version}" if version else ""))
+    return rows
+
+
+def connectors_query(*, query: str | None, category: str | None) -> Select[Any]:
+    statement = select(Connector)
+    if query:
+        pattern = f"%{query.lower()}%"
+        statement = statement.where(
+            or_(
+                func.lower(Connector.name).like(pattern),
+                func.lower(Connector.description).like(pattern),
+            )
+        )
+    if category:
+        # Categories live in the JSON document; match the quoted name in its text form.
+        statement = statement.where(
+            func.lower(cast(Connector.definition, Text)).like(f'%"{category.lower()}"%')
+        )
+    return statement
+
+
+async def method_ids(*, session: AsyncSession, connector_id: int) -> dict[int, MethodIds]:
+    """Ids of every method of a release, keyed by the method's position in the definition."""
+    methods = (
+        await session.scalars(
+            select(ConnectorMethod).where(ConnectorMethod.connector_id == connector_id)
+        )
+    ).all()
+    by_id = {m.id: m.position for m in methods}
+    result = {m.position: MethodIds(m.id, {}) for m in methods}
+    if by_id:
+        fields = await session.scalars(
+            select(ConnectorField).where(ConnectorField.method_id.in_(list(by_id)))
+        )
+        for field in fields:
+            result[by_id[field.method_id]].fields[(field.kind, field.position)] = field.id
+    return result
+
+
+async def find_method(
+    *, session: AsyncSession, connector: Connector, method_ref: str
+) -> tuple[MethodSpec, MethodIds]:
+    """A method by numeric Id or by MethodUniqueIdentifier."""
+    definition = definition_of(connector)
+    ids = await method_ids(session=session, connector_id=connector.id)
+    for position, method in enumerate(definition.Methods):
+        if method_ref in (str(ids[position].id), method.MethodUniqueIdentifier):
+            return method, ids[position]
+    raise NotFound(f"Connector {connector.id} has no method '{method_ref}'")
+
+
+async def get_method(*, session: AsyncSession, method_id: int) -> tuple[Connector, int]:
+    row = await session.get(ConnectorMethod, method_id)
+    if row is None:
+        raise NotFound(f"No method with Id {method_id}")
+    connector = await get_connector(session=session, connector_id=row.connector_id)
+    return connector, row.position

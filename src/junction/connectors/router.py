@@ -1,0 +1,137 @@
+"""Partner-level connector catalogue: ``/v1.0/connectors`` and ``/v1.0/methods``."""
+
+from __future__ import annotations
+
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Depends, Query, Request, Response
+
+from junction.api.context import Context, Session
+from junction.api.paging import PageRequest, fetch_page, page_request
+from junction.connectors import catalog
+from junction.connectors.documents import YAML_TYPES, load_document
+from junction.connectors.schemas import ConnectorOut, MethodOut
+from junction.connectors.spec.models import ConnectorDefinition
+from junction.errors import BadRequest
+
+router = APIRouter(tags=["Connectors"])
+
+Paging = Annotated[PageRequest, Depends(page_request)]
+MAX_DEFINITION_BYTES = 5 * 1024 * 1024
+
+
+@router.get(
+    "/connectors/schema",
+    summary="JSON Schema of the connector definition format (Junction extension)",
+    description="Junction extension. The contract that POST /v1.0/connectors validates against.",
+)
+async def connector_schema() -> dict[str, Any]:
+    return ConnectorDefinition.model_json_schema(by_alias=True)
+
+
+@router.get("/connectors", response_model=list[ConnectorOut], summary="List connectors")
+async def list_connectors(
+    session: Session,
+    paging: Paging,
+    response: Response,
+    query: Annotated[str | None, Query(description="Text in the name or description.")] = None,
+    category: Annotated[str | None, Query(description="Only connectors in this category.")] = None,
+) -> list[ConnectorOut]:
+    rows = await fetch_page(
+        session=session,
+        query=catalog.connectors_query(query=query, category=category),
+        request=paging,
+        sortable=catalog.SORTABLE,
+        default_order="Name",
+        tiebreak=catalog.TIEBREAK,
+        response=response,
+    )
+    return [ConnectorOut.build(row) for row in rows]
+
+
+@router.post(
+    "/connectors",
+    response_model=ConnectorOut,
+    summary="Add a connector release from a definition (Junction extension)",
+    description="Junction extension. The body is a connector definition in JSON or, with "
+    "Content-Type application/yaml, YAML. A new Name or Version adds a release; the same "
+    "Name and Version replaces a Draft. Every problem is listed in `Problems`.",
+    openapi_extra={
+        "requestBody": {
+            "required": True,
+            "content": {
+                "application/json": {
+                    "schema": {"$ref": "#/components/schemas/ConnectorDefinition"}
+                },
+                "application/yaml": {"schema": {"type": "string"}},
+            },
+        }
+    },
+)
+async def add_connector(
+    request: Request, context: Context, session: Session, response: Response
+) -> ConnectorOut:
+    body = await request.body()
+    if len(body) > MAX_DEFINITION_BYTES:
+        raise BadRequest(f"The definition is larger than {MAX_DEFINITION_BYTES} bytes")
+    content_type = request.headers.get("content-type", "").split(";")[0].strip().lower()
+    document = load_document(body, yaml_allowed=content_type in YAML_TYPES)
+    connector, created = await catalog.add_release(
+        session=session, document=document, now=context.clock()
+    )
+    response.status_code = 201 if created else 200
+    return ConnectorOut.build(connector)
+
+
+@router.get(
+    "/connectors/{connector}",
+    response_model=ConnectorOut | list[ConnectorOut],
+    summary="Get a connector by Id, or every release of a connector by name",
+)
+async def get_connector(connector: str, session: Session) -> Any:
+    if connector.isdigit():
+        return ConnectorOut.build(
+            await catalog.get_connector(session=session, connector_id=int(connector))
+        )
+    rows = await catalog.connectors_named(session=session, name=connector)
+    return [ConnectorOut.build(row) for row in rows]
+
+
+@router.get(
+    "/connectors/{connector_id}/methods",
+    response_model=list[MethodOut],
+    summary="List a connector's methods",
+)
+async def list_methods(
+    connector_id: int,
+    session: Session,
+    category: Annotated[str | None, Query()] = None,
+    query: Annotated[str | None, Query(description="Text in the method name.")] = None,
+) -> list[MethodOut]:
+    connector = await catalog.get_connector(session=session, connector_id=connector_id)
+    definition = catalog.definition_of(connector)
+    ids = await catalog.method_ids(session=session, connector_id=connector_id)
+    return [
+        MethodOut.build(connector_id, method, ids[position])
+        for position, method in enumerate(definition.Methods)
+        if (category is None or (method.Category or "").lower() == category.lower())
+        and (query is None or query.lower() in method.Name.lower())
+    ]
+
+
+@router.get(
+    "/connectors/{name}/{version}",
+    response_model=list[ConnectorOut],
+    summary="Get one release of a connector by name and version",
+)
+async def get_connector_version(name: str, version: str, session: Session) -> list[ConnectorOut]:
+    rows = await catalog.connectors_named(session=session, name=name, version=version)
+    return [ConnectorOut.build(row) for row in rows]
+
+
+@router.get("/methods/{method_id}", response_model=MethodOut, summary="Get a method")
+async def get_method(method_id: int, session: Session) -> MethodOut:
+    connector, position = await catalog.get_method(session=session, method_id=method_id)
+    method = catalog.definition_of(connector).Methods[position]
+    ids = await catalog.method_ids(session=session, connector_id=connector.id)
+    return MethodOut.build(connector.id, method, ids[position])

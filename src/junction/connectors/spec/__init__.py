@@ -1,0 +1,1 @@
+"""The connector definition format: pydantic models, field paths, mergefields, validation."""
