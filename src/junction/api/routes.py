@@ -7,6 +7,7 @@ from fastapi import APIRouter, Depends, FastAPI
 from junction.accounts import router as accounts
 from junction.auth import router as auth
 from junction.auth.identity import authenticate, require_account, require_partner
+from junction.connectors import account_router as account_connectors
 from junction.connectors import router as connectors
 
 API_PREFIX = "/v1.0"
@@ -25,6 +26,7 @@ def mount_routes(app: FastAPI) -> None:
 
     account = APIRouter(dependencies=[Depends(require_account)])
     account.include_router(accounts.current_router)
+    account.include_router(account_connectors.router)
 
     v1.include_router(partner)
     v1.include_router(account)

@@ -9,6 +9,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from junction.auth import service as auth_service
 from junction.cli.common import console, fail, keyring_for, load_settings, run_in_transaction
+from junction.connectors import account_connectors
 from junction.security.keyring import (
     Keyring,
     b64decode,
@@ -22,7 +23,8 @@ app = typer.Typer(help="Encryption keys for secrets stored in the database.", no
 
 async def _reseal_all(session: AsyncSession, keyring: Keyring) -> int:
     # Every table holding sealed values takes part here.
-    return await auth_service.reseal_secrets(session=session, keyring=keyring)
+    count = await auth_service.reseal_secrets(session=session, keyring=keyring)
+    return count + await account_connectors.reseal_secrets(session=session, keyring=keyring)
 
 
 @app.command()

@@ -1,0 +1,365 @@
+"""Connectors installed in accounts, their credentials and properties.
+
+Functions flush; the caller commits. Credentials are sealed with the keyring as one JSON
+object per account connector, bound to its row; Sensitive property values likewise.
+"""
+
+from __future__ import annotations
+
+import json
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import Select, delete, select
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from junction.connectors import catalog
+from junction.connectors.account_schemas import (
+    AccountConnectorOut,
+    AccountConnectorUpdate,
+    ConnectorSummary,
+    InstallIn,
+    PropertyIn,
+    PropertyOut,
+)
+from junction.connectors.auth_values import parse_auth_value
+from junction.connectors.models import (
+    AccountConnector,
+    AccountConnectorProperty,
+    Connector,
+    PartnerConnectorProperty,
+)
+from junction.connectors.spec.models import (
+    AuthenticationSpec,
+    AuthType,
+    ConnectorDefinition,
+    ConnectorParameterSpec,
+    ReleaseStatusName,
+)
+from junction.errors import BadRequest, NotFound
+from junction.security.keyring import Keyring
+
+SORTABLE = {"Id": AccountConnector.id, "Name": AccountConnector.name}
+TIEBREAK = AccountConnector.id
+
+
+def auth_context(account_connector_id: int) -> str:
+    return f"account_connectors.auth:{account_connector_id}"
+
+
+def property_context(account_connector_id: int, name: str) -> str:
+    return f"account_connector_properties.value:{account_connector_id}:{name}"
+
+
+def partner_property_context(connector_name: str, name: str) -> str:
+    return f"partner_connector_properties.value:{connector_name}:{name}"
+
+
+async def _installable(*, session: AsyncSession, connector_ref: str) -> Connector:
+    if connector_ref.isdigit():
+        connector = await catalog.get_connector(session=session, connector_id=int(connector_ref))
+    else:
+        releases = await catalog.connectors_named(session=session, name=connector_ref)
+        live = [r for r in releases if r.status == ReleaseStatusName.LIVE]
+        if not live:
+            raise BadRequest(f"Connector '{connector_ref}' has no Live release to install")
+        connector = max(live, key=lambda r: r.id)
+    if connector.status == ReleaseStatusName.DRAFT:
+        raise BadRequest(f"Connector {connector.id} is a draft and cannot be installed")
+    if connector.status == ReleaseStatusName.DEPRECATED:
+        raise BadRequest(f"Connector {connector.id} is deprecated and cannot be installed")
+    return connector
+
+
+def choose_authentication(
+    definition: ConnectorDefinition, authentication_id: str | None
+) -> AuthenticationSpec | None:
+    auths = definition.Authentication
+    if authentication_id is not None:
+        for auth in auths:
+            if auth.Id == authentication_id:
+                return auth
+        known = ", ".join(a.Id for a in auths) or "none"
+        raise BadRequest(f"AuthenticationId: '{authentication_id}' is not one of {known}")
+    return next((a for a in auths if a.IsDefault), auths[0] if auths else None)
+
+
+def account_property(definition: ConnectorDefinition, name: str) -> ConnectorParameterSpec:
+    for parameter in definition.Parameters:
+        if parameter.TargetName.lower() == name.lower():
+            if not parameter.AccountConnectorProperty:
+                raise BadRequest(
+                    f"Properties: '{name}' is not an account connector property of this connector"
+                )
+            return parameter
+    raise BadRequest(f"Properties: the connector has no property named '{name}'")
+
+
+async def install(
+    *,
+    session: AsyncSession,
+    keyring: Keyring,
+    account_id: str,
+    connector_ref: str,
+    install_in: InstallIn,
+    now: datetime,
+) -> AccountConnector:
+    connector = await _installable(session=session, connector_ref=connector_ref)
+    definition = catalog.definition_of(connector)
+    auth = choose_authentication(definition, install_in.AuthenticationId)
+    for prop in install_in.Properties:
+        account_property(definition, prop.Name)  # fail before anything is written
+    credentials = (
+        parse_auth_value(auth, install_in.AuthValue, now=now)
+        if auth is not None and install_in.AuthValue is not None
+        else None
+    )
+    row = AccountConnector(
+        account_id=account_id,
+        connector_id=connector.id,
+        name=install_in.Name or connector.name,
+        description=install_in.Description,
+        authentication_id=auth.Id if auth else None,
+        authenticated=auth is None or auth.Type is AuthType.NONE,
+        created_at=now,
+        updated_at=now,
+    )
+    session.add(row)
+    await session.flush()
+    if credentials is not None:
+        _store_credentials(row, keyring, credentials)
+    await _set_properties(
+        session=session,
+        keyring=keyring,
+        row=row,
+        definition=definition,
+        props=install_in.Properties,
+    )
+    await session.flush()
+    return row
+
+
+def _store_credentials(
+    row: AccountConnector, keyring: Keyring, credentials: dict[str, Any]
+) -> None:
+    row.auth_sealed = keyring.seal(json.dumps(credentials), context=auth_context(row.id))
+    row.authenticated = True
+    row.auth_error = None
+    expires = credentials.get("expires_at")
+    row.token_expires_at = datetime.fromisoformat(expires) if expires else None
+
+
+def read_credentials(row: AccountConnector, keyring: Keyring) -> dict[str, Any]:
+    if row.auth_sealed is None:
+        return {}
+    data: dict[str, Any] = json.loads(keyring.open(row.auth_sealed, context=auth_context(row.id)))
+    return data
+
+
+async def _set_properties(
+    *,
+    session: AsyncSession,
+    keyring: Keyring,
+    row: AccountConnector,
+    definition: ConnectorDefinition,
+    props: list[PropertyIn],
+) -> None:
+    for prop in props:
+        parameter = account_property(definition, prop.Name)
+        await set_property(
+            session=session, keyring=keyring, row=row, parameter=parameter, value=prop.Value
+        )
+
+
+async def set_property(
+    *,
+    session: AsyncSession,
+    keyring: Keyring,
+    row: AccountConnector,
+    parameter: ConnectorParameterSpec,
+    value: str | None,
+) -> AccountConnectorProperty:
+    name = parameter.TargetName
+    stored = await session.scalar(
+        select(AccountConnectorProperty).where(
+            AccountConnectorProperty.account_connector_id == row.id,
+            AccountConnectorProperty.name == name,
+        )
+    )
+    if stored is None:
+        stored = AccountConnectorProperty(account_connector_id=row.id, name=name)
+        session.add(stored)
+    if parameter.Sensitive and value is not None:
+        stored.value, stored.value_sealed = (
+            None,
+            keyring.seal(value, context=property_context(row.id, name)),
+        )
+    else:
+        stored.value, stored.value_sealed = value, None
+    await session.flush()
+    return stored
+
+
+async def get(
+    *, session: AsyncSession, account_id: str, account_connector_id: int
+) -> AccountConnector:
+    row = await session.get(AccountConnector, account_connector_id)
+    if row is None or row.account_id != account_id:
+        raise NotFound(f"No account connector with Id {account_connector_id} in this account")
+    return row
+
+
+def list_query(*, account_id: str) -> Select[Any]:
+    return select(AccountConnector).where(AccountConnector.account_id == account_id)
+
+
+async def update(
+    *,
+    session: AsyncSession,
+    keyring: Keyring,
+    row: AccountConnector,
+    update_in: AccountConnectorUpdate,
+    now: datetime,
+) -> AccountConnector:
+    connector = await catalog.get_connector(session=session, connector_id=row.connector_id)
+    definition = catalog.definition_of(connector)
+    fields = update_in.model_fields_set
+    auth = choose_authentication(
+        definition,
+        update_in.AuthenticationId if "AuthenticationId" in fields else row.authentication_id,
+    )
+    for prop in update_in.Properties or []:
+        account_property(definition, prop.Name)
+    credentials = None
+    if "AuthValue" in fields and update_in.AuthValue is not None and auth is not None:
+        credentials = parse_auth_value(auth, update_in.AuthValue, now=now)
+    if "Name" in fields:
+        if update_in.Name is None:
+            raise BadRequest("Name: cannot be cleared")
+        row.name = update_in.Name
+    if "Description" in fields:
+        row.description = update_in.Description
+    if auth is not None and auth.Id != row.authentication_id:
+        row.authentication_id = auth.Id
+        row.auth_sealed, row.token_expires_at = None, None
+        row.authenticated = auth.Type is AuthType.NONE
+    if credentials is not None:
+        _store_credentials(row, keyring, credentials)
+    if update_in.Properties:
+        await _set_properties(
+            session=session,
+            keyring=keyring,
+            row=row,
+            definition=definition,
+            props=update_in.Properties,
+        )
+    row.updated_at = now
+    await session.flush()
+    return row
+
+
+async def deauthenticate(*, session: AsyncSession, row: AccountConnector, now: datetime) -> None:
+    row.auth_sealed = None
+    row.token_expires_at = None
+    row.authenticated = False
+    row.auth_error = None
+    row.updated_at = now
+    await session.flush()
+
+
+async def remove(*, session: AsyncSession, row: AccountConnector) -> None:
+    await session.execute(delete(AccountConnector).where(AccountConnector.id == row.id))
+    session.expunge(row)
+    await session.flush()
+
+
+async def properties(
+    *, session: AsyncSession, row: AccountConnector
+) -> list[AccountConnectorProperty]:
+    result = await session.scalars(
+        select(AccountConnectorProperty)
+        .where(AccountConnectorProperty.account_connector_id == row.id)
+        .order_by(AccountConnectorProperty.id)
+    )
+    return list(result)
+
+
+async def get_property(
+    *, session: AsyncSession, row: AccountConnector, property_id: int
+) -> AccountConnectorProperty:
+    stored = await session.get(AccountConnectorProperty, property_id)
+    if stored is None or stored.account_connector_id != row.id:
+        raise NotFound(f"No property with Id {property_id} on account connector {row.id}")
+    return stored
+
+
+async def delete_property(*, session: AsyncSession, stored: AccountConnectorProperty) -> None:
+    await session.delete(stored)
+    await session.flush()
+
+
+def property_out(stored: AccountConnectorProperty) -> PropertyOut:
+    return PropertyOut(
+        Id=stored.id,
+        Name=stored.name,
+        Value=None if stored.value_sealed is not None else stored.value,
+        AccountConnectorId=stored.account_connector_id,
+    )
+
+
+async def to_out(*, session: AsyncSession, row: AccountConnector) -> AccountConnectorOut:
+    connector = await catalog.get_connector(session=session, connector_id=row.connector_id)
+    definition = catalog.definition_of(connector)
+    auth = choose_authentication(definition, row.authentication_id)
+    return AccountConnectorOut(
+        Id=row.id,
+        Name=row.name,
+        Description=row.description,
+        AuthenticationId=row.authentication_id,
+        Authenticated=row.authenticated,
+        AuthError=row.auth_error,
+        Connector=ConnectorSummary(
+            Id=connector.id,
+            Name=connector.name,
+            Version=connector.version,
+            Description=connector.description,
+            Icon=definition.Icon,
+            AuthType=auth.Type.value if auth else "None",
+        ),
+        Properties=[property_out(p) for p in await properties(session=session, row=row)],
+        CreatedDate=row.created_at,
+    )
+
+
+async def reseal_secrets(*, session: AsyncSession, keyring: Keyring) -> int:
+    """Re-encrypt credentials and Sensitive values sealed with an older key."""
+    changed = 0
+    for row in await session.scalars(
+        select(AccountConnector).where(AccountConnector.auth_sealed.is_not(None))
+    ):
+        assert row.auth_sealed is not None
+        if keyring.needs_reseal(row.auth_sealed):
+            context = auth_context(row.id)
+            row.auth_sealed = keyring.seal(
+                keyring.open(row.auth_sealed, context=context), context=context
+            )
+            changed += 1
+    for prop in await session.scalars(
+        select(AccountConnectorProperty).where(AccountConnectorProperty.value_sealed.is_not(None))
+    ):
+        assert prop.value_sealed is not None
+        if keyring.needs_reseal(prop.value_sealed):
+            context = property_context(prop.account_connector_id, prop.name)
+            prop.value_sealed = keyring.seal(
+                keyring.open(prop.value_sealed, context=context), context=context
+            )
+            changed += 1
+    for partner in await session.scalars(select(PartnerConnectorProperty)):
+        if keyring.needs_reseal(partner.value_sealed):
+            context = partner_property_context(partner.connector_name, partner.name)
+            partner.value_sealed = keyring.seal(
+                keyring.open(partner.value_sealed, context=context), context=context
+            )
+            changed += 1
+    await session.flush()
+    return changed

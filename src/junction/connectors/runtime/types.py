@@ -1,0 +1,87 @@
+"""What callers give the runtime and what they get back."""
+
+from __future__ import annotations
+
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any, Protocol
+
+from junction.connectors.spec.models import AuthenticationSpec
+
+
+class AccessTokenSource(Protocol):
+    """Gives the current OAuth 2.0 access token of an account connector.
+
+    ``force_refresh=True`` is asked once after the API answered 401 with the current token.
+    Implementations make sure only one refresh runs at a time per account connector.
+    """
+
+    async def __call__(self, *, force_refresh: bool = False) -> str: ...
+
+
+@dataclass(frozen=True)
+class Credentials:
+    """Decrypted authentication values of one account connector."""
+
+    auth: AuthenticationSpec | None = None
+    api_key: str | None = None
+    username: str | None = None
+    password: str | None = None
+    auth_fields: dict[str, str] = field(default_factory=dict)
+    access_token: AccessTokenSource | None = None
+
+
+@dataclass(frozen=True)
+class ConnectionContext:
+    """One account connector, as the runtime needs it."""
+
+    key: str  # identifies the account connector for rate limits, e.g. "ac:42"
+    properties: dict[str, str]  # connector parameter values by TargetName (account + partner)
+    credentials: Credentials
+    sensitive_values: frozenset[str] = frozenset()  # extra values to redact wherever they appear
+
+
+@dataclass(frozen=True)
+class CallInput:
+    """Values for one call of a method."""
+
+    parameters: dict[str, str] = field(default_factory=dict)  # by TargetName
+    fields: dict[str, Any] = field(default_factory=dict)  # by SystemField (or ConnectorField)
+    last_successful_run_date: datetime | None = None
+
+
+@dataclass(frozen=True)
+class Exchange:
+    """A redacted copy of one HTTP request and its response, for step data and logs."""
+
+    method: str
+    url: str
+    request_headers: dict[str, str]
+    request_body: str | None
+    status: int | None
+    response_headers: dict[str, str]
+    response_body: str | None
+    duration_ms: float
+    attempt: int
+    error: str | None = None
+
+
+@dataclass
+class CallResult:
+    status: int
+    headers: dict[str, str]
+    body: Any  # parsed JSON when the response is JSON, else text
+    records: list[dict[str, Any]]  # response fields by SystemField, one per collection item
+    exchanges: list[Exchange]
+
+
+@dataclass
+class Page:
+    number: int  # from 1
+    body: Any
+    records: list[dict[str, Any]]
+    exchange: Exchange
+
+
+Sleep = Callable[[float], Awaitable[None]]
