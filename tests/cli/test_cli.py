@@ -124,3 +124,37 @@ def test_rotate_refuses_keys_from_the_environment(cli: Cli) -> None:
 
     cli.env["JUNCTION_ENCRYPTION_KEYS"] = f"env:{generate_key()}"
     assert "JUNCTION_ENCRYPTION_KEYS" in cli("keys", "rotate", code=1)
+
+
+CONTACTS = Path(__file__).parents[1] / "fixtures" / "connectors" / "contacts.yaml"
+
+
+def test_connectors_validate_and_add(cli: Cli, tmp_path: Path) -> None:
+    assert "valid (Test Contacts 1.0, 4 methods, Live)" in cli(
+        "connectors", "validate", str(CONTACTS)
+    )
+    added = cli.json("connectors", "add", str(CONTACTS))
+    assert added["Name"] == "Test Contacts"
+    assert added["Created"] is True
+    again = cli.json("connectors", "add", str(CONTACTS))  # the same release again: no change
+    assert (again["Id"], again["Created"]) == (added["Id"], False)
+    changed = tmp_path / "changed.yaml"
+    changed.write_text(CONTACTS.read_text().replace("Contacts API used", "Changed API used"))
+    assert "cannot change" in cli("connectors", "add", str(changed), code=1)
+
+
+def test_connectors_validate_lists_every_problem(cli: Cli, tmp_path: Path) -> None:
+    broken = tmp_path / "broken.yaml"
+    text = CONTACTS.read_text().replace("contacts-create", "contacts-list")
+    text = text.replace('"[contacts].email"', '"[contacts.email"')
+    broken.write_text(text)
+    output = cli("connectors", "validate", str(broken), code=1)
+    assert "2 problem(s)" in output
+    assert "Methods[2].MethodUniqueIdentifier" in output
+    assert "Methods[0].ResponseFields[1].ConnectorField" in output
+    assert "problem" in cli("connectors", "add", str(broken), code=1)
+    unreadable = tmp_path / "bad.yaml"
+    unreadable.write_text("Name: [unclosed")
+    assert "neither valid JSON nor valid YAML" in cli(
+        "connectors", "validate", str(unreadable), code=1
+    )

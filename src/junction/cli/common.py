@@ -39,7 +39,9 @@ def keyring_for(settings: Settings) -> Keyring:
 
 
 def fail(message: str, code: int = 1) -> NoReturn:
-    errors.print(f"[red]error:[/red] {message}", highlight=False)
+    errors.print("error:", style="red", end=" ")
+    # Messages quote user input and field paths such as [records]: print them verbatim.
+    errors.print(message, markup=False, highlight=False, soft_wrap=True)
     raise typer.Exit(code)
 
 

@@ -7,7 +7,7 @@ from typing import Annotated
 import typer
 
 from junction import __version__
-from junction.cli import credentials, keys, tokens
+from junction.cli import connectors, credentials, keys, tokens
 from junction.cli.common import console, fail, load_settings, prepare_database
 from junction.errors import JunctionError
 from junction.security.keyring import load_keyring
@@ -20,6 +20,7 @@ app = typer.Typer(
 app.add_typer(credentials.app, name="credentials")
 app.add_typer(tokens.app, name="tokens")
 app.add_typer(keys.app, name="keys")
+app.add_typer(connectors.app, name="connectors")
 
 
 @app.command()

@@ -81,6 +81,8 @@ async def add_release(
         await _index_methods(session=session, connector=connector, definition=definition)
         return connector, True
 
+    if existing.definition == stored:
+        return existing, False  # sending the same release again changes nothing
     if existing.status != ReleaseStatusName.DRAFT:
         deprecating = (
             existing.status == ReleaseStatusName.LIVE
