@@ -24,7 +24,7 @@ def junction_server(
     backend: str = request.param
     folder: Path = tmp_path_factory.mktemp(f"junction-{backend}")
     with fresh_database(backend, folder) as url:
-        settings = Settings(data_dir=folder, database_url=url)
+        settings = Settings(data_dir=folder, database_url=url, outbound_allow_loopback=True)
         migrate.upgrade(settings.resolved_database_url)
         clock = FakeClock()
         app = create_app(
@@ -35,6 +35,8 @@ def junction_server(
         )
         thread = ServerThread(app)
         base_url = thread.start()
+        # The OAuth callback must point at wherever this server landed.
+        app.state.context.oauth = app.state.context.oauth.with_base_url(base_url)
         try:
             yield Junction(base_url, clock, app.state.context, thread, backend)
         finally:

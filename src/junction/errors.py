@@ -61,3 +61,77 @@ class NotFound(JunctionError):
 
 class Conflict(JunctionError):
     status_code = 409
+
+
+# Connector runtime errors (junction.connectors.runtime). A call to a third-party API that
+# fails is the upstream's problem or the network's, so the base answer is 502 Bad Gateway;
+# each subclass keeps what a caller needs to decide what to do next (retry later, fix input).
+class ConnectorCallError(JunctionError):
+    status_code = 502
+
+    def __init__(self, message: str) -> None:
+        super().__init__(message)
+        # Redacted request/response copies made before the failure, set by the runtime so
+        # step data can show what was tried (a list of runtime.types.Exchange).
+        self.exchanges: list[Any] = []
+
+
+class UpstreamHttpError(ConnectorCallError):
+    """The API gave a final 4xx/5xx answer (after any retries)."""
+
+    BODY_KEPT = 2048  # enough to read an API's error message, small enough for step data
+
+    def __init__(self, status: int, body_text: str, reason: str = "") -> None:
+        self.upstream_status = status
+        self.body_text = body_text[: self.BODY_KEPT]
+        excerpt = " ".join(self.body_text[:300].split())
+        super().__init__(
+            f"The connector's API answered HTTP {status}{f' {reason}' if reason else ''}"
+            + (f": {excerpt}" if excerpt else "")
+        )
+
+
+class UpstreamTimeout(ConnectorCallError):
+    status_code = 504
+
+
+class UpstreamUnreachable(ConnectorCallError):
+    def __init__(self, message: str, *, request_may_have_been_sent: bool = False) -> None:
+        super().__init__(message)
+        # A connection dropped after the request went out may have been acted on, so only
+        # idempotent calls are retried then.
+        self.request_may_have_been_sent = request_may_have_been_sent
+
+
+class UpstreamRateLimited(ConnectorCallError):
+    """429 with a wait longer than the caller may block; reschedule after ``retry_after``."""
+
+    status_code = 429
+
+    def __init__(self, retry_after: float, message: str | None = None) -> None:
+        self.retry_after = retry_after
+        super().__init__(
+            message or f"The connector's API is rate limiting; retry after {retry_after:g} seconds"
+        )
+
+
+class PagingLoop(ConnectorCallError):
+    pass
+
+
+class ResponseTooLarge(ConnectorCallError):
+    pass
+
+
+class BlockedAddress(ConnectorCallError):
+    """An outbound URL points where Junction must not call (see security.address_guard).
+
+    A ConnectorCallError too, so a caller handling failed connector calls sees it, but 400:
+    the URL (a definition or a property) is what must change.
+    """
+
+    status_code = 400
+
+
+class CallInputError(BadRequest):
+    """A value given for a connector call is missing or cannot be used; the message names it."""

@@ -82,6 +82,14 @@ class Settings(BaseSettings):
     token_failure_window: timedelta = Field(
         timedelta(minutes=5), description="Window over which failed token requests are counted."
     )
+    outbound_allow_loopback: bool = Field(
+        False,
+        description="Let connectors call 127.0.0.0/8 and ::1 (tests and the offline demo do).",
+    )
+    outbound_allow_private: bool = Field(
+        False,
+        description="Let connectors call private networks (10/8, 172.16/12, 192.168/16, fc00::/7).",
+    )
     log_level: str = Field("info", description="Log level for `junction serve`.")
 
     @field_validator("public_base_url")

@@ -16,7 +16,10 @@ from junction.api.routes import API_PREFIX, mount_routes
 from junction.auth.identity import BearerAuthMiddleware
 from junction.auth.throttle import FailureThrottle
 from junction.clock import Clock, system_clock
+from junction.connectors.oauth import OAuthEnvironment, RefreshLocks
+from junction.connectors.runtime.call import Runtime, RuntimeSettings
 from junction.db.engine import Database
+from junction.security.address_guard import AddressGuard
 from junction.security.keyring import Keyring, load_keyring
 from junction.settings import Settings
 
@@ -38,13 +41,34 @@ def create_app(
     database: Database | None = None,
 ) -> FastAPI:
     """Build the application. Migrations are the caller's job (``junction serve`` runs them)."""
+    keyring = keyring if keyring is not None else load_keyring(settings)
+    database = database if database is not None else Database(settings.resolved_database_url)
+    guard = AddressGuard(
+        allow_loopback=settings.outbound_allow_loopback,
+        allow_private=settings.outbound_allow_private,
+    )
     context = AppContext(
         settings=settings,
         clock=clock,
-        keyring=keyring if keyring is not None else load_keyring(settings),
-        database=database if database is not None else Database(settings.resolved_database_url),
+        keyring=keyring,
+        database=database,
         throttle=FailureThrottle(
             limit=settings.token_failure_limit, window=settings.token_failure_window, clock=clock
+        ),
+        runtime=Runtime(
+            RuntimeSettings(
+                allow_loopback=settings.outbound_allow_loopback,
+                allow_private=settings.outbound_allow_private,
+            ),
+            wall_clock=clock,
+        ),
+        oauth=OAuthEnvironment(
+            database=database,
+            keyring=keyring,
+            clock=clock,
+            guard=guard,
+            locks=RefreshLocks(),
+            public_base_url=settings.public_base_url,
         ),
     )
 
@@ -53,6 +77,7 @@ def create_app(
         try:
             yield
         finally:
+            await context.runtime.close()
             await context.database.dispose()
 
     app = FastAPI(

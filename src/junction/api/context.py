@@ -11,6 +11,8 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from junction.auth.throttle import FailureThrottle
 from junction.clock import Clock
+from junction.connectors.oauth import OAuthEnvironment
+from junction.connectors.runtime.call import Runtime
 from junction.db.engine import Database
 from junction.security.keyring import Keyring
 from junction.settings import Settings
@@ -23,6 +25,8 @@ class AppContext:
     keyring: Keyring
     database: Database
     throttle: FailureThrottle
+    runtime: Runtime
+    oauth: OAuthEnvironment
 
 
 def get_context(request: Request) -> AppContext:

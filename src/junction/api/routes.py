@@ -8,6 +8,7 @@ from junction.accounts import router as accounts
 from junction.auth import router as auth
 from junction.auth.identity import authenticate, require_account, require_partner
 from junction.connectors import account_router as account_connectors
+from junction.connectors import calls_router
 from junction.connectors import router as connectors
 
 API_PREFIX = "/v1.0"
@@ -16,6 +17,7 @@ API_PREFIX = "/v1.0"
 def mount_routes(app: FastAPI) -> None:
     # Unauthenticated by necessity: this is where tokens come from.
     app.include_router(auth.token_router)
+    app.include_router(calls_router.callback_router)
 
     v1 = APIRouter(prefix=API_PREFIX, dependencies=[Depends(authenticate)])
 
@@ -27,6 +29,7 @@ def mount_routes(app: FastAPI) -> None:
     account = APIRouter(dependencies=[Depends(require_account)])
     account.include_router(accounts.current_router)
     account.include_router(account_connectors.router)
+    account.include_router(calls_router.router)
 
     v1.include_router(partner)
     v1.include_router(account)

@@ -29,11 +29,13 @@ from junction.connectors.models import (
     Connector,
     PartnerConnectorProperty,
 )
+from junction.connectors.partner_properties import value_context
 from junction.connectors.spec.models import (
     AuthenticationSpec,
     AuthType,
     ConnectorDefinition,
     ConnectorParameterSpec,
+    OAuth2Type,
     ReleaseStatusName,
 )
 from junction.errors import BadRequest, NotFound
@@ -51,10 +53,6 @@ def property_context(account_connector_id: int, name: str) -> str:
     return f"account_connector_properties.value:{account_connector_id}:{name}"
 
 
-def partner_property_context(connector_name: str, name: str) -> str:
-    return f"partner_connector_properties.value:{connector_name}:{name}"
-
-
 async def _installable(*, session: AsyncSession, connector_ref: str) -> Connector:
     if connector_ref.isdigit():
         connector = await catalog.get_connector(session=session, connector_id=int(connector_ref))
@@ -69,6 +67,14 @@ async def _installable(*, session: AsyncSession, connector_ref: str) -> Connecto
     if connector.status == ReleaseStatusName.DEPRECATED:
         raise BadRequest(f"Connector {connector.id} is deprecated and cannot be installed")
     return connector
+
+
+def _client_credentials(auth: AuthenticationSpec | None) -> bool:
+    return (
+        auth is not None
+        and auth.OAuth2 is not None
+        and auth.OAuth2.Type is OAuth2Type.CLIENT_CREDENTIALS
+    )
 
 
 def choose_authentication(
@@ -109,9 +115,12 @@ async def install(
     auth = choose_authentication(definition, install_in.AuthenticationId)
     for prop in install_in.Properties:
         account_property(definition, prop.Name)  # fail before anything is written
+    auth_value = install_in.AuthValue
+    if auth_value is None and _client_credentials(auth):
+        auth_value = ""  # nothing to ask of the user: the partner's client gets the tokens
     credentials = (
-        parse_auth_value(auth, install_in.AuthValue, now=now)
-        if auth is not None and install_in.AuthValue is not None
+        parse_auth_value(auth, auth_value, now=now)
+        if auth is not None and auth_value is not None
         else None
     )
     row = AccountConnector(
@@ -127,7 +136,7 @@ async def install(
     session.add(row)
     await session.flush()
     if credentials is not None:
-        _store_credentials(row, keyring, credentials)
+        store_credentials(row, keyring, credentials)
     await _set_properties(
         session=session,
         keyring=keyring,
@@ -139,9 +148,7 @@ async def install(
     return row
 
 
-def _store_credentials(
-    row: AccountConnector, keyring: Keyring, credentials: dict[str, Any]
-) -> None:
+def store_credentials(row: AccountConnector, keyring: Keyring, credentials: dict[str, Any]) -> None:
     row.auth_sealed = keyring.seal(json.dumps(credentials), context=auth_context(row.id))
     row.authenticated = True
     row.auth_error = None
@@ -243,8 +250,10 @@ async def update(
         row.authentication_id = auth.Id
         row.auth_sealed, row.token_expires_at = None, None
         row.authenticated = auth.Type is AuthType.NONE
+        if credentials is None and _client_credentials(auth):
+            credentials = parse_auth_value(auth, "", now=now)
     if credentials is not None:
-        _store_credentials(row, keyring, credentials)
+        store_credentials(row, keyring, credentials)
     if update_in.Properties:
         await _set_properties(
             session=session,
@@ -356,7 +365,7 @@ async def reseal_secrets(*, session: AsyncSession, keyring: Keyring) -> int:
             changed += 1
     for partner in await session.scalars(select(PartnerConnectorProperty)):
         if keyring.needs_reseal(partner.value_sealed):
-            context = partner_property_context(partner.connector_name, partner.name)
+            context = value_context(partner.connector_name, partner.name)
             partner.value_sealed = keyring.seal(
                 keyring.open(partner.value_sealed, context=context), context=context
             )

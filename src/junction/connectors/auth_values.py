@@ -8,7 +8,7 @@ import json
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
-from junction.connectors.spec.models import AuthenticationSpec, AuthType
+from junction.connectors.spec.models import AuthenticationSpec, AuthType, OAuth2Type
 from junction.errors import BadRequest
 
 
@@ -34,6 +34,12 @@ def parse_auth_value(auth: AuthenticationSpec, value: str, *, now: datetime) -> 
                 parts.append(f"unknown {', '.join(unknown)}")
             raise BadRequest(f"AuthValue: {'; '.join(parts)}")
         return {"auth_fields": {k: str(v) for k, v in fields.items()}}
+    assert auth.OAuth2 is not None  # guaranteed by validation
+    if auth.OAuth2.Type is OAuth2Type.PASSWORD and not value.lstrip().startswith("{"):
+        # The user's own name and password; tokens are fetched with them when first needed.
+        return {**_basic(value), "access_token": None}
+    if auth.OAuth2.Type is OAuth2Type.CLIENT_CREDENTIALS and not value.strip():
+        return {"access_token": None}
     return _oauth2(value, now=now)
 
 

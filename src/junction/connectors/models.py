@@ -100,3 +100,17 @@ class PartnerConnectorProperty(Base):
     connector_name: Mapped[str] = mapped_column(String(255))
     name: Mapped[str] = mapped_column(String(255))
     value_sealed: Mapped[str] = mapped_column(Text)
+
+
+class OAuthState(Base):
+    """An authorisation-code flow in progress: single use, short-lived."""
+
+    __tablename__ = "oauth_states"
+
+    state: Mapped[str] = mapped_column(String(64), primary_key=True)
+    account_connector_id: Mapped[int] = mapped_column(
+        ForeignKey("account_connectors.id", ondelete="CASCADE"), index=True
+    )
+    code_verifier_sealed: Mapped[str] = mapped_column(Text)
+    return_url: Mapped[str | None] = mapped_column(String(2048))
+    expires_at: Mapped[datetime] = mapped_column(UTCDateTime(), index=True)

@@ -5,10 +5,11 @@ from __future__ import annotations
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, Query, Request, Response
+from pydantic import BaseModel, ConfigDict, Field
 
 from junction.api.context import Context, Session
 from junction.api.paging import PageRequest, fetch_page, page_request
-from junction.connectors import catalog
+from junction.connectors import catalog, partner_properties
 from junction.connectors.documents import YAML_TYPES, load_document
 from junction.connectors.schemas import ConnectorOut, MethodOut
 from junction.connectors.spec.models import ConnectorDefinition
@@ -135,3 +136,58 @@ async def get_method(method_id: int, session: Session) -> MethodOut:
     method = catalog.definition_of(connector).Methods[position]
     ids = await catalog.method_ids(session=session, connector_id=connector.id)
     return MethodOut.build(connector.id, method, ids[position])
+
+
+class PartnerPropertyIn(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    Name: str
+    Value: str | None = Field(description="null removes the value.")
+
+
+class PartnerPropertyOut(BaseModel):
+    Name: str
+    IsSet: bool
+
+
+async def _partner_properties(session: Session, connector_id: int) -> list[PartnerPropertyOut]:
+    connector = await catalog.get_connector(session=session, connector_id=connector_id)
+    definition = catalog.definition_of(connector)
+    names = set(await partner_properties.names_set(session=session, connector_name=connector.name))
+    return [
+        PartnerPropertyOut(Name=p.TargetName, IsSet=p.TargetName in names)
+        for p in definition.Parameters
+        if p.PartnerConnectorProperty
+    ]
+
+
+@router.get(
+    "/connectors/{connector_id}/partnerproperties",
+    response_model=list[PartnerPropertyOut],
+    summary="Which partner properties are set (Junction extension)",
+    description="Junction extension. Values are never shown.",
+)
+async def list_partner_properties(connector_id: int, session: Session) -> list[PartnerPropertyOut]:
+    return await _partner_properties(session, connector_id)
+
+
+@router.put(
+    "/connectors/{connector_id}/partnerproperties",
+    response_model=list[PartnerPropertyOut],
+    summary="Set partner properties (Junction extension)",
+    description="Junction extension. Values the partner sets once for every account "
+    "connector of this connector (all releases), such as its OAuth client secret. "
+    "Stored encrypted; never shown again.",
+)
+async def set_partner_properties(
+    connector_id: int, values: list[PartnerPropertyIn], session: Session, context: Context
+) -> list[PartnerPropertyOut]:
+    connector = await catalog.get_connector(session=session, connector_id=connector_id)
+    await partner_properties.set_values(
+        session=session,
+        keyring=context.keyring,
+        connector=connector,
+        definition=catalog.definition_of(connector),
+        values={item.Name: item.Value for item in values},
+    )
+    return await _partner_properties(session, connector_id)

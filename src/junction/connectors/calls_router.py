@@ -1,0 +1,292 @@
+"""Calling account connectors: Data on Demand, method tests, and the OAuth sign-in flow."""
+
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass
+from html import escape
+from typing import Annotated, Any
+from urllib.parse import urlencode
+
+from fastapi import APIRouter, Body, Request
+from fastapi.responses import HTMLResponse, JSONResponse, RedirectResponse, Response
+from pydantic import BaseModel, ConfigDict, Field
+
+from junction.api.context import AppContext, Context, get_context
+from junction.auth.identity import CurrentAccount
+from junction.connectors import account_connectors, catalog, oauth
+from junction.connectors.catalog import MethodIds
+from junction.connectors.connections import (
+    Connection,
+    call_input,
+    connection_properties,
+    open_connection,
+)
+from junction.connectors.models import AccountConnector
+from junction.connectors.runtime.types import AccessTokenSource
+from junction.connectors.spec.models import (
+    AuthenticationSpec,
+    AuthType,
+    ConnectorDefinition,
+    MethodSpec,
+)
+from junction.errors import (
+    BadRequest,
+    ConnectorCallError,
+    UpstreamHttpError,
+    UpstreamRateLimited,
+    UpstreamTimeout,
+)
+
+router = APIRouter(tags=["Data on Demand"])
+callback_router = APIRouter(tags=["Account connectors"])
+
+
+class MethodCallIn(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    Parameters: dict[str, Any] = Field(
+        default_factory=dict, description="By parameter Id (from the method listing) or name."
+    )
+    Fields: dict[str, Any] = Field(
+        default_factory=dict, description="By request field Id, SystemField or ConnectorField."
+    )
+
+
+class AuthoriseIn(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    ReturnUrl: str | None = Field(
+        None, description="Where the browser goes after the provider answers."
+    )
+
+
+class AuthoriseOut(BaseModel):
+    AuthoriseUrl: str
+
+
+def _token_source(context: AppContext) -> Any:
+    def factory(
+        row: AccountConnector, definition: ConnectorDefinition, properties: dict[str, str]
+    ) -> AccessTokenSource:
+        auth = account_connectors.choose_authentication(definition, row.authentication_id)
+        assert auth is not None
+        return oauth.TokenSource(context.oauth, row.id, auth, properties)
+
+    return factory
+
+
+@dataclass(frozen=True)
+class _Prepared:
+    connection: Connection
+    method: MethodSpec
+    ids: MethodIds
+
+
+async def _prepare(
+    context: AppContext, account_id: str, account_connector_id: int, method_ref: str
+) -> _Prepared:
+    # A short read-only transaction: nothing may hold the database while the third-party
+    # API answers (an OAuth refresh needs to write meanwhile, and connections are pooled).
+    async with context.database.transaction(read_only=True) as session:
+        row = await account_connectors.get(
+            session=session, account_id=account_id, account_connector_id=account_connector_id
+        )
+        connection = await open_connection(
+            session=session, keyring=context.keyring, row=row, token_source=_token_source(context)
+        )
+        connector = await catalog.get_connector(session=session, connector_id=row.connector_id)
+        method, ids = await catalog.find_method(
+            session=session, connector=connector, method_ref=method_ref
+        )
+    return _Prepared(connection, method, ids)
+
+
+def _upstream_error(exc: ConnectorCallError) -> JSONResponse:
+    body: dict[str, Any] = {"Message": exc.message}
+    headers: dict[str, str] = {}
+    status = exc.status_code
+    if isinstance(exc, UpstreamHttpError):
+        body |= {"UpstreamStatus": exc.upstream_status, "UpstreamBody": exc.body_text}
+        # Upstream 4xx answers pass through, except those that would read as being about
+        # this API itself (our own authentication and rate limits).
+        status = (
+            exc.upstream_status
+            if 400 <= exc.upstream_status < 500 and exc.upstream_status not in (401, 403, 407, 429)
+            else (400 if exc.upstream_status < 500 else 502)
+        )
+    elif isinstance(exc, UpstreamRateLimited):
+        headers["Retry-After"] = str(max(1, round(exc.retry_after)))
+    elif isinstance(exc, UpstreamTimeout):
+        status = 504
+    return JSONResponse(body, status_code=status, headers=headers)
+
+
+@router.post(
+    "/account/connectors/{account_connector_id}/methods/{method}",
+    summary="Call a connector method (Data on Demand)",
+    description="`method` is a method Id or its MethodUniqueIdentifier. Returns the API's "
+    "response body. A paged method returns its first page. An upstream 4xx is answered "
+    "with the same status (400 for upstream 401/403/407), 5xx with 502, a timeout with 504, "
+    "each with UpstreamStatus and UpstreamBody.",
+)
+async def call_method(
+    account_connector_id: int,
+    method: str,
+    account: CurrentAccount,
+    context: Context,
+    body: Annotated[MethodCallIn | None, Body()] = None,
+) -> Any:
+    prepared = await _prepare(context, account.account_id, account_connector_id, method)
+    values = body or MethodCallIn()
+    request = call_input(prepared.method, prepared.ids, values.Parameters, values.Fields)
+    try:
+        result = await context.runtime.call(
+            prepared.connection.definition, prepared.method, prepared.connection.context, request
+        )
+    except ConnectorCallError as exc:
+        return _upstream_error(exc)
+    if isinstance(result.body, dict | list):
+        return JSONResponse(result.body)
+    return Response(
+        content="" if result.body is None else str(result.body),
+        media_type=result.headers.get("Content-Type", "text/plain"),
+    )
+
+
+async def _try(
+    context: AppContext,
+    account_id: str,
+    account_connector_id: int,
+    method: str,
+    values: MethodCallIn,
+) -> Any:
+    prepared = await _prepare(context, account_id, account_connector_id, method)
+    request = call_input(prepared.method, prepared.ids, values.Parameters, values.Fields)
+    try:
+        result = await context.runtime.call(
+            prepared.connection.definition, prepared.method, prepared.connection.context, request
+        )
+    except ConnectorCallError as exc:
+        return {"Success": False, "Message": exc.message, **_details(exc)}
+    return {
+        "Success": True,
+        "StatusCode": result.status,
+        "Records": result.records,
+        "Exchanges": [asdict(exchange) for exchange in result.exchanges],
+    }
+
+
+def _details(exc: ConnectorCallError) -> dict[str, Any]:
+    if isinstance(exc, UpstreamHttpError):
+        return {"StatusCode": exc.upstream_status, "UpstreamBody": exc.body_text}
+    return {}
+
+
+@router.get(
+    "/account/connectors/{account_connector_id}/test/{method}",
+    summary="Test a connector method",
+    description="Calls the method once and reports success, the mapped records and a "
+    "redacted copy of each request and response.",
+)
+async def try_method_get(
+    account_connector_id: int, method: str, account: CurrentAccount, context: Context
+) -> Any:
+    return await _try(context, account.account_id, account_connector_id, method, MethodCallIn())
+
+
+@router.post(
+    "/account/connectors/{account_connector_id}/test/{method}",
+    summary="Test a connector method with input values",
+)
+async def try_method_post(
+    account_connector_id: int,
+    method: str,
+    account: CurrentAccount,
+    context: Context,
+    body: Annotated[MethodCallIn | None, Body()] = None,
+) -> Any:
+    values = body or MethodCallIn()
+    return await _try(context, account.account_id, account_connector_id, method, values)
+
+
+async def _oauth_settings(
+    context: AppContext, account_connector_id: int
+) -> tuple[AuthenticationSpec, dict[str, str]]:
+    async with context.database.transaction(read_only=True) as session:
+        row = await session.get(AccountConnector, account_connector_id)
+        if row is None:
+            raise BadRequest("The account connector no longer exists")
+        connector = await catalog.get_connector(session=session, connector_id=row.connector_id)
+        definition = catalog.definition_of(connector)
+        auth = account_connectors.choose_authentication(definition, row.authentication_id)
+        if auth is None or auth.Type is not AuthType.OAUTH2:
+            raise BadRequest(f"Account connector {row.id} does not use OAuth2")
+        properties = await connection_properties(
+            session=session, keyring=context.keyring, row=row, definition=definition
+        )
+    return auth, properties
+
+
+@router.post(
+    "/account/connectors/{account_connector_id}/oauth/authorize",
+    response_model=AuthoriseOut,
+    summary="Start OAuth 2.0 sign-in for an account connector (Junction extension)",
+    description="Junction extension. Returns the provider URL to open in the user's browser "
+    "(state and PKCE included). The provider sends the browser back to "
+    f"{oauth.CALLBACK_PATH}, which stores the tokens and then redirects to ReturnUrl with "
+    "`status=success` or `status=error&message=...` (or shows a short page).",
+)
+async def authorise(
+    account_connector_id: int,
+    account: CurrentAccount,
+    context: Context,
+    body: Annotated[AuthoriseIn | None, Body()] = None,
+) -> AuthoriseOut:
+    async with context.database.transaction(read_only=True) as session:
+        row = await account_connectors.get(
+            session=session,
+            account_id=account.account_id,
+            account_connector_id=account_connector_id,
+        )
+    auth, properties = await _oauth_settings(context, row.id)
+    url = await oauth.start_authorisation(
+        env=context.oauth,
+        row=row,
+        auth=auth,
+        properties=properties,
+        return_url=(body or AuthoriseIn()).ReturnUrl,
+    )
+    return AuthoriseOut(AuthoriseUrl=url)
+
+
+@callback_router.get(oauth.CALLBACK_PATH, include_in_schema=False)
+async def oauth_callback(
+    request: Request,
+    state: str = "",
+    code: str | None = None,
+    error: str | None = None,
+) -> Response:
+    # Unauthenticated by necessity: the provider sends the user's browser here; the
+    # single-use state is what identifies the flow.
+    context = get_context(request)
+    result = await oauth.finish_authorisation(
+        env=context.oauth,
+        state=state,
+        code=code,
+        error=error,
+        settings_for=lambda ac_id: _oauth_settings(context, ac_id),
+    )
+    if result.return_url:
+        query = (
+            {"status": "success"} if result.ok else {"status": "error", "message": result.message}
+        )
+        separator = "&" if "?" in result.return_url else "?"
+        return RedirectResponse(
+            f"{result.return_url}{separator}{urlencode(query)}", status_code=303
+        )
+    title = "Connected" if result.ok else "Not connected"
+    return HTMLResponse(
+        f"<!doctype html><title>{title}</title><h1>{title}</h1><p>{escape(result.message)}</p>"
+        "<p>You can close this window.</p>",
+        status_code=200 if result.ok else 400,
+    )

@@ -1,0 +1,225 @@
+"""Inbound paging: one request per page, driven by the CYCLR_PAGE_* variables.
+
+A method pages when ``Paging.InboundPaging`` is true (the method's setting, else the
+connector's). Its parameters say how: ``CYCLR_PAGE_NUMBER`` (from 1), ``CYCLR_PAGE_OFFSET``
+(from 0, stepping by the page size), ``CYCLR_PAGE_SIZE``, a ResponseField parameter with
+``CYCLR_PAGE_NEXT_URL`` (where the next page's URL is in the answer), or ResponseField
+parameters with ``CYCLR_PAGE_TOKEN[_SUFFIX]`` (where each token is) beside query or header
+parameters with the same Value (where it is sent back).
+
+Pages are yielded one at a time and nothing of an earlier page is kept but what the next
+request needs, so memory does not grow with the number of records. To notice an API that
+sends a cursor (token or next URL) it sent before, which would page forever, a hash of each
+cursor is remembered: one integer per page, at most ``MaxPages`` of them, and none for page
+numbers or offsets, which cannot repeat.
+"""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator, Awaitable, Callable, Mapping
+from dataclasses import dataclass
+from typing import Any
+
+from yarl import URL
+
+from junction.connectors.runtime.mapping import MappingPlan, flatten
+from junction.connectors.runtime.plancache import IdentityCache
+from junction.connectors.runtime.request import compile_request
+from junction.connectors.runtime.types import Exchange, Page
+from junction.connectors.spec.models import ConnectorDefinition, MethodSpec
+from junction.connectors.spec.paths import FieldPath, parse_path
+from junction.errors import ConnectorCallError, PagingLoop
+
+PAGE_NUMBER = "CYCLR_PAGE_NUMBER"
+PAGE_OFFSET = "CYCLR_PAGE_OFFSET"
+PAGE_SIZE = "CYCLR_PAGE_SIZE"
+PAGE_NEXT_URL = "CYCLR_PAGE_NEXT_URL"
+PAGE_TOKEN = "CYCLR_PAGE_TOKEN"  # noqa: S105 - a variable name, not a secret
+DEFAULT_PAGE_SIZE = 100
+DEFAULT_MAX_PAGES = 1000
+
+
+@dataclass(frozen=True)
+class PagingPlan:
+    active: bool
+    page_size: int
+    max_pages: int
+    stop_on_short: bool
+    uses_number: bool
+    uses_offset: bool
+    next_url: FieldPath | None
+    tokens: tuple[tuple[str, FieldPath], ...]  # (variable, where the answer holds it)
+    items_path: FieldPath | None
+
+    def first_variables(self) -> dict[str, str]:
+        """The variables of the first page (also used by a single, unpaged call)."""
+        return {PAGE_NUMBER: "1", PAGE_OFFSET: "0", PAGE_SIZE: str(self.page_size)}
+
+    def count_items(self, body: Any, mapping: MappingPlan) -> int | None:
+        """How many items a page holds, or None when nothing says where they are."""
+        if self.items_path is not None:
+            value = self.items_path.get(body)
+            depth = max(1, self.items_path.list_depth)
+            return len(flatten(value, depth)) if isinstance(value, list) else 0
+        items = mapping.items(body)
+        return None if items is None else len(items)
+
+
+def _compile(definition: ConnectorDefinition, method: MethodSpec) -> PagingPlan:
+    own, shared = method.Paging, definition.Paging
+
+    def setting(name: str) -> Any:
+        value = getattr(own, name) if own is not None else None
+        return value if value is not None else getattr(shared, name)
+
+    request = compile_request(definition, method)
+    sent = {p.Value for p in (*request.query_params, *request.header_params) if p.Value}
+    next_url: FieldPath | None = None
+    tokens: list[tuple[str, FieldPath]] = []
+    for param in request.response_params:
+        if param.Value == PAGE_NEXT_URL:
+            next_url = parse_path(param.TargetName)
+        elif param.Value and param.Value.startswith(PAGE_TOKEN) and param.Value in sent:
+            tokens.append((param.Value, parse_path(param.TargetName)))
+    uses_number = PAGE_NUMBER in sent or PAGE_NUMBER in method.Endpoint
+    uses_offset = PAGE_OFFSET in sent or PAGE_OFFSET in method.Endpoint
+    stop_on_short = setting("StopOnShortPage")
+    if stop_on_short is None:
+        # Counting pages stops on a short one; cursors may legitimately give short pages.
+        stop_on_short = (uses_number or uses_offset) and next_url is None and not tokens
+    items_path = setting("ItemsPath")
+    return PagingPlan(
+        active=bool(setting("InboundPaging")),
+        page_size=setting("InboundPageSize") or DEFAULT_PAGE_SIZE,
+        max_pages=setting("MaxPages") or DEFAULT_MAX_PAGES,
+        stop_on_short=bool(stop_on_short),
+        uses_number=uses_number,
+        uses_offset=uses_offset,
+        next_url=next_url,
+        tokens=tuple(tokens),
+        items_path=parse_path(items_path) if items_path else None,
+    )
+
+
+_plans: IdentityCache[PagingPlan] = IdentityCache(_compile)
+
+
+def compile_paging(definition: ConnectorDefinition, method: MethodSpec) -> PagingPlan:
+    return _plans.get(definition, method)
+
+
+@dataclass
+class FetchedPage:
+    body: Any
+    exchange: Exchange
+    url: URL  # where the answer came from, for relative next-page URLs
+    request_url: URL
+
+
+FetchPage = Callable[[Mapping[str, str], URL | None], Awaitable[FetchedPage]]
+
+
+def _text(value: Any) -> str | None:
+    if value is None or isinstance(value, dict | list) or value == "":
+        return None
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    return str(value)
+
+
+async def iterate_pages(
+    plan: PagingPlan, mapping: MappingPlan, fetch: FetchPage
+) -> AsyncIterator[Page]:
+    number, offset = 1, 0
+    tokens: dict[str, str] = {}
+    next_url: URL | None = None
+    origin: URL | None = None
+    # Only cursors can repeat: a page number or offset moves on by itself.
+    cursors = plan.next_url is not None or bool(plan.tokens)
+    seen: set[int] = set()
+    while True:
+        variables = {
+            PAGE_NUMBER: str(number),
+            PAGE_OFFSET: str(offset),
+            PAGE_SIZE: str(plan.page_size),
+            **tokens,
+        }
+        fetched = await fetch(variables, next_url)
+        if origin is None:
+            origin = fetched.request_url.origin()
+            if cursors:
+                seen.add(_state(plan, fetched.request_url if plan.next_url else None, {}, 1, 0))
+        body = fetched.body
+        count = plan.count_items(body, mapping)
+        if count is None and not body:
+            count = 0  # nothing says where the items are, but an empty answer has none
+        # Read what the next request needs before handing the page over (the consumer may
+        # change the body); after this nothing of the page is kept here.
+        tokens = {}
+        if plan.active:
+            next_url = _next_url(plan, body, fetched.url)
+            for variable, path in plan.tokens:
+                value = _text(path.get(body))
+                if value is not None:
+                    tokens[variable] = value
+        page = Page(
+            number=number, body=body, records=mapping.records(body), exchange=fetched.exchange
+        )
+        del body, fetched
+        yield page
+        del page
+
+        if not plan.active or number >= plan.max_pages or count == 0:
+            return
+        if count is not None and plan.stop_on_short and count < plan.page_size:
+            return
+        if plan.next_url is not None:
+            if next_url is None:
+                return
+            if next_url.origin() != origin:
+                raise ConnectorCallError(
+                    f"The next-page URL points to {next_url.host}, not to {origin.host}; "
+                    "Junction does not send the connector's credentials elsewhere"
+                )
+        if plan.tokens and len(tokens) < len(plan.tokens):
+            return  # a cursor is missing or empty: that was the last page
+        if plan.next_url is None and not plan.tokens and not (plan.uses_number or plan.uses_offset):
+            return  # nothing tells the API which page comes next
+        number += 1
+        offset += plan.page_size
+        if not cursors:
+            continue
+        state = _state(plan, next_url, tokens, number, offset)
+        if state in seen:
+            raise PagingLoop(
+                f"Paging stopped after page {number - 1}: the API sent the same "
+                f"{'next-page URL' if plan.next_url is not None else 'page token'} again"
+            )
+        seen.add(state)
+
+
+def _next_url(plan: PagingPlan, body: Any, current: URL) -> URL | None:
+    if plan.next_url is None:
+        return None
+    found = _text(plan.next_url.get(body))
+    if found is None:
+        return None
+    try:
+        # Relative links are resolved against the page they came with.
+        return current.join(URL(found))
+    except ValueError:
+        raise ConnectorCallError(f"The next-page URL '{found[:200]}' is not valid") from None
+
+
+def _state(
+    plan: PagingPlan, url: URL | None, tokens: Mapping[str, str], number: int, offset: int
+) -> int:
+    """A hash of what decides which page a request gets (a repeat means a loop)."""
+    return hash(
+        (
+            str(url) if url is not None else None,
+            tuple(sorted(tokens.items())),
+            number if plan.uses_number else None,
+            offset if plan.uses_offset else None,
+        )
+    )

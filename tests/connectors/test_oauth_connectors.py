@@ -1,0 +1,239 @@
+"""OAuth 2.0 account connectors against a real authorization server (authlib) on loopback."""
+
+from __future__ import annotations
+
+import base64
+from collections.abc import Iterator
+from concurrent.futures import ThreadPoolExecutor
+from datetime import timedelta
+from typing import Any
+from urllib.parse import parse_qs, urlsplit
+
+import httpx
+import pytest
+
+from junction.connectors.oauth import CALLBACK_PATH, tokens_json
+from tests.fixtures.oauth_provider import OAuthProvider, RegisteredClient
+from tests.fixtures.server import Junction
+
+
+def oauth_definition(provider: OAuthProvider, grant: str) -> dict[str, Any]:
+    return {
+        "Name": f"Provider {grant}",
+        "Version": "1",
+        "ReleaseStatus": "Live",
+        "BaseUrl": provider.api_url,
+        "Authentication": [
+            {
+                "Id": "oauth",
+                "AuthType": "OAuth2",
+                "OAuth2": {
+                    "OAuth2Type": grant,
+                    "AuthoriseUrl": provider.authorize_url,
+                    "TokenUrl": provider.token_url,
+                    "ClientId": "{{OAuthClientId}}",
+                    "ClientSecret": "{{OAuthClientSecret}}",
+                    "Scopes": ["read"],
+                },
+            }
+        ],
+        "Parameters": [
+            {
+                "TargetType": "MergeField",
+                "TargetName": "OAuthClientId",
+                "PartnerConnectorProperty": True,
+            },
+            {
+                "TargetType": "MergeField",
+                "TargetName": "OAuthClientSecret",
+                "PartnerConnectorProperty": True,
+                "Sensitive": True,
+            },
+        ],
+        "Methods": [
+            {
+                "Name": "Me",
+                "MethodUniqueIdentifier": "me",
+                "Endpoint": "/me",
+                "ResponseFields": [{"ConnectorField": "user", "SystemField": "User"}],
+            }
+        ],
+    }
+
+
+@pytest.fixture
+def provider(junction: Junction) -> Iterator[OAuthProvider]:
+    with OAuthProvider(require_pkce=True) as server:
+        server.add_client(
+            RegisteredClient(
+                "junction-app",
+                "app-secret",
+                redirect_uris=(junction.base_url + CALLBACK_PATH,),
+                token_endpoint_auth_method="client_secret_post",
+            )
+        )
+        yield server
+
+
+def _setup(junction: Junction, provider: OAuthProvider, grant: str) -> tuple[httpx.Client, int]:
+    partner = junction.token()
+    with junction.http(partner) as client:
+        client.post("/v1.0/accounts", json={"Id": "acme", "Name": "Acme"})
+        connector = client.post("/v1.0/connectors", json=oauth_definition(provider, grant))
+        assert connector.status_code == 201, connector.text
+        connector_id = connector.json()["Id"]
+        props = client.put(
+            f"/v1.0/connectors/{connector_id}/partnerproperties",
+            json=[
+                {"Name": "OAuthClientId", "Value": "junction-app"},
+                {"Name": "OAuthClientSecret", "Value": "app-secret"},
+            ],
+        )
+        assert props.json() == [
+            {"Name": "OAuthClientId", "IsSet": True},
+            {"Name": "OAuthClientSecret", "IsSet": True},
+        ]
+        assert "app-secret" not in props.text
+    return junction.http(partner, account="acme"), connector_id
+
+
+def _me(api: httpx.Client, ac: int) -> httpx.Response:
+    return api.post(f"/v1.0/account/connectors/{ac}/methods/me", json={})
+
+
+def _sign_in(junction: Junction, api: httpx.Client, ac: int) -> None:
+    start = api.post(
+        f"/v1.0/account/connectors/{ac}/oauth/authorize",
+        json={"ReturnUrl": "https://app.example.com/done"},
+    )
+    assert start.status_code == 200, start.text
+    url = start.json()["AuthoriseUrl"]
+    query = parse_qs(urlsplit(url).query)
+    assert query["code_challenge_method"] == ["S256"]
+    assert query["redirect_uri"] == [junction.base_url + CALLBACK_PATH]
+    to_callback = httpx.get(url, follow_redirects=False)
+    assert to_callback.status_code == 302
+    back = httpx.get(to_callback.headers["location"], follow_redirects=False)
+    assert back.status_code == 303, back.text
+    assert back.headers["location"] == "https://app.example.com/done?status=success"
+
+
+def test_authorisation_code_flow_and_refresh_on_401(
+    junction: Junction, provider: OAuthProvider
+) -> None:
+    api, connector = _setup(junction, provider, "AuthorisationCode")
+    row = api.post(f"/v1.0/connectors/{connector}/install", json={}).json()
+    assert row["Authenticated"] is False
+    _sign_in(junction, api, row["Id"])
+    assert api.get(f"/v1.0/account/connectors/{row['Id']}").json()["Authenticated"] is True
+    assert provider.token_requests["authorization_code"] == 1
+
+    assert _me(api, row["Id"]).json()["user"] == "alice"
+    provider.expire_access_tokens()  # Junction still believes the token is fresh
+    assert _me(api, row["Id"]).json()["user"] == "alice"
+    assert provider.token_requests["refresh_token"] == 1
+    assert len(provider.refresh_tokens_used) == 1  # the rotated token replaced the old one
+
+    # Proactive refresh: once Junction's clock passes the expiry, it refreshes before calling.
+    junction.clock.advance(timedelta(hours=2))
+    assert _me(api, row["Id"]).status_code == 200
+    assert provider.token_requests["refresh_token"] == 2
+
+
+def test_the_state_is_single_use_and_denials_are_recorded(
+    junction: Junction, provider: OAuthProvider
+) -> None:
+    api, connector = _setup(junction, provider, "AuthorisationCode")
+    ac = api.post(f"/v1.0/connectors/{connector}/install", json={}).json()["Id"]
+    url = api.post(f"/v1.0/account/connectors/{ac}/oauth/authorize", json={}).json()["AuthoriseUrl"]
+    denied = httpx.get(url + "&deny=1", follow_redirects=False).headers["location"]
+    page = httpx.get(denied)
+    assert page.status_code == 400
+    assert "did not grant access" in page.text
+    assert "access_denied" in api.get(f"/v1.0/account/connectors/{ac}").json()["AuthError"]
+    replay = httpx.get(denied)
+    assert replay.status_code == 400
+    assert "unknown or has expired" in replay.text
+
+
+def test_fifty_concurrent_calls_cause_one_refresh(
+    junction: Junction, provider: OAuthProvider
+) -> None:
+    api, connector = _setup(junction, provider, "AuthorisationCode")
+    client = httpx.post(
+        provider.token_url,
+        data={
+            "grant_type": "password",
+            "username": "alice",
+            "password": "alice-pw",
+            "scope": "read",
+            "client_id": "junction-app",
+            "client_secret": "app-secret",
+        },
+    )
+    assert client.status_code == 200, client.text  # tokens obtained outside, then handed in
+    tokens = client.json()
+    row = api.post(
+        f"/v1.0/connectors/{connector}/install",
+        json={"AuthValue": tokens_json(tokens["access_token"], tokens["refresh_token"], 3600)},
+    ).json()
+    provider.expire_access_tokens()
+    provider.delay_token_seconds = 0.5  # keep the refresh in flight while the others arrive
+
+    def call(_: int) -> int:
+        with junction.http(api.headers["Authorization"].split()[1], account="acme") as client:
+            return _me(client, row["Id"]).status_code
+
+    with ThreadPoolExecutor(max_workers=50) as pool:
+        statuses = list(pool.map(call, range(50)))
+    assert statuses == [200] * 50
+    assert provider.token_requests["refresh_token"] == 1
+
+
+def test_failed_refresh_marks_the_connector_unauthenticated(
+    junction: Junction, provider: OAuthProvider
+) -> None:
+    api, connector = _setup(junction, provider, "PasswordCredentials")
+    basic = base64.b64encode(b"alice:alice-pw").decode()
+    row = api.post(f"/v1.0/connectors/{connector}/install", json={"AuthValue": basic}).json()
+    assert row["Authenticated"] is True
+    assert _me(api, row["Id"]).json()["user"] == "alice"  # the password grant, on first use
+    assert provider.token_requests["password"] == 1
+
+    provider.expire_access_tokens()
+    provider.fail_refresh = True
+    failed = _me(api, row["Id"])
+    assert failed.status_code == 400
+    after = api.get(f"/v1.0/account/connectors/{row['Id']}").json()
+    assert after["Authenticated"] is False
+    assert "invalid_grant" in after["AuthError"]
+
+
+def test_client_credentials(junction: Junction, provider: OAuthProvider) -> None:
+    api, connector = _setup(junction, provider, "ClientCredentials")
+    row = api.post(f"/v1.0/connectors/{connector}/install", json={}).json()
+    assert row["Authenticated"] is True
+    response = _me(api, row["Id"])
+    assert response.status_code == 200, response.text
+    assert response.json()["client_id"] == "junction-app"
+    assert provider.token_requests["client_credentials"] == 1
+    _me(api, row["Id"])
+    assert provider.token_requests["client_credentials"] == 1  # the token is reused
+
+
+def test_missing_partner_property_is_explained(junction: Junction, provider: OAuthProvider) -> None:
+    api, connector = _setup(junction, provider, "ClientCredentials")
+    with junction.http(junction.token()) as partner:
+        partner.put(
+            f"/v1.0/connectors/{connector}/partnerproperties",
+            json=[{"Name": "OAuthClientId", "Value": None}],
+        )
+        bad = partner.put(
+            f"/v1.0/connectors/{connector}/partnerproperties", json=[{"Name": "Nope", "Value": "x"}]
+        )
+        assert bad.status_code == 400
+        assert "Nope" in bad.json()["Message"]
+    row = api.post(f"/v1.0/connectors/{connector}/install", json={}).json()
+    response = _me(api, row["Id"])
+    assert response.status_code == 400
+    assert "OAuthClientId" in response.json()["Message"]
