@@ -5,7 +5,7 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 
 uv sync --frozen --quiet
-uv run --frozen ruff format --check src tests scripts
-uv run --frozen ruff check src tests scripts
+uv run --frozen ruff format --check src tests scripts bench
+uv run --frozen ruff check src tests scripts bench
 uv run --frozen mypy src
 uv run --frozen pytest "$@"

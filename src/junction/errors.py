@@ -10,7 +10,17 @@
     │   └── InvalidToken          401  ...with a Bearer challenge (auth.identity)
     ├── Forbidden                 403  authenticated, but not allowed here
     ├── NotFound                  404  no such object (or not visible to the caller)
-    └── Conflict                  409  the request clashes with the stored state
+    ├── Conflict                  409  the request clashes with the stored state
+    ├── PayloadTooLarge           413  a request body over its limit
+    └── ConnectorCallError        502  a call to a connector's API failed (runtime)
+        ├── UpstreamHttpError     502  the API's final 4xx/5xx answer (status kept)
+        ├── UpstreamTimeout       504
+        ├── UpstreamUnreachable   502
+        ├── UpstreamRateLimited   429  wait longer than allowed; retry_after kept
+        ├── PagingLoop            502  a page token or next URL repeated
+        ├── ResponseTooLarge      502
+        └── BlockedAddress        400  the address guard refused the URL
+    (CallInputError, a BadRequest, names a connector call's missing or bad value.)
 
 The API turns each into ``{"Message": ...}`` with its status (token-endpoint errors also
 carry RFC 6749's ``error`` and ``error_description``); the CLI prints the message. A
@@ -61,6 +71,10 @@ class NotFound(JunctionError):
 
 class Conflict(JunctionError):
     status_code = 409
+
+
+class PayloadTooLarge(JunctionError):
+    status_code = 413
 
 
 # Connector runtime errors (junction.connectors.runtime). A call to a third-party API that

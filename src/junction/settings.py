@@ -88,7 +88,10 @@ class Settings(BaseSettings):
     )
     outbound_allow_private: bool = Field(
         False,
-        description="Let connectors call private networks (10/8, 172.16/12, 192.168/16, fc00::/7).",
+        description=(
+            "Let connectors call private networks (10/8, 172.16/12, 192.168/16, 100.64/10, "
+            "fc00::/7)."
+        ),
     )
     log_level: str = Field("info", description="Log level for `junction serve`.")
 

@@ -206,3 +206,46 @@ def test_unknown_connector_and_method(api: httpx.Client) -> None:
     assert api.get("/v1.0/connectors/nobody").status_code == 404
     assert api.get("/v1.0/connectors/999/methods").status_code == 404
     assert api.get("/v1.0/methods/999").status_code == 404
+
+
+def test_ids_stay_when_a_release_is_deprecated(api: httpx.Client) -> None:
+    live = api.post("/v1.0/connectors", json=contacts_definition()).json()
+    before = api.get(f"/v1.0/connectors/{live['Id']}/methods").json()
+    api.post("/v1.0/connectors", json=contacts_definition() | {"ReleaseStatus": "Deprecated"})
+    assert api.get(f"/v1.0/connectors/{live['Id']}/methods").json() == before
+
+
+def test_category_filter_matches_categories_only(api: httpx.Client) -> None:
+    api.post("/v1.0/connectors", json=contacts_definition())
+    assert api.get("/v1.0/connectors", params={"category": "Contacts"}).json() == []  # a method's
+    assert len(api.get("/v1.0/connectors", params={"category": "CRM"}).json()) == 1
+    assert api.get("/v1.0/connectors", params={"query": "%"}).json() == []
+
+
+def test_partner_properties_are_listed_without_values(api: httpx.Client) -> None:
+    document = contacts_definition()
+    document["Parameters"].append(
+        {
+            "TargetType": "HttpHeader",
+            "TargetName": "X-Partner",
+            "PartnerConnectorProperty": True,
+            "Sensitive": True,
+        }
+    )
+    connector = api.post("/v1.0/connectors", json=document).json()["Id"]
+    path = f"/v1.0/connectors/{connector}/partnerproperties"
+    assert api.get(path).json() == [{"Name": "X-Partner", "IsSet": False}]
+    assert api.put(path, json=[{"Name": "X-Partner", "Value": "p-secret"}]).status_code == 200
+    listed = api.get(path)
+    assert listed.json() == [{"Name": "X-Partner", "IsSet": True}]
+    assert "p-secret" not in listed.text
+
+
+def test_oversized_definition_is_413(api: httpx.Client) -> None:
+    response = api.post(
+        "/v1.0/connectors",
+        content=b" " * (5 * 1024 * 1024 + 1),
+        headers={"Content-Type": "application/json"},
+    )
+    assert response.status_code == 413
+    assert "larger than" in response.json()["Message"]

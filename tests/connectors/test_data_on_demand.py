@@ -161,6 +161,8 @@ def test_method_test_endpoint_redacts_secrets(installed: tuple[httpx.Client, int
     api.put(f"/v1.0/account/connectors/{ac}", json={"AuthValue": "wrong-key"})
     failed = api.get(f"/v1.0/account/connectors/{ac}/test/contacts-list").json()
     assert (failed["Success"], failed["StatusCode"]) == (False, 401)
+    assert failed["Exchanges"][-1]["Status"] == 401
+    assert "wrong-key" not in str(failed)
     api.put(f"/v1.0/account/connectors/{ac}", json={"AuthValue": API_KEY})
     tried = api.post(
         f"/v1.0/account/connectors/{ac}/test/contacts-get", json={"Parameters": {"ContactId": 3}}
@@ -169,7 +171,14 @@ def test_method_test_endpoint_redacts_secrets(installed: tuple[httpx.Client, int
     assert body["Success"] is True
     assert body["Records"] == [{"Id": 3, "Email": "person3@example.com"}]
     assert len(body["Exchanges"]) == 1
-    assert body["Exchanges"][0]["status"] == 200
+    assert body["Exchanges"][0]["Status"] == 200
+    assert set(body["Exchanges"][0]) >= {
+        "Method",
+        "Url",
+        "RequestHeaders",
+        "ResponseBody",
+        "DurationMs",
+    }
     assert API_KEY not in tried.text
 
 

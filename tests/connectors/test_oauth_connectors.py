@@ -237,3 +237,16 @@ def test_missing_partner_property_is_explained(junction: Junction, provider: OAu
     response = _me(api, row["Id"])
     assert response.status_code == 400
     assert "OAuthClientId" in response.json()["Message"]
+
+
+def test_cancelled_new_consent_keeps_a_working_connection(
+    junction: Junction, provider: OAuthProvider
+) -> None:
+    api, connector = _setup(junction, provider, "AuthorisationCode")
+    ac = api.post(f"/v1.0/connectors/{connector}/install", json={}).json()["Id"]
+    _sign_in(junction, api, ac)
+    url = api.post(f"/v1.0/account/connectors/{ac}/oauth/authorize", json={}).json()["AuthoriseUrl"]
+    denied = httpx.get(url + "&deny=1", follow_redirects=False).headers["location"]
+    assert httpx.get(denied).status_code == 400
+    assert api.get(f"/v1.0/account/connectors/{ac}").json()["Authenticated"] is True
+    assert _me(api, ac).json()["user"] == "alice"

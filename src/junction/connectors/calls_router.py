@@ -22,7 +22,7 @@ from junction.connectors.connections import (
     open_connection,
 )
 from junction.connectors.models import AccountConnector
-from junction.connectors.runtime.types import AccessTokenSource
+from junction.connectors.runtime.types import AccessTokenSource, Exchange
 from junction.connectors.spec.models import (
     AuthenticationSpec,
     AuthType,
@@ -167,12 +167,25 @@ async def _try(
             prepared.connection.definition, prepared.method, prepared.connection.context, request
         )
     except ConnectorCallError as exc:
-        return {"Success": False, "Message": exc.message, **_details(exc)}
+        return {
+            "Success": False,
+            "Message": exc.message,
+            **_details(exc),
+            "Exchanges": [_exchange(e) for e in exc.exchanges],
+        }
     return {
         "Success": True,
         "StatusCode": result.status,
         "Records": result.records,
-        "Exchanges": [asdict(exchange) for exchange in result.exchanges],
+        "Exchanges": [_exchange(e) for e in result.exchanges],
+    }
+
+
+def _exchange(exchange: Exchange) -> dict[str, Any]:
+    """A redacted request/response copy in the API's PascalCase."""
+    return {
+        "".join(part.capitalize() for part in key.split("_")): value
+        for key, value in asdict(exchange).items()
     }
 
 

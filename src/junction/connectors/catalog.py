@@ -8,7 +8,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Select, Text, cast, delete, func, or_, select
+from sqlalchemy import Select, delete, func, or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from junction.connectors.models import Connector, ConnectorField, ConnectorMethod
@@ -72,6 +72,7 @@ async def add_release(
             version=definition.Version,
             status=definition.ReleaseStatus.value,
             description=definition.Description,
+            categories=_categories(definition),
             definition=stored,
             created_at=now,
             updated_at=now,
@@ -94,15 +95,19 @@ async def add_release(
                 f"{existing.status}; Live and Deprecated releases cannot change. "
                 "Add a new Version (a Live release may only be re-sent unchanged as Deprecated)."
             )
+    methods_changed = existing.definition.get("Methods") != stored.get("Methods")
     existing.status = definition.ReleaseStatus.value
     existing.description = definition.Description
+    existing.categories = _categories(definition)
     existing.definition = stored
     existing.updated_at = now
-    await session.execute(
-        delete(ConnectorMethod).where(ConnectorMethod.connector_id == existing.id)
-    )
-    await session.flush()
-    await _index_methods(session=session, connector=existing, definition=definition)
+    if methods_changed:
+        # Only a Draft gets here with new methods; its method and field Ids are renewed.
+        await session.execute(
+            delete(ConnectorMethod).where(ConnectorMethod.connector_id == existing.id)
+        )
+        await session.flush()
+        await _index_methods(session=session, connector=existing, definition=definition)
     return existing, False
 
 
@@ -146,19 +151,23 @@ async def connectors_named(
 def connectors_query(*, query: str | None, category: str | None) -> Select[Any]:
     statement = select(Connector)
     if query:
-        pattern = f"%{query.lower()}%"
+        text = query.lower()
         statement = statement.where(
             or_(
-                func.lower(Connector.name).like(pattern),
-                func.lower(Connector.description).like(pattern),
+                func.lower(Connector.name).contains(text, autoescape=True),
+                func.lower(Connector.description).contains(text, autoescape=True),
             )
         )
+
     if category:
-        # Categories live in the JSON document; match the quoted name in its text form.
-        statement = statement.where(
-            func.lower(cast(Connector.definition, Text)).like(f'%"{category.lower()}"%')
-        )
+        token = f"|{category.lower()}|"
+        statement = statement.where(Connector.categories.contains(token, autoescape=True))
     return statement
+
+
+def _categories(definition: ConnectorDefinition) -> str:
+    names = [c.strip().lower().replace("|", "/") for c in definition.Categories if c.strip()]
+    return f"|{'|'.join(names)}|" if names else ""
 
 
 async def method_ids(*, session: AsyncSession, connector_id: int) -> dict[int, MethodIds]:

@@ -16,13 +16,16 @@ class Connector(Base):
     """One release of a connector. Like Cyclr, each (Name, Version) has its own Id."""
 
     __tablename__ = "connectors"
-    __table_args__ = (UniqueConstraint("name", "version"),)
+    # AUTOINCREMENT on SQLite too: an Id, once given out, never points at something else.
+    __table_args__ = (UniqueConstraint("name", "version"), {"sqlite_autoincrement": True})
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
     name: Mapped[str] = mapped_column(String(255), index=True)
     version: Mapped[str] = mapped_column(String(32))
     status: Mapped[str] = mapped_column(String(16))
     description: Mapped[str | None] = mapped_column(Text)
+    # "|crm|sales|": lower-cased category names, for an exact-name filter in SQL.
+    categories: Mapped[str] = mapped_column(Text, default="")
     definition: Mapped[dict[str, Any]] = mapped_column(JSONDocument)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime())
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime())
@@ -30,7 +33,10 @@ class Connector(Base):
 
 class ConnectorMethod(Base):
     __tablename__ = "connector_methods"
-    __table_args__ = (UniqueConstraint("connector_id", "method_unique_identifier"),)
+    __table_args__ = (
+        UniqueConstraint("connector_id", "method_unique_identifier"),
+        {"sqlite_autoincrement": True},
+    )
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
     connector_id: Mapped[int] = mapped_column(
@@ -44,6 +50,7 @@ class ConnectorField(Base):
     """Numeric ids for a method's parameters and fields (Data on Demand accepts them)."""
 
     __tablename__ = "connector_fields"
+    __table_args__ = ({"sqlite_autoincrement": True},)
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
     method_id: Mapped[int] = mapped_column(
@@ -55,6 +62,7 @@ class ConnectorField(Base):
 
 class AccountConnector(Base):
     __tablename__ = "account_connectors"
+    __table_args__ = ({"sqlite_autoincrement": True},)
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
     account_id: Mapped[str] = mapped_column(
@@ -78,7 +86,10 @@ class AccountConnector(Base):
 
 class AccountConnectorProperty(Base):
     __tablename__ = "account_connector_properties"
-    __table_args__ = (UniqueConstraint("account_connector_id", "name"),)
+    __table_args__ = (
+        UniqueConstraint("account_connector_id", "name"),
+        {"sqlite_autoincrement": True},
+    )
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
     account_connector_id: Mapped[int] = mapped_column(

@@ -37,7 +37,8 @@ from junction.security.address_guard import AddressGuard
 from junction.security.keyring import Keyring
 
 STATE_LIFETIME = timedelta(minutes=10)
-TOKEN_TIMEOUT_SECONDS = 30
+# Below SQLite's 30 s busy timeout: a refresh holds the write lock while it waits.
+TOKEN_TIMEOUT_SECONDS = 15
 CALLBACK_PATH = "/connectors/oauth/callback"
 
 
@@ -141,6 +142,7 @@ async def _token_request(
             token_endpoint_auth_method=settings.auth_method,
             scope=settings.scope,
             timeout=TOKEN_TIMEOUT_SECONDS,
+            trust_env=False,  # like the runtime: no proxies or .netrc from the environment
         ) as client:
             token = await client.fetch_token(settings.token_url, **settings.extra_token, **params)
     except OAuthError as exc:
@@ -368,9 +370,11 @@ async def finish_authorisation(
 
 
 async def _mark(env: OAuthEnvironment, account_connector_id: int, message: str) -> None:
+    """Record why a sign-in failed. A connection that already works keeps working: a user
+    who cancels a new consent screen must not lose the tokens granted before."""
     async with env.database.transaction() as session:
         row = await session.get(AccountConnector, account_connector_id)
-        if row is not None:
+        if row is not None and not (row.authenticated and row.auth_sealed):
             row.authenticated = False
             row.auth_error = message
             row.updated_at = env.clock()

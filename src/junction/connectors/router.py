@@ -13,7 +13,7 @@ from junction.connectors import catalog, partner_properties
 from junction.connectors.documents import YAML_TYPES, load_document
 from junction.connectors.schemas import ConnectorOut, MethodOut
 from junction.connectors.spec.models import ConnectorDefinition
-from junction.errors import BadRequest
+from junction.errors import PayloadTooLarge
 
 router = APIRouter(tags=["Connectors"])
 
@@ -74,7 +74,7 @@ async def add_connector(
 ) -> ConnectorOut:
     body = await request.body()
     if len(body) > MAX_DEFINITION_BYTES:
-        raise BadRequest(f"The definition is larger than {MAX_DEFINITION_BYTES} bytes")
+        raise PayloadTooLarge(f"The definition is larger than {MAX_DEFINITION_BYTES} bytes")
     content_type = request.headers.get("content-type", "").split(";")[0].strip().lower()
     document = load_document(body, yaml_allowed=content_type in YAML_TYPES)
     connector, created = await catalog.add_release(
@@ -118,16 +118,6 @@ async def list_methods(
         if (category is None or (method.Category or "").lower() == category.lower())
         and (query is None or query.lower() in method.Name.lower())
     ]
-
-
-@router.get(
-    "/connectors/{name}/{version}",
-    response_model=list[ConnectorOut],
-    summary="Get one release of a connector by name and version",
-)
-async def get_connector_version(name: str, version: str, session: Session) -> list[ConnectorOut]:
-    rows = await catalog.connectors_named(session=session, name=name, version=version)
-    return [ConnectorOut.build(row) for row in rows]
 
 
 @router.get("/methods/{method_id}", response_model=MethodOut, summary="Get a method")
@@ -191,3 +181,14 @@ async def set_partner_properties(
         values={item.Name: item.Value for item in values},
     )
     return await _partner_properties(session, connector_id)
+
+
+# Last: its two free path segments would otherwise swallow /connectors/{id}/<anything>.
+@router.get(
+    "/connectors/{name}/{version}",
+    response_model=list[ConnectorOut],
+    summary="Get one release of a connector by name and version",
+)
+async def get_connector_version(name: str, version: str, session: Session) -> list[ConnectorOut]:
+    rows = await catalog.connectors_named(session=session, name=name, version=version)
+    return [ConnectorOut.build(row) for row in rows]

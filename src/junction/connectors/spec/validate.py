@@ -241,5 +241,7 @@ def _path(text: str, location: str) -> Iterable[Problem]:
 
 
 def _url(text: str, location: str) -> Iterable[Problem]:
-    if not re.match(r"^(https?://[^/\s{}]|\{\{)", text) and not text.startswith("{{"):
+    # A mergefield may stand for the whole base or for part of the host
+    # (https://{{Subdomain}}.example.com); the runtime checks the final URL again.
+    if not re.match(r"^(https?://\S|\{\{)", text):
         yield Problem(location, "must be an http:// or https:// URL")

@@ -1,8 +1,8 @@
-"""connectors, methods, account connectors
+"""connectors, account connectors, oauth flows
 
 Revision ID: 0002
 Revises: 0001
-Create Date: 2026-11-29 00:45:41.827505
+Create Date: 2026-11-29 01:29:26.739855
 """
 
 from __future__ import annotations
@@ -25,6 +25,7 @@ def upgrade() -> None:
         sa.Column("version", sa.String(length=32), nullable=False),
         sa.Column("status", sa.String(length=16), nullable=False),
         sa.Column("description", sa.Text(), nullable=True),
+        sa.Column("categories", sa.Text(), nullable=False),
         sa.Column(
             "definition",
             sa.JSON().with_variant(postgresql.JSONB(astext_type=sa.Text()), "postgresql"),
@@ -34,6 +35,7 @@ def upgrade() -> None:
         sa.Column("updated_at", sa.DateTime(timezone=True), nullable=False),
         sa.PrimaryKeyConstraint("id", name=op.f("pk_connectors")),
         sa.UniqueConstraint("name", "version", name=op.f("uq_connectors_name_version")),
+        sqlite_autoincrement=True,
     )
     with op.batch_alter_table("connectors", schema=None) as batch_op:
         batch_op.create_index(batch_op.f("ix_connectors_name"), ["name"], unique=False)
@@ -78,6 +80,7 @@ def upgrade() -> None:
             ondelete="RESTRICT",
         ),
         sa.PrimaryKeyConstraint("id", name=op.f("pk_account_connectors")),
+        sqlite_autoincrement=True,
     )
     with op.batch_alter_table("account_connectors", schema=None) as batch_op:
         batch_op.create_index(
@@ -105,6 +108,7 @@ def upgrade() -> None:
             "method_unique_identifier",
             name=op.f("uq_connector_methods_connector_id_method_unique_identifier"),
         ),
+        sqlite_autoincrement=True,
     )
     with op.batch_alter_table("connector_methods", schema=None) as batch_op:
         batch_op.create_index(
@@ -130,6 +134,7 @@ def upgrade() -> None:
             "name",
             name=op.f("uq_account_connector_properties_account_connector_id_name"),
         ),
+        sqlite_autoincrement=True,
     )
     with op.batch_alter_table("account_connector_properties", schema=None) as batch_op:
         batch_op.create_index(
@@ -151,14 +156,45 @@ def upgrade() -> None:
             ondelete="CASCADE",
         ),
         sa.PrimaryKeyConstraint("id", name=op.f("pk_connector_fields")),
+        sqlite_autoincrement=True,
     )
     with op.batch_alter_table("connector_fields", schema=None) as batch_op:
         batch_op.create_index(
             batch_op.f("ix_connector_fields_method_id"), ["method_id"], unique=False
         )
 
+    op.create_table(
+        "oauth_states",
+        sa.Column("state", sa.String(length=64), nullable=False),
+        sa.Column("account_connector_id", sa.Integer(), nullable=False),
+        sa.Column("code_verifier_sealed", sa.Text(), nullable=False),
+        sa.Column("return_url", sa.String(length=2048), nullable=True),
+        sa.Column("expires_at", sa.DateTime(timezone=True), nullable=False),
+        sa.ForeignKeyConstraint(
+            ["account_connector_id"],
+            ["account_connectors.id"],
+            name=op.f("fk_oauth_states_account_connector_id_account_connectors"),
+            ondelete="CASCADE",
+        ),
+        sa.PrimaryKeyConstraint("state", name=op.f("pk_oauth_states")),
+    )
+    with op.batch_alter_table("oauth_states", schema=None) as batch_op:
+        batch_op.create_index(
+            batch_op.f("ix_oauth_states_account_connector_id"),
+            ["account_connector_id"],
+            unique=False,
+        )
+        batch_op.create_index(
+            batch_op.f("ix_oauth_states_expires_at"), ["expires_at"], unique=False
+        )
+
 
 def downgrade() -> None:
+    with op.batch_alter_table("oauth_states", schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f("ix_oauth_states_expires_at"))
+        batch_op.drop_index(batch_op.f("ix_oauth_states_account_connector_id"))
+
+    op.drop_table("oauth_states")
     with op.batch_alter_table("connector_fields", schema=None) as batch_op:
         batch_op.drop_index(batch_op.f("ix_connector_fields_method_id"))
 
