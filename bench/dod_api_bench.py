@@ -135,6 +135,9 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--calls", type=int, default=5000)
     parser.add_argument("--concurrency", type=int, default=50)
+    parser.add_argument(
+        "--database-url", default=None, help="an empty PostgreSQL database; default: SQLite"
+    )
     args = parser.parse_args()
 
     upstream_port, junction_port = _free_port(), _free_port()
@@ -151,6 +154,8 @@ def main() -> None:
             "JUNCTION_LOG_LEVEL": "warning",
             "BENCH_UPSTREAM": upstream,
         }
+        if args.database_url:
+            env["JUNCTION_DATABASE_URL"] = args.database_url
         command = [sys.executable, "-m", "junction", "serve"]
         if os.environ.get("BENCH_PROFILE"):
             # py-spy record -o FILE -- ...: a flame graph of the server under this load.
@@ -169,10 +174,12 @@ def main() -> None:
     print(
         "command: uv run python bench/dod_api_bench.py "
         f"--calls {args.calls} --concurrency {args.concurrency}"
+        + (f" --database-url {args.database_url}" if args.database_url else "")
     )
     print(
         f"machine: {platform.machine()}, {os.cpu_count()} CPUs, Python {platform.python_version()}"
     )
+    print(f"database: {'PostgreSQL' if args.database_url else 'SQLite'}")
     print(f"plain aiohttp GET to the API:        {plain:8,.0f} calls/s")
     print(f"Data on Demand through Junction:     {through:8,.0f} calls/s")
     print(f"ratio (Junction / plain):            {through / plain:8.2f}")

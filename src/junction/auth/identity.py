@@ -48,8 +48,14 @@ async def identify_request(request: Request) -> service.Identity:
     if scheme.lower() != "bearer" or not token or " " in token:
         raise InvalidToken("The Authorization header must be 'Bearer {access_token}'")
     context = get_context(request)
+    account_id = request.headers.get(ACCOUNT_HEADER, "").strip()
     async with context.database.transaction(read_only=True) as session:
         identity = await service.identify(session=session, token=token, now=context.clock())
+        if identity is not None and account_id and identity.account_scope in (None, account_id):
+            # Checked here, in the same transaction, so that account-level calls cost one
+            # round trip less; require_account uses the answer.
+            found = await session.get(Account, account_id) is not None
+            request.state.account_checked = (account_id, found)
     if identity is None:
         raise InvalidToken("The access token is unknown, expired or revoked")
     return identity
@@ -84,7 +90,8 @@ class BearerAuthMiddleware:
             )
             await response(scope, receive, send)
             return
-        scope.setdefault("state", {})["identity"] = identity
+        # request.state writes into scope["state"], which the routed request shares.
+        request.state.identity = identity
         await self.app(scope, receive, send)
 
 
@@ -129,10 +136,13 @@ async def require_account(
         raise BadRequest(f"The {ACCOUNT_HEADER} header is required for account-level methods")
     if identity.account_scope is not None and identity.account_scope != account_id:
         raise Forbidden("This token is restricted to another account")
-    context = get_context(request)
-    async with context.database.transaction(read_only=True) as session:
-        found = await session.get(Account, account_id)
-    if found is None:
+    checked: tuple[str, bool] | None = getattr(request.state, "account_checked", None)
+    if checked is not None and checked[0] == account_id:
+        exists = checked[1]
+    else:
+        async with get_context(request).database.transaction(read_only=True) as session:
+            exists = await session.get(Account, account_id) is not None
+    if not exists:
         raise NotFound(f"No account with Id '{account_id}'")
     return AccountContext(identity=identity, account_id=account_id)
 

@@ -10,6 +10,7 @@ from urllib.parse import urlencode
 from fastapi import APIRouter, Body, Request
 from fastapi.responses import HTMLResponse, JSONResponse, RedirectResponse, Response
 from pydantic import BaseModel, ConfigDict, Field
+from sqlalchemy import select
 
 from junction.api.context import AppContext, Context, get_context
 from junction.auth.identity import CurrentAccount
@@ -21,7 +22,7 @@ from junction.connectors.connections import (
     connection_properties,
     open_connection,
 )
-from junction.connectors.models import AccountConnector
+from junction.connectors.models import AccountConnector, Connector
 from junction.connectors.runtime.types import AccessTokenSource, Exchange
 from junction.connectors.spec.models import (
     AuthenticationSpec,
@@ -88,6 +89,16 @@ async def _prepare(
     # A short read-only transaction: nothing may hold the database while the third-party
     # API answers (an OAuth refresh needs to write meanwhile, and connections are pooled).
     async with context.database.transaction(read_only=True) as session:
+        # One query loads the account connector and its release into the session, so the
+        # look-ups below by primary key cost no further round trip. (The session's identity
+        # map holds objects weakly: `loaded` keeps them alive until the block ends.)
+        loaded = (
+            await session.execute(
+                select(AccountConnector, Connector)
+                .join(Connector, Connector.id == AccountConnector.connector_id)
+                .where(AccountConnector.id == account_connector_id)
+            )
+        ).first()
         row = await account_connectors.get(
             session=session, account_id=account_id, account_connector_id=account_connector_id
         )
@@ -98,6 +109,7 @@ async def _prepare(
         method, ids = await catalog.find_method(
             session=session, connector=connector, method_ref=method_ref
         )
+    del loaded
     return _Prepared(connection, method, ids)
 
 

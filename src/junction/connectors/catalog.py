@@ -170,8 +170,27 @@ def _categories(definition: ConnectorDefinition) -> str:
     return f"|{'|'.join(names)}|" if names else ""
 
 
+_method_ids: OrderedDict[tuple[int, datetime], dict[int, MethodIds]] = OrderedDict()
+
+
 async def method_ids(*, session: AsyncSession, connector_id: int) -> dict[int, MethodIds]:
-    """Ids of every method of a release, keyed by the method's position in the definition."""
+    """Ids of every method of a release, keyed by the method's position in the definition.
+
+    Cached by release and its updated_at: the rows change only when a Draft's methods do,
+    and Data on Demand asks for them on every call.
+    """
+    connector = await get_connector(session=session, connector_id=connector_id)
+    key = (connector_id, connector.updated_at)
+    cached = _method_ids.get(key)
+    if cached is None:
+        cached = await _load_method_ids(session=session, connector_id=connector_id)
+        _method_ids[key] = cached
+        if len(_method_ids) > _CACHE_SIZE:
+            _method_ids.popitem(last=False)
+    return cached
+
+
+async def _load_method_ids(*, session: AsyncSession, connector_id: int) -> dict[int, MethodIds]:
     methods = (
         await session.scalars(
             select(ConnectorMethod).where(ConnectorMethod.connector_id == connector_id)
