@@ -282,3 +282,44 @@ def test_credentials_are_encrypted_at_rest(
     assert "very-secret-password" not in stored
     assert "sensitive-property-value" not in stored
     assert "account_connectors" not in stored  # sealed values carry only a key id and ciphertext
+
+
+def test_key_rotation_reseals_connector_secrets(
+    junction: Junction, setup: tuple[httpx.Client, int, int]
+) -> None:
+    from dataclasses import replace
+
+    from sqlalchemy import select
+
+    from junction.connectors import account_connectors
+    from junction.connectors.models import AccountConnector, AccountConnectorProperty
+    from junction.security.keyring import b64decode, generate_key
+
+    api, _, multi = setup
+    api.post(
+        f"/v1.0/connectors/{multi}/install",
+        json={
+            "AuthValue": base64.b64encode(b"user:pw-123").decode(),
+            "Properties": [{"Name": "X-Secret", "Value": "prop-secret"}],
+        },
+    )
+    old = junction.context.keyring
+    new = replace(
+        old, primary_key_id="rotated", keys={**old.keys, "rotated": b64decode(generate_key())}
+    )
+
+    async def rotate() -> tuple[int, list[str]]:
+        async with junction.context.database.transaction() as session:
+            count = await account_connectors.reseal_secrets(session=session, keyring=new)
+        async with junction.context.database.transaction() as session:
+            rows = (await session.scalars(select(AccountConnector))).all()
+            props = (await session.scalars(select(AccountConnectorProperty))).all()
+            sealed = [r.auth_sealed for r in rows] + [
+                p.value_sealed for p in props if p.value_sealed
+            ]
+            assert account_connectors.read_credentials(rows[0], new)["password"] == "pw-123"
+            return count, [s or "" for s in sealed]
+
+    count, sealed = junction.run(rotate())
+    assert count == 2
+    assert all(value.startswith("rotated:") for value in sealed)
