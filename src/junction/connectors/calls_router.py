@@ -23,7 +23,7 @@ from junction.connectors.connections import (
     open_connection,
 )
 from junction.connectors.models import AccountConnector, Connector
-from junction.connectors.runtime.types import AccessTokenSource, Exchange
+from junction.connectors.runtime.types import AccessTokenSource, CallResult, Exchange
 from junction.connectors.spec.models import (
     AuthenticationSpec,
     AuthType,
@@ -148,12 +148,9 @@ async def call_method(
     context: Context,
     body: Annotated[MethodCallIn | None, Body()] = None,
 ) -> Any:
-    prepared = await _prepare(context, account.account_id, account_connector_id, method)
-    values = body or MethodCallIn()
-    request = call_input(prepared.method, prepared.ids, values.Parameters, values.Fields)
     try:
-        result = await context.runtime.call(
-            prepared.connection.definition, prepared.method, prepared.connection.context, request
+        result = await _run(
+            context, account.account_id, account_connector_id, method, body or MethodCallIn()
         )
     except ConnectorCallError as exc:
         return _upstream_error(exc)
@@ -165,6 +162,21 @@ async def call_method(
     )
 
 
+async def _run(
+    context: AppContext,
+    account_id: str,
+    account_connector_id: int,
+    method: str,
+    values: MethodCallIn,
+) -> CallResult:
+    """One call of a method: input resolved, then the runtime (ConnectorCallError on failure)."""
+    prepared = await _prepare(context, account_id, account_connector_id, method)
+    request = call_input(prepared.method, prepared.ids, values.Parameters, values.Fields)
+    return await context.runtime.call(
+        prepared.connection.definition, prepared.method, prepared.connection.context, request
+    )
+
+
 async def _try(
     context: AppContext,
     account_id: str,
@@ -172,12 +184,8 @@ async def _try(
     method: str,
     values: MethodCallIn,
 ) -> Any:
-    prepared = await _prepare(context, account_id, account_connector_id, method)
-    request = call_input(prepared.method, prepared.ids, values.Parameters, values.Fields)
     try:
-        result = await context.runtime.call(
-            prepared.connection.definition, prepared.method, prepared.connection.context, request
-        )
+        result = await _run(context, account_id, account_connector_id, method, values)
     except ConnectorCallError as exc:
         return {
             "Success": False,
