@@ -173,6 +173,24 @@ def test_every_problem_is_reported_with_its_location(api: httpx.Client) -> None:
             lambda d: d["Methods"][0].update(HttpMethod="FETCH"), "Methods[0].HttpMethod", id="verb"
         ),
         pytest.param(
+            lambda d: d["Authentication"][0]["ApiKey"].update(
+                Location="MergeField", Name="api-key"
+            ),
+            "Authentication[0].ApiKey.Name",
+            id="api-key-mergefield-name",
+        ),
+        pytest.param(
+            lambda d: d["Authentication"].append(
+                {
+                    "Id": "f",
+                    "AuthType": "AuthFields",
+                    "AuthFields": [{"Name": "T", "Key": "9lives"}],
+                }
+            ),
+            "Authentication[1].AuthFields[0].Key",
+            id="auth-field-key",
+        ),
+        pytest.param(
             lambda d: d["Methods"][2]["RequestFields"][0].update(DataType="Money"),
             "Methods[2].RequestFields[0].DataType",
             id="data-type",

@@ -30,6 +30,11 @@ class PagingApi:
         page, size = int(request.query["page"]), self._size(request, "per_page")
         return web.json_response({"contacts": self.items((page - 1) * size, size)})
 
+    async def by_path(self, request: web.Request) -> web.Response:
+        self.requests.append(request.path_qs)
+        page, size = int(request.match_info["page"]), self._size(request, "per_page")
+        return web.json_response({"contacts": self.items((page - 1) * size, size)})
+
     async def by_offset(self, request: web.Request) -> web.Response:
         self.requests.append(request.path_qs)
         offset, size = int(request.query["offset"]), self._size(request, "limit")
@@ -64,6 +69,7 @@ class PagingApi:
     def app(self) -> web.Application:
         app = web.Application()
         app.router.add_get("/number", self.by_number)
+        app.router.add_get("/pages/{page}", self.by_path)
         app.router.add_get("/offset", self.by_offset)
         app.router.add_get("/token", self.by_token)
         app.router.add_get("/next", self.by_next_url)

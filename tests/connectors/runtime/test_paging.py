@@ -68,6 +68,28 @@ async def test_each_style_pages_through_10000_records(style: str, requests: int)
 
 
 @async_test
+async def test_the_page_number_in_the_path_through_a_mergefield() -> None:
+    api = PagingApi(total=1_050)
+    method = {
+        "Endpoint": "/pages/{{Page}}",
+        "Parameters": [
+            {"TargetType": "MergeField", "TargetName": "Page", "Value": "CYCLR_PAGE_NUMBER"},
+            q("per_page", "CYCLR_PAGE_SIZE"),
+        ],
+        "ResponseFields": METHODS["number"]["ResponseFields"],
+    }
+    async with serve(api.app()) as base:
+        runtime = make_runtime()
+        try:
+            ids, numbers = await collect(runtime, paged(base, method))
+        finally:
+            await runtime.close()
+    assert ids == list(range(1_050))
+    assert numbers == list(range(1, 12))  # the 11th page is short, so it is the last
+    assert api.requests[1] == "/pages/2?per_page=100"
+
+
+@async_test
 async def test_page_number_and_offset_variables() -> None:
     api = PagingApi(total=250)
     await run(api, "number", InboundPageSize=100)

@@ -73,7 +73,14 @@ def _compile(definition: ConnectorDefinition, method: MethodSpec) -> PagingPlan:
         return value if value is not None else getattr(shared, name)
 
     request = compile_request(definition, method)
-    sent = {p.Value for p in (*request.query_params, *request.header_params) if p.Value}
+    # A page variable may travel in the query, a header, or the path through a mergefield
+    # (/items/page/{{Page}} with Page's Value CYCLR_PAGE_NUMBER).
+    in_path = [
+        p
+        for p in request.mergefield_params.values()
+        if p.Value and p.Value.startswith("CYCLR_PAGE_")
+    ]
+    sent = {p.Value for p in (*request.query_params, *request.header_params, *in_path) if p.Value}
     next_url: FieldPath | None = None
     tokens: list[tuple[str, FieldPath]] = []
     for param in request.response_params:
@@ -81,8 +88,8 @@ def _compile(definition: ConnectorDefinition, method: MethodSpec) -> PagingPlan:
             next_url = parse_path(param.TargetName)
         elif param.Value and param.Value.startswith(PAGE_TOKEN) and param.Value in sent:
             tokens.append((param.Value, parse_path(param.TargetName)))
-    uses_number = PAGE_NUMBER in sent or PAGE_NUMBER in method.Endpoint
-    uses_offset = PAGE_OFFSET in sent or PAGE_OFFSET in method.Endpoint
+    uses_number = PAGE_NUMBER in sent
+    uses_offset = PAGE_OFFSET in sent
     stop_on_short = setting("StopOnShortPage")
     if stop_on_short is None:
         # Counting pages stops on a short one; cursors may legitimately give short pages.

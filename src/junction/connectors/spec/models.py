@@ -17,6 +17,10 @@ FORMAT_VERSION = 1  # the FormatVersion this code reads
 
 Text = Annotated[str, Field(min_length=1, max_length=255)]
 Identifier = Annotated[str, Field(min_length=1, max_length=128, pattern=r"^[A-Za-z0-9_.:-]+$")]
+# What a {{mergefield}} can name (see mergefields.MERGEFIELD).
+MergefieldName = Annotated[
+    str, Field(min_length=1, max_length=128, pattern=r"^[A-Za-z_][A-Za-z0-9_]*$")
+]
 
 
 class _Spec(BaseModel):
@@ -117,7 +121,7 @@ class OAuth2Auth(_Spec):
 
 class AuthField(_Spec):
     Name: Text = Field(description="Label shown to the user.")
-    Key: Identifier = Field(description="Mergefield name the value is available under.")
+    Key: MergefieldName = Field(description="Mergefield name the value is available under.")
     Type: Literal["Text", "Password"] = "Text"
 
 

@@ -159,6 +159,16 @@ def _check_authentication(auths: list[AuthenticationSpec]) -> Iterable[Problem]:
             yield Problem(f"{where}.OAuth2", f"only allowed with AuthType OAuth2, not {auth.Type}")
         if auth.Type is AuthType.AUTH_FIELDS and not auth.AuthFields:
             yield Problem(f"{where}.AuthFields", "AuthType AuthFields needs at least one field")
+        if (
+            auth.ApiKey is not None
+            and auth.ApiKey.Location == "MergeField"
+            and not re.match(r"^[A-Za-z_][A-Za-z0-9_]*$", auth.ApiKey.Name)
+        ):
+            yield Problem(
+                f"{where}.ApiKey.Name",
+                "with Location MergeField, the name must be usable as {{Name}}: letters, "
+                "digits and _, not starting with a digit",
+            )
         if auth.ApiKey is not None and auth.Type is not AuthType.API_KEY:
             yield Problem(f"{where}.ApiKey", f"only allowed with AuthType ApiKey, not {auth.Type}")
 
