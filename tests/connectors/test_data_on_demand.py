@@ -191,3 +191,28 @@ def test_blocked_addresses(junction: Junction, installed: tuple[httpx.Client, in
     response = _call(api, ac, "contacts-list")
     assert response.status_code == 400
     assert "169.254.169.254" in response.json()["Message"]
+
+
+def test_error_messages_never_carry_credentials(junction: Junction, saas: ContactsApi) -> None:
+    partner = junction.token()
+    document = contacts_definition()
+    document["Name"] = "Query Key"
+    document["Authentication"][0]["ApiKey"] = {"Location": "QueryString", "Name": "key"}
+    with junction.http(partner) as client:
+        client.post("/v1.0/accounts", json={"Id": "acme", "Name": "Acme"})
+        connector = client.post("/v1.0/connectors", json=document).json()["Id"]
+    api = junction.http(partner, account="acme")
+    secret = "query-secret-9876"
+    row = api.post(
+        f"/v1.0/connectors/{connector}/install",
+        json={
+            "AuthValue": secret,
+            "Properties": [{"Name": "ApiBase", "Value": "http://127.0.0.1:99999"}],
+        },
+    ).json()
+    response = _call(api, row["Id"], "contacts-list")
+    assert response.status_code in (400, 502), response.text
+    assert secret not in response.text
+    assert "[redacted]" in response.json()["Message"]  # the URL was quoted, key hidden
+    tried = api.get(f"/v1.0/account/connectors/{row['Id']}/test/contacts-list")
+    assert secret not in tried.text

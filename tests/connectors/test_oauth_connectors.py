@@ -160,7 +160,23 @@ def test_fifty_concurrent_calls_cause_one_refresh(
     junction: Junction, provider: OAuthProvider
 ) -> None:
     api, connector = _setup(junction, provider, "AuthorisationCode")
-    client = httpx.post(
+    ac = _install_with_tokens(api, provider, connector)
+    provider.expire_access_tokens()
+    provider.delay_token_seconds = 0.5  # keep the refresh in flight while the others arrive
+
+    def call(_: int) -> int:
+        with junction.http(api.headers["Authorization"].split()[1], account="acme") as client:
+            return _me(client, ac).status_code
+
+    with ThreadPoolExecutor(max_workers=50) as pool:
+        statuses = list(pool.map(call, range(50)))
+    assert statuses == [200] * 50
+    assert provider.token_requests["refresh_token"] == 1
+
+
+def _install_with_tokens(api: httpx.Client, provider: OAuthProvider, connector: int) -> int:
+    """Tokens got outside Junction (password grant), handed in as an OAuth2 AuthValue."""
+    tokens = httpx.post(
         provider.token_url,
         data={
             "grant_type": "password",
@@ -170,27 +186,43 @@ def test_fifty_concurrent_calls_cause_one_refresh(
             "client_id": "junction-app",
             "client_secret": "app-secret",
         },
-    )
-    assert client.status_code == 200, client.text  # tokens obtained outside, then handed in
-    tokens = client.json()
+    ).json()
     row = api.post(
         f"/v1.0/connectors/{connector}/install",
         json={"AuthValue": tokens_json(tokens["access_token"], tokens["refresh_token"], 3600)},
     ).json()
+    ac: int = row["Id"]
+    return ac
+
+
+def test_a_dead_refresh_token_marks_the_connector_unauthenticated(
+    junction: Junction, provider: OAuthProvider
+) -> None:
+    api, connector = _setup(junction, provider, "AuthorisationCode")
+    ac = _install_with_tokens(api, provider, connector)
     provider.expire_access_tokens()
-    provider.delay_token_seconds = 0.5  # keep the refresh in flight while the others arrive
-
-    def call(_: int) -> int:
-        with junction.http(api.headers["Authorization"].split()[1], account="acme") as client:
-            return _me(client, row["Id"]).status_code
-
-    with ThreadPoolExecutor(max_workers=50) as pool:
-        statuses = list(pool.map(call, range(50)))
-    assert statuses == [200] * 50
-    assert provider.token_requests["refresh_token"] == 1
+    provider.fail_refresh = True  # invalid_grant
+    failed = _me(api, ac)
+    assert failed.status_code == 400
+    after = api.get(f"/v1.0/account/connectors/{ac}").json()
+    assert after["Authenticated"] is False
+    assert "invalid_grant" in after["AuthError"]
 
 
-def test_failed_refresh_marks_the_connector_unauthenticated(
+def test_provider_trouble_keeps_the_connection(junction: Junction, provider: OAuthProvider) -> None:
+    api, connector = _setup(junction, provider, "AuthorisationCode")
+    ac = _install_with_tokens(api, provider, connector)
+    provider.expire_access_tokens()
+    provider.fail_token_status = 503
+    failed = _me(api, ac)
+    assert failed.status_code == 502
+    assert "503" in failed.json()["Message"]
+    assert api.get(f"/v1.0/account/connectors/{ac}").json()["Authenticated"] is True
+    provider.fail_token_status = None
+    assert _me(api, ac).json()["user"] == "alice"
+
+
+def test_password_grant_starts_again_when_the_refresh_token_dies(
     junction: Junction, provider: OAuthProvider
 ) -> None:
     api, connector = _setup(junction, provider, "PasswordCredentials")
@@ -202,11 +234,32 @@ def test_failed_refresh_marks_the_connector_unauthenticated(
 
     provider.expire_access_tokens()
     provider.fail_refresh = True
-    failed = _me(api, row["Id"])
-    assert failed.status_code == 400
-    after = api.get(f"/v1.0/account/connectors/{row['Id']}").json()
-    assert after["Authenticated"] is False
-    assert "invalid_grant" in after["AuthError"]
+    assert _me(api, row["Id"]).json()["user"] == "alice"
+    assert provider.token_requests["password"] == 2
+    assert api.get(f"/v1.0/account/connectors/{row['Id']}").json()["Authenticated"] is True
+
+
+def test_account_values_cannot_move_the_token_url(
+    junction: Junction, provider: OAuthProvider
+) -> None:
+    api, _ = _setup(junction, provider, "ClientCredentials")
+    with junction.http(junction.token()) as partner:
+        document = oauth_definition(provider, "ClientCredentials")
+        document["Version"] = "2"
+        document["Authentication"][0]["OAuth2"]["TokenUrl"] = (
+            provider.base_url + "/{{Tenant}}/token"
+        )
+        document["Parameters"].append(
+            {"TargetType": "MergeField", "TargetName": "Tenant", "AccountConnectorProperty": True}
+        )
+        connector = partner.post("/v1.0/connectors", json=document).json()["Id"]
+    row = api.post(
+        f"/v1.0/connectors/{connector}/install",
+        json={"Properties": [{"Name": "Tenant", "Value": "../token?x="}]},
+    ).json()
+    response = _me(api, row["Id"])
+    assert response.status_code == 502  # /..%2Ftoken%3Fx%3D/token: not the provider's endpoint
+    assert provider.token_requests["client_credentials"] == 0
 
 
 def test_client_credentials(junction: Junction, provider: OAuthProvider) -> None:

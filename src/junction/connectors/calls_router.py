@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import asdict, dataclass
 from html import escape
 from typing import Annotated, Any
-from urllib.parse import urlencode
+from urllib.parse import quote, quote_plus, urlencode
 
 from fastapi import APIRouter, Body, Request
 from fastapi.responses import HTMLResponse, JSONResponse, RedirectResponse, Response
@@ -33,6 +33,7 @@ from junction.connectors.spec.models import (
 from junction.errors import (
     BadRequest,
     ConnectorCallError,
+    JunctionError,
     UpstreamHttpError,
     UpstreamRateLimited,
     UpstreamTimeout,
@@ -172,9 +173,21 @@ async def _run(
     """One call of a method: input resolved, then the runtime (ConnectorCallError on failure)."""
     prepared = await _prepare(context, account_id, account_connector_id, method)
     request = call_input(prepared.method, prepared.ids, values.Parameters, values.Fields)
-    return await context.runtime.call(
-        prepared.connection.definition, prepared.method, prepared.connection.context, request
-    )
+    try:
+        return await context.runtime.call(
+            prepared.connection.definition, prepared.method, prepared.connection.context, request
+        )
+    except JunctionError as exc:
+        # Messages may quote a URL or an API's words; none may carry a credential out.
+        exc.message = _scrub(exc.message, prepared.connection.context.sensitive_values)
+        raise
+
+
+def _scrub(message: str, secrets: frozenset[str]) -> str:
+    for secret in sorted(secrets, key=len, reverse=True):
+        for form in {secret, quote(secret, safe=""), quote_plus(secret)}:
+            message = message.replace(form, "[redacted]")
+    return message
 
 
 async def _try(

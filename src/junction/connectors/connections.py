@@ -101,8 +101,9 @@ async def _properties(
         session=session, keyring=keyring, connector_name=connector_name
     )
     properties.update(partner)
-    sensitive = {p.TargetName for p in definition.Parameters if p.Sensitive}
-    secrets.update(v for k, v in partner.items() if k in sensitive)
+    # Partner values are the partner's own keys and secrets: all of them are kept out of
+    # copies and messages, whether or not the definition marks them Sensitive.
+    secrets.update(partner.values())
     for stored in await account_connectors.properties(session=session, row=row):
         if stored.value_sealed is not None:
             value = keyring.open(

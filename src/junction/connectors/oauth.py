@@ -12,33 +12,33 @@ from __future__ import annotations
 
 import asyncio
 import json
+import re
 import secrets
 import weakref
 from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
 from typing import Any
-from urllib.parse import urlencode
+from urllib.parse import quote, urlencode
 
-import httpx
+import aiohttp
 from authlib.common.security import generate_token
-from authlib.integrations.base_client.errors import OAuthError
-from authlib.integrations.httpx_client import AsyncOAuth2Client
 from authlib.oauth2.rfc7636 import create_s256_code_challenge
 from sqlalchemy import delete, select
 
 from junction.clock import Clock
 from junction.connectors import account_connectors
 from junction.connectors.models import AccountConnector, OAuthState
-from junction.connectors.spec.mergefields import merge
+from junction.connectors.spec.mergefields import MERGEFIELD, merge
 from junction.connectors.spec.models import AuthenticationSpec, OAuth2Auth, OAuth2Type
 from junction.db.engine import Database
 from junction.errors import BadRequest, ConnectorCallError, NotFound
-from junction.security.address_guard import AddressGuard
+from junction.security.address_guard import AddressGuard, GuardedResolver
 from junction.security.keyring import Keyring
 
 STATE_LIFETIME = timedelta(minutes=10)
 # Below SQLite's 30 s busy timeout: a refresh holds the write lock while it waits.
 TOKEN_TIMEOUT_SECONDS = 15
+MAX_TOKEN_RESPONSE_BYTES = 1024 * 1024
 CALLBACK_PATH = "/connectors/oauth/callback"
 
 
@@ -102,24 +102,34 @@ def client_settings(auth: AuthenticationSpec, properties: dict[str, str]) -> Cli
     if spec is None:
         raise BadRequest(f"Authentication '{auth.Id}' is not OAuth2")
 
-    def fill(text: str, what: str) -> str:
-        def value(name: str, _options: str) -> str:
-            found = properties.get(name)
-            if found is None:
-                raise OAuthRejected(
-                    f"{what} needs the connector property '{name}', which is not set "
-                    "(a partner property is set with PUT /v1.0/connectors/{id}/partnerproperties)"
-                )
-            return found
+    def value(name: str, what: str) -> str:
+        found = properties.get(name)
+        if found is None:
+            raise OAuthRejected(
+                f"{what} needs the connector property '{name}', which is not set "
+                "(a partner property is set with PUT /v1.0/connectors/{id}/partnerproperties)"
+            )
+        return found
 
-        return merge(text, value)
+    def fill(text: str, what: str) -> str:
+        return merge(text, lambda name, _options: value(name, what))
+
+    def fill_url(text: str, what: str) -> str:
+        # As in the runtime: a value is escaped, so an account's property can change a
+        # path segment or a subdomain but never the host, path or query around it; only a
+        # mergefield that starts the URL (the whole base address) goes in as it is.
+        def one(match: re.Match[str]) -> str:
+            filled = value(match.group(1), what)
+            return filled if match.start() == 0 else quote(filled, safe="")
+
+        return MERGEFIELD.sub(one, text)
 
     return ClientSettings(
         grant=spec.Type,
         client_id=fill(spec.ClientId, "ClientId"),
         client_secret=fill(spec.ClientSecret, "ClientSecret"),
-        token_url=fill(spec.TokenUrl, "TokenUrl"),
-        authorise_url=fill(spec.AuthoriseUrl, "AuthoriseUrl") if spec.AuthoriseUrl else None,
+        token_url=fill_url(spec.TokenUrl, "TokenUrl"),
+        authorise_url=fill_url(spec.AuthoriseUrl, "AuthoriseUrl") if spec.AuthoriseUrl else None,
         scope=" ".join(spec.Scopes) or None,
         auth_method="client_secret_basic"
         if spec.ClientAuthentication == "Basic"
@@ -134,22 +144,63 @@ def client_settings(auth: AuthenticationSpec, properties: dict[str, str]) -> Cli
 async def _token_request(
     env: OAuthEnvironment, settings: ClientSettings, **params: Any
 ) -> dict[str, Any]:
-    await env.guard.check(settings.token_url)
+    """POST to the token endpoint (RFC 6749 section 4), through the address guard.
+
+    The guard is the connection's resolver, as for every runtime call, so a name cannot
+    resolve to an allowed address for the check and to an internal one for the connection.
+    The whole exchange has one deadline, not a per-read one.
+    """
+    await env.guard.check(settings.token_url)  # literal addresses and the scheme
+    data = {**settings.extra_token, **{k: str(v) for k, v in params.items() if v is not None}}
+    auth = None
+    if settings.auth_method == "client_secret_basic":
+        # RFC 6749 2.3.1: both parts are form-encoded before Basic encoding.
+        auth = aiohttp.BasicAuth(
+            quote(settings.client_id, safe=""), quote(settings.client_secret, safe="")
+        )
+    else:
+        data |= {"client_id": settings.client_id, "client_secret": settings.client_secret}
+    if settings.scope and params.get("grant_type") in ("client_credentials", "password"):
+        data.setdefault("scope", settings.scope)
+    connector = aiohttp.TCPConnector(resolver=GuardedResolver(env.guard))
     try:
-        async with AsyncOAuth2Client(
-            client_id=settings.client_id,
-            client_secret=settings.client_secret,
-            token_endpoint_auth_method=settings.auth_method,
-            scope=settings.scope,
-            timeout=TOKEN_TIMEOUT_SECONDS,
-            trust_env=False,  # like the runtime: no proxies or .netrc from the environment
-        ) as client:
-            token = await client.fetch_token(settings.token_url, **settings.extra_token, **params)
-    except OAuthError as exc:
-        raise OAuthRejected(f"The provider refused the token request: {exc.error}") from None
-    except (httpx.HTTPError, ValueError) as exc:
-        raise OAuthUnavailable(f"The token endpoint could not be used: {exc}") from None
-    return dict(token)
+        async with (
+            asyncio.timeout(TOKEN_TIMEOUT_SECONDS),
+            aiohttp.ClientSession(
+                connector=connector, trust_env=False, cookie_jar=aiohttp.DummyCookieJar()
+            ) as session,
+            session.post(
+                settings.token_url,
+                data=data,
+                auth=auth,
+                headers={"Accept": "application/json"},
+                allow_redirects=False,
+            ) as response,
+        ):
+            status = response.status
+            text = (await response.content.read(MAX_TOKEN_RESPONSE_BYTES)).decode(
+                "utf-8", "replace"
+            )
+    except (aiohttp.ClientError, TimeoutError, OSError) as exc:
+        raise OAuthUnavailable(
+            f"The token endpoint could not be reached: {type(exc).__name__}"
+        ) from None
+    try:
+        body = json.loads(text)
+    except ValueError:
+        body = None
+    if status == 200 and isinstance(body, dict) and isinstance(body.get("access_token"), str):
+        return body
+    error = body.get("error") if isinstance(body, dict) else None
+    if error == "invalid_grant":
+        # The grant itself is dead (refresh token revoked or expired, code used): only the
+        # user can fix that by signing in again.
+        raise OAuthRejected(f"The provider refused the token request: {error}")
+    # Anything else (rate limits, outages, a partner's client secret being rotated) is not
+    # the user's doing, so the connection is kept and the call fails for now.
+    raise OAuthUnavailable(
+        f"The token endpoint answered HTTP {status}" + (f" ({error})" if error else "")
+    )
 
 
 def _stored_tokens(
@@ -248,9 +299,16 @@ class TokenSource:
     ) -> dict[str, Any]:
         refresh_token = credentials.get("refresh_token")
         if refresh_token:
-            return await _token_request(
-                self.env, settings, grant_type="refresh_token", refresh_token=refresh_token
-            )
+            try:
+                return await _token_request(
+                    self.env, settings, grant_type="refresh_token", refresh_token=refresh_token
+                )
+            except OAuthRejected:
+                # A dead refresh token is not the end when Junction holds what the grant
+                # needs to start again (client credentials, or the user's own password).
+                has_password = settings.grant is OAuth2Type.PASSWORD and credentials.get("username")
+                if settings.grant is not OAuth2Type.CLIENT_CREDENTIALS and not has_password:
+                    raise
         if settings.grant is OAuth2Type.CLIENT_CREDENTIALS:
             return await _token_request(self.env, settings, grant_type="client_credentials")
         if settings.grant is OAuth2Type.PASSWORD and credentials.get("username"):
