@@ -303,3 +303,27 @@ def test_cancelled_new_consent_keeps_a_working_connection(
     assert httpx.get(denied).status_code == 400
     assert api.get(f"/v1.0/account/connectors/{ac}").json()["Authenticated"] is True
     assert _me(api, ac).json()["user"] == "alice"
+
+
+def test_dot_segments_cannot_move_the_token_url(
+    junction: Junction, provider: OAuthProvider
+) -> None:
+    api, _ = _setup(junction, provider, "ClientCredentials")
+    with junction.http(junction.token()) as partner:
+        document = oauth_definition(provider, "ClientCredentials")
+        document["Version"] = "3"
+        document["Authentication"][0]["OAuth2"]["TokenUrl"] = (
+            provider.base_url + "/x/{{Tenant}}/token"
+        )
+        document["Parameters"].append(
+            {"TargetType": "MergeField", "TargetName": "Tenant", "AccountConnectorProperty": True}
+        )
+        connector = partner.post("/v1.0/connectors", json=document).json()["Id"]
+    row = api.post(
+        f"/v1.0/connectors/{connector}/install",
+        json={"Properties": [{"Name": "Tenant", "Value": ".."}]},
+    ).json()
+    response = _me(api, row["Id"])
+    assert response.status_code == 400
+    assert "{{Tenant}}" in response.json()["Message"]
+    assert provider.token_requests["client_credentials"] == 0

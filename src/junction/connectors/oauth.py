@@ -36,8 +36,9 @@ from junction.security.address_guard import AddressGuard, GuardedResolver
 from junction.security.keyring import Keyring
 
 STATE_LIFETIME = timedelta(minutes=10)
-# Below SQLite's 30 s busy timeout: a refresh holds the write lock while it waits.
-TOKEN_TIMEOUT_SECONDS = 15
+# A refresh holds SQLite's write lock while it waits, and may make two token requests
+# (a rejected refresh token, then a fallback grant): together below the 30 s busy timeout.
+TOKEN_TIMEOUT_SECONDS = 10
 MAX_TOKEN_RESPONSE_BYTES = 1024 * 1024
 CALLBACK_PATH = "/connectors/oauth/callback"
 
@@ -120,7 +121,13 @@ def client_settings(auth: AuthenticationSpec, properties: dict[str, str]) -> Cli
         # mergefield that starts the URL (the whole base address) goes in as it is.
         def one(match: re.Match[str]) -> str:
             filled = value(match.group(1), what)
-            return filled if match.start() == 0 else quote(filled, safe="")
+            if match.start() == 0:
+                return filled
+            if filled in (".", ".."):
+                raise OAuthRejected(
+                    f"{what}: the value of {{{{{match.group(1)}}}}} cannot be '{filled}'"
+                )
+            return quote(filled, safe="")
 
         return MERGEFIELD.sub(one, text)
 
@@ -150,7 +157,6 @@ async def _token_request(
     resolve to an allowed address for the check and to an internal one for the connection.
     The whole exchange has one deadline, not a per-read one.
     """
-    await env.guard.check(settings.token_url)  # literal addresses and the scheme
     data = {**settings.extra_token, **{k: str(v) for k, v in params.items() if v is not None}}
     auth = None
     if settings.auth_method == "client_secret_basic":
@@ -162,25 +168,11 @@ async def _token_request(
         data |= {"client_id": settings.client_id, "client_secret": settings.client_secret}
     if settings.scope and params.get("grant_type") in ("client_credentials", "password"):
         data.setdefault("scope", settings.scope)
-    connector = aiohttp.TCPConnector(resolver=GuardedResolver(env.guard))
     try:
-        async with (
-            asyncio.timeout(TOKEN_TIMEOUT_SECONDS),
-            aiohttp.ClientSession(
-                connector=connector, trust_env=False, cookie_jar=aiohttp.DummyCookieJar()
-            ) as session,
-            session.post(
-                settings.token_url,
-                data=data,
-                auth=auth,
-                headers={"Accept": "application/json"},
-                allow_redirects=False,
-            ) as response,
-        ):
-            status = response.status
-            text = (await response.content.read(MAX_TOKEN_RESPONSE_BYTES)).decode(
-                "utf-8", "replace"
-            )
+        # One deadline for everything: the address check, connecting, sending, reading.
+        async with asyncio.timeout(TOKEN_TIMEOUT_SECONDS):
+            await env.guard.check(settings.token_url)  # literal addresses and the scheme
+            status, text = await _post_form(env, settings.token_url, data, auth)
     except (aiohttp.ClientError, TimeoutError, OSError) as exc:
         raise OAuthUnavailable(
             f"The token endpoint could not be reached: {type(exc).__name__}"
@@ -201,6 +193,22 @@ async def _token_request(
     raise OAuthUnavailable(
         f"The token endpoint answered HTTP {status}" + (f" ({error})" if error else "")
     )
+
+
+async def _post_form(
+    env: OAuthEnvironment, url: str, data: dict[str, str], auth: aiohttp.BasicAuth | None
+) -> tuple[int, str]:
+    connector = aiohttp.TCPConnector(resolver=GuardedResolver(env.guard))
+    async with (
+        aiohttp.ClientSession(
+            connector=connector, trust_env=False, cookie_jar=aiohttp.DummyCookieJar()
+        ) as session,
+        session.post(
+            url, data=data, auth=auth, headers={"Accept": "application/json"}, allow_redirects=False
+        ) as response,
+    ):
+        raw = await response.content.read(MAX_TOKEN_RESPONSE_BYTES)
+        return response.status, raw.decode("utf-8", "replace")
 
 
 def _stored_tokens(
