@@ -40,10 +40,12 @@ class Problem:
 class DefinitionInvalid(BadRequest):
     """400 with every problem listed (``Problems`` beside ``Message`` in the API)."""
 
+    subject = "The connector definition"
+
     def __init__(self, problems: list[Problem]) -> None:
         count = len(problems)
         super().__init__(
-            f"The connector definition has {count} problem{'s' if count != 1 else ''}: "
+            f"{self.subject} has {count} problem{'s' if count != 1 else ''}: "
             + "; ".join(f"{p.location}: {p.message}" for p in problems[:20])
             + ("; ..." if count > 20 else "")
         )
@@ -56,7 +58,7 @@ class DefinitionInvalid(BadRequest):
         }
 
 
-def _location(loc: Iterable[Any]) -> str:
+def problem_location(loc: Iterable[Any]) -> str:
     text = ""
     for part in loc:
         text += f"[{part}]" if isinstance(part, int) else (f".{part}" if text else str(part))
@@ -69,7 +71,7 @@ def parse_definition(document: Any) -> ConnectorDefinition:
         definition = ConnectorDefinition.model_validate(document)
     except ValidationError as exc:
         problems = [
-            Problem(_location(error["loc"]), error["msg"].removeprefix("Value error, "))
+            Problem(problem_location(error["loc"]), error["msg"].removeprefix("Value error, "))
             for error in exc.errors()
         ]
         raise DefinitionInvalid(problems) from None

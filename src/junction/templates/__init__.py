@@ -1,0 +1,1 @@
+"""Templates: integrations designed once by the partner, released, and installed as cycles."""

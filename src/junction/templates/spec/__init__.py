@@ -1,0 +1,1 @@
+"""The template document: steps, edges, variables and settings, and its graph validation."""
