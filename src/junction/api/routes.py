@@ -10,6 +10,7 @@ from junction.auth.identity import authenticate, require_account, require_partne
 from junction.connectors import account_router as account_connectors
 from junction.connectors import calls_router
 from junction.connectors import router as connectors
+from junction.templates import router as templates
 
 API_PREFIX = "/v1.0"
 
@@ -25,6 +26,7 @@ def mount_routes(app: FastAPI) -> None:
     partner.include_router(accounts.router)
     partner.include_router(auth.tokens_router)
     partner.include_router(connectors.router)
+    partner.include_router(templates.router)
 
     account = APIRouter(dependencies=[Depends(require_account)])
     account.include_router(accounts.current_router)

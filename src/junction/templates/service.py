@@ -1,0 +1,219 @@
+"""Templates and their releases. Functions flush; the caller commits."""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Sequence
+from datetime import datetime
+from typing import Any
+
+from pydantic import ValidationError
+from sqlalchemy import Select, func, select
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from junction.connectors import catalog
+from junction.connectors.models import Connector
+from junction.connectors.spec.models import MethodSpec, ReleaseStatusName
+from junction.connectors.spec.validate import Problem, problem_location
+from junction.errors import Conflict, NotFound
+from junction.templates.models import Template, TemplateRelease
+from junction.templates.spec.graph import MethodLookup, TemplateInvalid, check_template
+from junction.templates.spec.models import StepKind, TemplateDocument
+
+SORTABLE = {"Id": Template.id, "Name": Template.name, "CreatedDate": Template.created_at}
+TIEBREAK = Template.id
+DRAFT, LIVE, DEPRECATED = "Draft", "Live", "Deprecated"
+
+
+def parse_document(document: Any) -> TemplateDocument:
+    """The document's shape only; the graph is checked when a release goes Live."""
+    try:
+        return TemplateDocument.model_validate(document)
+    except ValidationError as exc:
+        raise TemplateInvalid(
+            [
+                Problem(problem_location(e["loc"]), e["msg"].removeprefix("Value error, "))
+                for e in exc.errors()
+            ]
+        ) from None
+
+
+def _joined(values: Sequence[str]) -> str:
+    names = [v.strip().lower().replace("|", "/") for v in values if v.strip()]
+    return f"|{'|'.join(sorted(set(names)))}|" if names else ""
+
+
+def _describe(template: Template, document: TemplateDocument, now: datetime) -> None:
+    template.name = document.Name
+    template.description = document.Description
+    template.tags = _joined(document.Tags)
+    template.connectors = _joined(
+        [
+            s.ConnectorName
+            for s in document.Steps
+            if s.StepType is StepKind.METHOD and s.ConnectorName
+        ]
+    )
+    template.updated_at = now
+
+
+async def method_lookup(*, session: AsyncSession, document: TemplateDocument) -> MethodLookup:
+    """A look-up of the methods the document's steps name, loaded now from the catalogue.
+
+    Without a version a step uses the newest Live release of the connector (or, while none
+    is Live, the newest release, so that drafts can be built against draft connectors).
+    """
+    names = {s.ConnectorName.lower() for s in document.Steps if s.ConnectorName}
+    releases: dict[str, list[Connector]] = {}
+    if names:
+        rows = await session.scalars(
+            select(Connector)
+            .where(func.lower(Connector.name).in_(sorted(names)))
+            .order_by(Connector.id)
+        )
+        for row in rows:
+            releases.setdefault(row.name.lower(), []).append(row)
+
+    def lookup(name: str, version: str | None, mui: str) -> MethodSpec | None:
+        candidates = releases.get(name.lower(), [])
+        if version is not None:
+            chosen = next((r for r in candidates if r.version == version), None)
+        else:
+            live = [r for r in candidates if r.status == ReleaseStatusName.LIVE]
+            pool = live or candidates
+            chosen = pool[-1] if pool else None
+        if chosen is None:
+            return None
+        definition = catalog.definition_of(chosen)
+        return next((m for m in definition.Methods if m.MethodUniqueIdentifier == mui), None)
+
+    return lookup
+
+
+async def problems_of(*, session: AsyncSession, document: TemplateDocument) -> list[Problem]:
+    lookup = await method_lookup(session=session, document=document)
+    return list(check_template(document, lookup))
+
+
+async def create_template(
+    *, session: AsyncSession, document: Any, now: datetime
+) -> tuple[Template, TemplateRelease]:
+    parsed = parse_document(document)
+    template = Template(id=str(uuid.uuid4()), created_at=now)
+    _describe(template, parsed, now)
+    session.add(template)
+    await session.flush()
+    release = TemplateRelease(
+        template_id=template.id,
+        version=1,
+        status=DRAFT,
+        document=parsed.model_dump(mode="json"),
+        created_at=now,
+        updated_at=now,
+    )
+    session.add(release)
+    await session.flush()
+    return template, release
+
+
+async def get_template(*, session: AsyncSession, template_id: str) -> Template:
+    template = await session.get(Template, template_id)
+    if template is None:
+        raise NotFound(f"No template with Id '{template_id}'")
+    return template
+
+
+async def releases(*, session: AsyncSession, template_id: str) -> list[TemplateRelease]:
+    rows = await session.scalars(
+        select(TemplateRelease)
+        .where(TemplateRelease.template_id == template_id)
+        .order_by(TemplateRelease.version)
+    )
+    return list(rows)
+
+
+async def get_release(*, session: AsyncSession, template_id: str, version: int) -> TemplateRelease:
+    await get_template(session=session, template_id=template_id)
+    release = await session.scalar(
+        select(TemplateRelease).where(
+            TemplateRelease.template_id == template_id, TemplateRelease.version == version
+        )
+    )
+    if release is None:
+        raise NotFound(f"Template '{template_id}' has no release {version}")
+    return release
+
+
+async def replace_release(
+    *, session: AsyncSession, template_id: str, version: int, document: Any, now: datetime
+) -> TemplateRelease:
+    release = await get_release(session=session, template_id=template_id, version=version)
+    if release.status != DRAFT:
+        raise Conflict(
+            f"Release {version} is {release.status}; Live and Deprecated releases cannot "
+            "change. Start a new release with POST /v1.0/templates/{id}/releases."
+        )
+    parsed = parse_document(document)
+    release.document = parsed.model_dump(mode="json")
+    release.updated_at = now
+    template = await get_template(session=session, template_id=template_id)
+    _describe(template, parsed, now)
+    await session.flush()
+    return release
+
+
+async def new_release(
+    *, session: AsyncSession, template_id: str, document: Any | None, now: datetime
+) -> TemplateRelease:
+    existing = await releases(session=session, template_id=template_id)
+    if not existing:
+        await get_template(session=session, template_id=template_id)
+    draft = next((r for r in existing if r.status == DRAFT), None)
+    if draft is not None:
+        raise Conflict(f"Release {draft.version} is still a Draft; change it or publish it first")
+    parsed = parse_document(document if document is not None else existing[-1].document)
+    release = TemplateRelease(
+        template_id=template_id,
+        version=(existing[-1].version if existing else 0) + 1,
+        status=DRAFT,
+        document=parsed.model_dump(mode="json"),
+        created_at=now,
+        updated_at=now,
+    )
+    session.add(release)
+    template = await get_template(session=session, template_id=template_id)
+    _describe(template, parsed, now)
+    await session.flush()
+    return release
+
+
+async def set_status(
+    *, session: AsyncSession, template_id: str, version: int, status: str, now: datetime
+) -> TemplateRelease:
+    release = await get_release(session=session, template_id=template_id, version=version)
+    moves = {(DRAFT, LIVE), (LIVE, DEPRECATED)}
+    if (release.status, status) not in moves:
+        raise Conflict(
+            f"Release {version} is {release.status}; it cannot become {status} "
+            "(Draft -> Live -> Deprecated)"
+        )
+    if status == LIVE:
+        document = TemplateDocument.model_validate(release.document)
+        problems = await problems_of(session=session, document=document)
+        if problems:
+            raise TemplateInvalid(problems)
+    release.status = status
+    release.updated_at = now
+    await session.flush()
+    return release
+
+
+def templates_query(*, tag: str | None, connector_name: str | None) -> Select[Any]:
+    query = select(Template)
+    if tag:
+        query = query.where(Template.tags.contains(f"|{tag.lower()}|", autoescape=True))
+    if connector_name:
+        query = query.where(
+            Template.connectors.contains(f"|{connector_name.lower()}|", autoescape=True)
+        )
+    return query
