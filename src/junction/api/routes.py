@@ -10,6 +10,7 @@ from junction.auth.identity import authenticate, require_account, require_partne
 from junction.connectors import account_router as account_connectors
 from junction.connectors import calls_router
 from junction.connectors import router as connectors
+from junction.cycles import router as cycles
 from junction.templates import router as templates
 
 API_PREFIX = "/v1.0"
@@ -32,6 +33,7 @@ def mount_routes(app: FastAPI) -> None:
     account.include_router(accounts.current_router)
     account.include_router(account_connectors.router)
     account.include_router(calls_router.router)
+    account.include_router(cycles.router)
 
     v1.include_router(partner)
     v1.include_router(account)

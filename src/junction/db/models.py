@@ -3,7 +3,15 @@
 from junction.accounts import models as accounts_models
 from junction.auth import models as auth_models
 from junction.connectors import models as connectors_models
+from junction.cycles import models as cycles_models
 from junction.db.base import Base
 from junction.templates import models as templates_models
 
-__all__ = ["Base", "accounts_models", "auth_models", "connectors_models", "templates_models"]
+__all__ = [
+    "Base",
+    "accounts_models",
+    "auth_models",
+    "connectors_models",
+    "cycles_models",
+    "templates_models",
+]

@@ -1,0 +1,1 @@
+"""Cycles: templates installed into accounts, with their steps and the account's choices."""

@@ -1,0 +1,57 @@
+"""Cycles and their steps."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import Boolean, ForeignKey, Integer, String, Text
+from sqlalchemy.orm import Mapped, mapped_column
+
+from junction.db.base import Base
+from junction.db.types import JSONDocument, UTCDateTime
+
+
+class Cycle(Base):
+    """A template release installed into an account; it runs that release and no other."""
+
+    __tablename__ = "cycles"
+
+    id: Mapped[str] = mapped_column(String(36), primary_key=True)
+    account_id: Mapped[str] = mapped_column(
+        String(64), ForeignKey("accounts.id", ondelete="CASCADE"), index=True
+    )
+    template_id: Mapped[str] = mapped_column(
+        String(36), ForeignKey("templates.id", ondelete="RESTRICT"), index=True
+    )
+    # RESTRICT: the release a cycle is pinned to cannot disappear under it.
+    template_release_id: Mapped[int] = mapped_column(
+        ForeignKey("template_releases.id", ondelete="RESTRICT"), index=True
+    )
+    name: Mapped[str] = mapped_column(String(255))
+    description: Mapped[str | None] = mapped_column(Text)
+    status: Mapped[str] = mapped_column(String(16), default="Paused")
+    # The release's settings and variables as installed; the account may change them.
+    settings: Mapped[dict[str, Any]] = mapped_column(JSONDocument)
+    variables: Mapped[list[Any]] = mapped_column(JSONDocument)
+    interval_minutes: Mapped[int | None] = mapped_column(Integer)
+    start_time: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    run_once: Mapped[bool] = mapped_column(Boolean, default=False)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime())
+
+
+class CycleStep(Base):
+    __tablename__ = "cycle_steps"
+
+    id: Mapped[str] = mapped_column(String(36), primary_key=True)
+    cycle_id: Mapped[str] = mapped_column(
+        String(36), ForeignKey("cycles.id", ondelete="CASCADE"), index=True
+    )
+    step_key: Mapped[str] = mapped_column(String(64))
+    position: Mapped[int] = mapped_column(Integer)
+    account_connector_id: Mapped[int | None] = mapped_column(
+        ForeignKey("account_connectors.id", ondelete="SET NULL"), index=True
+    )
+    # The step's parameter and field mappings as installed, with the account's changes.
+    mappings: Mapped[dict[str, Any]] = mapped_column(JSONDocument)

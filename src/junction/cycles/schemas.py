@@ -1,0 +1,73 @@
+"""API shapes for cycles (Cyclr's names)."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from pydantic import BaseModel, Field
+
+from junction.connectors import catalog
+from junction.connectors.models import AccountConnector, Connector
+from junction.cycles.models import Cycle
+
+
+class CycleConnectorOut(BaseModel):
+    Id: int = Field(description="The connector release's Id.")
+    AccountConnectorId: int
+    Name: str
+    Version: str
+    Authenticated: bool
+    StepCount: int
+    Icon: str | None
+
+
+class CycleOut(BaseModel):
+    Id: str
+    Name: str
+    Description: str | None
+    Status: str
+    CreatedOnUtc: datetime
+    TemplateId: str
+    TemplateReleaseId: int = Field(description="Junction extension: the release it runs.")
+    Connectors: list[CycleConnectorOut]
+    TasksUsed: int = 0
+    ErrorCount: int = 0
+    WarningCount: int = 0
+    InProgressTransactionCount: int = 0
+    LastSuccessfulRunDate: datetime | None = None
+    Shareable: bool = False
+    ContinueOnStepError: bool
+    LogStepDataRequests: bool
+    StepDataSuccessRetentionHours: int | None
+    StepDataErroredRetentionHours: int | None
+
+    @classmethod
+    def build(
+        cls, cycle: Cycle, connectors: list[tuple[AccountConnector, Connector, int]]
+    ) -> CycleOut:
+        settings = cycle.settings
+        return cls(
+            Id=cycle.id,
+            Name=cycle.name,
+            Description=cycle.description,
+            Status=cycle.status,
+            CreatedOnUtc=cycle.created_at,
+            TemplateId=cycle.template_id,
+            TemplateReleaseId=cycle.template_release_id,
+            Connectors=[
+                CycleConnectorOut(
+                    Id=connector.id,
+                    AccountConnectorId=row.id,
+                    Name=connector.name,
+                    Version=connector.version,
+                    Authenticated=row.authenticated,
+                    StepCount=count,
+                    Icon=catalog.definition_of(connector).Icon,
+                )
+                for row, connector, count in connectors
+            ],
+            ContinueOnStepError=bool(settings.get("ContinueOnStepError", False)),
+            LogStepDataRequests=bool(settings.get("LogStepDataRequests", True)),
+            StepDataSuccessRetentionHours=settings.get("StepDataSuccessRetentionHours"),
+            StepDataErroredRetentionHours=settings.get("StepDataErroredRetentionHours"),
+        )

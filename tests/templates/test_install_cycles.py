@@ -1,0 +1,111 @@
+"""Installing templates into accounts as cycles."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import httpx
+import pytest
+
+from tests.connectors.test_catalog_api import contacts_definition
+from tests.fixtures.server import Junction
+from tests.templates.test_template_graph import template
+
+
+def _live_template(partner: httpx.Client, document: dict[str, Any] | None = None) -> str:
+    created = partner.post("/v1.0/templates", json=document or template())
+    assert created.status_code == 201, created.text
+    template_id: str = created.json()["Id"]
+    live = partner.put(f"/v1.0/templates/{template_id}/releases/1/status", json={"Status": "Live"})
+    assert live.status_code == 200, live.text
+    return template_id
+
+
+@pytest.fixture
+def clients(junction: Junction) -> tuple[httpx.Client, httpx.Client]:
+    """A partner client (with the contacts connector) and a client acting in 'acme'."""
+    token = junction.token()
+    partner = junction.http(token)
+    assert partner.post("/v1.0/connectors", json=contacts_definition()).status_code == 201
+    partner.post("/v1.0/accounts", json={"Id": "acme", "Name": "Acme"})
+    return partner, junction.http(token, account="acme")
+
+
+def test_install_creates_a_paused_cycle_and_its_connectors(
+    clients: tuple[httpx.Client, httpx.Client],
+) -> None:
+    partner, account = clients
+    template_id = _live_template(partner)
+    cycle = account.post(f"/v1.0/templates/{template_id}/install", json={})
+    assert cycle.status_code == 200, cycle.text
+    body = cycle.json()
+    assert body["Status"] == "Paused"
+    assert body["TemplateId"] == template_id
+    assert [(c["Name"], c["StepCount"], c["Authenticated"]) for c in body["Connectors"]] == [
+        ("Test Contacts", 2, False)
+    ]
+    installed = account.get("/v1.0/account/connectors").json()
+    assert [c["Id"] for c in installed] == [body["Connectors"][0]["AccountConnectorId"]]
+
+    again = account.post(f"/v1.0/templates/{template_id}/install").json()
+    assert (
+        again["Connectors"][0]["AccountConnectorId"] == body["Connectors"][0]["AccountConnectorId"]
+    )
+    assert len(account.get("/v1.0/account/connectors").json()) == 1  # Existing: reused
+
+    listed = account.get("/v1.0/cycles")
+    assert {c["Id"] for c in listed.json()} == {body["Id"], again["Id"]}
+    assert listed.headers["total-records"] == "2"
+    assert account.get(f"/v1.0/cycles/{body['Id']}").json() == body
+    assert account.delete(f"/v1.0/cycles/{body['Id']}").status_code == 200
+    assert account.get(f"/v1.0/cycles/{body['Id']}").status_code == 404
+
+
+def test_fresh_installation_always_adds_connectors(
+    clients: tuple[httpx.Client, httpx.Client],
+) -> None:
+    partner, account = clients
+    template_id = _live_template(
+        partner, template() | {"Settings": {"ConnectorInstallation": "Fresh"}}
+    )
+    first = account.post(f"/v1.0/templates/{template_id}/install").json()
+    second = account.post(f"/v1.0/templates/{template_id}/install").json()
+    assert (
+        first["Connectors"][0]["AccountConnectorId"]
+        != second["Connectors"][0]["AccountConnectorId"]
+    )
+
+
+def test_refused_installs(junction: Junction, clients: tuple[httpx.Client, httpx.Client]) -> None:
+    partner, account = clients
+    draft_only = partner.post("/v1.0/templates", json=template()).json()["Id"]
+    refused = account.post(f"/v1.0/templates/{draft_only}/install")
+    assert refused.status_code == 400
+    assert "no Live release" in refused.json()["Message"]
+
+    draft_connector = contacts_definition() | {"Name": "Draft Contacts", "ReleaseStatus": "Draft"}
+    partner.post("/v1.0/connectors", json=draft_connector)
+    document = template()
+    for step in document["Steps"]:
+        if step.get("ConnectorName"):
+            step["ConnectorName"] = "Draft Contacts"
+    on_draft = _live_template(partner, document)
+    refused = account.post(f"/v1.0/templates/{on_draft}/install")
+    assert refused.status_code == 400
+    assert "is a draft and cannot be installed" in refused.json()["Message"]
+    assert account.get("/v1.0/cycles").json() == []
+    assert account.get("/v1.0/account/connectors").json() == []
+
+    assert account.post("/v1.0/templates/nope/install").status_code == 404
+
+
+def test_cycles_are_private_to_their_account(
+    junction: Junction, clients: tuple[httpx.Client, httpx.Client]
+) -> None:
+    partner, account = clients
+    cycle = account.post(f"/v1.0/templates/{_live_template(partner)}/install").json()
+    partner.post("/v1.0/accounts", json={"Id": "other", "Name": "Other"})
+    with junction.http(partner.headers["Authorization"].split()[1], account="other") as other:
+        assert other.get(f"/v1.0/cycles/{cycle['Id']}").status_code == 404
+        assert other.get("/v1.0/cycles").json() == []
+        assert other.delete(f"/v1.0/cycles/{cycle['Id']}").status_code == 404
