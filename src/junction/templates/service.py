@@ -7,17 +7,21 @@ from collections.abc import Sequence
 from datetime import datetime
 from typing import Any
 
-from pydantic import ValidationError
 from sqlalchemy import Select, func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from junction.connectors import catalog
 from junction.connectors.models import Connector
 from junction.connectors.spec.models import MethodSpec, ReleaseStatusName
-from junction.connectors.spec.validate import Problem, problem_location
+from junction.connectors.spec.validate import Problem
 from junction.errors import Conflict, NotFound
 from junction.templates.models import Template, TemplateRelease
-from junction.templates.spec.graph import MethodLookup, TemplateInvalid, check_template
+from junction.templates.spec.graph import (
+    MethodLookup,
+    TemplateInvalid,
+    check_template,
+    parse_shape,
+)
 from junction.templates.spec.models import StepKind, TemplateDocument
 
 SORTABLE = {"Id": Template.id, "Name": Template.name, "CreatedDate": Template.created_at}
@@ -27,15 +31,7 @@ DRAFT, LIVE, DEPRECATED = "Draft", "Live", "Deprecated"
 
 def parse_document(document: Any) -> TemplateDocument:
     """The document's shape only; the graph is checked when a release goes Live."""
-    try:
-        return TemplateDocument.model_validate(document)
-    except ValidationError as exc:
-        raise TemplateInvalid(
-            [
-                Problem(problem_location(e["loc"]), e["msg"].removeprefix("Value error, "))
-                for e in exc.errors()
-            ]
-        ) from None
+    return parse_shape(document)
 
 
 def _joined(values: Sequence[str]) -> str:

@@ -38,9 +38,10 @@ class TemplateInvalid(DefinitionInvalid):
     subject = "The template"
 
 
-def parse_template(document: Any, methods: MethodLookup) -> TemplateDocument:
+def parse_shape(document: Any) -> TemplateDocument:
+    """The document's shape only (keys, types, values); the graph is not looked at."""
     try:
-        template = TemplateDocument.model_validate(document)
+        return TemplateDocument.model_validate(document)
     except ValidationError as exc:
         raise TemplateInvalid(
             [
@@ -48,6 +49,10 @@ def parse_template(document: Any, methods: MethodLookup) -> TemplateDocument:
                 for e in exc.errors()
             ]
         ) from None
+
+
+def parse_template(document: Any, methods: MethodLookup) -> TemplateDocument:
+    template = parse_shape(document)
     problems = list(check_template(template, methods))
     if problems:
         raise TemplateInvalid(problems)
