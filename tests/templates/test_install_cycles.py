@@ -109,3 +109,61 @@ def test_cycles_are_private_to_their_account(
         assert other.get(f"/v1.0/cycles/{cycle['Id']}").status_code == 404
         assert other.get("/v1.0/cycles").json() == []
         assert other.delete(f"/v1.0/cycles/{cycle['Id']}").status_code == 404
+
+
+def test_prerequisites_activation_and_deactivation(
+    clients: tuple[httpx.Client, httpx.Client],
+) -> None:
+    partner, account = clients
+    cycle = account.post(f"/v1.0/templates/{_live_template(partner)}/install").json()
+    path = f"/v1.0/cycles/{cycle['Id']}"
+    ac = cycle["Connectors"][0]["AccountConnectorId"]
+    unmet = account.get(f"{path}/prerequisites").json()
+    assert unmet == [
+        {
+            "ReasonCode": 20,
+            "Reason": "Connector 'Test Contacts' is not authenticated",
+            "ObjectType": "AccountConnector",
+            "ObjectId": str(ac),
+        }
+    ]
+    refused = account.put(f"{path}/activate", json={"Interval": 15})
+    assert refused.status_code == 400
+    assert refused.json()["Prerequisites"] == unmet
+    assert account.get(path).json()["Status"] == "Paused"
+
+    account.put(f"/v1.0/account/connectors/{ac}", json={"AuthValue": "key"})
+    account.post(
+        f"/v1.0/account/connectors/{ac}/properties",
+        json={"Name": "ApiBase", "Value": "https://x.example.com"},
+    )
+    assert account.get(f"{path}/prerequisites").json() == []
+
+    bad = account.put(f"{path}/activate", json={"Interval": 7})
+    assert bad.status_code == 400
+    assert "Interval: 7 is not allowed" in bad.json()["Message"]
+    missing = account.put(f"{path}/activate", json={})
+    assert missing.status_code == 400
+    assert "Interval" in missing.json()["Message"]
+
+    active = account.put(
+        f"{path}/activate", json={"Interval": 15, "StartTime": "2027-01-01T09:00:00"}
+    )
+    assert active.status_code == 200, active.text
+    assert active.json()["Status"] == "Active"
+    paused = account.put(f"{path}/deactivate", params={"finishQueuedTransactions": "true"})
+    assert paused.json()["Status"] == "Paused"
+
+
+def test_an_unmapped_required_field_is_a_prerequisite(
+    clients: tuple[httpx.Client, httpx.Client],
+) -> None:
+    partner, account = clients
+    document = template()
+    document["Steps"][2]["FieldMappings"] = []  # Email (required) no longer mapped
+    cycle = account.post(f"/v1.0/templates/{_live_template(partner, document)}/install").json()
+    reasons = {
+        p["ReasonCode"]: p for p in account.get(f"/v1.0/cycles/{cycle['Id']}/prerequisites").json()
+    }
+    assert reasons[41]["Reason"] == "Step 'Create contact': field 'Email' needs a mapping"
+    assert reasons[41]["ObjectType"] == "ConnectorFieldMapping"

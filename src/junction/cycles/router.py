@@ -4,12 +4,13 @@ from __future__ import annotations
 
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Depends, Response
+from fastapi import APIRouter, Body, Depends, Response
 
 from junction.api.context import Context, Session
 from junction.api.paging import PageRequest, fetch_page, page_request
 from junction.auth.identity import CurrentAccount
-from junction.cycles import service
+from junction.cycles import activation, prerequisites, service
+from junction.cycles.activation import ActivateIn
 from junction.cycles.models import Cycle
 from junction.cycles.schemas import CycleOut
 
@@ -71,3 +72,65 @@ async def delete_cycle(cycle_id: str, account: CurrentAccount, session: Session)
     name = cycle.name
     await service.remove(session=session, cycle=cycle)
     return {"Message": f"Cycle '{name}' deleted."}
+
+
+@router.get(
+    "/cycles/{cycle_id}/prerequisites",
+    summary="What the cycle needs before it can be activated",
+    description="Items `{ReasonCode, Reason, ObjectType, ObjectId}` with Cyclr's ReasonCodes: "
+    "20 an unauthenticated connector, 40 a parameter without a value, 41 a required field "
+    "without a mapping.",
+)
+async def get_prerequisites(cycle_id: str, account: CurrentAccount, session: Session) -> Any:
+    cycle = await service.get(session=session, account_id=account.account_id, cycle_id=cycle_id)
+    unmet = await prerequisites.of_cycle(
+        session=session,
+        cycle=cycle,
+        cycle_steps=await service.steps(session=session, cycle_id=cycle.id),
+    )
+    return [vars(item) for item in unmet]
+
+
+@router.put(
+    "/cycles/{cycle_id}/activate",
+    response_model=CycleOut,
+    summary="Activate a cycle",
+    description="Refused with 400 and the unmet Prerequisites while there are any. Interval "
+    "must be one of 1, 5, 15, 30, 60, 120, 180, 240, 360, 480, 720, 1440, 10080 minutes; it "
+    "is ignored for a webhook trigger and optional with RunOnce.",
+)
+async def activate(
+    cycle_id: str,
+    account: CurrentAccount,
+    session: Session,
+    context: Context,
+    activate_in: Annotated[ActivateIn | None, Body()] = None,
+) -> CycleOut:
+    cycle = await service.get(session=session, account_id=account.account_id, cycle_id=cycle_id)
+    await activation.activate(
+        session=session,
+        cycle=cycle,
+        cycle_steps=await service.steps(session=session, cycle_id=cycle.id),
+        activate_in=activate_in or ActivateIn(),
+        now=context.clock(),
+    )
+    return await _out(session, cycle)
+
+
+@router.put(
+    "/cycles/{cycle_id}/deactivate",
+    response_model=CycleOut,
+    summary="Deactivate a cycle",
+    description="The cycle is Paused. finishQueuedTransactions is accepted for compatibility; "
+    "transactions arrive with the engine.",
+)
+async def deactivate(
+    cycle_id: str,
+    account: CurrentAccount,
+    session: Session,
+    context: Context,
+    finishQueuedTransactions: bool = False,
+) -> CycleOut:
+    cycle = await service.get(session=session, account_id=account.account_id, cycle_id=cycle_id)
+    await activation.deactivate(session=session, cycle=cycle, now=context.clock())
+    return await _out(session, cycle)
