@@ -167,3 +167,40 @@ def test_an_unmapped_required_field_is_a_prerequisite(
     }
     assert reasons[41]["Reason"] == "Step 'Create contact': field 'Email' needs a mapping"
     assert reasons[41]["ObjectType"] == "ConnectorFieldMapping"
+
+
+def test_editing_a_cycle_and_its_variables(clients: tuple[httpx.Client, httpx.Client]) -> None:
+    partner, account = clients
+    cycle = account.post(f"/v1.0/templates/{_live_template(partner)}/install").json()
+    path = f"/v1.0/cycles/{cycle['Id']}"
+    assert account.get(f"{path}/variables").json() == [
+        {
+            "DisplayName": "Domain",
+            "SystemName": "Domain",
+            "Value": "example.com",
+            "MappingType": "StaticValue",
+            "IsLaunchVisible": False,
+        }
+    ]
+    changed = account.put(f"{path}/variables/Domain", json={"Value": "acme.example"})
+    assert changed.json()["Value"] == "acme.example"
+    assert account.put(f"{path}/variables/Nope", json={"Value": "x"}).status_code == 404
+    updated = account.put(path, json={"Name": "Renamed", "StepDataSuccessRetentionHours": 24})
+    assert updated.status_code == 200, updated.text
+    assert (updated.json()["Name"], updated.json()["StepDataSuccessRetentionHours"]) == (
+        "Renamed",
+        24,
+    )
+    bad = account.put(path, json={"StepDataErroredRetentionHours": -1})
+    assert bad.status_code == 400
+    assert "StepDataErroredRetentionHours" in bad.json()["Message"]
+
+    ac = cycle["Connectors"][0]["AccountConnectorId"]
+    account.put(f"/v1.0/account/connectors/{ac}", json={"AuthValue": "key"})
+    assert account.put(f"{path}/activate", json={"Interval": 60}).status_code == 200
+    refused = account.put(path, json={"Name": "While active"})
+    assert refused.status_code == 409
+    assert "deactivate it" in refused.json()["Message"]
+    assert account.put(f"{path}/variables/Domain", json={"Value": "x"}).status_code == 409
+    assert account.get(path).json()["Name"] == "Renamed"
+    assert account.get(f"{path}/variables").json()[0]["Value"] == "acme.example"

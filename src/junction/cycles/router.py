@@ -9,8 +9,9 @@ from fastapi import APIRouter, Body, Depends, Response
 from junction.api.context import Context, Session
 from junction.api.paging import PageRequest, fetch_page, page_request
 from junction.auth.identity import CurrentAccount
-from junction.cycles import activation, prerequisites, service
+from junction.cycles import activation, editing, prerequisites, service
 from junction.cycles.activation import ActivateIn
+from junction.cycles.editing import CycleUpdate, VariableIn
 from junction.cycles.models import Cycle
 from junction.cycles.schemas import CycleOut
 
@@ -134,3 +135,46 @@ async def deactivate(
     cycle = await service.get(session=session, account_id=account.account_id, cycle_id=cycle_id)
     await activation.deactivate(session=session, cycle=cycle, now=context.clock())
     return await _out(session, cycle)
+
+
+@router.put(
+    "/cycles/{cycle_id}",
+    response_model=CycleOut,
+    summary="Update a cycle",
+    description="Partial. An active cycle cannot change (409): deactivate it first.",
+)
+async def update_cycle(
+    cycle_id: str,
+    update_in: CycleUpdate,
+    account: CurrentAccount,
+    session: Session,
+    context: Context,
+) -> CycleOut:
+    cycle = await service.get(session=session, account_id=account.account_id, cycle_id=cycle_id)
+    await editing.update(session=session, cycle=cycle, update_in=update_in, now=context.clock())
+    return await _out(session, cycle)
+
+
+@router.get("/cycles/{cycle_id}/variables", summary="List a cycle's variables")
+async def list_variables(cycle_id: str, account: CurrentAccount, session: Session) -> Any:
+    cycle = await service.get(session=session, account_id=account.account_id, cycle_id=cycle_id)
+    return editing.variables_out(cycle)
+
+
+@router.put(
+    "/cycles/{cycle_id}/variables/{name}",
+    summary="Set a cycle variable's value",
+    description="An active cycle cannot change (409): deactivate it first.",
+)
+async def set_variable(
+    cycle_id: str,
+    name: str,
+    variable_in: VariableIn,
+    account: CurrentAccount,
+    session: Session,
+    context: Context,
+) -> Any:
+    cycle = await service.get(session=session, account_id=account.account_id, cycle_id=cycle_id)
+    return await editing.set_variable(
+        session=session, cycle=cycle, name=name, value=variable_in.Value, now=context.clock()
+    )
