@@ -204,3 +204,19 @@ def test_editing_a_cycle_and_its_variables(clients: tuple[httpx.Client, httpx.Cl
     assert account.put(f"{path}/variables/Domain", json={"Value": "x"}).status_code == 409
     assert account.get(path).json()["Name"] == "Renamed"
     assert account.get(f"{path}/variables").json()[0]["Value"] == "acme.example"
+
+
+def test_cycle_steps(clients: tuple[httpx.Client, httpx.Client]) -> None:
+    partner, account = clients
+    cycle = account.post(f"/v1.0/templates/{_live_template(partner)}/install").json()
+    steps = account.get(f"/v1.0/cycles/{cycle['Id']}/steps").json()
+    assert [(s["Name"], s["StepType"], s.get("ActionType")) for s in steps] == [
+        ("List contacts", "Method", "Get"),
+        ("Has an email", "Decision", None),
+        ("Create contact", "Method", "Action"),
+        ("Not ours", "Stop", None),
+        ("Note", "Annotation", None),
+    ]
+    assert steps[0]["MethodName"] == "List Contacts"
+    assert steps[0]["AccountConnector"]["Id"] == cycle["Connectors"][0]["AccountConnectorId"]
+    assert len({s["Id"] for s in steps}) == 5

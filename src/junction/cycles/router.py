@@ -178,3 +178,15 @@ async def set_variable(
     return await editing.set_variable(
         session=session, cycle=cycle, name=name, value=variable_in.Value, now=context.clock()
     )
+
+
+@router.get(
+    "/cycles/{cycle_id}/steps",
+    summary="List a cycle's steps",
+    description="In the template's order: `Id`, `Name`, `Description`, `StepType`, "
+    "`ActionType` (Get, Action or Webhook for method steps), the method, and the account "
+    "connector the step uses.",
+)
+async def list_steps(cycle_id: str, account: CurrentAccount, session: Session) -> Any:
+    cycle = await service.get(session=session, account_id=account.account_id, cycle_id=cycle_id)
+    return await service.steps_out(session=session, cycle=cycle)

@@ -17,6 +17,7 @@ from junction.cycles.models import Cycle, CycleStep
 from junction.errors import BadRequest, NotFound
 from junction.security.keyring import Keyring
 from junction.templates import service as templates
+from junction.templates.models import TemplateRelease
 from junction.templates.spec.models import StepKind, TemplateDocument
 
 SORTABLE = {"Id": Cycle.id, "Name": Cycle.name, "CreatedDate": Cycle.created_at}
@@ -195,4 +196,56 @@ async def connectors_of(
         if row is not None:
             connector = await catalog.get_connector(session=session, connector_id=row.connector_id)
             result.append((row, connector, count))
+    return result
+
+
+async def steps_out(*, session: AsyncSession, cycle: Cycle) -> list[dict[str, Any]]:
+    """The cycle's steps as the API shows them."""
+    release = await session.get(TemplateRelease, cycle.template_release_id)
+    assert release is not None  # RESTRICT keeps it
+    document = TemplateDocument.model_validate(release.document)
+    by_key = {step.Key: step for step in document.Steps}
+    entered = {edge.HeadStepKey for edge in document.Edges}
+    result = []
+    for cycle_step in await steps(session=session, cycle_id=cycle.id):
+        step = by_key[cycle_step.step_key]
+        item: dict[str, Any] = {
+            "Id": cycle_step.id,
+            "Name": step.Name,
+            "Description": step.Description,
+            "StepType": step.StepType.value,
+            "DisplayPositionLeft": step.DisplayPositionLeft,
+            "DisplayPositionTop": step.DisplayPositionTop,
+        }
+        if step.StepType is StepKind.METHOD:
+            row = (
+                await session.get(AccountConnector, cycle_step.account_connector_id)
+                if cycle_step.account_connector_id is not None
+                else None
+            )
+            method = None
+            if row is not None:
+                connector = await catalog.get_connector(
+                    session=session, connector_id=row.connector_id
+                )
+                method = next(
+                    (
+                        m
+                        for m in catalog.definition_of(connector).Methods
+                        if m.MethodUniqueIdentifier == step.MethodUniqueIdentifier
+                    ),
+                    None,
+                )
+            webhook = method is not None and method.MethodType == "Webhook"
+            item |= {
+                "ActionType": "Webhook"
+                if webhook
+                else ("Get" if step.Key not in entered else "Action"),
+                "MethodUniqueIdentifier": step.MethodUniqueIdentifier,
+                "MethodName": method.Name if method else None,
+                "AccountConnector": None
+                if row is None
+                else {"Id": row.id, "Name": row.name, "Authenticated": row.authenticated},
+            }
+        result.append(item)
     return result
