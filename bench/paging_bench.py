@@ -17,7 +17,6 @@ import gc
 import multiprocessing
 import os
 import platform
-import socket
 import sys
 import time
 import tracemalloc
@@ -27,6 +26,9 @@ import aiohttp
 from aiohttp import web
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "src"))
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+
+from dod_bench import _free_port, _wait_for  # the same loopback helpers
 
 from junction.connectors.runtime import (
     CallInput,
@@ -58,23 +60,6 @@ def _serve(port: int) -> None:
     app = web.Application()
     app.router.add_get("/contacts", contacts)
     web.run_app(app, host="127.0.0.1", port=port, access_log=None, print=None)
-
-
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
-
-
-def _wait_for(port: int) -> None:
-    deadline = time.monotonic() + 10
-    while time.monotonic() < deadline:
-        try:
-            socket.create_connection(("127.0.0.1", port), timeout=0.2).close()
-            return
-        except OSError:
-            time.sleep(0.05)
-    raise SystemExit("the bench server did not start")
 
 
 def _definition(base: str, page_size: int) -> ConnectorDefinition:

@@ -2,38 +2,24 @@
 
 from __future__ import annotations
 
-from dataclasses import asdict, dataclass
+from dataclasses import asdict
 from html import escape
 from typing import Annotated, Any
-from urllib.parse import quote, quote_plus, urlencode
+from urllib.parse import urlencode
 
 from fastapi import APIRouter, Body, Request
 from fastapi.responses import HTMLResponse, JSONResponse, RedirectResponse, Response
 from pydantic import BaseModel, ConfigDict, Field
-from sqlalchemy import select
 
 from junction.api.context import AppContext, Context, get_context
 from junction.auth.identity import CurrentAccount
-from junction.connectors import account_connectors, catalog, oauth
-from junction.connectors.catalog import MethodIds
-from junction.connectors.connections import (
-    Connection,
-    call_input,
-    connection_properties,
-    open_connection,
-)
-from junction.connectors.models import AccountConnector, Connector
-from junction.connectors.runtime.types import AccessTokenSource, CallResult, Exchange
+from junction.connectors import calls, oauth
+from junction.connectors.runtime.types import CallResult, Exchange
 from junction.connectors.spec.models import (
     AuthenticationSpec,
-    AuthType,
-    ConnectorDefinition,
-    MethodSpec,
 )
 from junction.errors import (
-    BadRequest,
     ConnectorCallError,
-    JunctionError,
     UpstreamHttpError,
     UpstreamRateLimited,
     UpstreamTimeout,
@@ -64,54 +50,6 @@ class AuthoriseIn(BaseModel):
 
 class AuthoriseOut(BaseModel):
     AuthoriseUrl: str
-
-
-def _token_source(context: AppContext) -> Any:
-    def factory(
-        row: AccountConnector, definition: ConnectorDefinition, properties: dict[str, str]
-    ) -> AccessTokenSource:
-        auth = account_connectors.choose_authentication(definition, row.authentication_id)
-        assert auth is not None
-        return oauth.TokenSource(context.oauth, row.id, auth, properties)
-
-    return factory
-
-
-@dataclass(frozen=True)
-class _Prepared:
-    connection: Connection
-    method: MethodSpec
-    ids: MethodIds
-
-
-async def _prepare(
-    context: AppContext, account_id: str, account_connector_id: int, method_ref: str
-) -> _Prepared:
-    # A short read-only transaction: nothing may hold the database while the third-party
-    # API answers (an OAuth refresh needs to write meanwhile, and connections are pooled).
-    async with context.database.transaction(read_only=True) as session:
-        # One query loads the account connector and its release into the session, so the
-        # look-ups below by primary key cost no further round trip. (The session's identity
-        # map holds objects weakly: `loaded` keeps them alive until the block ends.)
-        loaded = (
-            await session.execute(
-                select(AccountConnector, Connector)
-                .join(Connector, Connector.id == AccountConnector.connector_id)
-                .where(AccountConnector.id == account_connector_id)
-            )
-        ).first()
-        row = await account_connectors.get(
-            session=session, account_id=account_id, account_connector_id=account_connector_id
-        )
-        connection = await open_connection(
-            session=session, keyring=context.keyring, row=row, token_source=_token_source(context)
-        )
-        connector = await catalog.get_connector(session=session, connector_id=row.connector_id)
-        method, ids = await catalog.find_method(
-            session=session, connector=connector, method_ref=method_ref
-        )
-    del loaded
-    return _Prepared(connection, method, ids)
 
 
 def _upstream_error(exc: ConnectorCallError) -> JSONResponse:
@@ -170,24 +108,17 @@ async def _run(
     method: str,
     values: MethodCallIn,
 ) -> CallResult:
-    """One call of a method: input resolved, then the runtime (ConnectorCallError on failure)."""
-    prepared = await _prepare(context, account_id, account_connector_id, method)
-    request = call_input(prepared.method, prepared.ids, values.Parameters, values.Fields)
-    try:
-        return await context.runtime.call(
-            prepared.connection.definition, prepared.method, prepared.connection.context, request
-        )
-    except JunctionError as exc:
-        # Messages may quote a URL or an API's words; none may carry a credential out.
-        exc.message = _scrub(exc.message, prepared.connection.context.sensitive_values)
-        raise
-
-
-def _scrub(message: str, secrets: frozenset[str]) -> str:
-    for secret in sorted(secrets, key=len, reverse=True):
-        for form in {secret, quote(secret, safe=""), quote_plus(secret)}:
-            message = message.replace(form, "[redacted]")
-    return message
+    return await calls.run(
+        database=context.database,
+        keyring=context.keyring,
+        oauth_env=context.oauth,
+        runtime=context.runtime,
+        account_id=account_id,
+        account_connector_id=account_connector_id,
+        method_ref=method,
+        parameters=values.Parameters,
+        fields=values.Fields,
+    )
 
 
 async def _try(
@@ -258,19 +189,11 @@ async def try_method_post(
 async def _oauth_settings(
     context: AppContext, account_connector_id: int
 ) -> tuple[AuthenticationSpec, dict[str, str]]:
-    async with context.database.transaction(read_only=True) as session:
-        row = await session.get(AccountConnector, account_connector_id)
-        if row is None:
-            raise BadRequest("The account connector no longer exists")
-        connector = await catalog.get_connector(session=session, connector_id=row.connector_id)
-        definition = catalog.definition_of(connector)
-        auth = account_connectors.choose_authentication(definition, row.authentication_id)
-        if auth is None or auth.Type is not AuthType.OAUTH2:
-            raise BadRequest(f"Account connector {row.id} does not use OAuth2")
-        properties = await connection_properties(
-            session=session, keyring=context.keyring, row=row, definition=definition
-        )
-    return auth, properties
+    return await calls.oauth_settings(
+        database=context.database,
+        keyring=context.keyring,
+        account_connector_id=account_connector_id,
+    )
 
 
 @router.post(
@@ -288,12 +211,11 @@ async def authorise(
     context: Context,
     body: Annotated[AuthoriseIn | None, Body()] = None,
 ) -> AuthoriseOut:
-    async with context.database.transaction(read_only=True) as session:
-        row = await account_connectors.get(
-            session=session,
-            account_id=account.account_id,
-            account_connector_id=account_connector_id,
-        )
+    row = await calls.account_connector(
+        database=context.database,
+        account_id=account.account_id,
+        account_connector_id=account_connector_id,
+    )
     auth, properties = await _oauth_settings(context, row.id)
     url = await oauth.start_authorisation(
         env=context.oauth,

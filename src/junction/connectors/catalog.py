@@ -14,6 +14,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from junction.connectors.models import Connector, ConnectorField, ConnectorMethod
 from junction.connectors.spec.models import ConnectorDefinition, MethodSpec, ReleaseStatusName
 from junction.connectors.spec.validate import parse_definition
+from junction.db.types import name_tokens
 from junction.errors import Conflict, NotFound
 
 FIELD_KINDS = ("Parameter", "RequestField", "ResponseField")
@@ -72,7 +73,7 @@ async def add_release(
             version=definition.Version,
             status=definition.ReleaseStatus.value,
             description=definition.Description,
-            categories=_categories(definition),
+            categories=name_tokens(definition.Categories),
             definition=stored,
             created_at=now,
             updated_at=now,
@@ -98,7 +99,7 @@ async def add_release(
     methods_changed = existing.definition.get("Methods") != stored.get("Methods")
     existing.status = definition.ReleaseStatus.value
     existing.description = definition.Description
-    existing.categories = _categories(definition)
+    existing.categories = name_tokens(definition.Categories)
     existing.definition = stored
     existing.updated_at = now
     if methods_changed:
@@ -165,11 +166,6 @@ def connectors_query(*, query: str | None, category: str | None) -> Select[Any]:
     return statement
 
 
-def _categories(definition: ConnectorDefinition) -> str:
-    names = [c.strip().lower().replace("|", "/") for c in definition.Categories if c.strip()]
-    return f"|{'|'.join(names)}|" if names else ""
-
-
 _method_ids: OrderedDict[tuple[int, datetime], dict[int, MethodIds]] = OrderedDict()
 
 
@@ -205,6 +201,20 @@ async def _load_method_ids(*, session: AsyncSession, connector_id: int) -> dict[
         for field in fields:
             result[by_id[field.method_id]].fields[(field.kind, field.position)] = field.id
     return result
+
+
+def choose_release(releases: Sequence[Connector], version: str | None) -> Connector | None:
+    """The release a template step means: its Version if given, else the newest Live one,
+    else (while none is Live) the newest. ``releases`` are in Id order."""
+    if version is not None:
+        return next((r for r in releases if r.version == version), None)
+    live = [r for r in releases if r.status == ReleaseStatusName.LIVE]
+    pool = live or list(releases)
+    return pool[-1] if pool else None
+
+
+def method_by_uid(definition: ConnectorDefinition, mui: str) -> MethodSpec | None:
+    return next((m for m in definition.Methods if m.MethodUniqueIdentifier == mui), None)
 
 
 async def find_method(

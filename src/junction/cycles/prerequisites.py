@@ -42,10 +42,8 @@ async def step_method(
     if row is None:
         return None, None
     connector = await catalog.get_connector(session=session, connector_id=row.connector_id)
-    definition = catalog.definition_of(connector)
-    method = next(
-        (m for m in definition.Methods if m.MethodUniqueIdentifier == step.MethodUniqueIdentifier),
-        None,
+    method = catalog.method_by_uid(
+        catalog.definition_of(connector), step.MethodUniqueIdentifier or ""
     )
     return row, method
 

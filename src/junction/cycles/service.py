@@ -13,6 +13,7 @@ from junction.connectors import account_connectors, catalog
 from junction.connectors.account_schemas import InstallIn
 from junction.connectors.models import AccountConnector, Connector
 from junction.connectors.spec.models import ReleaseStatusName
+from junction.cycles import prerequisites
 from junction.cycles.models import Cycle, CycleStep
 from junction.errors import BadRequest, NotFound
 from junction.security.keyring import Keyring
@@ -32,11 +33,7 @@ async def _connector_release(*, session: AsyncSession, name: str, version: str |
             .order_by(Connector.id)
         )
     ).all()
-    if version is not None:
-        chosen = next((r for r in rows if r.version == version), None)
-    else:
-        live = [r for r in rows if r.status == ReleaseStatusName.LIVE]
-        chosen = (live or list(rows))[-1] if rows else None
+    chosen = catalog.choose_release(rows, version)
     if chosen is None:
         raise BadRequest(f"The template uses connector '{name}', which does not exist here")
     if chosen.status == ReleaseStatusName.DRAFT:
@@ -218,24 +215,9 @@ async def steps_out(*, session: AsyncSession, cycle: Cycle) -> list[dict[str, An
             "DisplayPositionTop": step.DisplayPositionTop,
         }
         if step.StepType is StepKind.METHOD:
-            row = (
-                await session.get(AccountConnector, cycle_step.account_connector_id)
-                if cycle_step.account_connector_id is not None
-                else None
+            row, method = await prerequisites.step_method(
+                session=session, cycle_step=cycle_step, step=step
             )
-            method = None
-            if row is not None:
-                connector = await catalog.get_connector(
-                    session=session, connector_id=row.connector_id
-                )
-                method = next(
-                    (
-                        m
-                        for m in catalog.definition_of(connector).Methods
-                        if m.MethodUniqueIdentifier == step.MethodUniqueIdentifier
-                    ),
-                    None,
-                )
             webhook = method is not None and method.MethodType == "Webhook"
             item |= {
                 "ActionType": "Webhook"

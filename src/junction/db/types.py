@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from datetime import UTC, datetime
 from typing import Any
 
@@ -36,3 +37,10 @@ class UTCDateTime(TypeDecorator[datetime]):
 
 # JSON documents: JSONB on PostgreSQL (indexable, compact), JSON text on SQLite.
 JSONDocument = JSON().with_variant(JSONB(), "postgresql")
+
+
+def name_tokens(values: Iterable[str]) -> str:
+    """Names as "|a|b|" in lower case: a text column that an exact-name filter can match
+    with ``contains("|name|")`` on SQLite and PostgreSQL alike."""
+    names = sorted({v.strip().lower().replace("|", "/") for v in values if v.strip()})
+    return f"|{'|'.join(names)}|" if names else ""

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import uuid
-from collections.abc import Sequence
 from datetime import datetime
 from typing import Any
 
@@ -12,8 +11,9 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from junction.connectors import catalog
 from junction.connectors.models import Connector
-from junction.connectors.spec.models import MethodSpec, ReleaseStatusName
+from junction.connectors.spec.models import MethodSpec
 from junction.connectors.spec.validate import Problem
+from junction.db.types import name_tokens
 from junction.errors import Conflict, NotFound
 from junction.templates.models import Template, TemplateRelease
 from junction.templates.spec.graph import (
@@ -34,16 +34,11 @@ def parse_document(document: Any) -> TemplateDocument:
     return parse_shape(document)
 
 
-def _joined(values: Sequence[str]) -> str:
-    names = [v.strip().lower().replace("|", "/") for v in values if v.strip()]
-    return f"|{'|'.join(sorted(set(names)))}|" if names else ""
-
-
 def _describe(template: Template, document: TemplateDocument, now: datetime) -> None:
     template.name = document.Name
     template.description = document.Description
-    template.tags = _joined(document.Tags)
-    template.connectors = _joined(
+    template.tags = name_tokens(document.Tags)
+    template.connectors = name_tokens(
         [
             s.ConnectorName
             for s in document.Steps
@@ -71,17 +66,10 @@ async def method_lookup(*, session: AsyncSession, document: TemplateDocument) ->
             releases.setdefault(row.name.lower(), []).append(row)
 
     def lookup(name: str, version: str | None, mui: str) -> MethodSpec | None:
-        candidates = releases.get(name.lower(), [])
-        if version is not None:
-            chosen = next((r for r in candidates if r.version == version), None)
-        else:
-            live = [r for r in candidates if r.status == ReleaseStatusName.LIVE]
-            pool = live or candidates
-            chosen = pool[-1] if pool else None
+        chosen = catalog.choose_release(releases.get(name.lower(), []), version)
         if chosen is None:
             return None
-        definition = catalog.definition_of(chosen)
-        return next((m for m in definition.Methods if m.MethodUniqueIdentifier == mui), None)
+        return catalog.method_by_uid(catalog.definition_of(chosen), mui)
 
     return lookup
 

@@ -1,0 +1,147 @@
+"""Calling an account connector's method on demand (Data on Demand and method tests).
+
+Unlike other services, these functions open their own short read-only transactions: no
+database transaction may stay open while a third party answers (an OAuth refresh needs to
+write meanwhile, and connections are pooled).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+from sqlalchemy import select
+
+from junction.connectors import account_connectors, catalog, oauth
+from junction.connectors.catalog import MethodIds
+from junction.connectors.connections import (
+    Connection,
+    TokenSourceFactory,
+    call_input,
+    connection_properties,
+    open_connection,
+)
+from junction.connectors.models import AccountConnector, Connector
+from junction.connectors.runtime.call import Runtime
+from junction.connectors.runtime.redact import Redactor
+from junction.connectors.runtime.types import AccessTokenSource, CallResult
+from junction.connectors.spec.models import (
+    AuthenticationSpec,
+    AuthType,
+    ConnectorDefinition,
+    MethodSpec,
+)
+from junction.db.engine import Database
+from junction.errors import BadRequest, JunctionError
+from junction.security.keyring import Keyring
+
+
+def token_sources(env: oauth.OAuthEnvironment) -> TokenSourceFactory:
+    def factory(
+        row: AccountConnector, definition: ConnectorDefinition, properties: dict[str, str]
+    ) -> AccessTokenSource:
+        auth = account_connectors.choose_authentication(definition, row.authentication_id)
+        assert auth is not None
+        return oauth.TokenSource(env, row.id, auth, properties)
+
+    return factory
+
+
+@dataclass(frozen=True)
+class Prepared:
+    connection: Connection
+    method: MethodSpec
+    ids: MethodIds
+
+
+async def prepare(
+    *,
+    database: Database,
+    keyring: Keyring,
+    oauth_env: oauth.OAuthEnvironment,
+    account_id: str,
+    account_connector_id: int,
+    method_ref: str,
+) -> Prepared:
+    async with database.transaction(read_only=True) as session:
+        # One query loads the account connector and its release into the session, so the
+        # look-ups below by primary key cost no further round trip. (The session's identity
+        # map holds objects weakly: `loaded` keeps them alive until the block ends.)
+        loaded = (
+            await session.execute(
+                select(AccountConnector, Connector)
+                .join(Connector, Connector.id == AccountConnector.connector_id)
+                .where(AccountConnector.id == account_connector_id)
+            )
+        ).first()
+        row = await account_connectors.get(
+            session=session, account_id=account_id, account_connector_id=account_connector_id
+        )
+        connection = await open_connection(
+            session=session, keyring=keyring, row=row, token_source=token_sources(oauth_env)
+        )
+        connector = await catalog.get_connector(session=session, connector_id=row.connector_id)
+        method, ids = await catalog.find_method(
+            session=session, connector=connector, method_ref=method_ref
+        )
+    del loaded
+    return Prepared(connection, method, ids)
+
+
+async def run(
+    *,
+    database: Database,
+    keyring: Keyring,
+    oauth_env: oauth.OAuthEnvironment,
+    runtime: Runtime,
+    account_id: str,
+    account_connector_id: int,
+    method_ref: str,
+    parameters: dict[str, Any],
+    fields: dict[str, Any],
+) -> CallResult:
+    """One call of a method: input resolved, then the runtime (ConnectorCallError on failure)."""
+    prepared = await prepare(
+        database=database,
+        keyring=keyring,
+        oauth_env=oauth_env,
+        account_id=account_id,
+        account_connector_id=account_connector_id,
+        method_ref=method_ref,
+    )
+    request = call_input(prepared.method, prepared.ids, parameters, fields)
+    context = prepared.connection.context
+    try:
+        return await runtime.call(prepared.connection.definition, prepared.method, context, request)
+    except JunctionError as exc:
+        # Messages may quote a URL or an API's words; none may carry a credential out.
+        exc.message = Redactor(secrets=context.sensitive_values).text(exc.message)
+        raise
+
+
+async def oauth_settings(
+    *, database: Database, keyring: Keyring, account_connector_id: int
+) -> tuple[AuthenticationSpec, dict[str, str]]:
+    """An OAuth2 account connector's authentication and its property values."""
+    async with database.transaction(read_only=True) as session:
+        row = await session.get(AccountConnector, account_connector_id)
+        if row is None:
+            raise BadRequest("The account connector no longer exists")
+        connector = await catalog.get_connector(session=session, connector_id=row.connector_id)
+        definition = catalog.definition_of(connector)
+        auth = account_connectors.choose_authentication(definition, row.authentication_id)
+        if auth is None or auth.Type is not AuthType.OAUTH2:
+            raise BadRequest(f"Account connector {row.id} does not use OAuth2")
+        properties = await connection_properties(
+            session=session, keyring=keyring, row=row, definition=definition
+        )
+    return auth, properties
+
+
+async def account_connector(
+    *, database: Database, account_id: str, account_connector_id: int
+) -> AccountConnector:
+    async with database.transaction(read_only=True) as session:
+        return await account_connectors.get(
+            session=session, account_id=account_id, account_connector_id=account_connector_id
+        )
