@@ -4,6 +4,18 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
+# Without JUNCTION_TEST_POSTGRES_URL, use a PostgreSQL on this machine if one answers
+# (the tests create and drop their own junction_test_* databases there).
+if [ -z "${JUNCTION_TEST_POSTGRES_URL:-}" ] && command -v pg_isready >/dev/null \
+    && pg_isready -q -h 127.0.0.1 -p 5432 -U postgres; then
+    export JUNCTION_TEST_POSTGRES_URL="postgresql://postgres@127.0.0.1:5432/postgres"
+fi
+if [ -n "${JUNCTION_TEST_POSTGRES_URL:-}" ]; then
+    echo "PostgreSQL tests: on (${JUNCTION_TEST_POSTGRES_URL%%\?*})"
+else
+    echo "PostgreSQL tests: skipped (set JUNCTION_TEST_POSTGRES_URL to run them)"
+fi
+
 uv sync --frozen --quiet
 uv run --frozen ruff format --check src tests scripts bench
 uv run --frozen ruff check src tests scripts bench
