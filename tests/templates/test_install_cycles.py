@@ -124,7 +124,7 @@ def test_prerequisites_activation_and_deactivation(
             "ReasonCode": 20,
             "Reason": "Connector 'Test Contacts' is not authenticated",
             "ObjectType": "AccountConnector",
-            "ObjectId": str(ac),
+            "ObjectId": ac,
         }
     ]
     refused = account.put(f"{path}/activate", json={"Interval": 15})
@@ -165,8 +165,30 @@ def test_an_unmapped_required_field_is_a_prerequisite(
     reasons = {
         p["ReasonCode"]: p for p in account.get(f"/v1.0/cycles/{cycle['Id']}/prerequisites").json()
     }
-    assert reasons[41]["Reason"] == "Step 'Create contact': field 'Email' needs a mapping"
-    assert reasons[41]["ObjectType"] == "ConnectorFieldMapping"
+    create = next(
+        s
+        for s in account.get(f"/v1.0/cycles/{cycle['Id']}/steps").json()
+        if s["Name"] == "Create contact"
+    )
+    assert reasons[30] == {
+        "ReasonCode": 30,
+        "Reason": "Step 'Create contact' needs values for field 'Email'",
+        "ObjectType": "Action",
+        "ObjectId": create["Id"],
+    }
+    email = next(
+        f["Field"]["Id"]
+        for f in account.get(f"/v1.0/steps/{create['Id']}/fieldmappings").json()
+        if f["Field"]["Name"] in ("Email", "Email address")
+    )
+    assert account.get(f"/v1.0/steps/{create['Id']}/prerequisites").json() == [
+        {
+            "ReasonCode": 41,
+            "Reason": "Field 'Email' needs a mapping",
+            "ObjectType": "ConnectorFieldMapping",
+            "ObjectId": email,
+        }
+    ]
 
 
 def test_editing_a_cycle_and_its_variables(clients: tuple[httpx.Client, httpx.Client]) -> None:

@@ -150,13 +150,13 @@ def _edit(change: Any) -> dict[str, Any]:
                     "SourceField": "Id",
                 }
             ),
-            "step 'Create contact' (create) maps from step 'create', "
+            "step 'Create contact' (create) maps from step 'Create contact' (create), "
             "which does not always run before it",
             id="mapping-from-itself",
         ),
         pytest.param(
             lambda d: d["Steps"][1]["Conditions"][0]["Left"].update(SourceStepKey="create"),
-            "step 'Has an email' (check) maps from step 'create', "
+            "step 'Has an email' (check) maps from step 'Create contact' (create), "
             "which does not always run before it",
             id="mapping-from-a-later-step",
         ),

@@ -10,7 +10,9 @@ from junction.auth.identity import authenticate, require_account, require_partne
 from junction.connectors import account_router as account_connectors
 from junction.connectors import calls_router
 from junction.connectors import router as connectors
+from junction.cycles import partner_router as partner_cycles
 from junction.cycles import router as cycles
+from junction.cycles import steps_router as cycle_steps
 from junction.templates import router as templates
 
 API_PREFIX = "/v1.0"
@@ -28,12 +30,14 @@ def mount_routes(app: FastAPI) -> None:
     partner.include_router(auth.tokens_router)
     partner.include_router(connectors.router)
     partner.include_router(templates.router)
+    partner.include_router(partner_cycles.router)
 
     account = APIRouter(dependencies=[Depends(require_account)])
     account.include_router(accounts.current_router)
     account.include_router(account_connectors.router)
     account.include_router(calls_router.router)
     account.include_router(cycles.router)
+    account.include_router(cycle_steps.router)
 
     v1.include_router(partner)
     v1.include_router(account)

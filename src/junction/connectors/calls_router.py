@@ -13,7 +13,7 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from junction.api.context import AppContext, Context, get_context
 from junction.auth.identity import CurrentAccount
-from junction.connectors import calls, oauth
+from junction.connectors import calls, lookups, oauth
 from junction.connectors.runtime.types import CallResult, Exchange
 from junction.connectors.spec.models import (
     AuthenticationSpec,
@@ -52,7 +52,7 @@ class AuthoriseOut(BaseModel):
     AuthoriseUrl: str
 
 
-def _upstream_error(exc: ConnectorCallError) -> JSONResponse:
+def upstream_error(exc: ConnectorCallError) -> JSONResponse:
     body: dict[str, Any] = {"Message": exc.message}
     headers: dict[str, str] = {}
     status = exc.status_code
@@ -92,13 +92,36 @@ async def call_method(
             context, account.account_id, account_connector_id, method, body or MethodCallIn()
         )
     except ConnectorCallError as exc:
-        return _upstream_error(exc)
+        return upstream_error(exc)
     if isinstance(result.body, dict | list):
         return JSONResponse(result.body)
     return Response(
         content="" if result.body is None else str(result.body),
         media_type=result.headers.get("Content-Type", "text/plain"),
     )
+
+
+@router.post(
+    "/account/connectors/{account_connector_id}/triggers/{trigger_id}",
+    summary="Run a look-up trigger",
+    description="Calls the trigger's method and answers the values it lists as "
+    "`[{Name, Value}]` (from its HumanReadableKey and IdentifierKey).",
+)
+async def run_trigger(
+    account_connector_id: int, trigger_id: str, account: CurrentAccount, context: Context
+) -> Any:
+    try:
+        return await lookups.run(
+            database=context.database,
+            keyring=context.keyring,
+            oauth_env=context.oauth,
+            runtime=context.runtime,
+            account_id=account.account_id,
+            account_connector_id=account_connector_id,
+            trigger_name=trigger_id,
+        )
+    except ConnectorCallError as exc:
+        return upstream_error(exc)
 
 
 async def _run(

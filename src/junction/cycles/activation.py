@@ -8,12 +8,10 @@ from typing import Any
 from pydantic import BaseModel, ConfigDict, Field
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from junction.connectors.spec.models import MethodKind
 from junction.cycles import prerequisites
-from junction.cycles.models import Cycle, CycleStep
+from junction.cycles.models import Cycle
+from junction.cycles.structure import Structure
 from junction.errors import BadRequest
-from junction.templates.models import TemplateRelease
-from junction.templates.spec.models import StepKind, TemplateDocument
 
 # Cyclr's schedule choices, in minutes: 1 minute up to a week.
 ALLOWED_INTERVALS = (1, 5, 15, 30, 60, 120, 180, 240, 360, 480, 720, 1440, 10080)
@@ -38,44 +36,20 @@ class PrerequisitesUnmet(BadRequest):
         return {"Message": self.message, "Prerequisites": [vars(p) for p in self.unmet]}
 
 
-async def _trigger_is_webhook(
-    *, session: AsyncSession, cycle: Cycle, cycle_steps: list[CycleStep]
-) -> bool:
-    release = await session.get(TemplateRelease, cycle.template_release_id)
-    assert release is not None
-    document = TemplateDocument.model_validate(release.document)
-    entered = {edge.HeadStepKey for edge in document.Edges}
-    trigger = next(
-        (s for s in document.Steps if s.StepType is StepKind.METHOD and s.Key not in entered),
-        None,
-    )
-    cycle_step = next((c for c in cycle_steps if trigger and c.step_key == trigger.Key), None)
-    if trigger is None or cycle_step is None:
-        return False
-    _, method = await prerequisites.step_method(
-        session=session, cycle_step=cycle_step, step=trigger
-    )
-    return method is not None and method.MethodType is MethodKind.WEBHOOK
-
-
 async def activate(
-    *,
-    session: AsyncSession,
-    cycle: Cycle,
-    cycle_steps: list[CycleStep],
-    activate_in: ActivateIn,
-    now: datetime,
+    *, session: AsyncSession, structure: Structure, activate_in: ActivateIn, now: datetime
 ) -> Cycle:
+    cycle = structure.cycle
     interval = activate_in.Interval
     if interval is not None and interval not in ALLOWED_INTERVALS:
         raise BadRequest(
             f"Interval: {interval} is not allowed; use one of "
             + ", ".join(map(str, ALLOWED_INTERVALS))
         )
-    unmet = await prerequisites.of_cycle(session=session, cycle=cycle, cycle_steps=cycle_steps)
+    unmet = await prerequisites.of_cycle(session=session, structure=structure)
     if unmet:
         raise PrerequisitesUnmet(unmet)
-    webhook = await _trigger_is_webhook(session=session, cycle=cycle, cycle_steps=cycle_steps)
+    webhook = structure.is_webhook_triggered()
     if not webhook and not activate_in.RunOnce and interval is None:
         raise BadRequest("Interval: required for a cycle whose trigger runs on a schedule")
     start = activate_in.StartTime

@@ -21,11 +21,12 @@ class Cycle(Base):
     account_id: Mapped[str] = mapped_column(
         String(64), ForeignKey("accounts.id", ondelete="CASCADE"), index=True
     )
-    template_id: Mapped[str] = mapped_column(
+    # Both empty for a cycle built in the account rather than installed from a template.
+    template_id: Mapped[str | None] = mapped_column(
         String(36), ForeignKey("templates.id", ondelete="RESTRICT"), index=True
     )
-    # RESTRICT: the release a cycle is pinned to cannot disappear under it.
-    template_release_id: Mapped[int] = mapped_column(
+    # RESTRICT: the release a cycle is pinned to cannot disappear under it; upgrades read it.
+    template_release_id: Mapped[int | None] = mapped_column(
         ForeignKey("template_releases.id", ondelete="RESTRICT"), index=True
     )
     name: Mapped[str] = mapped_column(String(255))
@@ -42,6 +43,9 @@ class Cycle(Base):
 
 
 class CycleStep(Base):
+    """One step of a cycle. The cycle owns its structure: installing copies the release's
+    steps, and the account may then change them (while the cycle is paused)."""
+
     __tablename__ = "cycle_steps"
 
     id: Mapped[str] = mapped_column(String(36), primary_key=True)
@@ -53,5 +57,22 @@ class CycleStep(Base):
     account_connector_id: Mapped[int | None] = mapped_column(
         ForeignKey("account_connectors.id", ondelete="SET NULL"), index=True
     )
-    # The step's parameter and field mappings as installed, with the account's changes.
-    mappings: Mapped[dict[str, Any]] = mapped_column(JSONDocument)
+    # The step as a template document's Step (Key = step_key), mappings included, with the
+    # account's changes.
+    document: Mapped[dict[str, Any]] = mapped_column(JSONDocument)
+
+
+class CycleEdge(Base):
+    __tablename__ = "cycle_edges"
+
+    id: Mapped[str] = mapped_column(String(36), primary_key=True)
+    cycle_id: Mapped[str] = mapped_column(
+        String(36), ForeignKey("cycles.id", ondelete="CASCADE"), index=True
+    )
+    tail_step_id: Mapped[str] = mapped_column(
+        String(36), ForeignKey("cycle_steps.id", ondelete="CASCADE"), index=True
+    )
+    head_step_id: Mapped[str] = mapped_column(
+        String(36), ForeignKey("cycle_steps.id", ondelete="CASCADE"), index=True
+    )
+    edge_type: Mapped[str] = mapped_column(String(16))

@@ -1,21 +1,38 @@
-"""What a cycle still needs before it can be activated, with Cyclr's ReasonCodes."""
+"""What a cycle, or one of its steps, still needs before activation, with Cyclr's ReasonCodes.
+
+A cycle's list names whole steps (ObjectType ``Action``) and account connectors; a step's
+list names each parameter and field by Id, so an embedding page can ask for exactly those.
+"""
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from junction.connectors import catalog
-from junction.connectors.models import AccountConnector
 from junction.connectors.spec.models import MethodSpec, Target
-from junction.cycles.models import Cycle, CycleStep
-from junction.templates.models import TemplateRelease
-from junction.templates.spec.models import MappingKind, Step, StepKind, TemplateDocument
+from junction.cycles.models import CycleStep
+from junction.cycles.structure import Structure, problems
+from junction.templates.spec.models import MappingKind, StepKind
 
+TOO_FEW_STEPS = 10
+DISCONNECTED = 11
 UNAUTHENTICATED_CONNECTOR = 20
+MISSING_MAPPING = 30
+MISSING_DECISION = 31
+MISSING_DELAY = 32
+MISSING_WAIT_UNTIL = 33
 PARAMETER_MAPPING = 40
 FIELD_MAPPING = 41
+
+_TOOL_CODES = {
+    StepKind.DECISION: MISSING_DECISION,
+    StepKind.DELAY: MISSING_DELAY,
+    StepKind.WAIT_UNTIL: MISSING_WAIT_UNTIL,
+}
+_STEP_LOCATION = re.compile(r"^Steps\[(\d+)\]")
 
 
 @dataclass(frozen=True)
@@ -23,96 +40,144 @@ class Prerequisite:
     ReasonCode: int
     Reason: str
     ObjectType: str
-    ObjectId: str
+    ObjectId: str | int
 
 
-def _mapped(mappings: list[dict[str, object]], name: str) -> bool:
+@dataclass(frozen=True)
+class Unmapped:
+    """A required input of a method step with no value."""
+
+    kind: str  # "Parameter" or "RequestField"
+    position: int
+    name: str
+
+
+def _mapped(mappings: list[dict[str, object]], *names: str) -> bool:
     return any(
-        m.get("Name") == name and m.get("MappingType", "Ignore") != MappingKind.IGNORE
+        m.get("Name") in names and m.get("MappingType", "Ignore") != MappingKind.IGNORE
         for m in mappings
     )
 
 
-async def step_method(
-    *, session: AsyncSession, cycle_step: CycleStep, step: Step
-) -> tuple[AccountConnector | None, MethodSpec | None]:
-    if step.StepType is not StepKind.METHOD or cycle_step.account_connector_id is None:
-        return None, None
-    row = await session.get(AccountConnector, cycle_step.account_connector_id)
-    if row is None:
-        return None, None
-    connector = await catalog.get_connector(session=session, connector_id=row.connector_id)
-    method = catalog.method_by_uid(
-        catalog.definition_of(connector), step.MethodUniqueIdentifier or ""
-    )
-    return row, method
-
-
-async def of_cycle(
-    *, session: AsyncSession, cycle: Cycle, cycle_steps: list[CycleStep]
-) -> list[Prerequisite]:
-    release = await session.get(TemplateRelease, cycle.template_release_id)
-    assert release is not None  # RESTRICT keeps it
-    document = TemplateDocument.model_validate(release.document)
-    steps = {s.Key: s for s in document.Steps}
-    found: list[Prerequisite] = []
-    reported: set[int] = set()
-    for cycle_step in cycle_steps:
-        step = steps.get(cycle_step.step_key)
-        if step is None:
+def unmapped(cycle_step: CycleStep, method: MethodSpec) -> list[Unmapped]:
+    parameters = list(cycle_step.document.get("Parameters", []))
+    fields = list(cycle_step.document.get("FieldMappings", []))
+    found = []
+    for position, parameter in enumerate(method.Parameters):
+        needs_value = (
+            parameter.TargetType is not Target.RESPONSE_FIELD
+            and not parameter.Optional
+            and parameter.Value is None
+            and parameter.DefaultValue is None
+        )
+        if needs_value and not _mapped(parameters, parameter.TargetName):
+            found.append(Unmapped("Parameter", position, parameter.TargetName))
+    for position, request_field in enumerate(method.RequestFields):
+        if request_field.Optional or request_field.DefaultValue is not None:
             continue
-        if step.StepType is StepKind.METHOD and cycle_step.account_connector_id is None:
+        name = request_field.SystemField or request_field.ConnectorField
+        if not _mapped(fields, name, request_field.ConnectorField):
+            found.append(Unmapped("RequestField", position, name))
+    return found
+
+
+async def of_cycle(*, session: AsyncSession, structure: Structure) -> list[Prerequisite]:
+    cycle = structure.cycle
+    found: list[Prerequisite] = []
+    flow = [s for s in structure.steps if s.document.get("StepType") != StepKind.ANNOTATION]
+    if len(flow) < 2:
+        found.append(
+            Prerequisite(TOO_FEW_STEPS, "A cycle needs at least two steps", "Cycle", cycle.id)
+        )
+    reported: set[int] = set()
+    for cycle_step in structure.steps:
+        spec = structure.step_spec(cycle_step)
+        if spec.StepType is not StepKind.METHOD:
+            continue
+        used = structure.connectors.get(cycle_step.account_connector_id or -1)
+        if used is None:
             found.append(
                 Prerequisite(
                     UNAUTHENTICATED_CONNECTOR,
-                    f"Step '{step.Name}' has no account connector",
+                    f"Step '{spec.Name}' has no account connector",
                     "Action",
                     cycle_step.id,
                 )
             )
             continue
-        row, method = await step_method(session=session, cycle_step=cycle_step, step=step)
-        if row is not None and not row.authenticated and row.id not in reported:
+        row = used[0]
+        if not row.authenticated and row.id not in reported:
             reported.add(row.id)
             found.append(
                 Prerequisite(
                     UNAUTHENTICATED_CONNECTOR,
                     f"Connector '{row.name}' is not authenticated",
                     "AccountConnector",
-                    str(row.id),
+                    row.id,
                 )
             )
-        if method is None:
-            continue
-        parameters = list(cycle_step.mappings.get("Parameters", []))
-        fields = list(cycle_step.mappings.get("FieldMappings", []))
-        for parameter in method.Parameters:
-            needs_value = (
-                parameter.TargetType is not Target.RESPONSE_FIELD
-                and not parameter.Optional
-                and parameter.Value is None
-                and parameter.DefaultValue is None
+        method = structure.method_of(cycle_step)
+        missing = unmapped(cycle_step, method) if method else []
+        if missing:
+            names = ", ".join(
+                f"{'parameter' if m.kind == 'Parameter' else 'field'} '{m.name}'" for m in missing
             )
-            if needs_value and not _mapped(parameters, parameter.TargetName):
-                found.append(
-                    Prerequisite(
-                        PARAMETER_MAPPING,
-                        f"Step '{step.Name}': parameter '{parameter.TargetName}' needs a value",
-                        "Parameter",
-                        cycle_step.id,
-                    )
+            found.append(
+                Prerequisite(
+                    MISSING_MAPPING,
+                    f"Step '{spec.Name}' needs values for {names}",
+                    "Action",
+                    cycle_step.id,
                 )
-        for field in method.RequestFields:
-            name = field.SystemField or field.ConnectorField
-            if field.Optional or field.DefaultValue is not None:
-                continue
-            if not (_mapped(fields, name) or _mapped(fields, field.ConnectorField)):
-                found.append(
-                    Prerequisite(
-                        FIELD_MAPPING,
-                        f"Step '{step.Name}': field '{name}' needs a mapping",
-                        "ConnectorFieldMapping",
-                        cycle_step.id,
-                    )
-                )
+            )
+    found.extend(await _graph(session=session, structure=structure))
     return found
+
+
+async def _graph(*, session: AsyncSession, structure: Structure) -> list[Prerequisite]:
+    """The template checks, as prerequisites: each names its step, or the cycle's edges."""
+    found = []
+    for problem in await problems(session=session, structure=structure):
+        match = _STEP_LOCATION.match(problem.location)
+        if match is None:
+            found.append(Prerequisite(DISCONNECTED, problem.message, "Cycle", structure.cycle.id))
+            continue
+        cycle_step = structure.steps[int(match.group(1))]
+        kind = structure.step_spec(cycle_step).StepType
+        found.append(
+            Prerequisite(
+                _TOOL_CODES.get(kind, MISSING_MAPPING), problem.message, "Action", cycle_step.id
+            )
+        )
+    return found
+
+
+async def of_step(
+    *, session: AsyncSession, structure: Structure, cycle_step: CycleStep
+) -> list[Prerequisite]:
+    method = structure.method_of(cycle_step)
+    used = structure.connectors.get(cycle_step.account_connector_id or -1)
+    if method is None or used is None:
+        return [
+            p
+            for p in await of_cycle(session=session, structure=structure)
+            if p.ObjectId == cycle_step.id
+        ]
+    position = catalog.definition_of(used[1]).Methods.index(method)
+    ids = (await catalog.method_ids(session=session, connector_id=used[1].id))[position]
+    return [
+        Prerequisite(
+            PARAMETER_MAPPING,
+            f"Parameter '{m.name}' needs a value",
+            "Parameter",
+            ids.fields[("Parameter", m.position)],
+        )
+        if m.kind == "Parameter"
+        else Prerequisite(
+            FIELD_MAPPING,
+            f"Field '{m.name}' needs a mapping",
+            "ConnectorFieldMapping",
+            ids.fields[("RequestField", m.position)],
+        )
+        for m in unmapped(cycle_step, method)
+    ]

@@ -1,4 +1,5 @@
-"""Account-level cycle routes: installing templates, listing and removing cycles."""
+"""Account-level cycle routes: installing, creating, activating, upgrading and changing
+cycles and their variables. Steps and edges are in steps_router.py."""
 
 from __future__ import annotations
 
@@ -9,11 +10,12 @@ from fastapi import APIRouter, Body, Depends, Response
 from junction.api.context import Context, Session
 from junction.api.paging import PageRequest, fetch_page, page_request
 from junction.auth.identity import CurrentAccount
-from junction.cycles import activation, editing, prerequisites, service
+from junction.cycles import activation, editing, prerequisites, service, structure, upgrade
 from junction.cycles.activation import ActivateIn
-from junction.cycles.editing import CycleUpdate, VariableIn
+from junction.cycles.editing import CycleCreate, CycleUpdate, NamedVariableIn, VariableIn
 from junction.cycles.models import Cycle
 from junction.cycles.schemas import CycleOut
+from junction.templates.spec.models import Variable
 
 router = APIRouter(tags=["Cycles"])
 
@@ -61,6 +63,35 @@ async def list_cycles(
     return [await _out(session, row) for row in rows]
 
 
+@router.post(
+    "/cycles",
+    response_model=CycleOut,
+    status_code=201,
+    summary="Create a cycle",
+    description="An empty Paused cycle of the account's own; add steps and edges with "
+    "/v1.0/cycles/{id}/steps and /edges.",
+)
+async def create_cycle(
+    create_in: CycleCreate, account: CurrentAccount, session: Session, context: Context
+) -> CycleOut:
+    cycle = await editing.create(
+        session=session, account_id=account.account_id, create_in=create_in, now=context.clock()
+    )
+    return await _out(session, cycle)
+
+
+@router.get(
+    "/cycles/upgradeable",
+    response_model=list[CycleOut],
+    summary="Cycles with a newer template release",
+    description="The account's cycles whose template has a Live release newer than the one "
+    "they run; upgrade one with PUT /v1.0/cycles/{id}/upgrade.",
+)
+async def list_upgradeable(account: CurrentAccount, session: Session) -> list[CycleOut]:
+    rows = await upgrade.upgradeable(session=session, account_id=account.account_id)
+    return [await _out(session, row) for row in rows]
+
+
 @router.get("/cycles/{cycle_id}", response_model=CycleOut, summary="Get a cycle")
 async def get_cycle(cycle_id: str, account: CurrentAccount, session: Session) -> CycleOut:
     cycle = await service.get(session=session, account_id=account.account_id, cycle_id=cycle_id)
@@ -79,17 +110,15 @@ async def delete_cycle(cycle_id: str, account: CurrentAccount, session: Session)
     "/cycles/{cycle_id}/prerequisites",
     summary="What the cycle needs before it can be activated",
     description="Items `{ReasonCode, Reason, ObjectType, ObjectId}` with Cyclr's ReasonCodes: "
-    "20 an unauthenticated connector, 40 a parameter without a value, 41 a required field "
-    "without a mapping.",
+    "10 fewer than two steps, 11 steps not joined into one flow from one trigger (or a "
+    "loop), 20 an unauthenticated connector (or a method step without one), 30 a step with "
+    "inputs to fill (see GET /v1.0/steps/{id}/prerequisites) or an invalid mapping, 31/32/33 "
+    "a decision, delay or wait-until step not set up.",
 )
 async def get_prerequisites(cycle_id: str, account: CurrentAccount, session: Session) -> Any:
     cycle = await service.get(session=session, account_id=account.account_id, cycle_id=cycle_id)
-    unmet = await prerequisites.of_cycle(
-        session=session,
-        cycle=cycle,
-        cycle_steps=await service.steps(session=session, cycle_id=cycle.id),
-    )
-    return [vars(item) for item in unmet]
+    loaded = await structure.load(session=session, cycle=cycle)
+    return [vars(item) for item in await prerequisites.of_cycle(session=session, structure=loaded)]
 
 
 @router.put(
@@ -110,8 +139,7 @@ async def activate(
     cycle = await service.get(session=session, account_id=account.account_id, cycle_id=cycle_id)
     await activation.activate(
         session=session,
-        cycle=cycle,
-        cycle_steps=await service.steps(session=session, cycle_id=cycle.id),
+        structure=await structure.load(session=session, cycle=cycle),
         activate_in=activate_in or ActivateIn(),
         now=context.clock(),
     )
@@ -180,13 +208,71 @@ async def set_variable(
     )
 
 
-@router.get(
-    "/cycles/{cycle_id}/steps",
-    summary="List a cycle's steps",
-    description="In the template's order: `Id`, `Name`, `Description`, `StepType`, "
-    "`ActionType` (Get, Action or Webhook for method steps), the method, and the account "
-    "connector the step uses.",
+@router.put(
+    "/cycles/{cycle_id}/upgrade",
+    summary="Upgrade a cycle to its template's newest Live release (Junction extension)",
+    description="Keeps the values of user-configurable mappings and variables, the account "
+    "connectors, the name and the schedule; the rest comes from the release. Answers the "
+    "Cycle and what could not be carried over (`NotCarriedOver`). An active cycle left with "
+    "unmet prerequisites is paused (`Deactivated`).",
 )
-async def list_steps(cycle_id: str, account: CurrentAccount, session: Session) -> Any:
+async def upgrade_cycle(
+    cycle_id: str, account: CurrentAccount, session: Session, context: Context
+) -> Any:
     cycle = await service.get(session=session, account_id=account.account_id, cycle_id=cycle_id)
-    return await service.steps_out(session=session, cycle=cycle)
+    report = await upgrade.upgrade(
+        session=session, keyring=context.keyring, cycle=cycle, now=context.clock()
+    )
+    return {"Cycle": (await _out(session, cycle)).model_dump(mode="json"), **report.body()}
+
+
+@router.post(
+    "/cycles/{cycle_id}/variables",
+    status_code=201,
+    summary="Add a cycle variable",
+    description="An active cycle cannot change (409): deactivate it first.",
+)
+async def add_variable(
+    cycle_id: str,
+    variable_in: Variable,
+    account: CurrentAccount,
+    session: Session,
+    context: Context,
+) -> Any:
+    cycle = await service.get(session=session, account_id=account.account_id, cycle_id=cycle_id)
+    return await editing.add_variable(
+        session=session, cycle=cycle, variable=variable_in, now=context.clock()
+    )
+
+
+@router.patch(
+    "/cycles/{cycle_id}/variables",
+    summary="Set several variables' values",
+    description="An array of `{SystemName, Value}`; all are set, or none when one is unknown.",
+)
+async def set_variables(
+    cycle_id: str,
+    values: list[NamedVariableIn],
+    account: CurrentAccount,
+    session: Session,
+    context: Context,
+) -> Any:
+    cycle = await service.get(session=session, account_id=account.account_id, cycle_id=cycle_id)
+    return await editing.set_variables(
+        session=session, cycle=cycle, values=values, now=context.clock()
+    )
+
+
+@router.get("/cycles/{cycle_id}/variables/{name}", summary="Get a cycle variable")
+async def get_variable(cycle_id: str, name: str, account: CurrentAccount, session: Session) -> Any:
+    cycle = await service.get(session=session, account_id=account.account_id, cycle_id=cycle_id)
+    return editing.get_variable(cycle, name)
+
+
+@router.delete("/cycles/{cycle_id}/variables/{name}", summary="Delete a cycle variable")
+async def delete_variable(
+    cycle_id: str, name: str, account: CurrentAccount, session: Session, context: Context
+) -> Any:
+    cycle = await service.get(session=session, account_id=account.account_id, cycle_id=cycle_id)
+    await editing.remove_variable(session=session, cycle=cycle, name=name, now=context.clock())
+    return {"Message": f"Variable '{name}' deleted."}

@@ -27,8 +27,8 @@ class CycleOut(BaseModel):
     Description: str | None
     Status: str
     CreatedOnUtc: datetime
-    TemplateId: str
-    TemplateReleaseId: int = Field(description="Junction extension: the release it runs.")
+    TemplateId: str | None = Field(description="Empty for a cycle built in the account.")
+    TemplateReleaseId: int | None = Field(description="Junction extension: the release it runs.")
     Connectors: list[CycleConnectorOut]
     TasksUsed: int = 0
     ErrorCount: int = 0

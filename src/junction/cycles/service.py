@@ -13,8 +13,7 @@ from junction.connectors import account_connectors, catalog
 from junction.connectors.account_schemas import InstallIn
 from junction.connectors.models import AccountConnector, Connector
 from junction.connectors.spec.models import ReleaseStatusName
-from junction.cycles import prerequisites
-from junction.cycles.models import Cycle, CycleStep
+from junction.cycles.models import Cycle, CycleEdge, CycleStep
 from junction.errors import BadRequest, NotFound
 from junction.security.keyring import Keyring
 from junction.templates import service as templates
@@ -25,7 +24,7 @@ SORTABLE = {"Id": Cycle.id, "Name": Cycle.name, "CreatedDate": Cycle.created_at}
 TIEBREAK = Cycle.id
 
 
-async def _connector_release(*, session: AsyncSession, name: str, version: str | None) -> Connector:
+async def connector_release(*, session: AsyncSession, name: str, version: str | None) -> Connector:
     rows = (
         await session.scalars(
             select(Connector)
@@ -44,7 +43,7 @@ async def _connector_release(*, session: AsyncSession, name: str, version: str |
     return chosen
 
 
-async def _account_connector(
+async def account_connector_for(
     *,
     session: AsyncSession,
     keyring: Keyring,
@@ -81,6 +80,55 @@ async def _account_connector(
     )
 
 
+async def connectors_for(
+    *,
+    session: AsyncSession,
+    keyring: Keyring,
+    account_id: str,
+    document: TemplateDocument,
+    now: datetime,
+    keep: dict[str, AccountConnector] | None = None,
+) -> dict[tuple[str, str | None], AccountConnector]:
+    """The account connector each method step will use, by (connector name, version):
+    ``keep`` (by lower-cased name) first, then per the template's ConnectorInstallation."""
+    reuse = document.Settings.ConnectorInstallation == "Existing"
+    by_connector: dict[tuple[str, str | None], AccountConnector] = {}
+    for step in document.Steps:
+        if step.StepType is not StepKind.METHOD or not step.ConnectorName:
+            continue
+        key = (step.ConnectorName.lower(), step.ConnectorVersion)
+        if key in by_connector:
+            continue
+        kept = (keep or {}).get(key[0])
+        if kept is not None:
+            by_connector[key] = kept
+            continue
+        connector = await connector_release(
+            session=session, name=step.ConnectorName, version=step.ConnectorVersion
+        )
+        by_connector[key] = await account_connector_for(
+            session=session,
+            keyring=keyring,
+            account_id=account_id,
+            connector=connector,
+            reuse=reuse,
+            now=now,
+        )
+    return by_connector
+
+
+async def newest_live(*, session: AsyncSession, template_id: str) -> TemplateRelease:
+    template = await templates.get_template(session=session, template_id=template_id)
+    live = [
+        r
+        for r in await templates.releases(session=session, template_id=template_id)
+        if r.status == "Live"
+    ]
+    if not live:
+        raise BadRequest(f"Template '{template.name}' has no Live release to install")
+    return live[-1]
+
+
 async def install(
     *,
     session: AsyncSession,
@@ -90,40 +138,15 @@ async def install(
     now: datetime,
 ) -> Cycle:
     """Install the template's newest Live release; the cycle starts Paused."""
-    template = await templates.get_template(session=session, template_id=template_id)
-    live = [
-        r
-        for r in await templates.releases(session=session, template_id=template_id)
-        if r.status == "Live"
-    ]
-    if not live:
-        raise BadRequest(f"Template '{template.name}' has no Live release to install")
-    release = live[-1]
+    release = await newest_live(session=session, template_id=template_id)
     document = TemplateDocument.model_validate(release.document)
-    reuse = document.Settings.ConnectorInstallation == "Existing"
-
-    by_connector: dict[tuple[str, str | None], AccountConnector] = {}
-    for step in document.Steps:
-        if step.StepType is not StepKind.METHOD or not step.ConnectorName:
-            continue
-        key = (step.ConnectorName.lower(), step.ConnectorVersion)
-        if key not in by_connector:
-            connector = await _connector_release(
-                session=session, name=step.ConnectorName, version=step.ConnectorVersion
-            )
-            by_connector[key] = await _account_connector(
-                session=session,
-                keyring=keyring,
-                account_id=account_id,
-                connector=connector,
-                reuse=reuse,
-                now=now,
-            )
-
+    by_connector = await connectors_for(
+        session=session, keyring=keyring, account_id=account_id, document=document, now=now
+    )
     cycle = Cycle(
         id=str(uuid.uuid4()),
         account_id=account_id,
-        template_id=template.id,
+        template_id=template_id,
         template_release_id=release.id,
         name=document.Name,
         description=document.Description,
@@ -136,23 +159,50 @@ async def install(
     )
     session.add(cycle)
     await session.flush()
+    await write_structure(session=session, cycle=cycle, document=document, connectors=by_connector)
+    return cycle
+
+
+async def write_structure(
+    *,
+    session: AsyncSession,
+    cycle: Cycle,
+    document: TemplateDocument,
+    connectors: dict[tuple[str, str | None], AccountConnector],
+    existing: list[CycleStep] | None = None,
+) -> dict[str, CycleStep]:
+    """Make the document's steps and edges the cycle's own. Existing steps whose Key the
+    document keeps are updated in place (an upgrade keeps their Ids, so webhook URLs and
+    what refers to them stay valid); the others go, and the edges are replaced."""
+    by_key = {s.step_key: s for s in existing or []}
+    await session.execute(delete(CycleEdge).where(CycleEdge.cycle_id == cycle.id))
+    for gone in set(by_key) - {step.Key for step in document.Steps}:
+        await session.execute(delete(CycleStep).where(CycleStep.id == by_key[gone].id))
+        session.expunge(by_key.pop(gone))
+    written: dict[str, CycleStep] = {}
     for position, step in enumerate(document.Steps):
         used = (step.ConnectorName.lower(), step.ConnectorVersion) if step.ConnectorName else None
+        row = by_key.get(step.Key) or CycleStep(
+            id=str(uuid.uuid4()), cycle_id=cycle.id, step_key=step.Key
+        )
+        row.position = position
+        row.account_connector_id = connectors[used].id if used in connectors else None
+        row.document = step.model_dump(mode="json", exclude={"Key"})
+        session.add(row)
+        written[step.Key] = row
+    await session.flush()
+    for edge in document.Edges:
         session.add(
-            CycleStep(
+            CycleEdge(
                 id=str(uuid.uuid4()),
                 cycle_id=cycle.id,
-                step_key=step.Key,
-                position=position,
-                account_connector_id=by_connector[used].id if used in by_connector else None,
-                mappings={
-                    "Parameters": [m.model_dump(mode="json") for m in step.Parameters],
-                    "FieldMappings": [m.model_dump(mode="json") for m in step.FieldMappings],
-                },
+                tail_step_id=written[edge.TailStepKey].id,
+                head_step_id=written[edge.HeadStepKey].id,
+                edge_type=edge.EdgeType.value,
             )
         )
     await session.flush()
-    return cycle
+    return written
 
 
 async def get(*, session: AsyncSession, account_id: str, cycle_id: str) -> Cycle:
@@ -172,62 +222,21 @@ async def remove(*, session: AsyncSession, cycle: Cycle) -> None:
     await session.flush()
 
 
-async def steps(*, session: AsyncSession, cycle_id: str) -> list[CycleStep]:
-    rows = await session.scalars(
-        select(CycleStep).where(CycleStep.cycle_id == cycle_id).order_by(CycleStep.position)
-    )
-    return list(rows)
-
-
 async def connectors_of(
     *, session: AsyncSession, cycle_id: str
 ) -> list[tuple[AccountConnector, Connector, int]]:
     """Each account connector the cycle's steps use, its release, and how many steps use it."""
     counts: dict[int, int] = {}
-    for step in await steps(session=session, cycle_id=cycle_id):
-        if step.account_connector_id is not None:
-            counts[step.account_connector_id] = counts.get(step.account_connector_id, 0) + 1
+    rows = await session.scalars(
+        select(CycleStep.account_connector_id).where(CycleStep.cycle_id == cycle_id)
+    )
+    for account_connector_id in rows:
+        if account_connector_id is not None:
+            counts[account_connector_id] = counts.get(account_connector_id, 0) + 1
     result = []
     for account_connector_id, count in counts.items():
         row = await session.get(AccountConnector, account_connector_id)
         if row is not None:
             connector = await catalog.get_connector(session=session, connector_id=row.connector_id)
             result.append((row, connector, count))
-    return result
-
-
-async def steps_out(*, session: AsyncSession, cycle: Cycle) -> list[dict[str, Any]]:
-    """The cycle's steps as the API shows them."""
-    release = await session.get(TemplateRelease, cycle.template_release_id)
-    assert release is not None  # RESTRICT keeps it
-    document = TemplateDocument.model_validate(release.document)
-    by_key = {step.Key: step for step in document.Steps}
-    entered = {edge.HeadStepKey for edge in document.Edges}
-    result = []
-    for cycle_step in await steps(session=session, cycle_id=cycle.id):
-        step = by_key[cycle_step.step_key]
-        item: dict[str, Any] = {
-            "Id": cycle_step.id,
-            "Name": step.Name,
-            "Description": step.Description,
-            "StepType": step.StepType.value,
-            "DisplayPositionLeft": step.DisplayPositionLeft,
-            "DisplayPositionTop": step.DisplayPositionTop,
-        }
-        if step.StepType is StepKind.METHOD:
-            row, method = await prerequisites.step_method(
-                session=session, cycle_step=cycle_step, step=step
-            )
-            webhook = method is not None and method.MethodType == "Webhook"
-            item |= {
-                "ActionType": "Webhook"
-                if webhook
-                else ("Get" if step.Key not in entered else "Action"),
-                "MethodUniqueIdentifier": step.MethodUniqueIdentifier,
-                "MethodName": method.Name if method else None,
-                "AccountConnector": None
-                if row is None
-                else {"Id": row.id, "Name": row.name, "Authenticated": row.authenticated},
-            }
-        result.append(item)
     return result

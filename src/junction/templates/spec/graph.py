@@ -87,7 +87,28 @@ def check_template(template: TemplateDocument, methods: MethodLookup) -> Iterabl
 
     ancestors = _ancestors(steps, incoming) if graph_ok else None
     for key, step in steps.items():
-        yield from _check_step(step, where[key], variables, ancestors, methods)
+        yield from _check_step(step, where[key], variables, ancestors, methods, steps)
+
+
+def check_mapping(
+    template: TemplateDocument, step_key: str, location: str, mapping: Mapping
+) -> list[Problem]:
+    """The problems of one mapping of one step (a cycle's step set-up checks them as they
+    are made); a StepData source must always run before the step."""
+    steps = {s.Key: s for s in template.Steps}
+    variables = {v.SystemName for v in template.Variables}
+    ancestors = {step_key: ancestors_of(template, step_key)}
+    return list(_check_mapping(steps[step_key], location, mapping, variables, ancestors, steps))
+
+
+def ancestors_of(template: TemplateDocument, step_key: str) -> set[str]:
+    """The Keys of the steps that always run before this one."""
+    steps = {s.Key: s for s in template.Steps}
+    incoming: dict[str, list[str]] = {key: [] for key in steps}
+    for edge in template.Edges:
+        if edge.HeadStepKey in incoming and edge.TailStepKey in steps:
+            incoming[edge.HeadStepKey].append(edge.TailStepKey)
+    return _ancestors(steps, incoming).get(step_key, set())
 
 
 def _check_edges(
@@ -225,6 +246,7 @@ def _check_step(
     variables: set[str],
     ancestors: dict[str, set[str]] | None,
     methods: MethodLookup,
+    steps: dict[str, Step],
 ) -> Iterable[Problem]:
     label = _label(step)
     mappings: list[tuple[str, Mapping]] = []
@@ -261,7 +283,7 @@ def _check_step(
         else:
             mappings.append((f"{location}.WaitUntil", step.WaitUntil))
     for where, mapping in mappings:
-        yield from _check_mapping(step, where, mapping, variables, ancestors)
+        yield from _check_mapping(step, where, mapping, variables, ancestors, steps)
 
 
 def _check_inputs(step: Step, location: str, method: MethodSpec) -> Iterable[Problem]:
@@ -289,6 +311,7 @@ def _check_mapping(
     mapping: Mapping,
     variables: set[str],
     ancestors: dict[str, set[str]] | None,
+    steps: dict[str, Step],
 ) -> Iterable[Problem]:
     kind = mapping.MappingType
     label = _label(step)
@@ -308,8 +331,10 @@ def _check_mapping(
                 location, f"{label}: a StepData mapping needs SourceStepKey and SourceField"
             )
         elif ancestors is not None and mapping.SourceStepKey not in ancestors.get(step.Key, set()):
+            source = steps.get(mapping.SourceStepKey)
+            named = _label(source) if source else f"step '{mapping.SourceStepKey}'"
             yield Problem(
                 location,
-                f"{label} maps from step '{mapping.SourceStepKey}', which does not always run "
-                "before it (it runs later, or on another branch)",
+                f"{label} maps from {named}, which does not always run before it (it runs "
+                "later, or on another branch)",
             )

@@ -1,0 +1,315 @@
+"""Step set-up: a method step's parameters and field mappings, as an account fills them in.
+
+The API names inputs by the numeric Ids of the connector's parameters and fields, and
+step-data sources by step Id and response-field Id; the cycle stores them by name and step
+Key, like a template document, so the graph checks apply unchanged.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+from pydantic import BaseModel, ConfigDict, Field
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from junction.connectors import catalog
+from junction.connectors.catalog import MethodIds
+from junction.connectors.models import AccountConnector, Connector
+from junction.connectors.spec.models import (
+    ConnectorDefinition,
+    FieldSpec,
+    MethodSpec,
+    ParameterSpec,
+    Target,
+)
+from junction.cycles.models import CycleStep
+from junction.cycles.structure import Structure, require_paused
+from junction.errors import BadRequest, NotFound
+from junction.templates.spec.graph import ancestors_of, check_mapping
+from junction.templates.spec.models import Mapping, MappingKind
+
+PARAMETERS, FIELDS = "Parameters", "FieldMappings"
+# The request field a refused mapping is reported against.
+_FIELD_OF = {
+    MappingKind.STEP_DATA: "SourceStepId",
+    MappingKind.VARIABLE: "VariableName",
+    MappingKind.LOOKUP: "TriggerValue",
+}
+
+
+class MappingIn(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    MappingType: MappingKind
+    Value: str | None = Field(None, description="StaticValue, ValueList, or Script ('=...').")
+    SourceStepId: str | None = Field(None, description="StepData: the earlier step's Id.")
+    SourceFieldId: int | None = Field(None, description="StepData: its response field's Id.")
+    SourceField: str | None = Field(
+        None, description="StepData, instead of SourceFieldId: the field's name or path."
+    )
+    VariableName: str | None = Field(None, description="Variable: the cycle variable.")
+    TriggerValue: str | None = None
+    TriggerValueDisplayName: str | None = None
+    IsLaunchVisible: bool | None = None
+
+
+@dataclass(frozen=True)
+class StepMethod:
+    row: AccountConnector
+    connector: Connector
+    definition: ConnectorDefinition
+    method: MethodSpec
+    ids: MethodIds
+
+
+@dataclass(frozen=True)
+class Input:
+    """One parameter or request field of a step's method."""
+
+    id: int
+    name: str  # how mappings name it
+    spec: ParameterSpec | FieldSpec
+    position: int
+
+
+async def step_method(
+    *, session: AsyncSession, structure: Structure, cycle_step: CycleStep
+) -> StepMethod:
+    used = structure.connectors.get(cycle_step.account_connector_id or -1)
+    method = structure.method_of(cycle_step)
+    if used is None or method is None:
+        raise BadRequest(f"Step '{cycle_step.document.get('Name')}' calls no connector method")
+    definition = catalog.definition_of(used[1])
+    position = definition.Methods.index(method)
+    ids = (await catalog.method_ids(session=session, connector_id=used[1].id))[position]
+    return StepMethod(used[0], used[1], definition, method, ids)
+
+
+def inputs(found: StepMethod, section: str) -> list[Input]:
+    """The inputs a user sets: parameters without a fixed value, and request fields."""
+    if section == PARAMETERS:
+        return [
+            Input(found.ids.fields[("Parameter", i)], p.TargetName, p, i)
+            for i, p in enumerate(found.method.Parameters)
+            if p.TargetType is not Target.RESPONSE_FIELD and p.Value is None and not p.Hidden
+        ]
+    return [
+        Input(found.ids.fields[("RequestField", i)], f.SystemField or f.ConnectorField, f, i)
+        for i, f in enumerate(found.method.RequestFields)
+    ]
+
+
+def _stored(cycle_step: CycleStep, section: str, item: Input) -> dict[str, Any]:
+    names = {item.name}
+    if isinstance(item.spec, FieldSpec):
+        names.add(item.spec.ConnectorField)
+    for mapping in cycle_step.document.get(section, []):
+        if mapping.get("Name") in names:
+            return dict(mapping)
+    return {}
+
+
+def _triggers(found: StepMethod, trigger_name: str | None) -> list[dict[str, Any]]:
+    trigger = next((t for t in found.definition.Triggers if t.Name == trigger_name), None)
+    if trigger is None:
+        return []
+    methods = {m.MethodUniqueIdentifier: m for m in found.definition.Methods}
+    method = methods.get(trigger.MethodUniqueIdentifier)
+    return [
+        {
+            "TriggerId": trigger.Name,
+            "Name": trigger.Name,
+            "AccountConnectorId": found.row.id,
+            "MethodUniqueIdentifier": trigger.MethodUniqueIdentifier,
+            "MethodName": method.Name if method else None,
+            "IdentifierKey": trigger.IdentifierKey,
+            "HumanReadableKey": trigger.HumanReadableKey,
+            "SubTriggers": [],
+        }
+    ]
+
+
+@dataclass
+class Setup:
+    """A cycle's structure with the Ids of its method steps' response fields."""
+
+    structure: Structure
+    response_ids: dict[str, dict[int, int]]  # step Id -> field position -> field Id
+
+    def response_fields(self, cycle_step: CycleStep) -> list[tuple[int, FieldSpec]]:
+        method = self.structure.method_of(cycle_step)
+        ids = self.response_ids.get(cycle_step.id, {})
+        return [] if method is None else [(ids[i], f) for i, f in enumerate(method.ResponseFields)]
+
+    def source_field_id(self, source: CycleStep | None, name: str | None) -> int | None:
+        if source is None or name is None:
+            return None
+        for field_id, spec in self.response_fields(source):
+            if name in (spec.SystemField, spec.ConnectorField):
+                return field_id
+        return None
+
+
+async def load_setup(*, session: AsyncSession, structure: Structure) -> Setup:
+    response_ids: dict[str, dict[int, int]] = {}
+    for cycle_step in structure.steps:
+        used = structure.connectors.get(cycle_step.account_connector_id or -1)
+        method = structure.method_of(cycle_step)
+        if used is None or method is None:
+            continue
+        position = catalog.definition_of(used[1]).Methods.index(method)
+        ids = (await catalog.method_ids(session=session, connector_id=used[1].id))[position]
+        response_ids[cycle_step.id] = {
+            i: ids.fields[("ResponseField", i)] for i in range(len(method.ResponseFields))
+        }
+    return Setup(structure, response_ids)
+
+
+def mapping_out(
+    setup: Setup, found: StepMethod, section: str, item: Input, cycle_step: CycleStep
+) -> dict[str, Any]:
+    spec = item.spec
+    stored = _stored(cycle_step, section, item)
+    trigger_name = spec.TriggerName if isinstance(spec, ParameterSpec) else None
+    described = {
+        "Id": item.id,
+        "Name": spec.DisplayName or item.name,
+        "Description": spec.Description,
+        "IsOptional": spec.Optional,
+        "DataType": spec.DataType.value,
+        "TriggerName": trigger_name,
+        "Values": [],
+        "DisplayOrder": item.position,
+        "Triggers": _triggers(found, trigger_name),
+    }
+    if isinstance(spec, FieldSpec):
+        described["ForRequestFormat"] = spec.ConnectorField
+    else:
+        described["TargetType"] = spec.TargetType.value
+    source_key = stored.get("SourceStepKey")
+    source = setup.structure.by_key().get(source_key) if source_key else None
+    return {
+        "Parameter" if section == PARAMETERS else "Field": described,
+        "IsEntityIdentifier": False,
+        "MappingType": stored.get("MappingType", MappingKind.IGNORE.value),
+        "Value": stored.get("Value"),
+        "SourceStepId": source.id if source else None,
+        "SourceField": stored.get("SourceField"),
+        "SourceFieldId": setup.source_field_id(source, stored.get("SourceField")),
+        "VariableName": stored.get("VariableName"),
+        "TriggerValue": stored.get("TriggerValue"),
+        "TriggerValueDisplayName": stored.get("TriggerValueDisplayName"),
+        "IsLaunchVisible": bool(stored.get("IsLaunchVisible", False)),
+    }
+
+
+async def list_mappings(
+    *, session: AsyncSession, setup: Setup, cycle_step: CycleStep, section: str
+) -> list[dict[str, Any]]:
+    found = await step_method(session=session, structure=setup.structure, cycle_step=cycle_step)
+    return [mapping_out(setup, found, section, item, cycle_step) for item in inputs(found, section)]
+
+
+def _input(found: StepMethod, section: str, input_id: int) -> Input:
+    for item in inputs(found, section):
+        if item.id == input_id:
+            return item
+    what = "parameter" if section == PARAMETERS else "field"
+    raise NotFound(f"Method '{found.method.Name}' has no {what} with Id {input_id} to set")
+
+
+async def get_mapping(
+    *, session: AsyncSession, setup: Setup, cycle_step: CycleStep, section: str, input_id: int
+) -> dict[str, Any]:
+    found = await step_method(session=session, structure=setup.structure, cycle_step=cycle_step)
+    return mapping_out(setup, found, section, _input(found, section, input_id), cycle_step)
+
+
+def _to_mapping(setup: Setup, mapping_in: MappingIn) -> Mapping:
+    values = mapping_in.model_dump(
+        exclude={"SourceStepId", "SourceFieldId", "IsLaunchVisible"}, exclude_none=True
+    )
+    if mapping_in.MappingType is MappingKind.STEP_DATA:
+        if mapping_in.SourceStepId is None:
+            raise BadRequest("SourceStepId: a StepData mapping needs the step it reads from")
+        try:
+            source = setup.structure.by_id(mapping_in.SourceStepId)
+        except NotFound as exc:
+            raise BadRequest(f"SourceStepId: {exc.message}") from None
+        values["SourceStepKey"] = source.step_key
+        if mapping_in.SourceFieldId is not None:
+            fields = dict(setup.response_fields(source))
+            if mapping_in.SourceFieldId not in fields:
+                raise BadRequest(
+                    f"SourceFieldId: step '{source.document.get('Name')}' returns no field "
+                    f"with Id {mapping_in.SourceFieldId}"
+                )
+            spec = fields[mapping_in.SourceFieldId]
+            values["SourceField"] = spec.SystemField or spec.ConnectorField
+    return Mapping.model_validate(values)
+
+
+async def set_mapping(
+    *,
+    session: AsyncSession,
+    setup: Setup,
+    cycle_step: CycleStep,
+    section: str,
+    input_id: int,
+    mapping_in: MappingIn,
+) -> dict[str, Any]:
+    """Check the mapping as a template's would be, then store it in place of the old one."""
+    require_paused(setup.structure.cycle)
+    found = await step_method(session=session, structure=setup.structure, cycle_step=cycle_step)
+    item = _input(found, section, input_id)
+    mapping = _to_mapping(setup, mapping_in)
+    document = setup.structure.document()
+    field = _FIELD_OF.get(mapping.MappingType, "Value")
+    problems = check_mapping(document, cycle_step.step_key, field, mapping)
+    if problems:
+        raise BadRequest("; ".join(f"{p.location}: {p.message}" for p in problems))
+    old = _stored(cycle_step, section, item)
+    launch_visible = (
+        mapping_in.IsLaunchVisible
+        if mapping_in.IsLaunchVisible is not None
+        else bool(old.get("IsLaunchVisible", False))
+    )
+    stored = {"Name": item.name, **mapping.model_dump(mode="json", exclude_none=True)}
+    stored["IsLaunchVisible"] = launch_visible
+    kept = [
+        m
+        for m in cycle_step.document.get(section, [])
+        if m.get("Name") not in (item.name, old.get("Name"))
+    ]
+    cycle_step.document = {**cycle_step.document, section: [*kept, stored]}
+    await session.flush()
+    return mapping_out(setup, found, section, item, cycle_step)
+
+
+def fields_for_mapping(setup: Setup, cycle_step: CycleStep) -> list[dict[str, Any]]:
+    """The response fields of the steps that always run before this one."""
+    structure = setup.structure
+    earlier = ancestors_of(structure.document(), cycle_step.step_key)
+    result = []
+    for source in structure.steps:
+        if source.step_key not in earlier or not setup.response_fields(source):
+            continue
+        result.append(
+            {
+                "StepId": source.id,
+                "StepName": source.document.get("Name"),
+                "Fields": [
+                    {
+                        "Id": field_id,
+                        "Name": spec.DisplayName or spec.SystemField or spec.ConnectorField,
+                        "SystemField": spec.SystemField or spec.ConnectorField,
+                        "ConnectorField": spec.ConnectorField,
+                        "DataType": spec.DataType.value,
+                        "Description": spec.Description,
+                    }
+                    for field_id, spec in setup.response_fields(source)
+                ],
+            }
+        )
+    return result

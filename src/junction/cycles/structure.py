@@ -1,0 +1,146 @@
+"""A cycle's structure (steps, edges, the account connectors they use) loaded in one place.
+
+The cycle owns a copy of its release's steps and edges, so the structure is read from the
+cycle's rows and seen as a template document: the graph checks, prerequisites and the
+engine then share one view. Step Keys are the cycle steps' ``step_key``; a method step's
+connector is the release of the account connector it uses.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+from sqlalchemy import select
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from junction.connectors import catalog
+from junction.connectors.models import AccountConnector, Connector
+from junction.connectors.spec.models import MethodKind, MethodSpec
+from junction.connectors.spec.validate import Problem
+from junction.cycles.models import Cycle, CycleEdge, CycleStep
+from junction.errors import Conflict, NotFound
+from junction.templates import service as templates
+from junction.templates.spec.graph import check_template
+from junction.templates.spec.models import (
+    Edge,
+    EdgeKind,
+    Step,
+    StepKind,
+    TemplateDocument,
+    Variable,
+)
+
+
+def require_paused(cycle: Cycle) -> None:
+    if cycle.status == "Active":
+        raise Conflict(f"Cycle '{cycle.name}' is active; deactivate it before changing it")
+
+
+@dataclass
+class Structure:
+    cycle: Cycle
+    steps: list[CycleStep]
+    edges: list[CycleEdge]
+    # account connector id -> (row, its connector release)
+    connectors: dict[int, tuple[AccountConnector, Connector]] = field(default_factory=dict)
+
+    def step_spec(self, cycle_step: CycleStep) -> Step:
+        spec = Step.model_validate(cycle_step.document | {"Key": cycle_step.step_key})
+        used = self.connectors.get(cycle_step.account_connector_id or -1)
+        if used is not None:
+            spec.ConnectorName, spec.ConnectorVersion = used[1].name, used[1].version
+        return spec
+
+    def by_id(self, step_id: str) -> CycleStep:
+        for cycle_step in self.steps:
+            if cycle_step.id == step_id:
+                return cycle_step
+        raise NotFound(f"Cycle '{self.cycle.name}' has no step with Id '{step_id}'")
+
+    def by_key(self) -> dict[str, CycleStep]:
+        return {s.step_key: s for s in self.steps}
+
+    def document(self) -> TemplateDocument:
+        keys = {s.id: s.step_key for s in self.steps}
+        return TemplateDocument(
+            Name=self.cycle.name,
+            Description=self.cycle.description,
+            Variables=[Variable.model_validate(v) for v in self.cycle.variables],
+            Steps=[self.step_spec(s) for s in self.steps],
+            Edges=[
+                Edge(
+                    TailStepKey=keys[e.tail_step_id],
+                    HeadStepKey=keys[e.head_step_id],
+                    EdgeType=EdgeKind(e.edge_type),
+                )
+                for e in self.edges
+            ],
+        )
+
+    def trigger(self) -> CycleStep | None:
+        """The step no edge enters (annotations aside), when there is exactly one."""
+        entered = {e.head_step_id for e in self.edges}
+        starts = [
+            s
+            for s in self.steps
+            if s.id not in entered and s.document.get("StepType") != StepKind.ANNOTATION
+        ]
+        return starts[0] if len(starts) == 1 else None
+
+    def method_of(self, cycle_step: CycleStep) -> MethodSpec | None:
+        used = self.connectors.get(cycle_step.account_connector_id or -1)
+        if used is None:
+            return None
+        return catalog.method_by_uid(
+            catalog.definition_of(used[1]), cycle_step.document.get("MethodUniqueIdentifier") or ""
+        )
+
+    def is_webhook_triggered(self) -> bool:
+        trigger = self.trigger()
+        method = self.method_of(trigger) if trigger else None
+        return method is not None and method.MethodType is MethodKind.WEBHOOK
+
+
+async def load(*, session: AsyncSession, cycle: Cycle) -> Structure:
+    steps = list(
+        await session.scalars(
+            select(CycleStep).where(CycleStep.cycle_id == cycle.id).order_by(CycleStep.position)
+        )
+    )
+    edges = list(
+        await session.scalars(
+            select(CycleEdge).where(CycleEdge.cycle_id == cycle.id).order_by(CycleEdge.id)
+        )
+    )
+    structure = Structure(cycle, steps, edges)
+    ids = {s.account_connector_id for s in steps if s.account_connector_id is not None}
+    if ids:
+        rows = await session.execute(
+            select(AccountConnector, Connector)
+            .join(Connector, Connector.id == AccountConnector.connector_id)
+            .where(AccountConnector.id.in_(sorted(ids)))
+        )
+        structure.connectors = {row.id: (row, connector) for row, connector in rows.all()}
+    return structure
+
+
+async def problems(*, session: AsyncSession, structure: Structure) -> list[Problem]:
+    """What is wrong with the cycle's graph and mappings, as for a template going Live."""
+    document = structure.document()
+    lookup = await templates.method_lookup(session=session, document=document)
+    return list(check_template(document, lookup))
+
+
+async def load_step(
+    *, session: AsyncSession, account_id: str, step_id: str
+) -> tuple[Structure, CycleStep]:
+    """A step of one of the account's cycles, with its cycle's structure."""
+    cycle = await session.scalar(
+        select(Cycle)
+        .join(CycleStep, CycleStep.cycle_id == Cycle.id)
+        .where(CycleStep.id == step_id, Cycle.account_id == account_id)
+    )
+    if cycle is None:
+        raise NotFound(f"No step with Id '{step_id}' in this account")
+    loaded = await load(session=session, cycle=cycle)
+    return loaded, loaded.by_id(step_id)

@@ -1,0 +1,265 @@
+"""Cycles built in the account with the steps and edges API, and upgrade reports."""
+
+from __future__ import annotations
+
+import copy
+
+import httpx
+
+from tests.cycles.builders import authenticate, life_template, publish, steps_by_name
+from tests.fixtures.saas import ContactsApi
+
+
+def _account_connector(account: httpx.Client, name: str) -> int:
+    connectors = account.get("/v1.0/connectors").json()
+    connector = next(c for c in connectors if c["Name"] == name)
+    installed = account.post(f"/v1.0/connectors/{connector['Id']}/install", json={})
+    assert installed.status_code == 200, installed.text
+    ac: int = installed.json()["Id"]
+    return ac
+
+
+def test_build_a_cycle_step_by_step(clients: tuple[httpx.Client, httpx.Client]) -> None:
+    _, account = clients
+    created = account.post("/v1.0/cycles", json={"Name": "Hand made", "CollectionSplitType": "All"})
+    assert created.status_code == 201, created.text
+    cycle = created.json()
+    path = f"/v1.0/cycles/{cycle['Id']}"
+    assert (cycle["Status"], cycle["TemplateId"], cycle["Connectors"]) == ("Paused", None, [])
+    codes = [p["ReasonCode"] for p in account.get(f"{path}/prerequisites").json()]
+    assert 10 in codes  # fewer than two steps
+
+    ac = _account_connector(account, "Test Contacts")
+    trigger = account.post(
+        f"{path}/steps",
+        json={
+            "Name": "List contacts",
+            "AccountConnectorId": ac,
+            "MethodUniqueIdentifier": "contacts-list",
+        },
+    )
+    assert trigger.status_code == 201, trigger.text
+    decision = account.post(f"{path}/steps", json={"Name": "Ours?", "StepType": "Decision"})
+    stop = account.post(f"{path}/steps", json={"Name": "Done", "StepType": "Stop"})
+    other = account.post(f"{path}/steps", json={"Name": "Not ours", "StepType": "Stop"})
+    ids = {r.json()["Name"]: r.json()["Id"] for r in (trigger, decision, stop, other)}
+    assert trigger.json()["ActionType"] == "Get"
+    assert trigger.json()["AccountConnector"]["Id"] == ac
+
+    def edge(tail: str, head: str, kind: str = "Forward") -> httpx.Response:
+        return account.post(
+            f"{path}/edges",
+            json={"TailStepId": ids[tail], "HeadStepId": ids[head], "EdgeType": kind},
+        )
+
+    assert edge("List contacts", "Ours?").status_code == 201
+    refusals = {
+        "forward-from-decision": (
+            edge("Ours?", "Done"),
+            "EdgeType: an exit of step 'Ours?' must be True or False",
+        ),
+        "second-exit": (
+            edge("List contacts", "Done"),
+            "TailStepId: step 'List contacts' already has its exit",
+        ),
+        "loop": (
+            edge("Ours?", "List contacts", "True"),
+            "HeadStepId: step 'List contacts' already leads to 'Ours?'; the edge would make a loop",
+        ),
+        "from-stop": (
+            edge("Done", "Ours?"),
+            "TailStepId: step 'Done' is a Stop step and has no exit",
+        ),
+        "self": (edge("Done", "Done"), "HeadStepId: step 'Done' cannot lead to itself"),
+    }
+    for name, (response, message) in refusals.items():
+        assert response.status_code == 400, name
+        assert response.json()["Message"] == message, name
+    assert edge("Ours?", "Done", "True").status_code == 201
+    assert edge("Ours?", "Not ours", "False").status_code == 201
+    assert len(account.get(f"{path}/edges").json()) == 3
+
+    # The decision has no condition yet: code 31 names it.
+    unmet = account.get(f"{path}/prerequisites").json()
+    assert [(p["ReasonCode"], p["ObjectId"]) for p in unmet if p["ReasonCode"] != 20] == [
+        (31, ids["Ours?"])
+    ]
+    refused = account.put(f"{path}/activate", json={"Interval": 5})
+    assert refused.status_code == 400
+    assert 31 in [p["ReasonCode"] for p in refused.json()["Prerequisites"]]
+
+    condition = {
+        "Left": {
+            "MappingType": "StepData",
+            "SourceStepKey": trigger.json()["StepKey"],
+            "SourceField": "Email",
+        },
+        "Operator": "IsNotEmpty",
+    }
+    changed = account.put(f"{path}/steps/{ids['Ours?']}", json={"Conditions": [condition]})
+    assert changed.status_code == 200, changed.text
+    assert changed.json()["Conditions"][0]["Operator"] == "IsNotEmpty"
+    assert [p["ReasonCode"] for p in account.get(f"{path}/prerequisites").json()] == [20]
+
+    # Deleting a step takes its edges with it.
+    assert account.delete(f"{path}/steps/{ids['Not ours']}").status_code == 200
+    assert len(account.get(f"{path}/edges").json()) == 2
+    assert account.get(f"{path}/steps/{ids['Not ours']}").status_code == 404
+    left = account.get(f"{path}/prerequisites").json()
+    assert [p["Reason"] for p in left if p["ReasonCode"] == 11] == [
+        f"step 'Ours?' ({ids['Ours?']}) needs exactly one False exit, not 0 (end a branch with a "
+        "Stop step)"
+    ]
+
+
+def test_bad_steps_and_edges(clients: tuple[httpx.Client, httpx.Client]) -> None:
+    _, account = clients
+    path = f"/v1.0/cycles/{account.post('/v1.0/cycles', json={'Name': 'X'}).json()['Id']}"
+    ac = _account_connector(account, "Test Contacts")
+    cases = [
+        ({"Name": "A", "StepType": "Loop"}, "StepType"),
+        ({"Name": "A"}, "AccountConnectorId, MethodUniqueIdentifier: a method step needs both"),
+        (
+            {"Name": "A", "AccountConnectorId": ac, "MethodUniqueIdentifier": "nope"},
+            "MethodUniqueIdentifier: connector 'Test Contacts' 1.0 has no method 'nope'",
+        ),
+        ({"Name": "A", "StepType": "Stop", "AccountConnectorId": ac}, "AccountConnectorId"),
+        ({"StepType": "Stop"}, "Name: required"),
+        ({"Name": "A", "StepType": "Delay", "DelaySeconds": 0}, "DelaySeconds"),
+    ]
+    for body, message in cases:
+        response = account.post(f"{path}/steps", json=body)
+        assert response.status_code == 400, body
+        assert message in response.json()["Message"], (body, response.text)
+    assert account.get(f"{path}/steps").json() == []
+    missing = account.post(f"{path}/edges", json={"TailStepId": "x", "HeadStepId": "y"})
+    assert missing.status_code == 404
+    assert account.post("/v1.0/cycles", json={"Name": ""}).status_code == 400
+    bad_split = account.post("/v1.0/cycles", json={"Name": "Y", "CollectionSplitType": "Some"})
+    assert bad_split.status_code == 400
+    assert "CollectionSplitType" in bad_split.json()["Message"]
+
+
+def test_variables_api(clients: tuple[httpx.Client, httpx.Client]) -> None:
+    _, account = clients
+    path = f"/v1.0/cycles/{account.post('/v1.0/cycles', json={'Name': 'V'}).json()['Id']}"
+    added = account.post(f"{path}/variables", json={"SystemName": "Region", "Value": "eu"})
+    assert added.status_code == 201, added.text
+    assert account.post(f"{path}/variables", json={"SystemName": "Region"}).status_code == 409
+    assert account.post(f"{path}/variables", json={"SystemName": "9bad"}).status_code == 400
+    account.post(f"{path}/variables", json={"SystemName": "Tier", "Value": "1"})
+    patched = account.patch(
+        f"{path}/variables",
+        json=[{"SystemName": "Region", "Value": "us"}, {"SystemName": "Tier", "Value": "2"}],
+    )
+    assert [v["Value"] for v in patched.json()] == ["us", "2"]
+    unknown = account.patch(
+        f"{path}/variables",
+        json=[{"SystemName": "Tier", "Value": "3"}, {"SystemName": "Nope", "Value": "x"}],
+    )
+    assert unknown.status_code == 400
+    assert unknown.json()["Message"] == "[1].SystemName: cycle 'V' has no variable 'Nope'"
+    assert account.get(f"{path}/variables/Tier").json()["Value"] == "2"  # nothing was set
+    assert account.delete(f"{path}/variables/Tier").status_code == 200
+    assert account.get(f"{path}/variables/Tier").status_code == 404
+    assert [v["SystemName"] for v in account.get(f"{path}/variables").json()] == ["Region"]
+
+
+def test_upgrade_reports_what_it_cannot_carry(
+    clients: tuple[httpx.Client, httpx.Client],
+    saas: ContactsApi,
+) -> None:
+    partner, account = clients
+    first = life_template()
+    first["Steps"][3]["FieldMappings"].append(
+        {"Name": "Name", "MappingType": "StaticValue", "Value": "x", "IsLaunchVisible": True}
+    )
+    first["Steps"][2]["FieldMappings"] = [
+        {
+            "Name": "Email",
+            "MappingType": "StepData",
+            "SourceStepKey": "list",
+            "SourceField": "Email",
+        }
+    ]
+    first["Steps"][2]["Parameters"] = [{"Name": "list", "MappingType": "StaticValue", "Value": "a"}]
+    template_id = publish(partner, first)
+    cycle = account.post(f"/v1.0/templates/{template_id}/install").json()
+    path = f"/v1.0/cycles/{cycle['Id']}"
+    authenticate(account, cycle, saas.base_url)
+    create = steps_by_name(account, cycle["Id"])["Create contact"]["Id"]
+    name_field = next(
+        f["Field"]["Id"]
+        for f in account.get(f"/v1.0/steps/{create}/fieldmappings").json()
+        if f["Field"]["Name"] == "Name"
+    )
+    account.put(
+        f"/v1.0/steps/{create}/fieldmappings/{name_field}",
+        json={"MappingType": "StaticValue", "Value": "Chosen by the user"},
+    )
+    assert account.put(f"{path}/activate", json={"Interval": 60}).status_code == 200
+
+    # Release 2 drops the step the user set up, and the list parameter needs a value again.
+    second = copy.deepcopy(first)
+    second["Steps"] = second["Steps"][:3]
+    second["Steps"][2]["Parameters"] = []
+    second["Steps"].append({"Key": "skip", "Name": "Skip", "StepType": "Stop"})
+    second["Edges"][2]["HeadStepKey"] = "skip"
+    partner.post(f"/v1.0/templates/{template_id}/releases", json=second)
+    partner.put(f"/v1.0/templates/{template_id}/releases/2/status", json={"Status": "Live"})
+
+    upgraded = partner.post(f"/v1.0/templates/{template_id}/upgrade-installed")
+    assert upgraded.status_code == 200, upgraded.text
+    [report] = upgraded.json()
+    assert report["CycleId"] == cycle["Id"]
+    assert report["NotCarriedOver"] == [
+        {
+            "StepName": "Create contact",
+            "Input": "Name",
+            "Reason": "the new release has no such step",
+        }
+    ]
+    assert report["Deactivated"] is True
+    assert account.get(path).json()["Status"] == "Paused"
+    assert [p["ReasonCode"] for p in account.get(f"{path}/prerequisites").json()] == [30]
+    assert partner.post(f"/v1.0/templates/{template_id}/upgrade-installed").json() == []
+
+
+def test_refusals_of_step_setup(
+    clients: tuple[httpx.Client, httpx.Client],
+) -> None:
+    partner, account = clients
+    cycle = account.post(f"/v1.0/templates/{publish(partner, life_template())}/install").json()
+    steps = steps_by_name(account, cycle["Id"])
+    subscribe = steps["Subscribe"]["Id"]
+    field_id = account.get(f"/v1.0/steps/{subscribe}/fieldmappings").json()[0]["Field"]["Id"]
+    url = f"/v1.0/steps/{subscribe}/fieldmappings/{field_id}"
+    cases = [
+        ({"MappingType": "Variable", "VariableName": "Nope"}, "VariableName: step 'Subscribe'"),
+        ({"MappingType": "Script", "Value": "1 + 1"}, "starting with '='"),
+        ({"MappingType": "StaticValue"}, "needs a Value"),
+        ({"MappingType": "StepData", "SourceStepId": "ghost"}, "SourceStepId: Cycle"),
+        (
+            {
+                "MappingType": "StepData",
+                "SourceStepId": steps["List contacts"]["Id"],
+                "SourceFieldId": 1,
+            },
+            "SourceFieldId: step 'List contacts' returns no field with Id 1",
+        ),
+        ({"MappingType": "Sometimes"}, "MappingType"),
+    ]
+    for body, message in cases:
+        response = account.put(url, json=body)
+        assert response.status_code == 400, body
+        assert message in response.json()["Message"], (body, response.text)
+    assert account.get(url).json()["MappingType"] == "Ignore"  # nothing stored
+    assert (
+        account.put(
+            f"/v1.0/steps/{subscribe}/fieldmappings/999999", json={"MappingType": "Ignore"}
+        ).status_code
+        == 404
+    )
+    assert account.get("/v1.0/steps/not-a-step/parameters").status_code == 404
+    decision = steps["Ours?"]["Id"]
+    assert account.get(f"/v1.0/steps/{decision}/parameters").status_code == 400
