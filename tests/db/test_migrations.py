@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import json
 from pathlib import Path
 from typing import Any
 
@@ -58,3 +59,63 @@ def test_sqlite_connection_settings(tmp_path: Path) -> None:
         )
 
     assert _run(url, pragmas) == ("wal", 1, 30000)
+
+
+@pytest.mark.parametrize("backend", BACKENDS)
+def test_cycles_get_their_structure_from_their_release(backend: str, tmp_path: Path) -> None:
+    """0005 copies each installed cycle's steps and edges out of its release."""
+    release = {
+        "Name": "T",
+        "Steps": [
+            {"Key": "a", "Name": "First", "ConnectorName": "C", "MethodUniqueIdentifier": "m"},
+            {"Key": "b", "Name": "Done", "StepType": "Stop"},
+        ],
+        "Edges": [{"TailStepKey": "a", "HeadStepKey": "b", "EdgeType": "Forward"}],
+    }
+    mappings = {"Parameters": [{"Name": "p", "MappingType": "StaticValue", "Value": "1"}]}
+    now = "2026-01-01 00:00:00+00:00"
+
+    def seed(connection: Connection) -> None:
+        statements = [
+            "INSERT INTO accounts (id, name, timezone, created_at, error_webhook_enabled, "
+            "error_webhook_include_warnings) VALUES ('acc', 'Acc', 'UTC', :now, false, false)",
+            "INSERT INTO templates (id, name, tags, connectors, created_at, updated_at) "
+            "VALUES ('t', 'T', '', '', :now, :now)",
+            "INSERT INTO template_releases (id, template_id, version, status, document, "
+            "created_at, updated_at) VALUES (1, 't', 1, 'Live', :release, :now, :now)",
+            "INSERT INTO cycles (id, account_id, template_id, template_release_id, name, status, "
+            "settings, variables, run_once, created_at, updated_at) VALUES ('c', 'acc', 't', 1, "
+            "'T', 'Paused', '{}', '[]', false, :now, :now)",
+            "INSERT INTO cycle_steps (id, cycle_id, step_key, position, mappings) VALUES "
+            "('s1', 'c', 'a', 0, :mappings), ('s2', 'c', 'b', 1, '{}')",
+        ]
+        for statement in statements:
+            connection.execute(
+                text(statement),
+                {"now": now, "release": json.dumps(release), "mappings": json.dumps(mappings)},
+            )
+        connection.commit()
+
+    def structure(connection: Connection) -> tuple[Any, ...]:
+        steps = connection.execute(
+            text("SELECT id, document FROM cycle_steps ORDER BY position")
+        ).all()
+        edges = connection.execute(
+            text("SELECT tail_step_id, head_step_id, edge_type FROM cycle_edges")
+        ).all()
+        return (
+            [(i, d if isinstance(d, dict) else json.loads(d)) for i, d in steps],
+            [tuple(e) for e in edges],
+        )
+
+    with fresh_database(backend, tmp_path) as url:
+        migrate.upgrade(url, "0004")
+        _run(url, seed)
+        migrate.upgrade(url)
+        steps, edges = _run(url, structure)
+        assert steps == [
+            ("s1", {**release["Steps"][0], **mappings}),  # type: ignore[dict-item]
+            ("s2", release["Steps"][1]),  # type: ignore[index]
+        ]
+        assert edges == [("s1", "s2", "Forward")]
+        migrate.downgrade(url, "0004")

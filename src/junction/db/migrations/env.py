@@ -3,9 +3,10 @@
 from __future__ import annotations
 
 import asyncio
+from typing import Any
 
 from alembic import context
-from sqlalchemy import text
+from sqlalchemy import event, text
 from sqlalchemy.engine import Connection
 
 from junction.db.engine import create_engine
@@ -27,10 +28,26 @@ def _run(connection: Connection) -> None:
             # wait here and then find nothing left to do.
             connection.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": MIGRATION_LOCK})
         context.run_migrations()
+        if connection.dialect.name == "sqlite":
+            broken = connection.exec_driver_sql("PRAGMA foreign_key_check").all()
+            if broken:
+                raise RuntimeError(f"A migration left broken references: {broken[:5]}")
+
+
+def _without_foreign_keys(dbapi_connection: Any, _record: Any) -> None:
+    # Altering a SQLite table copies it and drops the old one; with foreign keys enforced,
+    # that drop would cascade and delete the rows of every table that refers to it. The
+    # pragma has no effect inside a transaction, so it is set as the connection opens (after
+    # the engine's own settings); _run checks afterwards that every reference is whole.
+    cursor = dbapi_connection.cursor()
+    cursor.execute("PRAGMA foreign_keys=OFF")
+    cursor.close()
 
 
 async def _run_async(url: str) -> None:
     engine = create_engine(url)
+    if engine.dialect.name == "sqlite":
+        event.listen(engine.sync_engine, "connect", _without_foreign_keys)
     try:
         async with engine.connect() as connection:
             await connection.run_sync(_run)
