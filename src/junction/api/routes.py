@@ -13,6 +13,7 @@ from junction.connectors import router as connectors
 from junction.cycles import partner_router as partner_cycles
 from junction.cycles import router as cycles
 from junction.cycles import steps_router as cycle_steps
+from junction.templates import authoring_router as template_authoring
 from junction.templates import router as templates
 
 API_PREFIX = "/v1.0"
@@ -30,6 +31,7 @@ def mount_routes(app: FastAPI) -> None:
     partner.include_router(auth.tokens_router)
     partner.include_router(connectors.router)
     partner.include_router(templates.router)
+    partner.include_router(template_authoring.router)
     partner.include_router(partner_cycles.router)
 
     account = APIRouter(dependencies=[Depends(require_account)])
