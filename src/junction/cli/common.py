@@ -11,6 +11,7 @@ import typer
 from rich.console import Console
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from junction.connectors.spec.validate import DefinitionInvalid
 from junction.db import migrate
 from junction.db.engine import Database
 from junction.errors import JunctionError
@@ -43,6 +44,16 @@ def fail(message: str, code: int = 1) -> NoReturn:
     # Messages quote user input and field paths such as [records]: print them verbatim.
     errors.print(message, markup=False, highlight=False, soft_wrap=True)
     raise typer.Exit(code)
+
+
+def report_problems(source: object, exc: DefinitionInvalid) -> None:
+    """Every problem of a document on its own line, under the document's name."""
+    # markup=False: locations and messages contain [brackets] that are not rich markup.
+    errors.print(
+        f"{source}: {len(exc.problems)} problem(s)", style="red", markup=False, soft_wrap=True
+    )
+    for problem in exc.problems:
+        errors.print(f"  {problem.location}: {problem.message}", markup=False, soft_wrap=True)
 
 
 def prepare_database(settings: Settings) -> None:

@@ -7,7 +7,14 @@ from typing import Annotated
 
 import typer
 
-from junction.cli.common import console, errors, fail, load_settings, print_json, run_in_transaction
+from junction.cli.common import (
+    console,
+    fail,
+    load_settings,
+    print_json,
+    report_problems,
+    run_in_transaction,
+)
 from junction.clock import system_clock
 from junction.connectors import catalog
 from junction.connectors.documents import load_document
@@ -26,22 +33,13 @@ def _read(path: Path) -> object:
         fail(f"{path}: {exc.message}")
 
 
-def _report(path: Path, exc: DefinitionInvalid) -> None:
-    # markup=False: locations and messages contain [brackets] that are not rich markup.
-    errors.print(
-        f"{path}: {len(exc.problems)} problem(s)", style="red", markup=False, soft_wrap=True
-    )
-    for problem in exc.problems:
-        errors.print(f"  {problem.location}: {problem.message}", markup=False, soft_wrap=True)
-
-
 @app.command()
 def validate(path: FileArgument) -> None:
     """Check a definition without storing it; lists every problem with its location."""
     try:
         definition = parse_definition(_read(path))
     except DefinitionInvalid as exc:
-        _report(path, exc)
+        report_problems(path, exc)
         raise typer.Exit(1) from None
     console.print(
         f"{path}: valid ({definition.Name} {definition.Version}, "
@@ -64,7 +62,7 @@ def add(
     try:
         parse_definition(document)
     except DefinitionInvalid as exc:
-        _report(path, exc)
+        report_problems(path, exc)
         raise typer.Exit(1) from None
     connector, created = run_in_transaction(
         settings,

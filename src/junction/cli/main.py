@@ -7,7 +7,7 @@ from typing import Annotated
 import typer
 
 from junction import __version__
-from junction.cli import connectors, credentials, keys, tokens
+from junction.cli import connectors, credentials, keys, templates, tokens
 from junction.cli.common import console, fail, load_settings, prepare_database
 from junction.errors import JunctionError
 from junction.security.keyring import load_keyring
@@ -21,6 +21,7 @@ app.add_typer(credentials.app, name="credentials")
 app.add_typer(tokens.app, name="tokens")
 app.add_typer(keys.app, name="keys")
 app.add_typer(connectors.app, name="connectors")
+app.add_typer(templates.app, name="templates")
 
 
 @app.command()

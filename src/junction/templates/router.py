@@ -4,11 +4,11 @@ from __future__ import annotations
 
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Body, Depends, Query, Response
+from fastapi import APIRouter, Body, Depends, Query, Request, Response
 
 from junction.api.context import Context, Session
 from junction.api.paging import PageRequest, fetch_page, page_request
-from junction.templates import service
+from junction.templates import service, transfer
 from junction.templates.schemas import ProblemOut, ReleaseOut, StatusIn, TemplateOut
 from junction.templates.spec.models import TemplateDocument
 
@@ -32,6 +32,42 @@ async def _out(session: Session, template_id: str) -> TemplateOut:
 @router.get("/schema", summary="JSON Schema of the template document (Junction extension)")
 async def template_schema() -> dict[str, Any]:
     return TemplateDocument.model_json_schema()
+
+
+@router.get(
+    "/export-schema",
+    summary="JSON Schema of the template export format (Junction extension)",
+    description=EXTENSION + "The contract that POST /v1.0/templates/import validates against.",
+)
+async def export_schema() -> dict[str, Any]:
+    return transfer.TemplateExport.model_json_schema()
+
+
+@router.post(
+    "/import",
+    response_model=TemplateOut,
+    status_code=201,
+    summary="Import a template export (Junction extension)",
+    description=EXTENSION + "Recreates an exported template with its Id, release numbers and "
+    "statuses, and adds the connector releases it brings that are not here. 409 when the "
+    "template is here already, or a connector release of the same Name and Version is here "
+    "with another definition; 400 listing every problem of the document, including what "
+    "keeps a Live release from passing publishing here. Nothing is written when refused.",
+    openapi_extra={
+        "requestBody": {
+            "required": True,
+            "content": {
+                "application/json": {"schema": {"$ref": "#/components/schemas/TemplateExport"}}
+            },
+        }
+    },
+)
+async def import_template(request: Request, session: Session, context: Context) -> TemplateOut:
+    document = transfer.read_export(await request.body())
+    imported = await transfer.import_template(
+        session=session, document=document, now=context.clock()
+    )
+    return await _out(session, imported.template.id)
 
 
 @router.get("", response_model=list[TemplateOut], summary="List templates")
@@ -76,6 +112,20 @@ async def create_template(
 @router.get("/{template_id}", response_model=TemplateOut, summary="Get a template")
 async def get_template(template_id: str, session: Session) -> TemplateOut:
     return await _out(session, template_id)
+
+
+@router.get(
+    "/{template_id}/export",
+    response_model=transfer.TemplateExport,
+    summary="Export a template (Junction extension)",
+    description=EXTENSION + "The template, every release with its document and status, and "
+    "each connector release its method steps use, as one document for "
+    "POST /v1.0/templates/import on this or another Junction.",
+)
+async def export_template(template_id: str, session: Session, context: Context) -> Any:
+    return await transfer.export_template(
+        session=session, template_id=template_id, now=context.clock()
+    )
 
 
 @router.post(

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import uuid
+from collections.abc import Iterable
 from datetime import datetime
 from typing import Any
 
@@ -48,22 +49,31 @@ def _describe(template: Template, document: TemplateDocument, now: datetime) -> 
     template.updated_at = now
 
 
+async def connector_releases(
+    *, session: AsyncSession, names: Iterable[str]
+) -> dict[str, list[Connector]]:
+    """Every release of the named connectors, by lower-cased name, each list in Id order
+    (the order ``catalog.choose_release`` expects)."""
+    wanted = sorted({name.lower() for name in names})
+    releases: dict[str, list[Connector]] = {}
+    if wanted:
+        rows = await session.scalars(
+            select(Connector).where(func.lower(Connector.name).in_(wanted)).order_by(Connector.id)
+        )
+        for row in rows:
+            releases.setdefault(row.name.lower(), []).append(row)
+    return releases
+
+
 async def method_lookup(*, session: AsyncSession, document: TemplateDocument) -> MethodLookup:
     """A look-up of the methods the document's steps name, loaded now from the catalogue.
 
     Without a version a step uses the newest Live release of the connector (or, while none
     is Live, the newest release, so that drafts can be built against draft connectors).
     """
-    names = {s.ConnectorName.lower() for s in document.Steps if s.ConnectorName}
-    releases: dict[str, list[Connector]] = {}
-    if names:
-        rows = await session.scalars(
-            select(Connector)
-            .where(func.lower(Connector.name).in_(sorted(names)))
-            .order_by(Connector.id)
-        )
-        for row in rows:
-            releases.setdefault(row.name.lower(), []).append(row)
+    releases = await connector_releases(
+        session=session, names=[s.ConnectorName for s in document.Steps if s.ConnectorName]
+    )
 
     def lookup(name: str, version: str | None, mui: str) -> MethodSpec | None:
         chosen = catalog.choose_release(releases.get(name.lower(), []), version)
@@ -80,10 +90,11 @@ async def problems_of(*, session: AsyncSession, document: TemplateDocument) -> l
 
 
 async def create_template(
-    *, session: AsyncSession, document: Any, now: datetime
+    *, session: AsyncSession, document: Any, now: datetime, template_id: str | None = None
 ) -> tuple[Template, TemplateRelease]:
+    """A new template with release 1 as a Draft; ``template_id`` keeps an imported one's Id."""
     parsed = parse_document(document)
-    template = Template(id=str(uuid.uuid4()), created_at=now)
+    template = Template(id=template_id or str(uuid.uuid4()), created_at=now)
     _describe(template, parsed, now)
     session.add(template)
     await session.flush()

@@ -65,16 +65,20 @@ def problem_location(loc: Iterable[Any]) -> str:
     return text or "(document)"
 
 
+def validation_problems(exc: ValidationError) -> list[Problem]:
+    """Pydantic's errors as problems, each at the location of the value it concerns."""
+    return [
+        Problem(problem_location(error["loc"]), error["msg"].removeprefix("Value error, "))
+        for error in exc.errors()
+    ]
+
+
 def parse_definition(document: Any) -> ConnectorDefinition:
     """A validated definition, or DefinitionInvalid listing every problem."""
     try:
         definition = ConnectorDefinition.model_validate(document)
     except ValidationError as exc:
-        problems = [
-            Problem(problem_location(error["loc"]), error["msg"].removeprefix("Value error, "))
-            for error in exc.errors()
-        ]
-        raise DefinitionInvalid(problems) from None
+        raise DefinitionInvalid(validation_problems(exc)) from None
     problems = list(_check(definition))
     if problems:
         raise DefinitionInvalid(problems)
