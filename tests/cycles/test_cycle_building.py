@@ -6,7 +6,13 @@ import copy
 
 import httpx
 
-from tests.cycles.builders import authenticate, life_template, publish, steps_by_name
+from tests.cycles.builders import (
+    authenticate,
+    life_template,
+    mailing_definition,
+    publish,
+    steps_by_name,
+)
 from tests.fixtures.saas import ContactsApi
 
 
@@ -263,3 +269,76 @@ def test_refusals_of_step_setup(
     assert account.get("/v1.0/steps/not-a-step/parameters").status_code == 404
     decision = steps["Ours?"]["Id"]
     assert account.get(f"/v1.0/steps/{decision}/parameters").status_code == 400
+
+
+def test_upgrade_keeps_what_the_account_set(
+    clients: tuple[httpx.Client, httpx.Client], saas: ContactsApi
+) -> None:
+    partner, account = clients
+    template_id = publish(partner, life_template())
+    cycle = account.post(f"/v1.0/templates/{template_id}/install").json()
+    path = f"/v1.0/cycles/{cycle['Id']}"
+    steps = steps_by_name(account, cycle["Id"])
+    subscribe, create = steps["Subscribe"]["Id"], steps["Create contact"]["Id"]
+    parameter = account.get(f"/v1.0/steps/{subscribe}/parameters").json()[0]["Parameter"]["Id"]
+    # Set without IsLaunchVisible: the template left it to the account all the same.
+    account.put(
+        f"/v1.0/steps/{subscribe}/parameters/{parameter}",
+        json={"MappingType": "StaticValue", "Value": "weekly"},
+    )
+    # The create step moves to a second account connector of the same connector; its
+    # mappings stay, as it calls the same method.
+    second = _account_connector(account, "Test Contacts")
+    moved = account.put(f"{path}/steps/{create}", json={"AccountConnectorId": second})
+    assert moved.json()["AccountConnector"]["Id"] == second
+    email = account.get(f"/v1.0/steps/{create}/fieldmappings").json()[0]
+    assert (email["MappingType"], email["SourceField"]) == ("StepData", "Email")
+    note = account.post(f"{path}/steps", json={"Name": "Mine", "StepType": "Annotation"})
+    assert note.status_code == 201, note.text
+    bad = account.put(f"{path}/steps/{steps['Ours?']['Id']}", json={"Conditions": None})
+    assert bad.status_code == 400
+    assert bad.json()["Message"].startswith("Conditions: ")
+
+    newer = life_template() | {"Description": "Second"}
+    partner.post(f"/v1.0/templates/{template_id}/releases", json=newer)
+    partner.put(f"/v1.0/templates/{template_id}/releases/2/status", json={"Status": "Live"})
+    report = account.put(f"{path}/upgrade").json()
+    assert report["NotCarriedOver"] == [
+        {
+            "StepName": "Mine",
+            "Input": "(step)",
+            "Reason": "the step was added to the cycle; the release replaces the cycle's steps",
+        }
+    ]
+    kept = account.get(f"/v1.0/steps/{subscribe}/parameters/{parameter}").json()
+    assert (kept["MappingType"], kept["Value"]) == ("StaticValue", "weekly")
+    after = steps_by_name(account, cycle["Id"])
+    assert after["Create contact"]["AccountConnector"]["Id"] == second
+    assert after["List contacts"]["AccountConnector"]["Id"] != second
+    assert "Mine" not in after
+
+
+def test_a_cycle_that_cannot_upgrade_is_reported_and_left_alone(
+    clients: tuple[httpx.Client, httpx.Client],
+) -> None:
+    partner, account = clients
+    draft = mailing_definition() | {"Name": "Draft Mailing", "ReleaseStatus": "Draft"}
+    assert partner.post("/v1.0/connectors", json=draft).status_code == 201
+    template_id = publish(partner, life_template())
+    cycle = account.post(f"/v1.0/templates/{template_id}/install").json()
+    newer = life_template()
+    newer["Steps"][2]["ConnectorName"] = "Draft Mailing"
+    partner.post(f"/v1.0/templates/{template_id}/releases", json=newer)
+    live = partner.put(f"/v1.0/templates/{template_id}/releases/2/status", json={"Status": "Live"})
+    assert live.status_code == 200, live.text
+
+    [report] = partner.post(f"/v1.0/templates/{template_id}/upgrade-installed").json()
+    assert report["CycleId"] == cycle["Id"]
+    assert "'Draft Mailing' 1.0, which is a draft" in report["Error"]
+    assert account.get(f"/v1.0/cycles/{cycle['Id']}").json() == cycle
+    assert [s["Name"] for s in account.get(f"/v1.0/cycles/{cycle['Id']}/steps").json()] == [
+        "List contacts",
+        "Ours?",
+        "Subscribe",
+        "Create contact",
+    ]

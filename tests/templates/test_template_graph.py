@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import copy
+import itertools
 from pathlib import Path
 from typing import Any
 
@@ -241,3 +242,23 @@ def test_shape_problems_have_locations(change: Any, location: str) -> None:
     with pytest.raises(TemplateInvalid) as caught:
         parse_template(_edit(change), methods)
     assert location in [p.location for p in caught.value.problems]
+
+
+def test_a_long_chain_of_steps_is_checked_without_recursion() -> None:
+    """Thousands of steps in a row: checked in loops, not nested calls."""
+    count = 3000
+    document = template()
+    delays = [
+        {"Key": f"d{i}", "Name": f"Wait {i}", "StepType": "Delay", "DelaySeconds": 1}
+        for i in range(count)
+    ]
+    document["Steps"][3:3] = delays
+    chain = ["create", *[d["Key"] for d in delays]]
+    document["Edges"] += [
+        {"TailStepKey": tail, "HeadStepKey": head} for tail, head in itertools.pairwise(chain)
+    ]
+    parse_template(copy.deepcopy(document), methods)
+    document["Edges"].append({"TailStepKey": chain[-1], "HeadStepKey": "d5"})
+    with pytest.raises(TemplateInvalid) as refused:
+        parse_template(document, methods)
+    assert any("form a loop: Wait 5 -> Wait 6" in p.message for p in refused.value.problems)

@@ -100,7 +100,9 @@ async def get_cycle(cycle_id: str, account: CurrentAccount, session: Session) ->
 
 @router.delete("/cycles/{cycle_id}", summary="Delete a cycle")
 async def delete_cycle(cycle_id: str, account: CurrentAccount, session: Session) -> Any:
-    cycle = await service.get(session=session, account_id=account.account_id, cycle_id=cycle_id)
+    cycle = await service.get(
+        session=session, account_id=account.account_id, cycle_id=cycle_id, lock=True
+    )
     name = cycle.name
     await service.remove(session=session, cycle=cycle)
     return {"Message": f"Cycle '{name}' deleted."}
@@ -136,7 +138,9 @@ async def activate(
     context: Context,
     activate_in: Annotated[ActivateIn | None, Body()] = None,
 ) -> CycleOut:
-    cycle = await service.get(session=session, account_id=account.account_id, cycle_id=cycle_id)
+    cycle = await service.get(
+        session=session, account_id=account.account_id, cycle_id=cycle_id, lock=True
+    )
     await activation.activate(
         session=session,
         structure=await structure.load(session=session, cycle=cycle),
@@ -160,7 +164,9 @@ async def deactivate(
     context: Context,
     finishQueuedTransactions: bool = False,
 ) -> CycleOut:
-    cycle = await service.get(session=session, account_id=account.account_id, cycle_id=cycle_id)
+    cycle = await service.get(
+        session=session, account_id=account.account_id, cycle_id=cycle_id, lock=True
+    )
     await activation.deactivate(session=session, cycle=cycle, now=context.clock())
     return await _out(session, cycle)
 
@@ -178,7 +184,9 @@ async def update_cycle(
     session: Session,
     context: Context,
 ) -> CycleOut:
-    cycle = await service.get(session=session, account_id=account.account_id, cycle_id=cycle_id)
+    cycle = await service.get(
+        session=session, account_id=account.account_id, cycle_id=cycle_id, lock=True
+    )
     await editing.update(session=session, cycle=cycle, update_in=update_in, now=context.clock())
     return await _out(session, cycle)
 
@@ -202,7 +210,9 @@ async def set_variable(
     session: Session,
     context: Context,
 ) -> Any:
-    cycle = await service.get(session=session, account_id=account.account_id, cycle_id=cycle_id)
+    cycle = await service.get(
+        session=session, account_id=account.account_id, cycle_id=cycle_id, lock=True
+    )
     return await editing.set_variable(
         session=session, cycle=cycle, name=name, value=variable_in.Value, now=context.clock()
     )
@@ -219,7 +229,9 @@ async def set_variable(
 async def upgrade_cycle(
     cycle_id: str, account: CurrentAccount, session: Session, context: Context
 ) -> Any:
-    cycle = await service.get(session=session, account_id=account.account_id, cycle_id=cycle_id)
+    cycle = await service.get(
+        session=session, account_id=account.account_id, cycle_id=cycle_id, lock=True
+    )
     report = await upgrade.upgrade(
         session=session, keyring=context.keyring, cycle=cycle, now=context.clock()
     )
@@ -239,7 +251,9 @@ async def add_variable(
     session: Session,
     context: Context,
 ) -> Any:
-    cycle = await service.get(session=session, account_id=account.account_id, cycle_id=cycle_id)
+    cycle = await service.get(
+        session=session, account_id=account.account_id, cycle_id=cycle_id, lock=True
+    )
     return await editing.add_variable(
         session=session, cycle=cycle, variable=variable_in, now=context.clock()
     )
@@ -257,7 +271,9 @@ async def set_variables(
     session: Session,
     context: Context,
 ) -> Any:
-    cycle = await service.get(session=session, account_id=account.account_id, cycle_id=cycle_id)
+    cycle = await service.get(
+        session=session, account_id=account.account_id, cycle_id=cycle_id, lock=True
+    )
     return await editing.set_variables(
         session=session, cycle=cycle, values=values, now=context.clock()
     )
@@ -273,6 +289,8 @@ async def get_variable(cycle_id: str, name: str, account: CurrentAccount, sessio
 async def delete_variable(
     cycle_id: str, name: str, account: CurrentAccount, session: Session, context: Context
 ) -> Any:
-    cycle = await service.get(session=session, account_id=account.account_id, cycle_id=cycle_id)
+    cycle = await service.get(
+        session=session, account_id=account.account_id, cycle_id=cycle_id, lock=True
+    )
     await editing.remove_variable(session=session, cycle=cycle, name=name, now=context.clock())
     return {"Message": f"Variable '{name}' deleted."}

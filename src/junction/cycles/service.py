@@ -170,10 +170,12 @@ async def write_structure(
     document: TemplateDocument,
     connectors: dict[tuple[str, str | None], AccountConnector],
     existing: list[CycleStep] | None = None,
+    per_step: dict[str, AccountConnector] | None = None,
 ) -> dict[str, CycleStep]:
     """Make the document's steps and edges the cycle's own. Existing steps whose Key the
     document keeps are updated in place (an upgrade keeps their Ids, so webhook URLs and
-    what refers to them stay valid); the others go, and the edges are replaced."""
+    what refers to them stay valid); the others go, and the edges are replaced. ``per_step``
+    picks a step's account connector by Key before ``connectors`` does."""
     by_key = {s.step_key: s for s in existing or []}
     await session.execute(delete(CycleEdge).where(CycleEdge.cycle_id == cycle.id))
     for gone in set(by_key) - {step.Key for step in document.Steps}:
@@ -186,7 +188,8 @@ async def write_structure(
             id=str(uuid.uuid4()), cycle_id=cycle.id, step_key=step.Key
         )
         row.position = position
-        row.account_connector_id = connectors[used].id if used in connectors else None
+        chosen = (per_step or {}).get(step.Key) or connectors.get(used) if used else None
+        row.account_connector_id = chosen.id if chosen else None
         row.document = step.model_dump(mode="json", exclude={"Key"})
         session.add(row)
         written[step.Key] = row
@@ -205,8 +208,14 @@ async def write_structure(
     return written
 
 
-async def get(*, session: AsyncSession, account_id: str, cycle_id: str) -> Cycle:
-    cycle = await session.get(Cycle, cycle_id)
+async def get(
+    *, session: AsyncSession, account_id: str, cycle_id: str, lock: bool = False
+) -> Cycle:
+    """``lock`` for a change: the row stays locked until commit (on PostgreSQL; SQLite's
+    writers hold the database lock anyway), so a concurrent activation and a structural
+    edit, or two edges checked against the same graph, cannot both pass their checks."""
+    query = select(Cycle).where(Cycle.id == cycle_id)
+    cycle = await session.scalar(query.with_for_update() if lock else query)
     if cycle is None or cycle.account_id != account_id:
         raise NotFound(f"No cycle with Id '{cycle_id}' in this account")
     return cycle

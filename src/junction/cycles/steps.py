@@ -5,7 +5,7 @@ from __future__ import annotations
 import uuid
 from typing import Annotated, Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, ValidationError
 from sqlalchemy import delete
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -19,6 +19,7 @@ from junction.templates.spec.models import (
     Condition,
     EdgeKind,
     Mapping,
+    Step,
     StepKind,
 )
 
@@ -138,11 +139,13 @@ async def _set_method(
             f"method '{mui}'"
         )
     document = dict(cycle_step.document)
-    if (document.get("MethodUniqueIdentifier"), cycle_step.account_connector_id) != (
-        mui,
-        account_connector_id,
-    ):
-        # Another method's inputs mean nothing here: its mappings go.
+    before = (
+        str(document.get("ConnectorName") or "").lower(),
+        document.get("MethodUniqueIdentifier"),
+    )
+    if before != (connector.name.lower(), mui):
+        # Another method's inputs mean nothing here: its mappings go. (Another account
+        # connector of the same connector keeps them.)
         document |= {"Parameters": [], "FieldMappings": []}
     document |= {
         "MethodUniqueIdentifier": mui,
@@ -159,8 +162,6 @@ def _apply(cycle_step: CycleStep, step_in: StepIn) -> None:
     for name in _SPEC_FIELDS:
         if name in step_in.model_fields_set:
             value = getattr(step_in, name)
-            if name == "Name" and value is None:
-                raise BadRequest("Name: cannot be cleared")
             document[name] = (
                 [v.model_dump(mode="json") for v in value]
                 if isinstance(value, list)
@@ -168,6 +169,13 @@ def _apply(cycle_step: CycleStep, step_in: StepIn) -> None:
                 if isinstance(value, BaseModel)
                 else value
             )
+    try:
+        # The step as a whole must still be a valid step (e.g. a null where none may be).
+        Step.model_validate(document | {"Key": cycle_step.step_key})
+    except ValidationError as exc:
+        error = exc.errors()[0]
+        field = ".".join(str(part) for part in error["loc"])
+        raise BadRequest(f"{field}: {error['msg']}") from None
     cycle_step.document = document
 
 

@@ -19,8 +19,10 @@ router = APIRouter(tags=["Cycle steps"])
 PAUSED_ONLY = " An active cycle cannot change (409): deactivate it first."
 
 
-async def _structure(session: Session, account_id: str, cycle_id: str) -> structure.Structure:
-    cycle = await service.get(session=session, account_id=account_id, cycle_id=cycle_id)
+async def _structure(
+    session: Session, account_id: str, cycle_id: str, *, lock: bool = False
+) -> structure.Structure:
+    cycle = await service.get(session=session, account_id=account_id, cycle_id=cycle_id, lock=lock)
     return await structure.load(session=session, cycle=cycle)
 
 
@@ -47,7 +49,7 @@ async def list_steps(cycle_id: str, account: CurrentAccount, session: Session) -
 async def add_step(
     cycle_id: str, step_in: StepIn, account: CurrentAccount, session: Session
 ) -> Any:
-    loaded = await _structure(session, account.account_id, cycle_id)
+    loaded = await _structure(session, account.account_id, cycle_id, lock=True)
     added = await steps.add_step(session=session, structure=loaded, step_in=step_in)
     return steps.step_out(loaded, added)
 
@@ -66,7 +68,7 @@ async def get_step(cycle_id: str, step_id: str, account: CurrentAccount, session
 async def update_step(
     cycle_id: str, step_id: str, step_in: StepIn, account: CurrentAccount, session: Session
 ) -> Any:
-    loaded = await _structure(session, account.account_id, cycle_id)
+    loaded = await _structure(session, account.account_id, cycle_id, lock=True)
     changed = await steps.update_step(
         session=session, structure=loaded, cycle_step=loaded.by_id(step_id), step_in=step_in
     )
@@ -81,7 +83,7 @@ async def update_step(
 async def delete_step(
     cycle_id: str, step_id: str, account: CurrentAccount, session: Session
 ) -> Any:
-    loaded = await _structure(session, account.account_id, cycle_id)
+    loaded = await _structure(session, account.account_id, cycle_id, lock=True)
     cycle_step = loaded.by_id(step_id)
     name = cycle_step.document.get("Name")
     await steps.remove_step(session=session, structure=loaded, cycle_step=cycle_step)
@@ -105,7 +107,7 @@ async def list_edges(cycle_id: str, account: CurrentAccount, session: Session) -
 async def add_edge(
     cycle_id: str, edge_in: EdgeIn, account: CurrentAccount, session: Session
 ) -> Any:
-    loaded = await _structure(session, account.account_id, cycle_id)
+    loaded = await _structure(session, account.account_id, cycle_id, lock=True)
     return steps.edge_out(await steps.add_edge(session=session, structure=loaded, edge_in=edge_in))
 
 
@@ -121,7 +123,7 @@ async def get_edge(cycle_id: str, edge_id: str, account: CurrentAccount, session
 async def delete_edge(
     cycle_id: str, edge_id: str, account: CurrentAccount, session: Session
 ) -> Any:
-    loaded = await _structure(session, account.account_id, cycle_id)
+    loaded = await _structure(session, account.account_id, cycle_id, lock=True)
     await steps.remove_edge(session=session, structure=loaded, edge=steps.get_edge(loaded, edge_id))
     return {"Message": "Edge deleted."}
 
@@ -141,9 +143,9 @@ async def step_prerequisites(step_id: str, account: CurrentAccount, session: Ses
     return [vars(p) for p in found]
 
 
-async def _setup(session: Session, account_id: str, step_id: str) -> Any:
+async def _setup(session: Session, account_id: str, step_id: str, *, lock: bool = False) -> Any:
     loaded, cycle_step = await structure.load_step(
-        session=session, account_id=account_id, step_id=step_id
+        session=session, account_id=account_id, step_id=step_id, lock=lock
     )
     return await setup.load_setup(session=session, structure=loaded), cycle_step
 
@@ -189,7 +191,7 @@ async def set_parameter(
     account: CurrentAccount,
     session: Session,
 ) -> Any:
-    found, cycle_step = await _setup(session, account.account_id, step_id)
+    found, cycle_step = await _setup(session, account.account_id, step_id, lock=True)
     return await setup.set_mapping(
         session=session,
         setup=found,
@@ -221,7 +223,7 @@ async def get_field_mapping(
 async def _put_field_mapping(
     step_id: str, field_id: int, mapping_in: MappingIn, account_id: str, session: Session
 ) -> Any:
-    found, cycle_step = await _setup(session, account_id, step_id)
+    found, cycle_step = await _setup(session, account_id, step_id, lock=True)
     return await setup.set_mapping(
         session=session,
         setup=found,

@@ -132,14 +132,16 @@ async def problems(*, session: AsyncSession, structure: Structure) -> list[Probl
 
 
 async def load_step(
-    *, session: AsyncSession, account_id: str, step_id: str
+    *, session: AsyncSession, account_id: str, step_id: str, lock: bool = False
 ) -> tuple[Structure, CycleStep]:
-    """A step of one of the account's cycles, with its cycle's structure."""
-    cycle = await session.scalar(
+    """A step of one of the account's cycles, with its cycle's structure (``lock``: the
+    cycle row is locked for a change, as in ``service.get``)."""
+    query = (
         select(Cycle)
         .join(CycleStep, CycleStep.cycle_id == Cycle.id)
         .where(CycleStep.id == step_id, Cycle.account_id == account_id)
     )
+    cycle = await session.scalar(query.with_for_update(of=Cycle) if lock else query)
     if cycle is None:
         raise NotFound(f"No step with Id '{step_id}' in this account")
     loaded = await load(session=session, cycle=cycle)

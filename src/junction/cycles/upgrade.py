@@ -25,7 +25,7 @@ from junction.errors import BadRequest, Conflict
 from junction.security.keyring import Keyring
 from junction.templates.models import TemplateRelease
 from junction.templates.spec.graph import check_mapping
-from junction.templates.spec.models import InputMapping, Step, TemplateDocument
+from junction.templates.spec.models import InputMapping, MappingKind, Step, TemplateDocument
 
 SECTIONS = ("Parameters", "FieldMappings")
 
@@ -54,7 +54,9 @@ class UpgradeReport:
         }
 
 
-async def _versions(*, session: AsyncSession, cycle: Cycle) -> tuple[int | None, TemplateRelease]:
+async def _versions(
+    *, session: AsyncSession, cycle: Cycle
+) -> tuple[TemplateRelease | None, TemplateRelease]:
     if cycle.template_id is None:
         raise BadRequest(f"Cycle '{cycle.name}' was not installed from a template")
     target = await service.newest_live(session=session, template_id=cycle.template_id)
@@ -63,24 +65,42 @@ async def _versions(*, session: AsyncSession, cycle: Cycle) -> tuple[int | None,
         if cycle.template_release_id
         else None
     )
-    return (current.version if current else None), target
+    return current, target
 
 
 def _carry_mappings(
-    old: Structure, document: TemplateDocument, report: UpgradeReport
-) -> list[Step]:
-    """The new release's steps, with the account's user-configurable values put back."""
+    old: Structure, installed: TemplateDocument, document: TemplateDocument, report: UpgradeReport
+) -> None:
+    """Put the account's values back into the new release's steps.
+
+    A value is the account's when it is user-configurable or differs from what the installed
+    release set. It comes along where the new release leaves the input to the user (or
+    unmapped); a value that cannot come along is reported.
+    """
     new_steps = {s.Key: s for s in document.Steps}
+    released_steps = {s.Key: s for s in installed.Steps}
     for cycle_step in old.steps:
         spec = old.step_spec(cycle_step)
+        released = released_steps.get(spec.Key)
+        if released is None and spec.Key not in new_steps:
+            report.NotCarriedOver.append(
+                NotCarried(
+                    spec.Name,
+                    "(step)",
+                    "the step was added to the cycle; the release replaces the cycle's steps",
+                )
+            )
+            continue
         for section in SECTIONS:
+            released_inputs = {m.Name: m for m in getattr(released, section)} if released else {}
             for mapping in getattr(spec, section):
-                if not mapping.IsLaunchVisible:
+                if mapping.MappingType is MappingKind.IGNORE:
                     continue
+                if not mapping.IsLaunchVisible and released_inputs.get(mapping.Name) == mapping:
+                    continue  # the installed release's own value: the new release decides
                 reason = _carry_one(document, new_steps.get(spec.Key), section, mapping)
                 if reason:
                     report.NotCarriedOver.append(NotCarried(spec.Name, mapping.Name, reason))
-    return list(new_steps.values())
 
 
 def _carry_one(
@@ -92,7 +112,9 @@ def _carry_one(
     inputs: list[InputMapping] = getattr(step, section)
     index = next((i for i, m in enumerate(inputs) if m.Name == mapping.Name), None)
     if index is not None and not inputs[index].IsLaunchVisible:
-        return "the new release no longer lets the user set it"
+        if inputs[index].model_copy(update={"IsLaunchVisible": mapping.IsLaunchVisible}) == mapping:
+            return None  # the release sets the same value
+        return "the new release sets it and does not let the user change it"
     problems = check_mapping(document, step.Key, mapping.Name, mapping)
     if problems:
         return problems[0].message
@@ -103,45 +125,83 @@ def _carry_one(
     return None
 
 
-def _carry_variables(cycle: Cycle, document: TemplateDocument, report: UpgradeReport) -> None:
+def _carry_variables(
+    cycle: Cycle, installed: TemplateDocument, document: TemplateDocument, report: UpgradeReport
+) -> None:
     old = {v["SystemName"].lower(): v for v in cycle.variables}
+    released = {v.SystemName.lower(): v.Value for v in installed.Variables}
+
+    def account_set(variable: dict[str, Any]) -> bool:
+        name = variable["SystemName"].lower()
+        return bool(variable.get("IsLaunchVisible")) or (
+            name not in released or released[name] != variable.get("Value")
+        )
+
     for variable in document.Variables:
         kept = old.pop(variable.SystemName.lower(), None)
-        if kept is not None and variable.IsLaunchVisible:
+        if kept is None or kept.get("Value") == variable.Value:
+            continue
+        if variable.IsLaunchVisible:
             variable.Value = kept.get("Value")
+        elif account_set(kept):
+            report.NotCarriedOver.append(
+                NotCarried(
+                    None,
+                    variable.SystemName,
+                    "the new release sets it and does not let the user change it",
+                )
+            )
     for gone in old.values():
-        if gone.get("IsLaunchVisible"):
+        if account_set(gone):
             report.NotCarriedOver.append(
                 NotCarried(None, gone["SystemName"], "the new release has no such variable")
             )
 
 
+def _kept_connectors(old: Structure, document: TemplateDocument) -> dict[str, AccountConnector]:
+    """Each step keeps its account connector where the new release calls the same connector."""
+    kept: dict[str, AccountConnector] = {}
+    by_key = old.by_key()
+    for step in document.Steps:
+        cycle_step = by_key.get(step.Key)
+        used = old.connectors.get(cycle_step.account_connector_id or -1) if cycle_step else None
+        if used and step.ConnectorName and used[1].name.lower() == step.ConnectorName.lower():
+            kept[step.Key] = used[0]
+    return kept
+
+
 async def upgrade(
     *, session: AsyncSession, keyring: Keyring, cycle: Cycle, now: datetime
 ) -> UpgradeReport:
-    from_version, release = await _versions(session=session, cycle=cycle)
-    if from_version is not None and from_version >= release.version:
+    current, release = await _versions(session=session, cycle=cycle)
+    if current is not None and current.version >= release.version:
         raise Conflict(
-            f"Cycle '{cycle.name}' already runs release {from_version}, the newest Live one"
+            f"Cycle '{cycle.name}' already runs release {current.version}, the newest Live one"
         )
-    report = UpgradeReport(cycle, from_version, release.version)
+    report = UpgradeReport(cycle, current.version if current else None, release.version)
     old = await structure.load(session=session, cycle=cycle)
+    installed = TemplateDocument.model_validate(current.document if current else {"Name": "-"})
     document = TemplateDocument.model_validate(release.document)
-    document.Steps = _carry_mappings(old, document, report)
-    _carry_variables(cycle, document, report)
-    keep: dict[str, AccountConnector] = {
-        connector.name.lower(): row for row, connector in old.connectors.values()
-    }
+    _carry_mappings(old, installed, document, report)
+    _carry_variables(cycle, installed, document, report)
+    per_step = _kept_connectors(old, document)
+    # Steps new to the release use an account connector of that connector the cycle had,
+    # else one chosen as at install.
     connectors = await service.connectors_for(
         session=session,
         keyring=keyring,
         account_id=cycle.account_id,
         document=document,
         now=now,
-        keep=keep,
+        keep={connector.name.lower(): row for row, connector in old.connectors.values()},
     )
     await service.write_structure(
-        session=session, cycle=cycle, document=document, connectors=connectors, existing=old.steps
+        session=session,
+        cycle=cycle,
+        document=document,
+        connectors=connectors,
+        existing=old.steps,
+        per_step=per_step,
     )
     cycle.template_release_id = release.id
     cycle.settings = document.Settings.model_dump(mode="json")

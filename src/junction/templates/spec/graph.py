@@ -198,46 +198,54 @@ def _check_shape(
 def _find_loop(
     steps: dict[str, Step], outgoing: dict[str, list[tuple[str, EdgeKind]]]
 ) -> list[str]:
-    state: dict[str, int] = {}  # 1 visiting, 2 done
-    path: list[str] = []
-
-    def visit(key: str) -> list[str]:
-        state[key] = 1
-        path.append(key)
-        for head, _ in outgoing[key]:
+    """The names around one loop, if there is any (depth-first, with an explicit stack so
+    that a long chain of steps cannot exhaust Python's)."""
+    state: dict[str, int] = {}  # 1 on the current path, 2 done
+    for start in steps:
+        if start in state:
+            continue
+        state[start] = 1
+        path = [start]
+        exits = [iter(outgoing[start])]
+        while exits:
+            step = next(exits[-1], None)
+            if step is None:
+                state[path.pop()] = 2
+                exits.pop()
+                continue
+            head = step[0]
             if state.get(head) == 1:
                 return [steps[k].Name for k in path[path.index(head) :]] + [steps[head].Name]
-            if head not in state and (found := visit(head)):
-                return found
-        path.pop()
-        state[key] = 2
-        return []
-
-    for key in steps:
-        if key not in state and (found := visit(key)):
-            return found
+            if head not in state:
+                state[head] = 1
+                path.append(head)
+                exits.append(iter(outgoing[head]))
     return []
 
 
 def _ancestors(steps: dict[str, Step], incoming: dict[str, list[str]]) -> dict[str, set[str]]:
-    """For each step, the steps that always run before it (on every path from the trigger)."""
-    memo: dict[str, set[str]] = {}
+    """For each step, the steps that always run before it (on every path from the trigger).
 
-    def of(key: str, trail: frozenset[str]) -> set[str]:
-        if key in memo:
-            return memo[key]
-        if key in trail:  # a loop, reported elsewhere
-            return set()
+    Steps are taken in graph order (Kahn's algorithm, no recursion, so a long chain of steps
+    cannot exhaust the stack); steps on or after a loop, reported elsewhere, get none.
+    """
+    waiting = {key: len(parents) for key, parents in incoming.items()}
+    outgoing: dict[str, list[str]] = {key: [] for key in steps}
+    for head, parents in incoming.items():
+        for tail in parents:
+            outgoing[tail].append(head)
+    ready = [key for key, count in waiting.items() if count == 0]
+    result: dict[str, set[str]] = {key: set() for key in steps}
+    while ready:
+        key = ready.pop()
         parents = incoming[key]
-        if not parents:
-            result: set[str] = set()
-        else:
-            sets = [of(p, trail | {key}) | {p} for p in parents]
-            result = set.intersection(*sets)
-        memo[key] = result
-        return result
-
-    return {key: of(key, frozenset()) for key in steps}
+        if parents:
+            result[key] = set.intersection(*(result[p] | {p} for p in parents))
+        for head in outgoing[key]:
+            waiting[head] -= 1
+            if waiting[head] == 0:
+                ready.append(head)
+    return result
 
 
 def _check_step(

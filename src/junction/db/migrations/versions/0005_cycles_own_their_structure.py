@@ -12,7 +12,7 @@ from typing import Any
 
 import sqlalchemy as sa
 from alembic import op
-from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy.dialects import postgresql
 
 revision = "0005"
 down_revision = "0004"
@@ -121,13 +121,19 @@ def _copy_structure_into_cycles(json_type: sa.types.TypeEngine[Any]) -> None:
                 )
 
 
+def _json() -> sa.types.TypeEngine[Any]:
+    return sa.JSON().with_variant(postgresql.JSONB(astext_type=sa.Text()), "postgresql")
+
+
 def downgrade() -> None:
+    # Cycles built in an account have no template, which the older schema cannot hold.
+    op.execute("DELETE FROM cycles WHERE template_id IS NULL OR template_release_id IS NULL")
     with op.batch_alter_table("cycles", schema=None) as batch_op:
         batch_op.alter_column("template_release_id", existing_type=sa.INTEGER(), nullable=False)
         batch_op.alter_column("template_id", existing_type=sa.VARCHAR(length=36), nullable=False)
 
     with op.batch_alter_table("cycle_steps", schema=None) as batch_op:
-        batch_op.add_column(sa.Column("mappings", sqlite.JSON(), nullable=True))
+        batch_op.add_column(sa.Column("mappings", _json(), nullable=True))
     # The release holds the rest of each step; only the mappings go back.
     bind = op.get_bind()
     steps = sa.table(
@@ -143,7 +149,7 @@ def downgrade() -> None:
         }
         bind.execute(steps.update().where(steps.c.id == step_id).values(mappings=mappings))
     with op.batch_alter_table("cycle_steps", schema=None) as batch_op:
-        batch_op.alter_column("mappings", existing_type=sqlite.JSON(), nullable=False)
+        batch_op.alter_column("mappings", existing_type=_json(), nullable=False)
         batch_op.drop_column("document")
 
     with op.batch_alter_table("cycle_edges", schema=None) as batch_op:
