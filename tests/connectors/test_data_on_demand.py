@@ -216,3 +216,13 @@ def test_error_messages_never_carry_credentials(junction: Junction, saas: Contac
     assert "[redacted]" in response.json()["Message"]  # the URL was quoted, key hidden
     tried = api.get(f"/v1.0/account/connectors/{row['Id']}/test/contacts-list")
     assert secret not in tried.text
+
+
+def test_a_trigger_lists_its_values(installed: tuple[httpx.Client, int, int]) -> None:
+    api, ac, _ = installed
+    listed = api.post(f"/v1.0/account/connectors/{ac}/triggers/statuses")
+    assert listed.status_code == 200, listed.text
+    assert listed.json() == [{"Name": "Active", "Value": "a"}]
+    unknown = api.post(f"/v1.0/account/connectors/{ac}/triggers/colours")
+    assert unknown.status_code == 404
+    assert unknown.json()["Message"] == "Connector 'Test Contacts' has no trigger 'colours'"

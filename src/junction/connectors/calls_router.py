@@ -110,15 +110,22 @@ async def call_method(
 async def run_trigger(
     account_connector_id: int, trigger_id: str, account: CurrentAccount, context: Context
 ) -> Any:
+    return await trigger_choices(context, account.account_id, account_connector_id, trigger_id)
+
+
+async def trigger_choices(
+    context: AppContext, account_id: str, account_connector_id: int, trigger: str
+) -> Any:
+    """A trigger's ``[{Name, Value}]``, or the upstream failure as for Data on Demand."""
     try:
         return await lookups.run(
             database=context.database,
             keyring=context.keyring,
             oauth_env=context.oauth,
             runtime=context.runtime,
-            account_id=account.account_id,
+            account_id=account_id,
             account_connector_id=account_connector_id,
-            trigger_name=trigger_id,
+            trigger_name=trigger,
         )
     except ConnectorCallError as exc:
         return upstream_error(exc)

@@ -11,7 +11,6 @@ from dataclasses import dataclass
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from junction.connectors import catalog
 from junction.connectors.spec.models import MethodSpec, Target
 from junction.cycles.models import CycleStep
 from junction.cycles.structure import Structure, problems
@@ -156,15 +155,13 @@ async def of_step(
     *, session: AsyncSession, structure: Structure, cycle_step: CycleStep
 ) -> list[Prerequisite]:
     method = structure.method_of(cycle_step)
-    used = structure.connectors.get(cycle_step.account_connector_id or -1)
-    if method is None or used is None:
+    ids = await structure.method_ids(session=session, cycle_step=cycle_step)
+    if method is None or ids is None:
         return [
             p
             for p in await of_cycle(session=session, structure=structure)
             if p.ObjectId == cycle_step.id
         ]
-    position = catalog.definition_of(used[1]).Methods.index(method)
-    ids = (await catalog.method_ids(session=session, connector_id=used[1].id))[position]
     return [
         Prerequisite(
             PARAMETER_MAPPING,

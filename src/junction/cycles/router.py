@@ -9,7 +9,7 @@ from fastapi import APIRouter, Body, Depends, Response
 
 from junction.api.context import Context, Session
 from junction.api.paging import PageRequest, fetch_page, page_request
-from junction.auth.identity import CurrentAccount
+from junction.auth.identity import AccountContext, CurrentAccount
 from junction.cycles import activation, editing, prerequisites, service, structure, upgrade
 from junction.cycles.activation import ActivateIn
 from junction.cycles.editing import CycleCreate, CycleUpdate, NamedVariableIn, VariableIn
@@ -20,6 +20,15 @@ from junction.templates.spec.models import Variable
 router = APIRouter(tags=["Cycles"])
 
 Paging = Annotated[PageRequest, Depends(page_request)]
+
+
+async def _cycle(
+    session: Session, account: AccountContext, cycle_id: str, *, lock: bool = False
+) -> Cycle:
+    """The account's cycle; ``lock`` for a change (see service.get)."""
+    return await service.get(
+        session=session, account_id=account.account_id, cycle_id=cycle_id, lock=lock
+    )
 
 
 async def _out(session: Session, cycle: Cycle) -> CycleOut:
@@ -94,15 +103,13 @@ async def list_upgradeable(account: CurrentAccount, session: Session) -> list[Cy
 
 @router.get("/cycles/{cycle_id}", response_model=CycleOut, summary="Get a cycle")
 async def get_cycle(cycle_id: str, account: CurrentAccount, session: Session) -> CycleOut:
-    cycle = await service.get(session=session, account_id=account.account_id, cycle_id=cycle_id)
+    cycle = await _cycle(session, account, cycle_id)
     return await _out(session, cycle)
 
 
 @router.delete("/cycles/{cycle_id}", summary="Delete a cycle")
 async def delete_cycle(cycle_id: str, account: CurrentAccount, session: Session) -> Any:
-    cycle = await service.get(
-        session=session, account_id=account.account_id, cycle_id=cycle_id, lock=True
-    )
+    cycle = await _cycle(session, account, cycle_id, lock=True)
     name = cycle.name
     await service.remove(session=session, cycle=cycle)
     return {"Message": f"Cycle '{name}' deleted."}
@@ -118,7 +125,7 @@ async def delete_cycle(cycle_id: str, account: CurrentAccount, session: Session)
     "a decision, delay or wait-until step not set up.",
 )
 async def get_prerequisites(cycle_id: str, account: CurrentAccount, session: Session) -> Any:
-    cycle = await service.get(session=session, account_id=account.account_id, cycle_id=cycle_id)
+    cycle = await _cycle(session, account, cycle_id)
     loaded = await structure.load(session=session, cycle=cycle)
     return [vars(item) for item in await prerequisites.of_cycle(session=session, structure=loaded)]
 
@@ -138,9 +145,7 @@ async def activate(
     context: Context,
     activate_in: Annotated[ActivateIn | None, Body()] = None,
 ) -> CycleOut:
-    cycle = await service.get(
-        session=session, account_id=account.account_id, cycle_id=cycle_id, lock=True
-    )
+    cycle = await _cycle(session, account, cycle_id, lock=True)
     await activation.activate(
         session=session,
         structure=await structure.load(session=session, cycle=cycle),
@@ -164,9 +169,7 @@ async def deactivate(
     context: Context,
     finishQueuedTransactions: bool = False,
 ) -> CycleOut:
-    cycle = await service.get(
-        session=session, account_id=account.account_id, cycle_id=cycle_id, lock=True
-    )
+    cycle = await _cycle(session, account, cycle_id, lock=True)
     await activation.deactivate(session=session, cycle=cycle, now=context.clock())
     return await _out(session, cycle)
 
@@ -184,16 +187,14 @@ async def update_cycle(
     session: Session,
     context: Context,
 ) -> CycleOut:
-    cycle = await service.get(
-        session=session, account_id=account.account_id, cycle_id=cycle_id, lock=True
-    )
+    cycle = await _cycle(session, account, cycle_id, lock=True)
     await editing.update(session=session, cycle=cycle, update_in=update_in, now=context.clock())
     return await _out(session, cycle)
 
 
 @router.get("/cycles/{cycle_id}/variables", summary="List a cycle's variables")
 async def list_variables(cycle_id: str, account: CurrentAccount, session: Session) -> Any:
-    cycle = await service.get(session=session, account_id=account.account_id, cycle_id=cycle_id)
+    cycle = await _cycle(session, account, cycle_id)
     return editing.variables_out(cycle)
 
 
@@ -210,9 +211,7 @@ async def set_variable(
     session: Session,
     context: Context,
 ) -> Any:
-    cycle = await service.get(
-        session=session, account_id=account.account_id, cycle_id=cycle_id, lock=True
-    )
+    cycle = await _cycle(session, account, cycle_id, lock=True)
     return await editing.set_variable(
         session=session, cycle=cycle, name=name, value=variable_in.Value, now=context.clock()
     )
@@ -229,9 +228,7 @@ async def set_variable(
 async def upgrade_cycle(
     cycle_id: str, account: CurrentAccount, session: Session, context: Context
 ) -> Any:
-    cycle = await service.get(
-        session=session, account_id=account.account_id, cycle_id=cycle_id, lock=True
-    )
+    cycle = await _cycle(session, account, cycle_id, lock=True)
     report = await upgrade.upgrade(
         session=session, keyring=context.keyring, cycle=cycle, now=context.clock()
     )
@@ -251,9 +248,7 @@ async def add_variable(
     session: Session,
     context: Context,
 ) -> Any:
-    cycle = await service.get(
-        session=session, account_id=account.account_id, cycle_id=cycle_id, lock=True
-    )
+    cycle = await _cycle(session, account, cycle_id, lock=True)
     return await editing.add_variable(
         session=session, cycle=cycle, variable=variable_in, now=context.clock()
     )
@@ -271,9 +266,7 @@ async def set_variables(
     session: Session,
     context: Context,
 ) -> Any:
-    cycle = await service.get(
-        session=session, account_id=account.account_id, cycle_id=cycle_id, lock=True
-    )
+    cycle = await _cycle(session, account, cycle_id, lock=True)
     return await editing.set_variables(
         session=session, cycle=cycle, values=values, now=context.clock()
     )
@@ -281,7 +274,7 @@ async def set_variables(
 
 @router.get("/cycles/{cycle_id}/variables/{name}", summary="Get a cycle variable")
 async def get_variable(cycle_id: str, name: str, account: CurrentAccount, session: Session) -> Any:
-    cycle = await service.get(session=session, account_id=account.account_id, cycle_id=cycle_id)
+    cycle = await _cycle(session, account, cycle_id)
     return editing.get_variable(cycle, name)
 
 
@@ -289,8 +282,6 @@ async def get_variable(cycle_id: str, name: str, account: CurrentAccount, sessio
 async def delete_variable(
     cycle_id: str, name: str, account: CurrentAccount, session: Session, context: Context
 ) -> Any:
-    cycle = await service.get(
-        session=session, account_id=account.account_id, cycle_id=cycle_id, lock=True
-    )
+    cycle = await _cycle(session, account, cycle_id, lock=True)
     await editing.remove_variable(session=session, cycle=cycle, name=name, now=context.clock())
     return {"Message": f"Variable '{name}' deleted."}

@@ -188,7 +188,7 @@ async def write_structure(
             id=str(uuid.uuid4()), cycle_id=cycle.id, step_key=step.Key
         )
         row.position = position
-        chosen = (per_step or {}).get(step.Key) or connectors.get(used) if used else None
+        chosen = (per_step or {}).get(step.Key) or (connectors.get(used) if used else None)
         row.account_connector_id = chosen.id if chosen else None
         row.document = step.model_dump(mode="json", exclude={"Key"})
         session.add(row)

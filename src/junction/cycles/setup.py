@@ -78,12 +78,10 @@ async def step_method(
 ) -> StepMethod:
     used = structure.connectors.get(cycle_step.account_connector_id or -1)
     method = structure.method_of(cycle_step)
-    if used is None or method is None:
+    ids = await structure.method_ids(session=session, cycle_step=cycle_step)
+    if used is None or method is None or ids is None:
         raise BadRequest(f"Step '{cycle_step.document.get('Name')}' calls no connector method")
-    definition = catalog.definition_of(used[1])
-    position = definition.Methods.index(method)
-    ids = (await catalog.method_ids(session=session, connector_id=used[1].id))[position]
-    return StepMethod(used[0], used[1], definition, method, ids)
+    return StepMethod(used[0], used[1], catalog.definition_of(used[1]), method, ids)
 
 
 def inputs(found: StepMethod, section: str) -> list[Input]:
@@ -154,12 +152,10 @@ class Setup:
 async def load_setup(*, session: AsyncSession, structure: Structure) -> Setup:
     response_ids: dict[str, dict[int, int]] = {}
     for cycle_step in structure.steps:
-        used = structure.connectors.get(cycle_step.account_connector_id or -1)
         method = structure.method_of(cycle_step)
-        if used is None or method is None:
+        ids = await structure.method_ids(session=session, cycle_step=cycle_step)
+        if method is None or ids is None:
             continue
-        position = catalog.definition_of(used[1]).Methods.index(method)
-        ids = (await catalog.method_ids(session=session, connector_id=used[1].id))[position]
         response_ids[cycle_step.id] = {
             i: ids.fields[("ResponseField", i)] for i in range(len(method.ResponseFields))
         }

@@ -8,12 +8,11 @@ from fastapi import APIRouter, Body
 
 from junction.api.context import Context, Session
 from junction.auth.identity import CurrentAccount
-from junction.connectors import lookups
-from junction.connectors.calls_router import upstream_error
+from junction.connectors.calls_router import trigger_choices
 from junction.cycles import prerequisites, service, setup, steps, structure
 from junction.cycles.setup import FIELDS, PARAMETERS, MappingIn
 from junction.cycles.steps import EdgeIn, StepIn
-from junction.errors import BadRequest, ConnectorCallError, NotFound
+from junction.errors import BadRequest
 
 router = APIRouter(tags=["Cycle steps"])
 PAUSED_ONLY = " An active cycle cannot change (409): deactivate it first."
@@ -220,10 +219,20 @@ async def get_field_mapping(
     )
 
 
-async def _put_field_mapping(
-    step_id: str, field_id: int, mapping_in: MappingIn, account_id: str, session: Session
+@router.put(
+    "/steps/{step_id}/fieldmappings/{field_id}",
+    summary="Map a request field",
+    description="The same mapping types as parameters." + PAUSED_ONLY,
+)
+@router.post(
+    "/steps/{step_id}/fieldmappings/{field_id}",
+    summary="Map a request field (as PUT)",
+    description="The same as PUT; some clients post." + PAUSED_ONLY,
+)
+async def set_field_mapping(
+    step_id: str, field_id: int, mapping_in: MappingIn, account: CurrentAccount, session: Session
 ) -> Any:
-    found, cycle_step = await _setup(session, account_id, step_id, lock=True)
+    found, cycle_step = await _setup(session, account.account_id, step_id, lock=True)
     return await setup.set_mapping(
         session=session,
         setup=found,
@@ -232,28 +241,6 @@ async def _put_field_mapping(
         input_id=field_id,
         mapping_in=mapping_in,
     )
-
-
-@router.put(
-    "/steps/{step_id}/fieldmappings/{field_id}",
-    summary="Map a request field",
-    description="The same mapping types as parameters." + PAUSED_ONLY,
-)
-async def set_field_mapping(
-    step_id: str, field_id: int, mapping_in: MappingIn, account: CurrentAccount, session: Session
-) -> Any:
-    return await _put_field_mapping(step_id, field_id, mapping_in, account.account_id, session)
-
-
-@router.post(
-    "/steps/{step_id}/fieldmappings/{field_id}",
-    summary="Map a request field (as PUT)",
-    description="The same as PUT; some clients post." + PAUSED_ONLY,
-)
-async def post_field_mapping(
-    step_id: str, field_id: int, mapping_in: MappingIn, account: CurrentAccount, session: Session
-) -> Any:
-    return await _put_field_mapping(step_id, field_id, mapping_in, account.account_id, session)
 
 
 @router.get(
@@ -295,17 +282,4 @@ async def lookup_parameter(
     trigger = (body or {}).get("TriggerId") or mapping["Parameter"]["TriggerName"]
     if not trigger or account_connector_id is None:
         raise BadRequest(f"TriggerId: parameter {parameter_id} has no trigger to list values")
-    try:
-        return await lookups.run(
-            database=context.database,
-            keyring=context.keyring,
-            oauth_env=context.oauth,
-            runtime=context.runtime,
-            account_id=account.account_id,
-            account_connector_id=account_connector_id,
-            trigger_name=str(trigger),
-        )
-    except ConnectorCallError as exc:
-        return upstream_error(exc)
-    except NotFound as exc:
-        raise BadRequest(f"TriggerId: {exc.message}") from None
+    return await trigger_choices(context, account.account_id, account_connector_id, str(trigger))

@@ -14,6 +14,7 @@ from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from junction.connectors import catalog
+from junction.connectors.catalog import MethodIds
 from junction.connectors.models import AccountConnector, Connector
 from junction.connectors.spec.models import MethodKind, MethodSpec
 from junction.connectors.spec.validate import Problem
@@ -94,6 +95,15 @@ class Structure:
         return catalog.method_by_uid(
             catalog.definition_of(used[1]), cycle_step.document.get("MethodUniqueIdentifier") or ""
         )
+
+    async def method_ids(self, *, session: AsyncSession, cycle_step: CycleStep) -> MethodIds | None:
+        """The numeric Ids of the step's method and of its parameters and fields."""
+        used = self.connectors.get(cycle_step.account_connector_id or -1)
+        method = self.method_of(cycle_step)
+        if used is None or method is None:
+            return None
+        position = catalog.definition_of(used[1]).Methods.index(method)
+        return (await catalog.method_ids(session=session, connector_id=used[1].id))[position]
 
     def is_webhook_triggered(self) -> bool:
         trigger = self.trigger()
