@@ -8,8 +8,6 @@ from fastapi import APIRouter
 
 from junction.api.context import Context, Session
 from junction.cycles import upgrade
-from junction.errors import JunctionError
-from junction.templates import service as templates
 
 router = APIRouter(tags=["Templates"])
 
@@ -23,18 +21,6 @@ router = APIRouter(tags=["Templates"])
     "`Deactivated`, or `Error` for a cycle that could not be upgraded (it is left as it was).",
 )
 async def upgrade_installed(template_id: str, session: Session, context: Context) -> Any:
-    await templates.get_template(session=session, template_id=template_id)
-    reports: list[dict[str, Any]] = []
-    for cycle in await upgrade.upgradeable(session=session, template_id=template_id):
-        report: dict[str, Any] = {"CycleId": cycle.id, "AccountId": cycle.account_id}
-        try:
-            # One cycle that cannot be upgraded (say, a connector it would need is not
-            # installable) is reported and left as it was; the others still move.
-            async with session.begin_nested():
-                done = await upgrade.upgrade(
-                    session=session, keyring=context.keyring, cycle=cycle, now=context.clock()
-                )
-            reports.append(report | done.body())
-        except JunctionError as exc:
-            reports.append(report | {"Error": exc.message})
-    return reports
+    return await upgrade.upgrade_installed(
+        session=session, keyring=context.keyring, template_id=template_id, now=context.clock()
+    )

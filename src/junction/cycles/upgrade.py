@@ -21,8 +21,9 @@ from junction.connectors.models import AccountConnector
 from junction.cycles import prerequisites, service, structure
 from junction.cycles.models import Cycle
 from junction.cycles.structure import Structure
-from junction.errors import BadRequest, Conflict
+from junction.errors import BadRequest, Conflict, JunctionError
 from junction.security.keyring import Keyring
+from junction.templates import service as templates
 from junction.templates.models import TemplateRelease
 from junction.templates.spec.graph import check_mapping
 from junction.templates.spec.models import InputMapping, MappingKind, Step, TemplateDocument
@@ -244,3 +245,22 @@ async def upgradeable(
     if template_id is not None:
         query = query.where(Cycle.template_id == template_id)
     return list(await session.scalars(query))
+
+
+async def upgrade_installed(
+    *, session: AsyncSession, keyring: Keyring, template_id: str, now: datetime
+) -> list[dict[str, Any]]:
+    """Upgrade every cycle of the template that runs an older release, in every account."""
+    await templates.get_template(session=session, template_id=template_id)
+    reports: list[dict[str, Any]] = []
+    for cycle in await upgradeable(session=session, template_id=template_id):
+        report: dict[str, Any] = {"CycleId": cycle.id, "AccountId": cycle.account_id}
+        try:
+            # One cycle that cannot be upgraded (say, a connector it would need is not
+            # installable) is reported and left as it was; the others still move.
+            async with session.begin_nested():
+                done = await upgrade(session=session, keyring=keyring, cycle=cycle, now=now)
+            reports.append(report | done.body())
+        except JunctionError as exc:
+            reports.append(report | {"Error": exc.message})
+    return reports
