@@ -12,6 +12,7 @@
     ├── NotFound                  404  no such object (or not visible to the caller)
     ├── Conflict                  409  the request clashes with the stored state
     ├── PayloadTooLarge           413  a request body over its limit
+    ├── ServiceUnavailable        503  a part Junction needs is down (retry later)
     └── ConnectorCallError        502  a call to a connector's API failed (runtime)
         ├── UpstreamHttpError     502  the API's final 4xx/5xx answer (status kept)
         ├── UpstreamTimeout       504
@@ -75,6 +76,10 @@ class Conflict(JunctionError):
 
 class PayloadTooLarge(JunctionError):
     status_code = 413
+
+
+class ServiceUnavailable(JunctionError):
+    status_code = 503
 
 
 # Connector runtime errors (junction.connectors.runtime). A call to a third-party API that

@@ -9,9 +9,10 @@ from __future__ import annotations
 from datetime import timedelta
 from enum import StrEnum
 from pathlib import Path
+from typing import Annotated
 
 from pydantic import Field, field_validator
-from pydantic_settings import BaseSettings, SettingsConfigDict
+from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
 
 class Environment(StrEnum):
@@ -94,11 +95,71 @@ class Settings(BaseSettings):
         ),
     )
     log_level: str = Field("info", description="Log level for `junction serve`.")
+    # The engine (see docs/architecture.md, "The engine").
+    engine_enabled: bool = Field(
+        True, description="Run transactions, schedules and retention inside `junction serve`."
+    )
+    worker_concurrency: int = Field(
+        16, ge=1, le=1024, description="Transactions one process runs at the same time."
+    )
+    account_concurrency_limit: int = Field(
+        8, ge=1, description="Transactions of one account running at the same time, per process."
+    )
+    lease_seconds: float = Field(
+        60, gt=0, description="How long a claimed transaction stays with its process unrenewed."
+    )
+    poll_interval_seconds: float = Field(
+        1.0, gt=0, description="How often idle workers look for due or orphaned work."
+    )
+    retry_schedule: Annotated[list[int], NoDecode] = Field(
+        [300, 2100, 5700, 16500, 38100],
+        description=(
+            "Seconds between attempts for StepErrorAction Retry (5 min, then 35 min, 1 h 35, "
+            "4 h 35 and 10 h 35); comma-separated."
+        ),
+    )
+    consecutive_error_limit: int = Field(
+        25,
+        ge=0,
+        description="Pause a cycle after this many transactions in a row end Errored (0: never).",
+    )
+    notification_webhook_url: str | None = Field(
+        None, description="Console-wide URL told when a cycle is paused for repeated errors."
+    )
+    transaction_error_webhook_url: str | None = Field(
+        None,
+        description="Console-wide transaction error webhook, for accounts without their own.",
+    )
+    step_data_success_retention_hours: int = Field(
+        744, ge=0, description="Console default: keep step data of completed transactions."
+    )
+    step_data_errored_retention_hours: int = Field(
+        744, ge=0, description="Console default: keep step data of errored or stopped ones."
+    )
+    housekeeping_interval_seconds: float = Field(
+        60, gt=0, description="How often retention and queue clean-up run."
+    )
+    stopped_queue_hours: float = Field(
+        24, ge=0, description="Queued transactions of a stopped cycle are cancelled after this."
+    )
+    webhook_max_bytes: int = Field(
+        5 * 1024 * 1024, ge=1, description="Largest webhook body accepted (413 beyond)."
+    )
+    webhook_response_timeout_seconds: float = Field(
+        30, gt=0, description="How long a webhook call waits for a WebhookResponse step."
+    )
 
     @field_validator("public_base_url")
     @classmethod
     def _strip_trailing_slash(cls, value: str) -> str:
         return value.rstrip("/")
+
+    @field_validator("retry_schedule", mode="before")
+    @classmethod
+    def _split_schedule(cls, value: object) -> object:
+        if isinstance(value, str):
+            return [int(part) for part in value.split(",") if part.strip()]
+        return value
 
     @property
     def resolved_database_url(self) -> str:

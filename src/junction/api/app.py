@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
+from datetime import timedelta
 
 from fastapi import FastAPI
 
@@ -19,6 +20,10 @@ from junction.clock import Clock, system_clock
 from junction.connectors.oauth import OAuthEnvironment, RefreshLocks
 from junction.connectors.runtime.call import Runtime, RuntimeSettings
 from junction.db.engine import Database
+from junction.dispatch.local import LocalDispatcher, process_owner
+from junction.engine.notify import Notifier
+from junction.engine.runner import Engine, EngineOptions
+from junction.reports import retention
 from junction.security.address_guard import AddressGuard
 from junction.security.keyring import Keyring, load_keyring
 from junction.settings import Settings
@@ -31,6 +36,50 @@ Get a token from `POST /oauth/token` with your client ID and secret
 Account-level methods also need `X-Cyclr-Account: {AccountId}`.
 Methods marked *Junction extension* are not part of Cyclr's API.
 """
+
+
+def build_dispatcher(context: AppContext) -> LocalDispatcher:
+    """The engine and its local dispatcher, wired into ``context`` (engine, wake)."""
+    settings = context.settings
+    engine = Engine(
+        database=context.database,
+        runtime=context.runtime,
+        keyring=context.keyring,
+        oauth_env=context.oauth,
+        clock=context.clock,
+        notifier=Notifier(
+            http=context.runtime.http,
+            database=context.database,
+            error_webhook_url=settings.transaction_error_webhook_url,
+            notification_url=settings.notification_webhook_url,
+        ),
+        options=EngineOptions(
+            owner=process_owner(),
+            lease=timedelta(seconds=settings.lease_seconds),
+            retry_schedule=list(settings.retry_schedule),
+            consecutive_error_limit=settings.consecutive_error_limit,
+        ),
+    )
+
+    async def housekeeping() -> None:
+        await retention.purge_step_data(
+            database=context.database, settings=settings, now=context.clock()
+        )
+
+    dispatcher = LocalDispatcher(
+        engine=engine,
+        database=context.database,
+        clock=context.clock,
+        concurrency=settings.worker_concurrency,
+        account_limit=settings.account_concurrency_limit,
+        poll_interval=settings.poll_interval_seconds,
+        stopped_queue_after=timedelta(hours=settings.stopped_queue_hours),
+        housekeeping=housekeeping,
+        housekeeping_interval=settings.housekeeping_interval_seconds,
+    )
+    context.engine = engine
+    context.wake = dispatcher.wake
+    return dispatcher
 
 
 def create_app(
@@ -72,11 +121,17 @@ def create_app(
         ),
     )
 
+    dispatcher = build_dispatcher(context) if settings.engine_enabled else None
+
     @asynccontextmanager
     async def lifespan(_app: FastAPI) -> AsyncIterator[None]:
         try:
+            if dispatcher is not None:
+                await dispatcher.start()
             yield
         finally:
+            if dispatcher is not None:
+                await dispatcher.stop()
             await context.runtime.close()
             await context.database.dispose()
 
@@ -90,6 +145,7 @@ def create_app(
         redoc_url=None,
     )
     app.state.context = context
+    app.state.dispatcher = dispatcher
     # Added last = outermost: the headers middleware also covers the auth middleware's 401s.
     app.add_middleware(BearerAuthMiddleware, prefix=API_PREFIX)
     app.add_middleware(SecurityHeadersMiddleware)

@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
-from dataclasses import dataclass
+from collections.abc import AsyncIterator, Callable
+from dataclasses import dataclass, field
 from typing import Annotated
 
 from fastapi import Depends, Request
@@ -14,6 +14,7 @@ from junction.clock import Clock
 from junction.connectors.oauth import OAuthEnvironment
 from junction.connectors.runtime.call import Runtime
 from junction.db.engine import Database
+from junction.engine.runner import Engine
 from junction.security.keyring import Keyring
 from junction.settings import Settings
 
@@ -27,6 +28,10 @@ class AppContext:
     throttle: FailureThrottle
     runtime: Runtime
     oauth: OAuthEnvironment
+    # The engine, when this process runs cycles (JUNCTION_ENGINE_ENABLED).
+    engine: Engine | None = None
+    # Tells the engine that new work is due now (a no-op when the engine is off).
+    wake: Callable[[], None] = field(default=lambda: None)
 
 
 def get_context(request: Request) -> AppContext:

@@ -8,12 +8,12 @@ from typing import Any
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
-from sqlalchemy.exc import IntegrityError
+from sqlalchemy.exc import IntegrityError, InterfaceError, OperationalError
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from junction.api.middleware import NOSNIFF
 from junction.auth.identity import InvalidToken
-from junction.errors import JunctionError
+from junction.errors import JunctionError, ServiceUnavailable
 
 log = logging.getLogger("junction.api")
 
@@ -54,6 +54,8 @@ def _message(status: int, message: str, headers: dict[str, str] | None = None) -
 async def _junction_error(_request: Request, exc: Exception) -> JSONResponse:
     assert isinstance(exc, JunctionError)
     headers = {"WWW-Authenticate": exc.challenge} if isinstance(exc, InvalidToken) else None
+    if isinstance(exc, ServiceUnavailable):
+        return _message(503, exc.message, {"Retry-After": "5"})
     if exc.status_code >= 500:
         log.error("request failed: %s", exc.message)
         return _message(exc.status_code, "An internal error occurred")
@@ -76,6 +78,17 @@ async def _integrity_error(_request: Request, exc: Exception) -> JSONResponse:
     return _message(409, "The request conflicts with data that was stored at the same time")
 
 
+async def _database_down(_request: Request, exc: Exception) -> JSONResponse:
+    # Nothing was stored: the caller is told to try again rather than given a 500 (or, for
+    # a webhook, a success for a payload that was never written).
+    log.warning("database unavailable: %s", exc)
+    return _message(
+        503,
+        "The database is unavailable; nothing was stored. Try again shortly.",
+        {"Retry-After": "5", "X-Content-Type-Options": NOSNIFF},
+    )
+
+
 async def _unexpected_error(_request: Request, exc: Exception) -> JSONResponse:
     log.exception("unhandled error", exc_info=exc)
     # This response is built outside the middleware stack, so it sets the header itself.
@@ -87,4 +100,7 @@ def install_error_handlers(app: FastAPI) -> None:
     app.add_exception_handler(RequestValidationError, _validation_error)
     app.add_exception_handler(StarletteHTTPException, _http_error)
     app.add_exception_handler(IntegrityError, _integrity_error)
+    app.add_exception_handler(OperationalError, _database_down)
+    app.add_exception_handler(InterfaceError, _database_down)
+    app.add_exception_handler(ConnectionError, _database_down)
     app.add_exception_handler(Exception, _unexpected_error)

@@ -13,8 +13,10 @@ from junction.connectors import router as connectors
 from junction.cycles import partner_router as partner_cycles
 from junction.cycles import router as cycles
 from junction.cycles import steps_router as cycle_steps
+from junction.reports import router as reports
 from junction.templates import authoring_router as template_authoring
 from junction.templates import router as templates
+from junction.webhooks import router as webhooks
 
 API_PREFIX = "/v1.0"
 
@@ -23,6 +25,8 @@ def mount_routes(app: FastAPI) -> None:
     # Unauthenticated by necessity: this is where tokens come from.
     app.include_router(auth.token_router)
     app.include_router(calls_router.callback_router)
+    # Public: the webhook's unguessable identifier is its secret.
+    app.include_router(webhooks.router)
 
     v1 = APIRouter(prefix=API_PREFIX, dependencies=[Depends(authenticate)])
 
@@ -38,6 +42,8 @@ def mount_routes(app: FastAPI) -> None:
     account.include_router(accounts.current_router)
     account.include_router(account_connectors.router)
     account.include_router(calls_router.router)
+    # Before cycles: /cycles/transactions and /cycles/incidents/... are not cycle Ids.
+    account.include_router(reports.router)
     account.include_router(cycles.router)
     account.include_router(cycle_steps.router)
 

@@ -2,15 +2,16 @@
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from junction.cycles import prerequisites
+from junction.cycles import prerequisites, webhook_urls
 from junction.cycles.models import Cycle
 from junction.cycles.structure import Structure
+from junction.engine import transactions
 from junction.errors import BadRequest
 
 # Cyclr's schedule choices, in minutes: 1 minute up to a week.
@@ -55,18 +56,36 @@ async def activate(
     start = activate_in.StartTime
     if start is not None and start.tzinfo is None:
         start = start.replace(tzinfo=UTC)
+    for cycle_step in structure.steps:
+        webhook_urls.ensure_identifier(cycle_step)  # steps stored before identifiers existed
     cycle.status = "Active"
     # A webhook trigger runs when called: Interval does not apply to it.
     cycle.interval_minutes = None if webhook else interval
     cycle.start_time = start or now
     cycle.run_once = activate_in.RunOnce
-    cycle.updated_at = now
+    cycle.next_run_at = None if webhook else cycle.start_time
+    cycle.draining = False
+    cycle.stopped_at = None
+    cycle.consecutive_errors = 0
+    # A new version: running code compiled from the cycle's structure reloads it.
+    cycle.updated_at = max(now, cycle.updated_at + timedelta(microseconds=1))
     await session.flush()
     return cycle
 
 
-async def deactivate(*, session: AsyncSession, cycle: Cycle, now: datetime) -> Cycle:
+async def deactivate(
+    *, session: AsyncSession, cycle: Cycle, now: datetime, finish_queued: bool = False
+) -> Cycle:
+    """Stop: what has started ends Stopped, the queue waits for a restart (and is cancelled
+    after a while). Finish and stop: everything queued or started runs to its end first."""
+    if finish_queued:
+        cycle.draining = cycle.status == "Active" or cycle.draining
+    else:
+        cycle.draining = False
+        await transactions.stop_in_progress(session, cycle_id=cycle.id, now=now)
     cycle.status = "Paused"
-    cycle.updated_at = now
+    cycle.next_run_at = None
+    cycle.stopped_at = now
+    cycle.updated_at = max(now, cycle.updated_at + timedelta(microseconds=1))
     await session.flush()
     return cycle

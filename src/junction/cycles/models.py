@@ -38,6 +38,12 @@ class Cycle(Base):
     interval_minutes: Mapped[int | None] = mapped_column(Integer)
     start_time: Mapped[datetime | None] = mapped_column(UTCDateTime())
     run_once: Mapped[bool] = mapped_column(Boolean, default=False)
+    # The scheduler's next run of a scheduled cycle (empty: not scheduled).
+    next_run_at: Mapped[datetime | None] = mapped_column(UTCDateTime(), index=True)
+    # Deactivated with finishQueuedTransactions: its transactions still run to their end.
+    draining: Mapped[bool] = mapped_column(Boolean, default=False)
+    stopped_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    consecutive_errors: Mapped[int] = mapped_column(Integer, default=0)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime())
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime())
 
@@ -60,6 +66,10 @@ class CycleStep(Base):
     # The step as a template document's Step (Key = step_key), mappings included, with the
     # account's changes.
     document: Mapped[dict[str, Any]] = mapped_column(JSONDocument)
+    # Webhook trigger steps: the unguessable part of their URL.
+    webhook_identifier: Mapped[str | None] = mapped_column(String(64), unique=True)
+    # Get triggers: empty until the first real run (Cyclr's 1970-01-01T00:00:00Z).
+    last_successful_run_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
 
 
 class CycleEdge(Base):

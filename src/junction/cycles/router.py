@@ -7,14 +7,22 @@ from typing import Annotated, Any
 
 from fastapi import APIRouter, Body, Depends, Response
 
-from junction.api.context import Context, Session
+from junction.api.context import AppContext, Context, Session
 from junction.api.paging import PageRequest, fetch_page, page_request
 from junction.auth.identity import AccountContext, CurrentAccount
-from junction.cycles import activation, editing, prerequisites, service, structure, upgrade
+from junction.cycles import (
+    activation,
+    editing,
+    prerequisites,
+    service,
+    structure,
+    upgrade,
+    webhook_urls,
+)
 from junction.cycles.activation import ActivateIn
 from junction.cycles.editing import CycleCreate, CycleUpdate, NamedVariableIn, VariableIn
 from junction.cycles.models import Cycle
-from junction.cycles.schemas import CycleOut
+from junction.cycles.schemas import CycleOut, WebhookOut
 from junction.templates.spec.models import Variable
 
 router = APIRouter(tags=["Cycles"])
@@ -31,8 +39,20 @@ async def _cycle(
     )
 
 
-async def _out(session: Session, cycle: Cycle) -> CycleOut:
-    return CycleOut.build(cycle, await service.connectors_of(session=session, cycle_id=cycle.id))
+async def _out(session: Session, cycle: Cycle, context: AppContext | None = None) -> CycleOut:
+    """The cycle; with ``context``, also the URL of its webhook trigger."""
+    out = CycleOut.build(cycle, await service.connectors_of(session=session, cycle_id=cycle.id))
+    facts = await service.run_facts(session=session, cycle_id=cycle.id)
+    out.ErrorCount, out.WarningCount = facts.errors, facts.warnings
+    out.InProgressTransactionCount = facts.in_progress
+    out.LastSuccessfulRunDate = facts.last_successful_run
+    if context is not None:
+        loaded = await structure.load(session=session, cycle=cycle)
+        out.Webhooks = [
+            WebhookOut.model_validate(w)
+            for w in webhook_urls.webhooks_out(loaded, context.settings.public_base_url)
+        ]
+    return out
 
 
 @router.post(
@@ -53,7 +73,7 @@ async def install(
         template_id=template_id,
         now=context.clock(),
     )
-    return await _out(session, cycle)
+    return await _out(session, cycle, context)
 
 
 @router.get("/cycles", response_model=list[CycleOut], summary="List the account's cycles")
@@ -102,9 +122,11 @@ async def list_upgradeable(account: CurrentAccount, session: Session) -> list[Cy
 
 
 @router.get("/cycles/{cycle_id}", response_model=CycleOut, summary="Get a cycle")
-async def get_cycle(cycle_id: str, account: CurrentAccount, session: Session) -> CycleOut:
+async def get_cycle(
+    cycle_id: str, account: CurrentAccount, session: Session, context: Context
+) -> CycleOut:
     cycle = await _cycle(session, account, cycle_id)
-    return await _out(session, cycle)
+    return await _out(session, cycle, context)
 
 
 @router.delete("/cycles/{cycle_id}", summary="Delete a cycle")
@@ -152,15 +174,18 @@ async def activate(
         activate_in=activate_in or ActivateIn(),
         now=context.clock(),
     )
-    return await _out(session, cycle)
+    context.wake()
+    return await _out(session, cycle, context)
 
 
 @router.put(
     "/cycles/{cycle_id}/deactivate",
     response_model=CycleOut,
     summary="Deactivate a cycle",
-    description="The cycle is Paused. finishQueuedTransactions is accepted for compatibility; "
-    "transactions arrive with the engine.",
+    description="The cycle is Paused. Without finishQueuedTransactions its started "
+    "transactions end Stopped and queued ones wait for it to be activated again (they are "
+    "cancelled after JUNCTION_STOPPED_QUEUE_HOURS); with finishQueuedTransactions=true every "
+    "queued and started transaction runs to its end first.",
 )
 async def deactivate(
     cycle_id: str,
@@ -170,7 +195,13 @@ async def deactivate(
     finishQueuedTransactions: bool = False,
 ) -> CycleOut:
     cycle = await _cycle(session, account, cycle_id, lock=True)
-    await activation.deactivate(session=session, cycle=cycle, now=context.clock())
+    await activation.deactivate(
+        session=session,
+        cycle=cycle,
+        now=context.clock(),
+        finish_queued=finishQueuedTransactions,
+    )
+    context.wake()
     return await _out(session, cycle)
 
 

@@ -21,6 +21,12 @@ class CycleConnectorOut(BaseModel):
     Icon: str | None
 
 
+class WebhookOut(BaseModel):
+    StepId: str
+    StepName: str
+    Url: str = Field(description="Where the source app sends its webhook calls.")
+
+
 class CycleOut(BaseModel):
     Id: str
     Name: str
@@ -40,6 +46,10 @@ class CycleOut(BaseModel):
     LogStepDataRequests: bool
     StepDataSuccessRetentionHours: int | None
     StepDataErroredRetentionHours: int | None
+    Webhooks: list[WebhookOut] = Field(
+        default_factory=list,
+        description="Junction extension: the webhook trigger's URL (single cycle answers).",
+    )
 
     @classmethod
     def build(

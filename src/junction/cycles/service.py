@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import uuid
+from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
@@ -13,7 +14,10 @@ from junction.connectors import account_connectors, catalog
 from junction.connectors.account_schemas import InstallIn
 from junction.connectors.models import AccountConnector, Connector
 from junction.connectors.spec.models import ReleaseStatusName
+from junction.cycles import webhook_urls
 from junction.cycles.models import Cycle, CycleEdge, CycleStep
+from junction.engine import transactions
+from junction.engine.models import Incident, Transaction
 from junction.errors import BadRequest, NotFound
 from junction.security.keyring import Keyring
 from junction.templates import service as templates
@@ -188,6 +192,7 @@ async def write_structure(
             id=str(uuid.uuid4()), cycle_id=cycle.id, step_key=step.Key
         )
         row.position = position
+        webhook_urls.ensure_identifier(row)
         chosen = (per_step or {}).get(step.Key) or (connectors.get(used) if used else None)
         row.account_connector_id = chosen.id if chosen else None
         row.document = step.model_dump(mode="json", exclude={"Key"})
@@ -249,3 +254,39 @@ async def connectors_of(
             connector = await catalog.get_connector(session=session, connector_id=row.connector_id)
             result.append((row, connector, count))
     return result
+
+
+@dataclass
+class RunFacts:
+    errors: int
+    warnings: int
+    in_progress: int
+    last_successful_run: datetime | None
+
+
+async def run_facts(*, session: AsyncSession, cycle_id: str) -> RunFacts:
+    """What the engine has done with the cycle, for its API answer."""
+    levels = dict(
+        (
+            await session.execute(
+                select(Incident.level, func.count())
+                .where(Incident.cycle_id == cycle_id)
+                .group_by(Incident.level)
+            )
+        ).all()
+    )
+    in_progress = await session.scalar(
+        select(func.count()).where(
+            Transaction.cycle_id == cycle_id,
+            Transaction.status.in_([s.value for s in transactions.IN_PROGRESS]),
+        )
+    )
+    last_run = await session.scalar(
+        select(func.max(CycleStep.last_successful_run_at)).where(CycleStep.cycle_id == cycle_id)
+    )
+    return RunFacts(
+        errors=int(levels.get("Error", 0)),
+        warnings=int(levels.get("Warning", 0)),
+        in_progress=int(in_progress or 0),
+        last_successful_run=last_run,
+    )

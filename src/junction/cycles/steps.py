@@ -11,6 +11,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from junction.connectors import account_connectors, catalog
 from junction.connectors.spec.models import MethodKind
+from junction.cycles import webhook_urls
 from junction.cycles.models import CycleEdge, CycleStep
 from junction.cycles.structure import Structure, require_paused
 from junction.errors import BadRequest, NotFound
@@ -66,7 +67,10 @@ _SPEC_FIELDS = (
 )
 
 
-def step_out(structure: Structure, cycle_step: CycleStep) -> dict[str, Any]:
+def step_out(
+    structure: Structure, cycle_step: CycleStep, base_url: str | None = None
+) -> dict[str, Any]:
+    """A step as the API shows it; ``base_url`` adds a webhook trigger's ``WebhookUrl``."""
     spec = structure.step_spec(cycle_step)
     item: dict[str, Any] = {
         "Id": cycle_step.id,
@@ -84,6 +88,9 @@ def step_out(structure: Structure, cycle_step: CycleStep) -> dict[str, Any]:
         webhook = method is not None and method.MethodType is MethodKind.WEBHOOK
         item |= {
             "ActionType": "Webhook" if webhook else ("Get" if is_trigger else "Action"),
+            "WebhookUrl": webhook_urls.url_of(base_url, cycle_step.webhook_identifier)
+            if base_url and webhook and is_trigger and cycle_step.webhook_identifier
+            else None,
             "MethodUniqueIdentifier": spec.MethodUniqueIdentifier,
             "MethodName": method.Name if method else None,
             "CollectionSplitType": spec.CollectionSplitType,
@@ -105,6 +112,9 @@ def step_out(structure: Structure, cycle_step: CycleStep) -> dict[str, Any]:
         item["DelaySeconds"] = spec.DelaySeconds
     elif spec.StepType is StepKind.WAIT_UNTIL:
         item["WaitUntil"] = spec.WaitUntil.model_dump(mode="json") if spec.WaitUntil else None
+    elif spec.StepType is StepKind.WEBHOOK_RESPONSE:
+        item["ResponseStatus"] = spec.ResponseStatus or 200
+        item["FieldMappings"] = [m.model_dump(mode="json") for m in spec.FieldMappings]
     elif spec.StepType is StepKind.ANNOTATION:
         item["Text"] = spec.Text
     return item
@@ -193,6 +203,7 @@ async def add_step(*, session: AsyncSession, structure: Structure, step_in: Step
         document={"Name": step_in.Name, "StepType": kind.value},
     )
     _apply(cycle_step, step_in)
+    webhook_urls.ensure_identifier(cycle_step)
     if kind is StepKind.METHOD:
         if step_in.AccountConnectorId is None or not step_in.MethodUniqueIdentifier:
             raise BadRequest("AccountConnectorId, MethodUniqueIdentifier: a method step needs both")

@@ -32,9 +32,12 @@ async def _structure(
     "add `ActionType` (Get, Action or Webhook), the method and the `AccountConnector`; tool "
     "steps add their settings.",
 )
-async def list_steps(cycle_id: str, account: CurrentAccount, session: Session) -> Any:
+async def list_steps(
+    cycle_id: str, account: CurrentAccount, session: Session, context: Context
+) -> Any:
     loaded = await _structure(session, account.account_id, cycle_id)
-    return [steps.step_out(loaded, s) for s in loaded.steps]
+    base = context.settings.public_base_url
+    return [steps.step_out(loaded, s, base) for s in loaded.steps]
 
 
 @router.post(
@@ -46,17 +49,19 @@ async def list_steps(cycle_id: str, account: CurrentAccount, session: Session) -
     "it to the others with POST /v1.0/cycles/{id}/edges." + PAUSED_ONLY,
 )
 async def add_step(
-    cycle_id: str, step_in: StepIn, account: CurrentAccount, session: Session
+    cycle_id: str, step_in: StepIn, account: CurrentAccount, session: Session, context: Context
 ) -> Any:
     loaded = await _structure(session, account.account_id, cycle_id, lock=True)
     added = await steps.add_step(session=session, structure=loaded, step_in=step_in)
-    return steps.step_out(loaded, added)
+    return steps.step_out(loaded, added, context.settings.public_base_url)
 
 
 @router.get("/cycles/{cycle_id}/steps/{step_id}", summary="Get a cycle's step")
-async def get_step(cycle_id: str, step_id: str, account: CurrentAccount, session: Session) -> Any:
+async def get_step(
+    cycle_id: str, step_id: str, account: CurrentAccount, session: Session, context: Context
+) -> Any:
     loaded = await _structure(session, account.account_id, cycle_id)
-    return steps.step_out(loaded, loaded.by_id(step_id))
+    return steps.step_out(loaded, loaded.by_id(step_id), context.settings.public_base_url)
 
 
 @router.put(
@@ -65,13 +70,18 @@ async def get_step(cycle_id: str, step_id: str, account: CurrentAccount, session
     description="Partial. Choosing another method clears the step's mappings." + PAUSED_ONLY,
 )
 async def update_step(
-    cycle_id: str, step_id: str, step_in: StepIn, account: CurrentAccount, session: Session
+    cycle_id: str,
+    step_id: str,
+    step_in: StepIn,
+    account: CurrentAccount,
+    session: Session,
+    context: Context,
 ) -> Any:
     loaded = await _structure(session, account.account_id, cycle_id, lock=True)
     changed = await steps.update_step(
         session=session, structure=loaded, cycle_step=loaded.by_id(step_id), step_in=step_in
     )
-    return steps.step_out(loaded, changed)
+    return steps.step_out(loaded, changed, context.settings.public_base_url)
 
 
 @router.delete(

@@ -35,6 +35,11 @@ from junction.templates.spec.models import (
 def require_paused(cycle: Cycle) -> None:
     if cycle.status == "Active":
         raise Conflict(f"Cycle '{cycle.name}' is active; deactivate it before changing it")
+    if cycle.draining:
+        raise Conflict(
+            f"Cycle '{cycle.name}' is finishing its queued transactions; change it once they "
+            "have ended, or deactivate it without finishQueuedTransactions"
+        )
 
 
 @dataclass

@@ -5,6 +5,7 @@ from junction.auth import models as auth_models
 from junction.connectors import models as connectors_models
 from junction.cycles import models as cycles_models
 from junction.db.base import Base
+from junction.engine import models as engine_models
 from junction.templates import models as templates_models
 
 __all__ = [
@@ -13,5 +14,6 @@ __all__ = [
     "auth_models",
     "connectors_models",
     "cycles_models",
+    "engine_models",
     "templates_models",
 ]

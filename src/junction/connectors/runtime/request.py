@@ -185,7 +185,7 @@ class _Values:
 
     def mergefield(self, name: str, options: str) -> str:
         if name == "LastSuccessfulRunDate":
-            return _run_date(self.call_input.last_successful_run_date, options)
+            return run_date_text(self.call_input.last_successful_run_date, options)
         spec = self.plan.mergefield_params.get(name)
         if spec is not None:
             self._depth += 1
@@ -239,7 +239,7 @@ def _escape(value: str) -> str:
     return value if _URL_SAFE.fullmatch(value) else quote(value, safe="")
 
 
-def _run_date(value: datetime | None, options: str) -> str:
+def run_date_text(value: datetime | None, options: str) -> str:
     moment = value or EPOCH
     for key, fmt in _OPTION.findall(options):
         if key.lower() == "format" and fmt.strip():

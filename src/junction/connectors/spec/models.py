@@ -177,6 +177,10 @@ class FieldSpec(_Spec):
     Optional: bool = True
     DefaultValue: str | None = None
     Sensitive: bool = False
+    EntityIdentifier: bool = Field(
+        False,
+        description="Response fields: the item's id. A Get trigger hands each id on once.",
+    )
 
 
 class RateLimitSpec(_Spec):

@@ -283,6 +283,10 @@ def _check_step(
             mappings.append((f"{location}.Conditions[{i}].Left", condition.Left))
             if condition.Operator not in ("IsEmpty", "IsNotEmpty"):
                 mappings.append((f"{location}.Conditions[{i}].Right", condition.Right))
+    elif step.StepType is StepKind.WEBHOOK_RESPONSE:
+        mappings += [
+            (f"{location}.FieldMappings[{i}]", m) for i, m in enumerate(step.FieldMappings)
+        ]
     elif step.StepType is StepKind.DELAY and step.DelaySeconds is None:
         yield Problem(location, f"{label} needs DelaySeconds")
     elif step.StepType is StepKind.WAIT_UNTIL:

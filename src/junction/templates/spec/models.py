@@ -28,6 +28,7 @@ class StepKind(StrEnum):
     DELAY = "Delay"
     WAIT_UNTIL = "WaitUntil"
     STOP = "Stop"
+    WEBHOOK_RESPONSE = "WebhookResponse"
     ANNOTATION = "Annotation"
 
 
@@ -125,6 +126,10 @@ class Step(_Spec):
     DelaySeconds: int | None = Field(None, ge=1, le=60 * 60 * 24 * 7 * 52)
     # Wait Until steps
     WaitUntil: Mapping | None = None
+    # WebhookResponse steps (FieldMappings name the body's fields)
+    ResponseStatus: int | None = Field(
+        None, ge=200, le=599, description="WebhookResponse: the status code (200 when empty)."
+    )
     # Annotation steps
     Text: str | None = None
     DisplayPositionLeft: int = 0

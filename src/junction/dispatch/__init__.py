@@ -1,0 +1,1 @@
+"""Dispatchers: what wakes workers up to run due transactions."""

@@ -1,0 +1,1 @@
+"""The engine: runs cycles' transactions step by step, durably."""

@@ -1,0 +1,234 @@
+"""Running one step: method calls through the connector runtime, and the tools.
+
+Executors never touch a transaction's state: they return an ``Outcome`` and the runner
+decides, through the state machine, where the transaction goes.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from typing import Any
+
+from junction.connectors.connections import Connection, NotAuthenticated
+from junction.connectors.runtime.call import Runtime
+from junction.connectors.runtime.dates import as_utc, parse_iso
+from junction.connectors.runtime.mapping import map_records
+from junction.connectors.runtime.redact import Redactor
+from junction.connectors.runtime.types import CallInput, Exchange
+from junction.engine import outcomes
+from junction.engine.conditions import decide
+from junction.engine.inputs import MappingError, Scope, collection_size, item, resolve
+from junction.engine.outcomes import Failure, Outcome, detail, exchange_dict
+from junction.engine.plans import StepPlan
+from junction.errors import CallInputError, ConnectorCallError, JunctionError, UpstreamRateLimited
+from junction.templates.spec.models import StepKind
+
+ConnectionGetter = Callable[[int], Awaitable[Connection]]
+SeenFilter = Callable[[str, list[str]], Awaitable[set[str]]]
+
+
+@dataclass
+class StepContext:
+    runtime: Runtime
+    connection: ConnectionGetter
+    already_seen: SeenFilter  # (step id, item ids) -> the ids handed on before
+    scope: Scope
+    payload: Any  # the webhook body, for a webhook trigger
+    now: datetime
+    log_requests: bool
+
+
+async def execute(step: StepPlan, ctx: StepContext) -> Outcome:
+    kind = step.kind
+    try:
+        if kind is StepKind.METHOD:
+            if step.is_trigger and step.is_webhook:
+                return _webhook_trigger(step, ctx)
+            return await _method(step, ctx)
+        if kind is StepKind.DECISION:
+            return Outcome(branch=decide(step.spec.Conditions, step.spec.Combine, ctx.scope))
+        if kind is StepKind.DELAY:
+            return Outcome(wait_until=ctx.now + timedelta(seconds=step.spec.DelaySeconds or 0))
+        if kind is StepKind.WAIT_UNTIL:
+            return _wait_until(step, ctx)
+        if kind is StepKind.STOP:
+            return Outcome(end=True, message=f"Ended by the Stop step '{step.name}'")
+        if kind is StepKind.WEBHOOK_RESPONSE:
+            return _webhook_response(step, ctx)
+        return Outcome()  # annotations are not on any path
+    except MappingError as exc:
+        text = str(exc)
+        short = outcomes.SOURCE_EMPTY if text.startswith(outcomes.SOURCE_EMPTY) else text
+        return Outcome(status="Error", failure=Failure(short, text), message=text)
+
+
+def _inputs(step: StepPlan, scope: Scope) -> tuple[dict[str, Any], dict[str, Any]]:
+    parameters = {}
+    for mapping in step.spec.Parameters:
+        value = resolve(mapping, scope)
+        if value is not None:
+            parameters[mapping.Name] = value
+    fields = {}
+    for mapping in step.spec.FieldMappings:
+        value = resolve(mapping, scope)
+        if value is not None:
+            fields[mapping.Name] = value
+    return parameters, fields
+
+
+def _text_parameters(parameters: dict[str, Any]) -> dict[str, str]:
+    return {k: "" if v is None else str(v) for k, v in parameters.items()}
+
+
+async def _method(step: StepPlan, ctx: StepContext) -> Outcome:
+    assert step.method is not None
+    assert step.definition is not None
+    if step.account_connector_id is None:
+        text = f"Step '{step.name}' has no account connector"
+        return Outcome(status="Error", failure=Failure(outcomes.FAILED_TO_AUTHENTICATE, text))
+    try:
+        connection = await ctx.connection(step.account_connector_id)
+    except NotAuthenticated as exc:
+        return Outcome(
+            status="Error",
+            failure=Failure(outcomes.FAILED_TO_AUTHENTICATE, exc.message),
+            message=exc.message,
+        )
+    parameters, fields = _inputs(step, ctx.scope)
+    run_started = ctx.now if step.is_trigger else None
+    last_run = ctx.scope.last_successful_run
+    exchanges: list[Exchange] = []
+    records: list[dict[str, Any]] = []
+    redactor = Redactor(secrets=connection.context.sensitive_values)
+    try:
+        size = collection_size(parameters | fields)
+        calls = (
+            [item(parameters | fields, i) for i in range(size)] if size else [parameters | fields]
+        )
+        for values in calls:
+            call_input = CallInput(
+                parameters=_text_parameters({k: v for k, v in values.items() if k in parameters}),
+                fields={k: v for k, v in values.items() if k in fields},
+                last_successful_run_date=last_run,
+            )
+            if step.pages:
+                async for page in ctx.runtime.pages(
+                    step.definition, step.method, connection.context, call_input
+                ):
+                    exchanges.append(page.exchange)
+                    records.extend(page.records)
+            else:
+                result = await ctx.runtime.call(
+                    step.definition, step.method, connection.context, call_input
+                )
+                exchanges.extend(result.exchanges)
+                records.extend(result.records or ([{}] if not step.method.ResponseFields else []))
+    except UpstreamRateLimited as exc:
+        exchanges.extend(exc.exchanges)
+        text = redactor.text(exc.message)
+        return Outcome(
+            status="Warning",
+            failure=Failure(outcomes.RATE_LIMITED, text, retry_after=exc.retry_after),
+            exchanges=_logged(exchanges, ctx),
+            message=text,
+        )
+    except CallInputError as exc:
+        text = redactor.text(exc.message)
+        return Outcome(
+            status="Error",
+            failure=Failure(outcomes.FAILED_TO_BUILD, text),
+            exchanges=_logged(exchanges, ctx),
+            message=text,
+        )
+    except ConnectorCallError as exc:
+        exchanges.extend(exc.exchanges)
+        text = redactor.text(exc.message)
+        return Outcome(
+            status="Error",
+            failure=Failure(outcomes.FAILED_TO_CALL, detail(text, exchanges)),
+            exchanges=_logged(exchanges, ctx),
+            message=text,
+        )
+    except JunctionError as exc:
+        text = redactor.text(exc.message)
+        return Outcome(
+            status="Error",
+            failure=Failure(outcomes.FAILED_TO_CALL, text),
+            exchanges=_logged(exchanges, ctx),
+            message=text,
+        )
+    outcome = Outcome(records=records, exchanges=_logged(exchanges, ctx), run_started=run_started)
+    if step.is_trigger and step.id_field:
+        await _drop_seen(step, ctx, outcome)
+    return outcome
+
+
+async def _drop_seen(step: StepPlan, ctx: StepContext, outcome: Outcome) -> None:
+    """Items a Get trigger handed on before are not handed on again."""
+    assert step.id_field is not None
+    assert outcome.records is not None
+    keyed = [(str(r.get(step.id_field)), r) for r in outcome.records]
+    seen = await ctx.already_seen(step.id, [k for k, _ in keyed if k != "None"])
+    fresh: list[dict[str, Any]] = []
+    for key, record in keyed:
+        if key == "None" or key not in seen:
+            fresh.append(record)
+            if key != "None":
+                seen.add(key)  # the same id twice in one run goes once
+                outcome.new_ids.append(key)
+    outcome.records = fresh
+
+
+def _logged(exchanges: list[Exchange], ctx: StepContext) -> list[dict[str, Any]]:
+    if not ctx.log_requests:
+        # Without request logging, step data keeps what happened but not the bodies.
+        return [
+            exchange_dict(e) | {"RequestBody": None, "ResponseBody": None, "RequestHeaders": {}}
+            for e in exchanges
+        ]
+    return [exchange_dict(e) for e in exchanges]
+
+
+def _webhook_trigger(step: StepPlan, ctx: StepContext) -> Outcome:
+    assert step.method is not None
+    body = ctx.payload
+    if step.method.ResponseFields:
+        records = map_records(step.method, body)
+    elif isinstance(body, list):
+        records = [r if isinstance(r, dict) else {"Value": r} for r in body]
+    else:
+        records = [body if isinstance(body, dict) else {"Body": body}]
+    return Outcome(records=records)
+
+
+def _wait_until(step: StepPlan, ctx: StepContext) -> Outcome:
+    if step.spec.WaitUntil is None:
+        return Outcome(status="Error", failure=Failure(outcomes.WAIT_UNTIL_MISSING, step.name))
+    value = resolve(step.spec.WaitUntil, ctx.scope)
+    if isinstance(value, list):
+        value = next((v for v in value if v not in (None, "")), None)
+    when = as_utc(value) if isinstance(value, datetime) else parse_iso(str(value or ""))
+    if when is None:
+        text = f"'{value}' is not a date and time (ISO 8601)"
+        return Outcome(status="Error", failure=Failure(outcomes.NOT_A_DATE, text), message=text)
+    return Outcome(wait_until=when, output={"WaitUntil": when.isoformat()})
+
+
+def _set_path(body: dict[str, Any], path: str, value: Any) -> None:
+    parts = path.split(".")
+    for part in parts[:-1]:
+        inner = body.get(part)
+        if not isinstance(inner, dict):
+            inner = body[part] = {}
+        body = inner
+    body[parts[-1]] = value
+
+
+def _webhook_response(step: StepPlan, ctx: StepContext) -> Outcome:
+    body: dict[str, Any] = {}
+    for mapping in step.spec.FieldMappings:
+        _set_path(body, mapping.Name, resolve(mapping, ctx.scope))
+    status = step.spec.ResponseStatus or 200
+    return Outcome(output=body, response=(status, body))

@@ -1,0 +1,538 @@
+"""Running a claimed transaction from its current step until it ends or waits.
+
+Steps that only look at the transaction's own data (a webhook trigger reading its payload,
+Decisions, WebhookResponse) are checkpointed together with the next step that calls out,
+so a webhook → map → POST transaction costs one checkpoint; a step that calls a
+third-party API is always checkpointed before the next one runs. After a crash the
+transaction resumes at its last checkpoint: steps after it run again (at least once).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+from typing import Any
+
+from sqlalchemy import select, update
+
+from junction.clock import Clock
+from junction.connectors import calls, oauth
+from junction.connectors.connections import Connection, open_connection
+from junction.connectors.models import AccountConnector
+from junction.connectors.runtime.call import Runtime
+from junction.cycles.models import Cycle, CycleStep
+from junction.db.engine import Database
+from junction.engine import outcomes
+from junction.engine import transactions as tx
+from junction.engine.executors import StepContext, execute
+from junction.engine.inputs import Scope
+from junction.engine.models import SeenItem
+from junction.engine.notify import Notifier
+from junction.engine.outcomes import Outcome
+from junction.engine.plans import CyclePlan, PlanCache, StepPlan, compile_plan
+from junction.security.keyring import Keyring
+from junction.templates.spec.models import ErrorAction, StepKind
+
+log = logging.getLogger("junction.engine")
+
+CONNECTION_TTL = 30.0  # seconds a decrypted connection is reused before it is read again
+
+
+@dataclass
+class EngineOptions:
+    owner: str
+    lease: timedelta
+    retry_schedule: list[int]
+    consecutive_error_limit: int
+
+
+@dataclass
+class _Pending:
+    """What the next checkpoint will write."""
+
+    values: dict[str, Any]
+    records: list[tx.StepRecord] = field(default_factory=list)
+    incidents: list[tx.IncidentRecord] = field(default_factory=list)
+    spawned: list[dict[str, Any]] = field(default_factory=list)
+    last_successful_run: tuple[str, datetime] | None = None
+    seen_items: list[str] = field(default_factory=list)
+
+
+class Engine:
+    """Runs transactions. One per process, shared by its workers."""
+
+    def __init__(
+        self,
+        *,
+        database: Database,
+        runtime: Runtime,
+        keyring: Keyring,
+        oauth_env: oauth.OAuthEnvironment,
+        clock: Clock,
+        notifier: Notifier,
+        options: EngineOptions,
+    ) -> None:
+        self.database = database
+        self.runtime = runtime
+        self.keyring = keyring
+        self.oauth_env = oauth_env
+        self.clock = clock
+        self.notifier = notifier
+        self.options = options
+        self.plans = PlanCache()
+        self._connections: dict[int, tuple[float, Connection]] = {}
+        # Webhook calls waiting for a WebhookResponse step, by transaction id.
+        self.responses: dict[str, asyncio.Future[tuple[int, Any] | None]] = {}
+        self.on_checkpoint: Callable[[], None] = lambda: None
+
+    # -- what steps need -------------------------------------------------------------
+
+    async def plan(self, cycle_id: str) -> CyclePlan | None:
+        async with self.database.transaction(read_only=True) as session:
+            cycle = await session.get(Cycle, cycle_id)
+            if cycle is None:
+                return None
+            cached = self.plans.get(cycle_id, cycle.updated_at)
+            if cached is not None:
+                return cached
+            plan = await compile_plan(session=session, cycle=cycle)
+        self.plans.put(plan)
+        return plan
+
+    async def connection(self, account_connector_id: int) -> Connection:
+        cached = self._connections.get(account_connector_id)
+        if cached is not None and time.monotonic() - cached[0] < CONNECTION_TTL:
+            return cached[1]
+        async with self.database.transaction(read_only=True) as session:
+            row = await session.get(AccountConnector, account_connector_id)
+            if row is None:
+                from junction.connectors.connections import NotAuthenticated
+
+                raise NotAuthenticated(f"Account connector {account_connector_id} was removed")
+            connection = await open_connection(
+                session=session,
+                keyring=self.keyring,
+                row=row,
+                token_source=calls.token_sources(self.oauth_env),
+            )
+        self._connections[account_connector_id] = (time.monotonic(), connection)
+        return connection
+
+    def forget_connection(self, account_connector_id: int) -> None:
+        self._connections.pop(account_connector_id, None)
+
+    async def already_seen(self, step_id: str, keys: list[str]) -> set[str]:
+        seen: set[str] = set()
+        async with self.database.transaction(read_only=True) as session:
+            for start in range(0, len(keys), 500):
+                chunk = keys[start : start + 500]
+                rows = await session.scalars(
+                    select(SeenItem.item_key).where(
+                        SeenItem.cycle_step_id == step_id, SeenItem.item_key.in_(chunk)
+                    )
+                )
+                seen.update(rows)
+        return seen
+
+    async def last_successful_run(self, step_id: str) -> datetime | None:
+        async with self.database.transaction(read_only=True) as session:
+            value: datetime | None = await session.scalar(
+                select(CycleStep.last_successful_run_at).where(CycleStep.id == step_id)
+            )
+        return value
+
+    # -- running ---------------------------------------------------------------------
+
+    async def run(self, claimed: tx.Claimed) -> None:
+        try:
+            await self._run(claimed)
+        except tx.LeaseLost:
+            log.info("transaction %s was taken over by another process", claimed.id)
+        except Exception:
+            log.exception("transaction %s failed inside the engine", claimed.id)
+            await self._give_up(claimed)
+        finally:
+            self._answer(claimed.id, None)
+
+    async def _give_up(self, claimed: tx.Claimed) -> None:
+        """An unexpected failure ends the transaction Errored (visible, replayable)
+        rather than leaving it to be retried forever."""
+        try:
+            await self._write(
+                claimed,
+                tx.Checkpoint(
+                    status=tx.Status.ERRORED,
+                    step_id=claimed.step_id,
+                    values=claimed.values,
+                    message="Junction could not run this step; see the server log",
+                    keep_payload=True,
+                ),
+                None,
+            )
+        except Exception:
+            log.exception("could not record the failure of transaction %s", claimed.id)
+
+    async def _run(self, claimed: tx.Claimed) -> None:
+        plan = await self.plan(claimed.cycle_id)
+        if plan is None:
+            return  # the cycle was deleted, and its transactions with it
+        pending = _Pending(values=dict(claimed.values))
+        step_id = claimed.step_id
+        attempt = claimed.attempt
+        while True:
+            step = plan.steps.get(step_id) if step_id else None
+            if step is None:
+                status = tx.Status.COMPLETED if step_id is None else tx.Status.ERRORED
+                message = None if step_id is None else "The step to run no longer exists"
+                await self._finish(claimed, plan, pending, status, step_id, message)
+                return
+            now = self.clock()
+            started = time.perf_counter()
+            last_run = None
+            if step.is_trigger and not step.is_webhook:
+                last_run = await self.last_successful_run(step.id)
+            outcome = await execute(
+                step,
+                StepContext(
+                    runtime=self.runtime,
+                    connection=self.connection,
+                    already_seen=self.already_seen,
+                    scope=Scope(
+                        values=pending.values,
+                        variables=plan.variables,
+                        # Unset: the first real run starts from now (no backfill).
+                        last_successful_run=last_run or now,
+                    ),
+                    payload=claimed.payload,
+                    now=now,
+                    log_requests=plan.settings.LogStepDataRequests,
+                ),
+            )
+            record = tx.StepRecord(
+                step_id=step.id,
+                step_name=step.name,
+                status=outcome.status,
+                attempt=attempt + 1,
+                started_at=now,
+                duration_ms=round((time.perf_counter() - started) * 1000, 2),
+                exchanges=outcome.exchanges,
+                output=outcome.records if outcome.records is not None else outcome.output,
+                message=outcome.message,
+            )
+            if outcome.failure is not None:
+                if await self._failed(claimed, plan, pending, step, outcome, record, attempt):
+                    return
+                step_id, attempt = step.next, 0
+                continue
+            pending.records.append(record)
+            decision = self._advance(claimed, plan, pending, step, outcome)
+            if decision is not None:
+                status, next_id, due = decision
+                if status is tx.Status.WAITING:
+                    await self._write(
+                        claimed,
+                        self._change(pending, tx.Status.WAITING, next_id, due_at=due),
+                        plan,
+                    )
+                    return
+                await self._finish(claimed, plan, pending, status, next_id, outcome.message)
+                return
+            step_id, attempt = self._next_of(step, outcome), 0
+            calls_out = step.kind is StepKind.METHOD and not (step.is_trigger and step.is_webhook)
+            if calls_out and step_id is not None:
+                await self._write(claimed, self._change(pending, tx.Status.RUNNING, step_id), plan)
+                pending = _Pending(values=pending.values)
+
+    @staticmethod
+    def _next_of(step: StepPlan, outcome: Outcome) -> str | None:
+        if outcome.branch is True:
+            return step.on_true
+        if outcome.branch is False:
+            return step.on_false
+        return step.next
+
+    def _advance(
+        self,
+        claimed: tx.Claimed,
+        plan: CyclePlan,
+        pending: _Pending,
+        step: StepPlan,
+        outcome: Outcome,
+    ) -> tuple[tx.Status, str | None, datetime | None] | None:
+        """Record a successful step's effects; a (status, step, due) when the run stops here."""
+        if outcome.response is not None:
+            self._answer(claimed.id, outcome.response)
+        if outcome.end:
+            return tx.Status.COMPLETED, None, None
+        if outcome.wait_until is not None:
+            if outcome.output is not None:
+                pending.values[step.key] = outcome.output
+            return tx.Status.WAITING, step.next, outcome.wait_until
+        if outcome.records is None:
+            if outcome.output is not None:
+                pending.values[step.key] = outcome.output
+            return None
+        records = outcome.records
+        if outcome.run_started is not None:
+            pending.last_successful_run = (step.id, outcome.run_started)
+            pending.seen_items.extend(outcome.new_ids)
+        if step.is_trigger and not records:
+            return tx.Status.COMPLETED, None, None  # nothing to hand on: see _finish
+        if step.splits and len(records) > 1:
+            pending.values[step.key] = records[0]
+            now = self.clock()
+            for record in records[1:]:
+                pending.spawned.append(
+                    tx.new_row(
+                        account_id=claimed.account_id,
+                        cycle_id=claimed.cycle_id,
+                        step_id=step.next,
+                        origin="Split",
+                        parent_id=claimed.id,
+                        now=now,
+                        values=pending.values | {step.key: record},
+                    )
+                )
+        elif len(records) == 1:
+            pending.values[step.key] = records[0]
+        else:
+            pending.values[step.key] = records
+        return None
+
+    async def _failed(
+        self,
+        claimed: tx.Claimed,
+        plan: CyclePlan,
+        pending: _Pending,
+        step: StepPlan,
+        outcome: Outcome,
+        record: tx.StepRecord,
+        attempt: int,
+    ) -> bool:
+        """Apply the cycle's StepErrorAction; False when the transaction goes on."""
+        failure = outcome.failure
+        assert failure is not None
+        pending.records.append(record)
+        now = self.clock()
+
+        def incident(level: str, short: str, full: str | None) -> None:
+            pending.incidents.append(tx.IncidentRecord(level, short, full, step.id, step.name))
+
+        if failure.retry_after is not None:
+            # Rate limited: wait as the API asked, whatever the error action; not an attempt.
+            incident("Warning", failure.short, failure.full)
+            due = now + timedelta(seconds=max(failure.retry_after, 1))
+            await self._write(
+                claimed,
+                self._change(pending, tx.Status.WAITING, step.id, due_at=due, attempt=attempt),
+                plan,
+            )
+            return True
+        action = plan.error_action
+        schedule = self.options.retry_schedule
+        retries = min(plan.settings.RetryAttempts, len(schedule))
+        if action is ErrorAction.RETRY and attempt < retries:
+            due = now + timedelta(seconds=schedule[attempt])
+            incident(
+                "Warning",
+                failure.short,
+                f"{failure.full}\n\nAttempt {attempt + 1} of {retries + 1} failed; the next "
+                f"is due at {due.isoformat()}.",
+            )
+            await self._write(
+                claimed,
+                self._change(pending, tx.Status.WAITING, step.id, due_at=due, attempt=attempt + 1),
+                plan,
+            )
+            return True
+        if action is ErrorAction.RETRY:
+            incident("Error", outcomes.OUT_OF_RETRIES, failure.full)
+            await self._finish(
+                claimed, plan, pending, tx.Status.ERRORED, step.id, outcomes.OUT_OF_RETRIES
+            )
+            return True
+        incident("Error", failure.short, failure.full)
+        if action is ErrorAction.STOP_TRANSACTION:
+            await self._finish(
+                claimed, plan, pending, tx.Status.STOPPED, step.id, outcomes.TRANSACTION_STOPPED
+            )
+            return True
+        if action is ErrorAction.STOP_INTEGRATION:
+            await self._finish(
+                claimed, plan, pending, tx.Status.ERRORED, step.id, failure.short, stop_cycle=True
+            )
+            return True
+        if plan.settings.ContinueOnStepError and step.next is not None:
+            return False
+        await self._finish(claimed, plan, pending, tx.Status.ERRORED, step.id, failure.short)
+        return True
+
+    @staticmethod
+    def _change(
+        pending: _Pending,
+        status: tx.Status,
+        step_id: str | None,
+        *,
+        due_at: datetime | None = None,
+        attempt: int = 0,
+        message: str | None = None,
+        discard: bool = False,
+    ) -> tx.Checkpoint:
+        return tx.Checkpoint(
+            status=status,
+            step_id=step_id,
+            values=pending.values,
+            records=pending.records,
+            incidents=pending.incidents,
+            spawned=pending.spawned,
+            due_at=due_at,
+            attempt=attempt,
+            message=message,
+            last_successful_run=pending.last_successful_run,
+            seen_items=pending.seen_items,
+            discard=discard,
+        )
+
+    async def _finish(
+        self,
+        claimed: tx.Claimed,
+        plan: CyclePlan,
+        pending: _Pending,
+        status: tx.Status,
+        step_id: str | None,
+        message: str | None,
+        *,
+        stop_cycle: bool = False,
+    ) -> None:
+        # A trigger run that found no items leaves no transaction behind (only its
+        # LastSuccessfulRunDate moves on), so schedules do not flood the reports.
+        discard = (
+            status is tx.Status.COMPLETED
+            and claimed.steps_run == 0
+            and plan.trigger is not None
+            and claimed.step_id == plan.trigger.id
+            and not plan.trigger.is_webhook
+            and plan.trigger.key not in pending.values
+            and not pending.incidents
+        )
+        change = self._change(pending, status, step_id, message=message, discard=discard)
+        await self._write(claimed, change, plan, stop_cycle=stop_cycle)
+
+    async def _write(
+        self,
+        claimed: tx.Claimed,
+        change: tx.Checkpoint,
+        plan: CyclePlan | None,
+        *,
+        stop_cycle: bool = False,
+    ) -> None:
+        """One checkpoint, then the notices it calls for."""
+        now = self.clock()
+        paused: int | None = None
+        async with self.database.transaction() as session:
+            await tx.checkpoint(
+                session,
+                claimed,
+                owner=self.options.owner,
+                now=now,
+                lease=self.options.lease,
+                change=change,
+            )
+            if plan is not None and change.status in tx.ENDED and not change.discard:
+                paused = await self._count_errors(session, claimed, change.status, now)
+            if stop_cycle:
+                await _pause(session, claimed.cycle_id, now)
+                await tx.stop_in_progress(session, cycle_id=claimed.cycle_id, now=now)
+        if not change.discard:
+            claimed.values = change.values
+            claimed.steps_run += len(change.records)
+            claimed.step_id = change.step_id
+            claimed.attempt = change.attempt
+            for incident in change.incidents:
+                if incident.level == "Error":
+                    claimed.error_count += 1
+                else:
+                    claimed.warning_count += 1
+        self.on_checkpoint()
+        if plan is not None:
+            self._notify(claimed, plan, change, paused, now)
+
+    def _notify(
+        self,
+        claimed: tx.Claimed,
+        plan: CyclePlan,
+        change: tx.Checkpoint,
+        paused: int | None,
+        now: datetime,
+    ) -> None:
+        for incident in change.incidents:
+            step = plan.steps.get(incident.step_id or "")
+            self.notifier.transaction_incident(
+                account_id=claimed.account_id,
+                cycle_id=claimed.cycle_id,
+                cycle_name=plan.name,
+                transaction_id=claimed.id,
+                step_id=incident.step_id,
+                step_name=incident.step_name,
+                step_type=step.kind.value if step else None,
+                level=incident.level,
+                message=incident.short_message,
+                full=incident.full_message,
+                when=now,
+            )
+        if paused is not None:
+            self.notifier.cycle_paused(
+                account_id=claimed.account_id,
+                cycle_id=claimed.cycle_id,
+                cycle_name=plan.name,
+                errors=paused,
+                when=now,
+            )
+
+    async def _count_errors(
+        self, session: Any, claimed: tx.Claimed, status: tx.Status, now: datetime
+    ) -> int | None:
+        """Consecutive Errored transactions pause the cycle at the configured limit."""
+        if status is not tx.Status.ERRORED:
+            await session.execute(
+                update(Cycle)
+                .where(Cycle.id == claimed.cycle_id, Cycle.consecutive_errors > 0)
+                .values(consecutive_errors=0)
+                .execution_options(synchronize_session=False)
+            )
+            return None
+        count = await session.scalar(
+            update(Cycle)
+            .where(Cycle.id == claimed.cycle_id)
+            .values(consecutive_errors=Cycle.consecutive_errors + 1)
+            .returning(Cycle.consecutive_errors)
+            .execution_options(synchronize_session=False)
+        )
+        limit = self.options.consecutive_error_limit
+        if (
+            limit
+            and count is not None
+            and count >= limit
+            and await _pause(session, claimed.cycle_id, now)
+        ):
+            return int(count)
+        return None
+
+    def _answer(self, transaction_id: str, response: tuple[int, Any] | None) -> None:
+        waiter = self.responses.get(transaction_id)
+        if waiter is not None and not waiter.done():
+            waiter.set_result(response)
+
+
+async def _pause(session: Any, cycle_id: str, now: datetime) -> bool:
+    result = await session.execute(
+        update(Cycle)
+        .where(Cycle.id == cycle_id, Cycle.status == "Active")
+        .values(status="Paused", next_run_at=None, draining=False, stopped_at=now, updated_at=now)
+        .execution_options(synchronize_session=False)
+    )
+    return bool(result.rowcount)

@@ -1,0 +1,124 @@
+"""Scheduled cycles: at each due time, one transaction that runs the cycle's Get trigger.
+
+Only the holder of the ``scheduler`` lease ticks, however many processes share the
+database, so a due run is queued once. A run is not queued while the previous one has not
+yet run its trigger (a slow API does not pile runs up); missed times are not caught up:
+the next run is the next slot after now.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime, timedelta
+
+from sqlalchemy import and_, insert, select, update
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from junction.cycles.models import Cycle, CycleEdge, CycleStep
+from junction.engine import transactions as tx
+from junction.engine.models import Lease, Transaction
+from junction.templates.spec.models import StepKind
+
+SCHEDULER_LEASE = "scheduler"
+
+
+async def hold_lease(
+    session: AsyncSession, *, name: str, owner: str, now: datetime, ttl: timedelta
+) -> bool:
+    """Take or renew the named lease; False while another process holds it."""
+    result = await session.execute(
+        update(Lease)
+        .where(Lease.name == name, (Lease.owner == owner) | (Lease.expires_at < now))
+        .values(owner=owner, expires_at=now + ttl)
+        .execution_options(synchronize_session=False)
+    )
+    if result.rowcount:  # type: ignore[attr-defined]
+        return True
+    exists = await session.scalar(select(Lease.name).where(Lease.name == name))
+    if exists is not None:
+        return False
+    try:
+        async with session.begin_nested():
+            await session.execute(
+                insert(Lease).values(name=name, owner=owner, expires_at=now + ttl)
+            )
+    except IntegrityError:
+        return False
+    return True
+
+
+def next_slot(previous: datetime, interval: timedelta, now: datetime) -> datetime:
+    """The first time after ``now`` on the grid that starts at ``previous``."""
+    if previous > now:
+        return previous
+    skipped = (now - previous) // interval
+    return previous + interval * (skipped + 1)
+
+
+async def _trigger_step(session: AsyncSession, cycle_id: str) -> str | None:
+    entered = select(CycleEdge.head_step_id).where(CycleEdge.cycle_id == cycle_id)
+    rows = (
+        await session.execute(
+            select(CycleStep.id, CycleStep.document).where(
+                CycleStep.cycle_id == cycle_id, CycleStep.id.not_in(entered)
+            )
+        )
+    ).all()
+    starts = [row.id for row in rows if row.document.get("StepType") != StepKind.ANNOTATION]
+    return starts[0] if len(starts) == 1 else None
+
+
+async def tick(session: AsyncSession, *, now: datetime) -> int:
+    """Queue the trigger run of every scheduled cycle that is due; how many were queued."""
+    due = (
+        await session.execute(
+            select(Cycle)
+            .where(
+                Cycle.status == "Active", Cycle.next_run_at.is_not(None), Cycle.next_run_at <= now
+            )
+            .order_by(Cycle.next_run_at)
+            .limit(500)
+        )
+    ).scalars()
+    queued = 0
+    for cycle in list(due):
+        trigger = await _trigger_step(session, cycle.id)
+        waiting = await session.scalar(
+            select(Transaction.id)
+            .where(
+                and_(
+                    Transaction.cycle_id == cycle.id,
+                    Transaction.origin == "Schedule",
+                    Transaction.steps_run == 0,
+                    Transaction.status.in_([s.value for s in tx.IN_PROGRESS]),
+                )
+            )
+            .limit(1)
+        )
+        if trigger is not None and waiting is None:
+            await tx.insert_rows(
+                session,
+                [
+                    tx.new_row(
+                        account_id=cycle.account_id,
+                        cycle_id=cycle.id,
+                        step_id=trigger,
+                        origin="Schedule",
+                        now=now,
+                    )
+                ],
+            )
+            queued += 1
+        if cycle.run_once:
+            # Paused after its first run, which still runs to its end.
+            cycle.status, cycle.draining, cycle.next_run_at = "Paused", True, None
+            cycle.stopped_at = now
+        elif cycle.interval_minutes:
+            assert cycle.next_run_at is not None
+            cycle.next_run_at = next_slot(
+                cycle.next_run_at, timedelta(minutes=cycle.interval_minutes), now
+            )
+        else:
+            cycle.next_run_at = None
+    await session.flush()
+    return queued

@@ -1,0 +1,495 @@
+"""The transaction state machine: the only code that writes a transaction's status.
+
+    Queued → Running → (Waiting ⇄ Running)* → Completed | Errored | Stopped
+
+A process claims due work by taking a lease (owner, expiry). While it holds the lease it
+runs steps and, after each one, writes a **checkpoint** in one database transaction: the
+step data, any incidents and split-off transactions, trigger state, and the transaction's
+next position. The checkpoint only applies while the lease is still the writer's, so a
+process that lost its lease (it stalled and another took over) can never record an outcome
+twice. A lease that expires is taken over, and the transaction resumes at its recorded
+position: the first step without an outcome.
+
+Statements here are SQLAlchemy Core: this is the engine's hot path.
+"""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Collection, Iterable, Sequence
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+from enum import StrEnum
+from typing import Any
+
+from sqlalchemy import and_, delete, false, insert, or_, select, update
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from junction.cycles.models import Cycle, CycleStep
+from junction.engine.models import Incident, SeenItem, StepRun, Transaction
+from junction.errors import JunctionError
+
+
+class Status(StrEnum):
+    QUEUED = "Queued"
+    RUNNING = "Running"
+    WAITING = "Waiting"
+    COMPLETED = "Completed"
+    ERRORED = "Errored"
+    STOPPED = "Stopped"
+
+
+ENDED = frozenset({Status.COMPLETED, Status.ERRORED, Status.STOPPED})
+IN_PROGRESS = frozenset({Status.QUEUED, Status.RUNNING, Status.WAITING})
+
+# Every move the engine makes. Running → Running is a takeover of an expired lease;
+# Running → Queued a release at shutdown; an ended Errored or Stopped transaction may be
+# replayed from the step where it ended.
+TRANSITIONS: dict[Status, frozenset[Status]] = {
+    Status.QUEUED: frozenset({Status.RUNNING, Status.STOPPED}),
+    Status.RUNNING: frozenset(
+        {
+            Status.RUNNING,
+            Status.QUEUED,
+            Status.WAITING,
+            Status.COMPLETED,
+            Status.ERRORED,
+            Status.STOPPED,
+        }
+    ),
+    Status.WAITING: frozenset({Status.RUNNING, Status.STOPPED}),
+    Status.COMPLETED: frozenset(),
+    Status.ERRORED: frozenset({Status.QUEUED}),
+    Status.STOPPED: frozenset({Status.QUEUED}),
+}
+
+
+class LeaseLost(JunctionError):
+    """The transaction is no longer this process's to write (another took it over)."""
+
+
+def allowed(before: Status, after: Status) -> bool:
+    return after in TRANSITIONS[before]
+
+
+def new_id() -> str:
+    return str(uuid.uuid4())
+
+
+def new_row(
+    *,
+    account_id: str,
+    cycle_id: str,
+    step_id: str | None,
+    origin: str,
+    now: datetime,
+    values: dict[str, Any] | None = None,
+    payload: Any = None,
+    parent_id: str | None = None,
+    status: Status = Status.QUEUED,
+    transaction_id: str | None = None,
+) -> dict[str, Any]:
+    """A new transaction's row, Queued and due now, for ``insert_rows``."""
+    return {
+        "id": transaction_id or new_id(),
+        "account_id": account_id,
+        "cycle_id": cycle_id,
+        "status": status.value,
+        "step_id": step_id,
+        "due_at": now,
+        "lease_owner": None,
+        "lease_expires_at": None,
+        "attempt": 0,
+        "origin": origin,
+        "parent_id": parent_id,
+        "values": values or {},
+        "payload": payload,
+        "steps_run": 0,
+        "error_count": 0,
+        "warning_count": 0,
+        "message": None,
+        "created_at": now,
+        "started_at": None,
+        "ended_at": None,
+        "updated_at": now,
+        "purge_after": None,
+        "purged_at": None,
+    }
+
+
+async def insert_rows(session: AsyncSession, rows: Sequence[dict[str, Any]]) -> None:
+    if rows:
+        await session.execute(insert(Transaction), list(rows))
+
+
+@dataclass
+class Claimed:
+    """A transaction this process holds the lease of."""
+
+    id: str
+    account_id: str
+    cycle_id: str
+    step_id: str | None
+    values: dict[str, Any]
+    payload: Any
+    attempt: int
+    steps_run: int
+    origin: str
+    error_count: int
+    warning_count: int
+
+
+_CLAIMED_COLUMNS = (
+    Transaction.id,
+    Transaction.account_id,
+    Transaction.cycle_id,
+    Transaction.step_id,
+    Transaction.values,
+    Transaction.payload,
+    Transaction.attempt,
+    Transaction.steps_run,
+    Transaction.origin,
+    Transaction.error_count,
+    Transaction.warning_count,
+)
+
+
+def _runnable(now: datetime) -> Any:
+    return or_(
+        and_(
+            Transaction.status.in_((Status.QUEUED.value, Status.WAITING.value)),
+            Transaction.due_at <= now,
+        ),
+        and_(Transaction.status == Status.RUNNING.value, Transaction.lease_expires_at < now),
+    )
+
+
+async def claim(
+    session: AsyncSession,
+    *,
+    owner: str,
+    now: datetime,
+    lease: timedelta,
+    limit: int,
+    account_room: dict[str, int] | None = None,
+    default_room: int | None = None,
+    exclude: Collection[str] = (),
+) -> list[Claimed]:
+    """Take the leases of up to ``limit`` due transactions of running cycles.
+
+    ``account_room`` says how many more transactions each account may start here
+    (``default_room`` for accounts not in it): the per-account concurrency limit.
+    ``exclude``: what this process is running already (its leases may look expired when
+    a step outlives them; the heartbeat renews them, but never claim them twice).
+    """
+    if limit <= 0:
+        return []
+    candidates = (
+        select(Transaction.id, Transaction.account_id)
+        .join(Cycle, Cycle.id == Transaction.cycle_id)
+        .where(_runnable(now), or_(Cycle.status == "Active", Cycle.draining))
+        .where(Transaction.id.not_in(list(exclude)))
+        .order_by(Transaction.due_at)
+        .limit(limit * 4)
+    )
+    if session.bind is not None and session.bind.dialect.name == "postgresql":
+        candidates = candidates.with_for_update(of=Transaction, skip_locked=True)
+    rows = (await session.execute(candidates)).all()
+    room = dict(account_room or {})
+    chosen: list[str] = []
+    for transaction_id, account_id in rows:
+        left = room.get(account_id, default_room if default_room is not None else limit)
+        if left <= 0:
+            continue
+        room[account_id] = left - 1
+        chosen.append(transaction_id)
+        if len(chosen) == limit:
+            break
+    if not chosen:
+        return []
+    result = await session.execute(
+        update(Transaction)
+        .where(Transaction.id.in_(chosen), _runnable(now))
+        .values(
+            status=Status.RUNNING.value,
+            lease_owner=owner,
+            lease_expires_at=now + lease,
+            updated_at=now,
+        )
+        .returning(*_CLAIMED_COLUMNS)
+        .execution_options(synchronize_session=False)
+    )
+    claimed = [Claimed(*row) for row in result.all()]
+    # First start of each (the started time of a takeover or a resumed wait stays).
+    await session.execute(
+        update(Transaction)
+        .where(Transaction.id.in_([c.id for c in claimed]), Transaction.started_at.is_(None))
+        .values(started_at=now)
+        .execution_options(synchronize_session=False)
+    )
+    return claimed
+
+
+async def renew(
+    session: AsyncSession, *, owner: str, ids: Iterable[str], now: datetime, lease: timedelta
+) -> None:
+    ids = list(ids)
+    if ids:
+        await session.execute(
+            update(Transaction)
+            .where(
+                Transaction.id.in_(ids),
+                Transaction.lease_owner == owner,
+                Transaction.status == Status.RUNNING.value,
+            )
+            .values(lease_expires_at=now + lease)
+            .execution_options(synchronize_session=False)
+        )
+
+
+async def release(session: AsyncSession, *, owner: str, ids: Iterable[str], now: datetime) -> None:
+    """Hand transactions back (shutdown): Queued again at their current step, due now."""
+    ids = list(ids)
+    if ids:
+        await session.execute(
+            update(Transaction)
+            .where(
+                Transaction.id.in_(ids),
+                Transaction.lease_owner == owner,
+                Transaction.status == Status.RUNNING.value,
+            )
+            .values(
+                status=Status.QUEUED.value,
+                lease_owner=None,
+                lease_expires_at=None,
+                due_at=now,
+                updated_at=now,
+            )
+            .execution_options(synchronize_session=False)
+        )
+
+
+@dataclass
+class StepRecord:
+    """One step's outcome: its step data."""
+
+    step_id: str
+    step_name: str
+    status: str  # Success, Warning, Error, Skipped
+    attempt: int
+    started_at: datetime
+    duration_ms: float
+    exchanges: list[dict[str, Any]] = field(default_factory=list)
+    output: Any = None
+    message: str | None = None
+
+
+@dataclass
+class IncidentRecord:
+    level: str  # Error, Warning
+    short_message: str
+    full_message: str | None
+    step_id: str | None
+    step_name: str | None
+
+
+@dataclass
+class Checkpoint:
+    """Everything one step changes, written together. ``status`` is where it goes next."""
+
+    status: Status
+    step_id: str | None  # the next step (Running/Waiting), or where it ended
+    values: dict[str, Any]
+    records: list[StepRecord] = field(default_factory=list)
+    incidents: list[IncidentRecord] = field(default_factory=list)
+    spawned: list[dict[str, Any]] = field(default_factory=list)  # new_row()s
+    due_at: datetime | None = None  # Waiting: when to resume
+    attempt: int = 0
+    message: str | None = None
+    keep_payload: bool = False
+    # Get trigger state: the step's new LastSuccessfulRunDate and the item ids now seen.
+    last_successful_run: tuple[str, datetime] | None = None
+    seen_items: list[str] = field(default_factory=list)
+    discard: bool = False  # a trigger run that found nothing leaves no transaction
+
+
+async def checkpoint(
+    session: AsyncSession,
+    claimed: Claimed,
+    *,
+    owner: str,
+    now: datetime,
+    lease: timedelta,
+    change: Checkpoint,
+) -> None:
+    """Write one step's outcome and the transaction's next position (LeaseLost if not ours)."""
+    if not allowed(Status.RUNNING, change.status):
+        raise ValueError(f"a running transaction cannot become {change.status}")
+    ours = and_(
+        Transaction.id == claimed.id,
+        Transaction.lease_owner == owner,
+        Transaction.status == Status.RUNNING.value,
+    )
+    errors = sum(1 for i in change.incidents if i.level == "Error")
+    warnings = len(change.incidents) - errors
+    if change.discard:
+        result = await session.execute(
+            delete(Transaction).where(ours).execution_options(synchronize_session=False)
+        )
+    else:
+        ended = change.status in ENDED
+        result = await session.execute(
+            update(Transaction)
+            .where(ours)
+            .values(
+                status=change.status.value,
+                step_id=change.step_id,
+                values=change.values,
+                payload=claimed.payload if change.keep_payload else None,
+                attempt=change.attempt,
+                steps_run=claimed.steps_run + len(change.records),
+                error_count=claimed.error_count + errors,
+                warning_count=claimed.warning_count + warnings,
+                message=change.message,
+                due_at=change.due_at if change.status is Status.WAITING else None,
+                lease_owner=owner if change.status is Status.RUNNING else None,
+                lease_expires_at=now + lease if change.status is Status.RUNNING else None,
+                ended_at=now if ended else None,
+                updated_at=now,
+            )
+            .execution_options(synchronize_session=False)
+        )
+    if result.rowcount != 1:  # type: ignore[attr-defined]
+        raise LeaseLost(f"Transaction {claimed.id} is no longer held by this process")
+    if change.records and not change.discard:
+        await session.execute(
+            insert(StepRun),
+            [
+                {
+                    "transaction_id": claimed.id,
+                    "sequence": claimed.steps_run + offset + 1,
+                    "step_id": r.step_id,
+                    "step_name": r.step_name,
+                    "status": r.status,
+                    "attempt": r.attempt,
+                    "started_at": r.started_at,
+                    "duration_ms": r.duration_ms,
+                    "exchanges": r.exchanges,
+                    "output": r.output,
+                    "message": r.message,
+                }
+                for offset, r in enumerate(change.records)
+            ],
+        )
+    if change.incidents:
+        await session.execute(
+            insert(Incident),
+            [
+                {
+                    "id": new_id(),
+                    "account_id": claimed.account_id,
+                    "cycle_id": claimed.cycle_id,
+                    "transaction_id": None if change.discard else claimed.id,
+                    "step_id": i.step_id,
+                    "step_name": i.step_name,
+                    "level": i.level,
+                    "short_message": i.short_message,
+                    "full_message": i.full_message,
+                    "created_at": now,
+                }
+                for i in change.incidents
+            ],
+        )
+    await insert_rows(session, change.spawned)
+    if change.last_successful_run is not None:
+        step_id, when = change.last_successful_run
+        await session.execute(
+            update(CycleStep)
+            .where(CycleStep.id == step_id)
+            .values(last_successful_run_at=when)
+            .execution_options(synchronize_session=False)
+        )
+    if change.seen_items and change.last_successful_run is not None:
+        await session.execute(
+            insert(SeenItem),
+            [
+                {"cycle_step_id": change.last_successful_run[0], "item_key": key, "seen_at": now}
+                for key in dict.fromkeys(change.seen_items)
+            ],
+        )
+
+
+async def stop_in_progress(session: AsyncSession, *, cycle_id: str, now: datetime) -> int:
+    """A cycle stopped without finishing: what has started ends Stopped; the queue waits."""
+    result = await session.execute(
+        update(Transaction)
+        .where(
+            Transaction.cycle_id == cycle_id,
+            or_(
+                Transaction.status.in_((Status.RUNNING.value, Status.WAITING.value)),
+                and_(Transaction.status == Status.QUEUED.value, Transaction.steps_run > 0),
+            ),
+        )
+        .values(
+            status=Status.STOPPED.value,
+            message="Transaction Stopped",
+            lease_owner=None,
+            lease_expires_at=None,
+            due_at=None,
+            ended_at=now,
+            updated_at=now,
+        )
+        .execution_options(synchronize_session=False)
+    )
+    return int(result.rowcount)  # type: ignore[attr-defined]
+
+
+async def cancel_stale_queue(session: AsyncSession, *, now: datetime, after: timedelta) -> int:
+    """Queued transactions of cycles stopped longer than ``after`` are cancelled (Stopped)."""
+    stale_cycles = select(Cycle.id).where(
+        Cycle.status != "Active",
+        Cycle.draining == false(),
+        Cycle.stopped_at.is_not(None),
+        Cycle.stopped_at <= now - after,
+    )
+    result = await session.execute(
+        update(Transaction)
+        .where(Transaction.status == Status.QUEUED.value, Transaction.cycle_id.in_(stale_cycles))
+        .values(
+            status=Status.STOPPED.value,
+            message="Transaction Stopped: the cycle stayed stopped with it queued",
+            due_at=None,
+            ended_at=now,
+            updated_at=now,
+        )
+        .execution_options(synchronize_session=False)
+    )
+    return int(result.rowcount)  # type: ignore[attr-defined]
+
+
+async def replay(
+    session: AsyncSession, *, account_id: str, ids: Sequence[str], now: datetime
+) -> list[str]:
+    """Errored or Stopped transactions queued again at the step where they ended."""
+    result = await session.execute(
+        update(Transaction)
+        .where(
+            Transaction.account_id == account_id,
+            Transaction.id.in_(list(ids)),
+            Transaction.status.in_((Status.ERRORED.value, Status.STOPPED.value)),
+            Transaction.step_id.is_not(None),
+            Transaction.purged_at.is_(None),
+        )
+        .values(
+            status=Status.QUEUED.value,
+            due_at=now,
+            attempt=0,
+            ended_at=None,
+            message=None,
+            purge_after=None,
+            updated_at=now,
+        )
+        .returning(Transaction.id)
+        .execution_options(synchronize_session=False)
+    )
+    return [row[0] for row in result.all()]

@@ -1,0 +1,1 @@
+"""Transactions, step data and incidents as the API reports them; retention."""

@@ -1,0 +1,1 @@
+"""Inbound webhooks: the payload is stored with its transactions before the answer."""

@@ -1,0 +1,82 @@
+"""``POST /api/webhook/{identifier}``: where source apps send their webhook calls.
+
+The call is answered only after its transaction is committed: a 2xx means the payload is
+stored and will run. A cycle that is not running answers 409 and stores nothing, so the
+sender keeps the data. When the cycle has a WebhookResponse step, the call waits (up to the
+configured timeout) for that step's answer.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from typing import Any
+
+from fastapi import APIRouter, Request
+from fastapi.responses import JSONResponse
+
+from junction.api.context import Context
+from junction.engine import transactions as tx
+from junction.errors import PayloadTooLarge, ServiceUnavailable
+from junction.webhooks import service
+
+router = APIRouter(tags=["Webhooks"])
+
+
+async def _read_limited(request: Request, limit: int) -> bytes:
+    declared = request.headers.get("content-length")
+    if declared and declared.isdigit() and int(declared) > limit:
+        raise PayloadTooLarge(f"The body is larger than the {limit} bytes a webhook accepts")
+    chunks: list[bytes] = []
+    size = 0
+    async for chunk in request.stream():
+        size += len(chunk)
+        if size > limit:
+            raise PayloadTooLarge(f"The body is larger than the {limit} bytes a webhook accepts")
+        chunks.append(chunk)
+    return b"".join(chunks)
+
+
+@router.post(
+    "/api/webhook/{identifier}",
+    summary="Receive a webhook call",
+    description="Public (no token): the identifier is the secret. 200 once the payload is "
+    "stored as a transaction; 404 for an unknown address; 409 while the cycle is not "
+    "running (nothing is stored); 413 over the size limit. A cycle with a WebhookResponse "
+    "step answers with that step's status and body, or 202 when it takes longer than the "
+    "timeout (the transaction goes on).",
+)
+async def receive(identifier: str, request: Request, context: Context) -> Any:
+    engine = context.engine
+    if engine is None:
+        raise ServiceUnavailable("This server does not run cycles (the engine is off)")
+    body = await _read_limited(request, context.settings.webhook_max_bytes)
+    payload = service.parse_body(body, request.headers.get("content-type", ""))
+    transaction_id = tx.new_id()
+    waiter: asyncio.Future[tuple[int, Any] | None] = asyncio.get_running_loop().create_future()
+    # Registered before the commit, so the engine cannot answer before anyone listens.
+    engine.responses[transaction_id] = waiter
+    try:
+        async with context.database.transaction() as session:
+            accepted = await service.accept(
+                session=session,
+                plans=engine.plans,
+                identifier=identifier,
+                payload=payload,
+                now=context.clock(),
+                transaction_id=transaction_id,
+            )
+        context.wake()
+        accepted_body = {"Message": "Accepted", "TransactionId": accepted.transaction_id}
+        if not accepted.responds:
+            return JSONResponse(accepted_body)
+        try:
+            async with asyncio.timeout(context.settings.webhook_response_timeout_seconds):
+                answer = await waiter
+        except TimeoutError:
+            return JSONResponse(accepted_body | {"Message": "Accepted; still running"}, 202)
+        if answer is None:
+            return JSONResponse(accepted_body | {"Message": "Accepted; ended without a response"})
+        status, content = answer
+        return JSONResponse(content, status)
+    finally:
+        engine.responses.pop(transaction_id, None)

@@ -1,0 +1,95 @@
+"""Accepting a webhook call: the payload becomes a Queued transaction at the cycle's webhook
+trigger, in the caller's database transaction (committed before the call is answered)."""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+from urllib.parse import parse_qsl
+
+from sqlalchemy import select
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from junction.cycles.models import Cycle, CycleStep
+from junction.engine import transactions as tx
+from junction.engine.plans import CyclePlan, PlanCache, compile_plan
+from junction.errors import BadRequest, Conflict, NotFound
+
+FORM_TYPES = frozenset({"application/x-www-form-urlencoded"})
+
+
+def parse_body(body: bytes, content_type: str) -> Any:
+    """JSON (the usual case), a form, or text kept as ``{"Body": text}``."""
+    kind = content_type.split(";")[0].strip().lower()
+    if not body.strip():
+        return {}
+    if kind in FORM_TYPES:
+        return dict(parse_qsl(body.decode("utf-8", "replace"), keep_blank_values=True))
+    if kind == "application/json" or kind.endswith("+json") or body.lstrip()[:1] in (b"{", b"["):
+        try:
+            return json.loads(body)
+        except ValueError as exc:
+            raise BadRequest(f"Body: not valid JSON ({exc})") from None
+    return {"Body": body.decode("utf-8", "replace")}
+
+
+@dataclass(frozen=True)
+class Accepted:
+    transaction_id: str
+    cycle_id: str
+    responds: bool  # the cycle answers the call from a WebhookResponse step
+
+
+async def accept(
+    *,
+    session: AsyncSession,
+    plans: PlanCache,
+    identifier: str,
+    payload: Any,
+    now: datetime,
+    transaction_id: str | None = None,
+) -> Accepted:
+    cycle = await session.scalar(
+        select(Cycle)
+        .join(CycleStep, CycleStep.cycle_id == Cycle.id)
+        .where(CycleStep.webhook_identifier == identifier)
+    )
+    if cycle is None:
+        raise NotFound("No webhook at this address")
+    plan = await _plan(session, plans, cycle)
+    trigger = plan.trigger
+    if trigger is None or not trigger.is_webhook:
+        raise NotFound("No webhook at this address")
+    step = await session.scalar(
+        select(CycleStep.id).where(CycleStep.webhook_identifier == identifier)
+    )
+    if step != trigger.id:
+        raise NotFound("No webhook at this address")
+    if cycle.status != "Active":
+        # Not accepted, so the sender keeps the data and may send it again later.
+        raise Conflict(f"The cycle '{cycle.name}' is not running; activate it to accept calls")
+    row = tx.new_row(
+        account_id=cycle.account_id,
+        cycle_id=cycle.id,
+        step_id=trigger.id,
+        origin="Webhook",
+        now=now,
+        payload=payload,
+        transaction_id=transaction_id,
+    )
+    await tx.insert_rows(session, [row])
+    if cycle.run_once:
+        # Paused after the first call it accepts; that call still runs to its end.
+        cycle.status, cycle.draining, cycle.stopped_at = "Paused", True, now
+        await session.flush()
+    return Accepted(row["id"], cycle.id, plan.responds)
+
+
+async def _plan(session: AsyncSession, plans: PlanCache, cycle: Cycle) -> CyclePlan:
+    plan = plans.get(cycle.id, cycle.updated_at)
+    if plan is None:
+        plan = await compile_plan(session=session, cycle=cycle)
+        plans.put(plan)
+    return plan
