@@ -84,6 +84,7 @@ class LocalDispatcher:
         return len(self._running)
 
     async def start(self) -> None:
+        self._stopping = False
         loop = asyncio.get_running_loop()
         self._loops = [
             loop.create_task(self._claim_loop(), name="junction-claimer"),

@@ -192,9 +192,11 @@ class Engine:
                 return
             now = self.clock()
             started = time.perf_counter()
+            # Only a Get trigger keeps a LastSuccessfulRunDate: unset, its first real run
+            # starts from now (no backfill). Other steps see it unset (1970-01-01).
             last_run = None
             if step.is_trigger and not step.is_webhook:
-                last_run = await self.last_successful_run(step.id)
+                last_run = await self.last_successful_run(step.id) or now
             outcome = await execute(
                 step,
                 StepContext(
@@ -204,8 +206,7 @@ class Engine:
                     scope=Scope(
                         values=pending.values,
                         variables=plan.variables,
-                        # Unset: the first real run starts from now (no backfill).
-                        last_successful_run=last_run or now,
+                        last_successful_run=last_run,
                     ),
                     payload=claimed.payload,
                     now=now,
