@@ -59,6 +59,7 @@ def build_dispatcher(context: AppContext) -> LocalDispatcher:
             retry_schedule=list(settings.retry_schedule),
             consecutive_error_limit=settings.consecutive_error_limit,
         ),
+        plans=context.plans,
     )
 
     async def housekeeping() -> None:

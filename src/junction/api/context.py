@@ -14,6 +14,7 @@ from junction.clock import Clock
 from junction.connectors.oauth import OAuthEnvironment
 from junction.connectors.runtime.call import Runtime
 from junction.db.engine import Database
+from junction.engine.plans import PlanCache
 from junction.engine.runner import Engine
 from junction.security.keyring import Keyring
 from junction.settings import Settings
@@ -28,6 +29,8 @@ class AppContext:
     throttle: FailureThrottle
     runtime: Runtime
     oauth: OAuthEnvironment
+    # Compiled cycles, shared by webhook intake and the engine.
+    plans: PlanCache = field(default_factory=PlanCache)
     # The engine, when this process runs cycles (JUNCTION_ENGINE_ENABLED).
     engine: Engine | None = None
     # Tells the engine that new work is due now (a no-op when the engine is off).

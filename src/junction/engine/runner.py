@@ -75,6 +75,7 @@ class Engine:
         clock: Clock,
         notifier: Notifier,
         options: EngineOptions,
+        plans: PlanCache | None = None,
     ) -> None:
         self.database = database
         self.runtime = runtime
@@ -83,7 +84,7 @@ class Engine:
         self.clock = clock
         self.notifier = notifier
         self.options = options
-        self.plans = PlanCache()
+        self.plans = plans or PlanCache()
         self._connections: dict[int, tuple[float, Connection]] = {}
         # Webhook calls waiting for a WebhookResponse step, by transaction id.
         self.responses: dict[str, asyncio.Future[tuple[int, Any] | None]] = {}

@@ -16,7 +16,7 @@ from fastapi.responses import JSONResponse
 
 from junction.api.context import Context
 from junction.engine import transactions as tx
-from junction.errors import PayloadTooLarge, ServiceUnavailable
+from junction.errors import PayloadTooLarge
 from junction.webhooks import service
 
 router = APIRouter(tags=["Webhooks"])
@@ -47,19 +47,18 @@ async def _read_limited(request: Request, limit: int) -> bytes:
 )
 async def receive(identifier: str, request: Request, context: Context) -> Any:
     engine = context.engine
-    if engine is None:
-        raise ServiceUnavailable("This server does not run cycles (the engine is off)")
     body = await _read_limited(request, context.settings.webhook_max_bytes)
     payload = service.parse_body(body, request.headers.get("content-type", ""))
     transaction_id = tx.new_id()
     waiter: asyncio.Future[tuple[int, Any] | None] = asyncio.get_running_loop().create_future()
     # Registered before the commit, so the engine cannot answer before anyone listens.
-    engine.responses[transaction_id] = waiter
+    responses = engine.responses if engine is not None else {}
+    responses[transaction_id] = waiter
     try:
         async with context.database.transaction() as session:
             accepted = await service.accept(
                 session=session,
-                plans=engine.plans,
+                plans=context.plans,
                 identifier=identifier,
                 payload=payload,
                 now=context.clock(),
@@ -67,7 +66,8 @@ async def receive(identifier: str, request: Request, context: Context) -> Any:
             )
         context.wake()
         accepted_body = {"Message": "Accepted", "TransactionId": accepted.transaction_id}
-        if not accepted.responds:
+        if not accepted.responds or engine is None:
+            # Without an engine here, another process runs it and cannot answer this call.
             return JSONResponse(accepted_body)
         try:
             async with asyncio.timeout(context.settings.webhook_response_timeout_seconds):
@@ -79,4 +79,4 @@ async def receive(identifier: str, request: Request, context: Context) -> Any:
         status, content = answer
         return JSONResponse(content, status)
     finally:
-        engine.responses.pop(transaction_id, None)
+        responses.pop(transaction_id, None)
