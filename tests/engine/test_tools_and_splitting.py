@@ -48,9 +48,7 @@ def document(*steps: dict[str, Any], settings: dict[str, Any] | None = None) -> 
         "Name": "Tools",
         "Settings": settings or {},
         "Steps": list(steps),
-        "Edges": [
-            {"TailStepKey": a, "HeadStepKey": b} for a, b in itertools.pairwise(keys)
-        ],
+        "Edges": [{"TailStepKey": a, "HeadStepKey": b} for a, b in itertools.pairwise(keys)],
     }
 
 

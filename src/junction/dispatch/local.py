@@ -124,6 +124,8 @@ class LocalDispatcher:
     async def _claim_loop(self) -> None:
         lease = self.engine.options.lease
         while not self._stopping:
+            # Cleared before claiming: a wake-up during the claim is not lost.
+            self._wake.clear()
             free = self.concurrency - len(self._running)
             claimed: list[tx.Claimed] = []
             if free > 0:
@@ -145,7 +147,6 @@ class LocalDispatcher:
             for item in claimed:
                 self._start(item)
             if not claimed or len(self._running) >= self.concurrency:
-                self._wake.clear()
                 with contextlib.suppress(TimeoutError):
                     async with asyncio.timeout(self.poll_interval):
                         await self._wake.wait()

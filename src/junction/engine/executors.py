@@ -22,6 +22,7 @@ from junction.engine.conditions import decide
 from junction.engine.inputs import MappingError, Scope, collection_size, item, resolve
 from junction.engine.outcomes import Failure, Outcome, detail, exchange_dict
 from junction.engine.plans import StepPlan
+from junction.engine.transactions import seen_key
 from junction.errors import CallInputError, ConnectorCallError, JunctionError, UpstreamRateLimited
 from junction.templates.spec.models import StepKind
 
@@ -99,6 +100,7 @@ async def _method(step: StepPlan, ctx: StepContext) -> Outcome:
     parameters, fields = _inputs(step, ctx.scope)
     run_started = ctx.now if step.is_trigger else None
     last_run = ctx.scope.last_successful_run
+    calls_made = 0
     exchanges: list[Exchange] = []
     records: list[dict[str, Any]] = []
     redactor = Redactor(secrets=connection.context.sensitive_values)
@@ -107,7 +109,8 @@ async def _method(step: StepPlan, ctx: StepContext) -> Outcome:
         calls = (
             [item(parameters | fields, i) for i in range(size)] if size else [parameters | fields]
         )
-        for values in calls:
+        for made, values in enumerate(calls, start=1):
+            calls_made = made
             call_input = CallInput(
                 parameters=_text_parameters({k: v for k, v in values.items() if k in parameters}),
                 fields={k: v for k, v in values.items() if k in fields},
@@ -133,6 +136,7 @@ async def _method(step: StepPlan, ctx: StepContext) -> Outcome:
             failure=Failure(outcomes.RATE_LIMITED, text, retry_after=exc.retry_after),
             exchanges=_logged(exchanges, ctx),
             message=text,
+            calls=calls_made,
         )
     except CallInputError as exc:
         text = redactor.text(exc.message)
@@ -141,15 +145,19 @@ async def _method(step: StepPlan, ctx: StepContext) -> Outcome:
             failure=Failure(outcomes.FAILED_TO_BUILD, text),
             exchanges=_logged(exchanges, ctx),
             message=text,
+            calls=calls_made,
         )
     except ConnectorCallError as exc:
         exchanges.extend(exc.exchanges)
         text = redactor.text(exc.message)
         return Outcome(
             status="Error",
-            failure=Failure(outcomes.FAILED_TO_CALL, detail(text, exchanges)),
+            failure=Failure(
+                outcomes.FAILED_TO_CALL, detail(text, exchanges, bodies=ctx.log_requests)
+            ),
             exchanges=_logged(exchanges, ctx),
             message=text,
+            calls=calls_made,
         )
     except JunctionError as exc:
         text = redactor.text(exc.message)
@@ -158,27 +166,38 @@ async def _method(step: StepPlan, ctx: StepContext) -> Outcome:
             failure=Failure(outcomes.FAILED_TO_CALL, text),
             exchanges=_logged(exchanges, ctx),
             message=text,
+            calls=calls_made,
         )
-    outcome = Outcome(records=records, exchanges=_logged(exchanges, ctx), run_started=run_started)
+    outcome = Outcome(
+        records=records,
+        exchanges=_logged(exchanges, ctx),
+        run_started=run_started,
+        calls=calls_made,
+    )
     if step.is_trigger and step.id_field:
         await _drop_seen(step, ctx, outcome)
     return outcome
 
 
 async def _drop_seen(step: StepPlan, ctx: StepContext, outcome: Outcome) -> None:
-    """Items a Get trigger handed on before are not handed on again."""
+    """Items a Get trigger handed on before are not handed on again. Every id of the run,
+    new or not, is remembered as seen now."""
     assert step.id_field is not None
     assert outcome.records is not None
-    keyed = [(str(r.get(step.id_field)), r) for r in outcome.records]
-    seen = await ctx.already_seen(step.id, [k for k, _ in keyed if k != "None"])
+    keyed = [
+        (None if r.get(step.id_field) is None else seen_key(r[step.id_field]), r)
+        for r in outcome.records
+    ]
+    keys = list(dict.fromkeys(k for k, _ in keyed if k is not None))
+    seen = await ctx.already_seen(step.id, keys)
     fresh: list[dict[str, Any]] = []
     for key, record in keyed:
-        if key == "None" or key not in seen:
+        if key is None or key not in seen:
             fresh.append(record)
-            if key != "None":
+            if key is not None:
                 seen.add(key)  # the same id twice in one run goes once
-                outcome.new_ids.append(key)
     outcome.records = fresh
+    outcome.seen_ids = keys
 
 
 def _logged(exchanges: list[Exchange], ctx: StepContext) -> list[dict[str, Any]]:

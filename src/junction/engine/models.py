@@ -24,7 +24,8 @@ class Transaction(Base):
         Index("ix_transactions_status_due", "status", "due_at"),
         Index("ix_transactions_cycle_created", "cycle_id", "created_at"),
         Index("ix_transactions_account_created", "account_id", "created_at"),
-        Index("ix_transactions_purge_after", "purge_after"),
+        # Retention: rows not purged yet, by purge time (both phases look only at these).
+        Index("ix_transactions_purge", "purged_at", "purge_after"),
     )
 
     id: Mapped[str] = mapped_column(String(36), primary_key=True)

@@ -43,9 +43,15 @@ class Notifier:
         self.notification_url = notification_url
         self.timeout = timeout
         self._tasks: set[asyncio.Task[None]] = set()
+        # A burst of incidents must not take every database connection or socket.
+        self._limit = asyncio.Semaphore(8)
 
     def _spawn(self, coro: Any) -> None:
-        task = asyncio.get_running_loop().create_task(coro)
+        async def limited() -> None:
+            async with self._limit:
+                await coro
+
+        task = asyncio.get_running_loop().create_task(limited())
         self._tasks.add(task)
         task.add_done_callback(self._tasks.discard)
 

@@ -42,7 +42,8 @@ class Outcome:
     end: bool = False  # Stop
     # Get triggers
     run_started: datetime | None = None
-    new_ids: list[str] = field(default_factory=list)
+    seen_ids: list[str] = field(default_factory=list)
+    calls: int = 0  # API calls a method step made (one per item of a mapped collection)
     # WebhookResponse
     response: tuple[int, Any] | None = None
 
@@ -62,20 +63,22 @@ def exchange_dict(exchange: Exchange) -> dict[str, Any]:
     }
 
 
-def detail(message: str, exchanges: list[Exchange]) -> str:
-    """A failure's full text: the message, then the last (redacted) response and request."""
+def detail(message: str, exchanges: list[Exchange], *, bodies: bool = True) -> str:
+    """A failure's full text: the message, then the last (redacted) response and request;
+    without ``bodies`` (LogStepDataRequests off) only the status line and the request line."""
     if not exchanges:
         return message
     last = exchanges[-1]
     lines = [message, ""]
     if last.status is not None:
         lines.append(f"HTTP Response: {last.status}")
-        if last.response_body:
+        if last.response_body and bodies:
             lines.append(last.response_body)
         lines.append("")
     lines.append("HTTP Request:")
     lines.append(f"{last.method} {last.url}")
-    lines.extend(f"{name}: {value}" for name, value in last.request_headers.items())
-    if last.request_body:
-        lines.extend(["", last.request_body])
+    if bodies:
+        lines.extend(f"{name}: {value}" for name, value in last.request_headers.items())
+        if last.request_body:
+            lines.extend(["", last.request_body])
     return "\n".join(lines)

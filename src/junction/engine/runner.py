@@ -18,6 +18,7 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from sqlalchemy import select, update
+from sqlalchemy.exc import InterfaceError, OperationalError
 
 from junction.clock import Clock
 from junction.connectors import calls, oauth
@@ -40,6 +41,12 @@ from junction.templates.spec.models import ErrorAction, StepKind
 log = logging.getLogger("junction.engine")
 
 CONNECTION_TTL = 30.0  # seconds a decrypted connection is reused before it is read again
+CONNECTION_CACHE_SIZE = 1024
+CHECKPOINT_RETRY_WAITS = (0.2, 1.0, 3.0)
+
+
+class CheckpointFailed(Exception):
+    """A checkpoint could not be written after retries (the database is unavailable)."""
 
 
 @dataclass
@@ -121,10 +128,10 @@ class Engine:
                 token_source=calls.token_sources(self.oauth_env),
             )
         self._connections[account_connector_id] = (time.monotonic(), connection)
+        if len(self._connections) > CONNECTION_CACHE_SIZE:
+            oldest = min(self._connections, key=lambda key: self._connections[key][0])
+            del self._connections[oldest]
         return connection
-
-    def forget_connection(self, account_connector_id: int) -> None:
-        self._connections.pop(account_connector_id, None)
 
     async def already_seen(self, step_id: str, keys: list[str]) -> set[str]:
         seen: set[str] = set()
@@ -153,11 +160,17 @@ class Engine:
             await self._run(claimed)
         except tx.LeaseLost:
             log.info("transaction %s was taken over by another process", claimed.id)
+        except (CheckpointFailed, OperationalError, InterfaceError):
+            # The database is unreachable: the lease runs out and the transaction resumes
+            # from its last checkpoint, here or in another process.
+            log.exception("transaction %s set aside: the database is unavailable", claimed.id)
         except Exception:
             log.exception("transaction %s failed inside the engine", claimed.id)
             await self._give_up(claimed)
         finally:
-            self._answer(claimed.id, None)
+            if not claimed.waiting:
+                # A webhook call waiting for a WebhookResponse that will not come now.
+                self._answer(claimed.id, None)
 
     async def _give_up(self, claimed: tx.Claimed) -> None:
         """An unexpected failure ends the transaction Errored (visible, replayable)
@@ -193,11 +206,12 @@ class Engine:
                 return
             now = self.clock()
             started = time.perf_counter()
-            # Only a Get trigger keeps a LastSuccessfulRunDate: unset, its first real run
-            # starts from now (no backfill). Other steps see it unset (1970-01-01).
+            # Only a Get trigger keeps a LastSuccessfulRunDate. Unset, its first real run
+            # starts from when the run was queued (no backfill; a retry of that run asks
+            # from the same time). Other steps see it unset (1970-01-01).
             last_run = None
             if step.is_trigger and not step.is_webhook:
-                last_run = await self.last_successful_run(step.id) or now
+                last_run = await self.last_successful_run(step.id) or claimed.created_at
             outcome = await execute(
                 step,
                 StepContext(
@@ -281,7 +295,7 @@ class Engine:
         records = outcome.records
         if outcome.run_started is not None:
             pending.last_successful_run = (step.id, outcome.run_started)
-            pending.seen_items.extend(outcome.new_ids)
+            pending.seen_items.extend(outcome.seen_ids)
         if step.is_trigger and not records:
             return tx.Status.COMPLETED, None, None  # nothing to hand on: see _finish
         if step.splits and len(records) > 1:
@@ -337,6 +351,17 @@ class Engine:
         action = plan.error_action
         schedule = self.options.retry_schedule
         retries = min(plan.settings.RetryAttempts, len(schedule))
+        if action is ErrorAction.RETRY and outcome.calls > 1:
+            # Retrying would repeat the calls that succeeded: like Cyclr, only steps that
+            # make one request are retried.
+            incident(
+                "Error",
+                failure.short,
+                f"{failure.full}\n\nNot retried: the step made {outcome.calls} calls, one per "
+                "item, and retrying would repeat those that succeeded.",
+            )
+            await self._finish(claimed, plan, pending, tx.Status.ERRORED, step.id, failure.short)
+            return True
         if action is ErrorAction.RETRY and attempt < retries:
             due = now + timedelta(seconds=schedule[attempt])
             incident(
@@ -435,20 +460,31 @@ class Engine:
         """One checkpoint, then the notices it calls for."""
         now = self.clock()
         paused: int | None = None
-        async with self.database.transaction() as session:
-            await tx.checkpoint(
-                session,
-                claimed,
-                owner=self.options.owner,
-                now=now,
-                lease=self.options.lease,
-                change=change,
-            )
-            if plan is not None and change.status in tx.ENDED and not change.discard:
-                paused = await self._count_errors(session, claimed, change.status, now)
-            if stop_cycle:
-                await _pause(session, claimed.cycle_id, now)
-                await tx.stop_in_progress(session, cycle_id=claimed.cycle_id, now=now)
+        for wait in (*CHECKPOINT_RETRY_WAITS, None):
+            try:
+                async with self.database.transaction() as session:
+                    await tx.checkpoint(
+                        session,
+                        claimed,
+                        owner=self.options.owner,
+                        now=now,
+                        lease=self.options.lease,
+                        change=change,
+                    )
+                    if plan is not None and change.status in tx.ENDED and not change.discard:
+                        paused = await self._count_errors(session, claimed, change.status, now)
+                    if stop_cycle:
+                        await _pause(session, claimed.cycle_id, now)
+                        await tx.stop_in_progress(session, cycle_id=claimed.cycle_id, now=now)
+                break
+            except (OperationalError, InterfaceError) as exc:
+                # A busy or briefly unreachable database (SQLite's lock timeout, a failover,
+                # a deadlock broken by PostgreSQL): nothing was written, so try again.
+                if wait is None:
+                    raise CheckpointFailed(str(exc)) from exc
+                log.warning("checkpoint of %s failed (%s); retrying", claimed.id, exc)
+                await asyncio.sleep(wait)
+        claimed.waiting = change.status is tx.Status.WAITING
         if not change.discard:
             claimed.values = change.values
             claimed.steps_run += len(change.records)
@@ -459,7 +495,8 @@ class Engine:
                     claimed.error_count += 1
                 else:
                     claimed.warning_count += 1
-        self.on_checkpoint()
+        if change.spawned:
+            self.on_checkpoint()  # new transactions to claim
         if plan is not None:
             self._notify(claimed, plan, change, paused, now)
 
@@ -499,7 +536,7 @@ class Engine:
         self, session: Any, claimed: tx.Claimed, status: tx.Status, now: datetime
     ) -> int | None:
         """Consecutive Errored transactions pause the cycle at the configured limit."""
-        if status is not tx.Status.ERRORED:
+        if status is tx.Status.COMPLETED:
             await session.execute(
                 update(Cycle)
                 .where(Cycle.id == claimed.cycle_id, Cycle.consecutive_errors > 0)
@@ -521,6 +558,8 @@ class Engine:
             and count >= limit
             and await _pause(session, claimed.cycle_id, now)
         ):
+            # Paused like a Stop: nothing of the cycle is left in progress.
+            await tx.stop_in_progress(session, cycle_id=claimed.cycle_id, now=now)
             return int(count)
         return None
 

@@ -78,18 +78,23 @@ async def tick(session: AsyncSession, *, now: datetime) -> int:
             )
             .order_by(Cycle.next_run_at)
             .limit(500)
+            # Locked (PostgreSQL) so that an activation or deactivation meanwhile is not
+            # overwritten; a cycle locked by one is left for the next tick.
+            .with_for_update(skip_locked=True)
         )
     ).scalars()
     queued = 0
     for cycle in list(due):
         trigger = await _trigger_step(session, cycle.id)
+        # Any transaction still at the trigger (queued, running, or waiting to retry it)
+        # holds the next run back: two runs reading the same LastSuccessfulRunDate would
+        # hand the same items on twice.
         waiting = await session.scalar(
             select(Transaction.id)
             .where(
                 and_(
                     Transaction.cycle_id == cycle.id,
-                    Transaction.origin == "Schedule",
-                    Transaction.steps_run == 0,
+                    Transaction.step_id == trigger,
                     Transaction.status.in_([s.value for s in tx.IN_PROGRESS]),
                 )
             )

@@ -15,6 +15,7 @@ Statements here are SQLAlchemy Core: this is the engine's hot path.
 
 from __future__ import annotations
 
+import hashlib
 import uuid
 from collections.abc import Collection, Iterable, Sequence
 from dataclasses import dataclass, field
@@ -23,6 +24,8 @@ from enum import StrEnum
 from typing import Any
 
 from sqlalchemy import and_, delete, false, insert, or_, select, update
+from sqlalchemy.dialects.postgresql import insert as pg_insert
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from junction.cycles.models import Cycle, CycleStep
@@ -137,6 +140,8 @@ class Claimed:
     origin: str
     error_count: int
     warning_count: int
+    created_at: datetime
+    waiting: bool = False  # set by the runner when it leaves the transaction Waiting
 
 
 _CLAIMED_COLUMNS = (
@@ -151,6 +156,7 @@ _CLAIMED_COLUMNS = (
     Transaction.origin,
     Transaction.error_count,
     Transaction.warning_count,
+    Transaction.created_at,
 )
 
 
@@ -184,12 +190,15 @@ async def claim(
     """
     if limit <= 0:
         return []
+    # Accounts at their limit are left out in SQL: otherwise one account's backlog, being
+    # the oldest, could fill every candidate slot and starve the others.
+    full = [account for account, left in (account_room or {}).items() if left <= 0]
     candidates = (
         select(Transaction.id, Transaction.account_id)
         .join(Cycle, Cycle.id == Transaction.cycle_id)
         .where(_runnable(now), or_(Cycle.status == "Active", Cycle.draining))
-        .where(Transaction.id.not_in(list(exclude)))
-        .order_by(Transaction.due_at)
+        .where(Transaction.id.not_in(list(exclude)), Transaction.account_id.not_in(full))
+        .order_by(Transaction.due_at.nulls_first())
         .limit(limit * 4)
     )
     if session.bind is not None and session.bind.dialect.name == "postgresql":
@@ -351,7 +360,11 @@ async def checkpoint(
                 error_count=claimed.error_count + errors,
                 warning_count=claimed.warning_count + warnings,
                 message=change.message,
-                due_at=change.due_at if change.status is Status.WAITING else None,
+                # Running keeps a due time too, so that an orphan (its lease expired) is
+                # taken over in due order: NULLs sort first on SQLite but last on PostgreSQL.
+                due_at=change.due_at
+                if change.status is Status.WAITING
+                else (now if change.status is Status.RUNNING else None),
                 lease_owner=owner if change.status is Status.RUNNING else None,
                 lease_expires_at=now + lease if change.status is Status.RUNNING else None,
                 ended_at=now if ended else None,
@@ -403,19 +416,47 @@ async def checkpoint(
     await insert_rows(session, change.spawned)
     if change.last_successful_run is not None:
         step_id, when = change.last_successful_run
+        # Only forward: a slower run finishing late must not move it back.
         await session.execute(
             update(CycleStep)
-            .where(CycleStep.id == step_id)
+            .where(
+                CycleStep.id == step_id,
+                or_(
+                    CycleStep.last_successful_run_at.is_(None),
+                    CycleStep.last_successful_run_at < when,
+                ),
+            )
             .values(last_successful_run_at=when)
             .execution_options(synchronize_session=False)
         )
-    if change.seen_items and change.last_successful_run is not None:
+        if change.seen_items:
+            await _remember_seen(session, step_id, change.seen_items, now)
+
+
+def seen_key(value: object) -> str:
+    """An item id as stored: ids longer than the column are kept as their SHA-256."""
+    text = str(value)
+    if len(text) <= 200:
+        return text
+    return "sha256:" + hashlib.sha256(text.encode()).hexdigest()
+
+
+async def _remember_seen(
+    session: AsyncSession, step_id: str, keys: list[str], now: datetime
+) -> None:
+    """Every id the trigger handed on or saw again, with when it was last seen (so that
+    ids an API keeps returning are never forgotten by the retention of seen items)."""
+    dialect = session.bind.dialect.name if session.bind is not None else "sqlite"
+    make = pg_insert if dialect == "postgresql" else sqlite_insert
+    rows = [
+        {"cycle_step_id": step_id, "item_key": key, "seen_at": now} for key in dict.fromkeys(keys)
+    ]
+    for start in range(0, len(rows), 500):
+        statement = make(SeenItem).values(rows[start : start + 500])
         await session.execute(
-            insert(SeenItem),
-            [
-                {"cycle_step_id": change.last_successful_run[0], "item_key": key, "seen_at": now}
-                for key in dict.fromkeys(change.seen_items)
-            ],
+            statement.on_conflict_do_update(
+                index_elements=["cycle_step_id", "item_key"], set_={"seen_at": now}
+            )
         )
 
 
@@ -445,7 +486,8 @@ async def stop_in_progress(session: AsyncSession, *, cycle_id: str, now: datetim
 
 
 async def cancel_stale_queue(session: AsyncSession, *, now: datetime, after: timedelta) -> int:
-    """Queued transactions of cycles stopped longer than ``after`` are cancelled (Stopped)."""
+    """What is left of cycles stopped longer than ``after`` (queued, waiting, or orphaned by
+    a process that died) is cancelled: Stopped, never left in progress for ever."""
     stale_cycles = select(Cycle.id).where(
         Cycle.status != "Active",
         Cycle.draining == false(),
@@ -454,11 +496,22 @@ async def cancel_stale_queue(session: AsyncSession, *, now: datetime, after: tim
     )
     result = await session.execute(
         update(Transaction)
-        .where(Transaction.status == Status.QUEUED.value, Transaction.cycle_id.in_(stale_cycles))
+        .where(
+            Transaction.cycle_id.in_(stale_cycles),
+            or_(
+                Transaction.status.in_((Status.QUEUED.value, Status.WAITING.value)),
+                and_(
+                    Transaction.status == Status.RUNNING.value,
+                    Transaction.lease_expires_at < now,
+                ),
+            ),
+        )
         .values(
             status=Status.STOPPED.value,
             message="Transaction Stopped: the cycle stayed stopped with it queued",
             due_at=None,
+            lease_owner=None,
+            lease_expires_at=None,
             ended_at=now,
             updated_at=now,
         )

@@ -20,7 +20,7 @@ from sqlalchemy import delete, select, tuple_, update
 from junction.accounts.models import Account
 from junction.cycles.models import Cycle
 from junction.db.engine import Database
-from junction.engine.models import SeenItem, StepRun, Transaction
+from junction.engine.models import Incident, SeenItem, StepRun, Transaction
 from junction.engine.transactions import ENDED, Status
 from junction.settings import Settings
 
@@ -149,6 +149,13 @@ async def _purge_chunk(*, database: Database, now: datetime, chunk: int) -> tupl
         )
         if purged:
             await session.execute(delete(StepRun).where(StepRun.transaction_id.in_(purged)))
+            # An incident's full text quotes the request and response: it goes too.
+            await session.execute(
+                update(Incident)
+                .where(Incident.transaction_id.in_(purged))
+                .values(full_message=None)
+                .execution_options(synchronize_session=False)
+            )
         return len(due), len(purged)
 
 

@@ -67,6 +67,10 @@ async def accept(
     )
     if step != trigger.id:
         raise NotFound("No webhook at this address")
+    if cycle.run_once and cycle.status == "Active":
+        # Only the first call may start a RunOnce cycle: lock the row (PostgreSQL; SQLite's
+        # writer lock already serialises) and look again.
+        await session.refresh(cycle, with_for_update=True)
     if cycle.status != "Active":
         # Not accepted, so the sender keeps the data and may send it again later.
         raise Conflict(f"The cycle '{cycle.name}' is not running; activate it to accept calls")

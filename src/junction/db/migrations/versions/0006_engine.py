@@ -7,6 +7,8 @@ Create Date: 2026-11-29 03:40:42.142293
 
 from __future__ import annotations
 
+import secrets
+
 import sqlalchemy as sa
 from alembic import op
 from sqlalchemy.dialects import postgresql
@@ -113,7 +115,7 @@ def upgrade() -> None:
         batch_op.create_index(
             "ix_transactions_cycle_created", ["cycle_id", "created_at"], unique=False
         )
-        batch_op.create_index("ix_transactions_purge_after", ["purge_after"], unique=False)
+        batch_op.create_index("ix_transactions_purge", ["purged_at", "purge_after"], unique=False)
         batch_op.create_index("ix_transactions_status_due", ["status", "due_at"], unique=False)
 
     op.create_table(
@@ -186,6 +188,38 @@ def upgrade() -> None:
             sa.Column("consecutive_errors", sa.Integer(), nullable=False, server_default="0")
         )
         batch_op.create_index(batch_op.f("ix_cycles_next_run_at"), ["next_run_at"], unique=False)
+    _backfill()
+
+
+def _backfill() -> None:
+    """Steps stored before webhook identifiers existed get one, and cycles activated before
+    the engine existed get their first scheduled run (at their StartTime, or at once)."""
+    bind = op.get_bind()
+    steps = sa.table("cycle_steps", sa.column("id", sa.String), sa.column("webhook_identifier"))
+    missing = bind.execute(sa.select(steps.c.id).where(steps.c.webhook_identifier.is_(None)))
+    for (step_id,) in missing.all():
+        bind.execute(
+            steps.update()
+            .where(steps.c.id == step_id)
+            .values(webhook_identifier=secrets.token_urlsafe(24))
+        )
+    cycles = sa.table(
+        "cycles",
+        sa.column("status", sa.String),
+        sa.column("interval_minutes", sa.Integer),
+        sa.column("run_once", sa.Boolean),
+        sa.column("start_time", sa.DateTime(timezone=True)),
+        sa.column("next_run_at", sa.DateTime(timezone=True)),
+    )
+    bind.execute(
+        cycles.update()
+        .where(
+            cycles.c.status == "Active",
+            cycles.c.start_time.is_not(None),
+            sa.or_(cycles.c.interval_minutes.is_not(None), cycles.c.run_once == sa.true()),
+        )
+        .values(next_run_at=cycles.c.start_time)
+    )
 
 
 def downgrade() -> None:
@@ -208,7 +242,7 @@ def downgrade() -> None:
     op.drop_table("transaction_steps")
     with op.batch_alter_table("transactions", schema=None) as batch_op:
         batch_op.drop_index("ix_transactions_status_due")
-        batch_op.drop_index("ix_transactions_purge_after")
+        batch_op.drop_index("ix_transactions_purge")
         batch_op.drop_index("ix_transactions_cycle_created")
         batch_op.drop_index("ix_transactions_account_created")
 
