@@ -119,3 +119,56 @@ def test_cycles_get_their_structure_from_their_release(backend: str, tmp_path: P
         ]
         assert edges == [("s1", "s2", "Forward")]
         migrate.downgrade(url, "0004")
+
+
+@pytest.mark.parametrize("backend", BACKENDS)
+def test_steps_and_schedules_of_earlier_cycles_are_filled_in(backend: str, tmp_path: Path) -> None:
+    """0006 gives stored steps webhook identifiers, and active scheduled cycles their first
+    run (at their StartTime); paused and webhook cycles stay unscheduled."""
+    now = "2026-01-01 00:00:00+00:00"
+
+    def seed(connection: Connection) -> None:
+        connection.execute(
+            text(
+                "INSERT INTO accounts (id, name, timezone, created_at, error_webhook_enabled, "
+                "error_webhook_include_warnings) VALUES ('acc', 'Acc', 'UTC', :now, false, false)"
+            ),
+            {"now": now},
+        )
+        for cycle, status, interval in (
+            ("sched", "Active", 5),
+            ("hook", "Active", None),
+            ("off", "Paused", 5),
+        ):
+            connection.execute(
+                text(
+                    "INSERT INTO cycles (id, account_id, name, status, settings, variables, "
+                    "interval_minutes, start_time, run_once, created_at, updated_at) VALUES "
+                    "(:id, 'acc', :id, :status, '{}', '[]', :interval, :now, false, :now, :now)"
+                ),
+                {"id": cycle, "status": status, "interval": interval, "now": now},
+            )
+            connection.execute(
+                text(
+                    "INSERT INTO cycle_steps (id, cycle_id, step_key, position, document) VALUES "
+                    "(:step, :id, 'a', 0, '{}')"
+                ),
+                {"step": f"{cycle}-step", "id": cycle},
+            )
+        connection.commit()
+
+    def filled(connection: Connection) -> tuple[Any, ...]:
+        identifiers = connection.execute(text("SELECT webhook_identifier FROM cycle_steps")).all()
+        scheduled = connection.execute(
+            text("SELECT id FROM cycles WHERE next_run_at IS NOT NULL")
+        ).all()
+        return [i for (i,) in identifiers], [c for (c,) in scheduled]
+
+    with fresh_database(backend, tmp_path) as url:
+        migrate.upgrade(url, "0005")
+        _run(url, seed)
+        migrate.upgrade(url)
+        identifiers, scheduled = _run(url, filled)
+        assert len(set(identifiers)) == 3
+        assert all(i and len(i) >= 32 for i in identifiers)
+        assert scheduled == ["sched"]
