@@ -18,6 +18,7 @@ from junction.engine.plans import PlanCache
 from junction.engine.runner import Engine
 from junction.security.keyring import Keyring
 from junction.settings import Settings
+from junction.webhooks.intake import Intake
 
 
 @dataclass
@@ -31,15 +32,25 @@ class AppContext:
     oauth: OAuthEnvironment
     # Compiled cycles, shared by webhook intake and the engine.
     plans: PlanCache = field(default_factory=PlanCache)
+    # Stores webhook calls, in groups under load.
+    intake: Intake = field(init=False)
     # The engine, when this process runs cycles (JUNCTION_ENGINE_ENABLED).
     engine: Engine | None = None
     # Tells the engine that new work is due now (a no-op when the engine is off).
     wake: Callable[[], None] = field(default=lambda: None)
 
+    def __post_init__(self) -> None:
+        self.intake = Intake(database=self.database, plans=self.plans, clock=self.clock)
+
 
 def get_context(request: Request) -> AppContext:
     context: AppContext = request.app.state.context
     return context
+
+
+async def _context_dependency(request: Request) -> AppContext:
+    # async: FastAPI runs a plain-function dependency in a thread pool, a hop per request.
+    return get_context(request)
 
 
 SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
@@ -55,7 +66,7 @@ async def get_session(request: Request) -> AsyncIterator[AsyncSession]:
         yield session
 
 
-Context = Annotated[AppContext, Depends(get_context)]
+Context = Annotated[AppContext, Depends(_context_dependency)]
 # scope="function": the commit happens before the response leaves, so a failed commit is
 # reported to the caller instead of following a success it already received.
 Session = Annotated[AsyncSession, Depends(get_session, scope="function")]

@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from typing import Any
 
 from sqlalchemy import event
 from sqlalchemy.engine import Connection
+from sqlalchemy.exc import OperationalError
 from sqlalchemy.ext.asyncio import (
     AsyncEngine,
     AsyncSession,
@@ -62,6 +64,7 @@ class Database:
         self.read_sessionmaker = async_sessionmaker(
             self.engine.execution_options(**{READ_ONLY_OPTION: True}), expire_on_commit=False
         )
+        self._writer = asyncio.Lock() if url.startswith("sqlite") else None
 
     @property
     def dialect(self) -> str:
@@ -75,8 +78,25 @@ class Database:
         writer; PostgreSQL ignores the distinction.
         """
         factory = self.read_sessionmaker if read_only else self.sessionmaker
-        async with factory() as session, session.begin():
-            yield session
+        if read_only or self._writer is None:
+            async with factory() as session, session.begin():
+                yield session
+            return
+        # SQLite has one writer at a time. Its busy handler waits for the lock by sleeping
+        # and polling, which under load gives long, unfair waits; writers of this process
+        # queue here instead, in order, and SQLite's own wait is left for other processes.
+        try:
+            async with asyncio.timeout(SQLITE_BUSY_TIMEOUT_MS / 1000):
+                await self._writer.acquire()
+        except TimeoutError:
+            raise OperationalError(
+                "BEGIN IMMEDIATE", None, TimeoutError("database is locked by this process")
+            ) from None
+        try:
+            async with factory() as session, session.begin():
+                yield session
+        finally:
+            self._writer.release()
 
     async def dispose(self) -> None:
         await self.engine.dispose()

@@ -40,6 +40,10 @@ log = logging.getLogger("junction.dispatch")
 Housekeeping = Callable[[], Awaitable[None]]
 
 
+class _NothingDue(Exception):
+    pass
+
+
 def process_owner() -> str:
     """A lease owner name unique to this process: host, pid and a random part."""
     return f"{socket.gethostname()[:24]}:{os.getpid()}:{uuid.uuid4().hex[:8]}"
@@ -131,6 +135,14 @@ class LocalDispatcher:
             if free > 0:
                 room = {a: self.account_limit - n for a, n in self._per_account.items()}
                 try:
+                    # A read first: the write lock (SQLite's only writer) is taken only when
+                    # there is something to claim.
+                    async with self.database.transaction(read_only=True) as session:
+                        due = await tx.any_due(
+                            session, now=self.clock(), exclude=set(self._running)
+                        )
+                    if not due:
+                        raise _NothingDue
                     async with self.database.transaction() as session:
                         claimed = await tx.claim(
                             session,
@@ -142,6 +154,8 @@ class LocalDispatcher:
                             default_room=self.account_limit,
                             exclude=set(self._running),
                         )
+                except _NothingDue:
+                    pass
                 except Exception:
                     log.exception("claiming transactions failed; trying again shortly")
             for item in claimed:

@@ -17,7 +17,7 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import select, update
+from sqlalchemy import select
 from sqlalchemy.exc import InterfaceError, OperationalError
 
 from junction.clock import Clock
@@ -27,7 +27,7 @@ from junction.connectors.models import AccountConnector
 from junction.connectors.runtime.call import Runtime
 from junction.cycles.models import Cycle, CycleStep
 from junction.db.engine import Database
-from junction.engine import outcomes
+from junction.engine import checkpoints, outcomes
 from junction.engine import transactions as tx
 from junction.engine.executors import StepContext, execute
 from junction.engine.inputs import Scope
@@ -96,10 +96,22 @@ class Engine:
         # Webhook calls waiting for a WebhookResponse step, by transaction id.
         self.responses: dict[str, asyncio.Future[tuple[int, Any] | None]] = {}
         self.on_checkpoint: Callable[[], None] = lambda: None
+        self.checkpoints = checkpoints.CheckpointWriter(
+            database=database,
+            owner=options.owner,
+            lease=options.lease,
+            error_limit=lambda: self.options.consecutive_error_limit,
+        )
 
     # -- what steps need -------------------------------------------------------------
 
-    async def plan(self, cycle_id: str) -> CyclePlan | None:
+    async def plan(self, cycle_id: str, version: datetime | None = None) -> CyclePlan | None:
+        """The cycle's compiled plan; ``version`` (its updated_at, read with the claim) spares
+        a read when the cached plan is that version."""
+        if version is not None:
+            cached = self.plans.get(cycle_id, version)
+            if cached is not None:
+                return cached
         async with self.database.transaction(read_only=True) as session:
             cycle = await session.get(Cycle, cycle_id)
             if cycle is None:
@@ -191,7 +203,7 @@ class Engine:
             log.exception("could not record the failure of transaction %s", claimed.id)
 
     async def _run(self, claimed: tx.Claimed) -> None:
-        plan = await self.plan(claimed.cycle_id)
+        plan = await self.plan(claimed.cycle_id, claimed.cycle_version)
         if plan is None:
             return  # the cycle was deleted, and its transactions with it
         pending = _Pending(values=dict(claimed.values))
@@ -459,23 +471,10 @@ class Engine:
     ) -> None:
         """One checkpoint, then the notices it calls for."""
         now = self.clock()
-        paused: int | None = None
+        job = checkpoints.Job(claimed, change, plan is not None, stop_cycle, now)
         for wait in (*CHECKPOINT_RETRY_WAITS, None):
             try:
-                async with self.database.transaction() as session:
-                    await tx.checkpoint(
-                        session,
-                        claimed,
-                        owner=self.options.owner,
-                        now=now,
-                        lease=self.options.lease,
-                        change=change,
-                    )
-                    if plan is not None and change.status in tx.ENDED and not change.discard:
-                        paused = await self._count_errors(session, claimed, change.status, now)
-                    if stop_cycle:
-                        await _pause(session, claimed.cycle_id, now)
-                        await tx.stop_in_progress(session, cycle_id=claimed.cycle_id, now=now)
+                paused = (await self.checkpoints.write(job)).paused
                 break
             except (OperationalError, InterfaceError) as exc:
                 # A busy or briefly unreachable database (SQLite's lock timeout, a failover,
@@ -532,48 +531,7 @@ class Engine:
                 when=now,
             )
 
-    async def _count_errors(
-        self, session: Any, claimed: tx.Claimed, status: tx.Status, now: datetime
-    ) -> int | None:
-        """Consecutive Errored transactions pause the cycle at the configured limit."""
-        if status is tx.Status.COMPLETED:
-            await session.execute(
-                update(Cycle)
-                .where(Cycle.id == claimed.cycle_id, Cycle.consecutive_errors > 0)
-                .values(consecutive_errors=0)
-                .execution_options(synchronize_session=False)
-            )
-            return None
-        count = await session.scalar(
-            update(Cycle)
-            .where(Cycle.id == claimed.cycle_id)
-            .values(consecutive_errors=Cycle.consecutive_errors + 1)
-            .returning(Cycle.consecutive_errors)
-            .execution_options(synchronize_session=False)
-        )
-        limit = self.options.consecutive_error_limit
-        if (
-            limit
-            and count is not None
-            and count >= limit
-            and await _pause(session, claimed.cycle_id, now)
-        ):
-            # Paused like a Stop: nothing of the cycle is left in progress.
-            await tx.stop_in_progress(session, cycle_id=claimed.cycle_id, now=now)
-            return int(count)
-        return None
-
     def _answer(self, transaction_id: str, response: tuple[int, Any] | None) -> None:
         waiter = self.responses.get(transaction_id)
         if waiter is not None and not waiter.done():
             waiter.set_result(response)
-
-
-async def _pause(session: Any, cycle_id: str, now: datetime) -> bool:
-    result = await session.execute(
-        update(Cycle)
-        .where(Cycle.id == cycle_id, Cycle.status == "Active")
-        .values(status="Paused", next_run_at=None, draining=False, stopped_at=now, updated_at=now)
-        .execution_options(synchronize_session=False)
-    )
-    return bool(result.rowcount)

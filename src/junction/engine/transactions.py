@@ -23,7 +23,7 @@ from datetime import datetime, timedelta
 from enum import StrEnum
 from typing import Any
 
-from sqlalchemy import and_, delete, false, insert, or_, select, update
+from sqlalchemy import Table, and_, false, func, insert, or_, select, update
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -65,6 +65,10 @@ TRANSITIONS: dict[Status, frozenset[Status]] = {
     Status.ERRORED: frozenset({Status.QUEUED}),
     Status.STOPPED: frozenset({Status.QUEUED}),
 }
+
+
+# The table itself (Core): the checkpoint is the hottest statement and needs no ORM.
+_TABLE: Table = Transaction.__table__  # type: ignore[assignment]
 
 
 class LeaseLost(JunctionError):
@@ -142,6 +146,8 @@ class Claimed:
     warning_count: int
     created_at: datetime
     waiting: bool = False  # set by the runner when it leaves the transaction Waiting
+    cycle_version: datetime | None = None  # the cycle's updated_at when claimed
+    cycle_errors: int = 0  # the cycle's consecutive errors when claimed
 
 
 _CLAIMED_COLUMNS = (
@@ -194,7 +200,12 @@ async def claim(
     # the oldest, could fill every candidate slot and starve the others.
     full = [account for account, left in (account_room or {}).items() if left <= 0]
     candidates = (
-        select(Transaction.id, Transaction.account_id)
+        select(
+            Transaction.id,
+            Transaction.account_id,
+            Cycle.updated_at,
+            Cycle.consecutive_errors,
+        )
         .join(Cycle, Cycle.id == Transaction.cycle_id)
         .where(_runnable(now), or_(Cycle.status == "Active", Cycle.draining))
         .where(Transaction.id.not_in(list(exclude)), Transaction.account_id.not_in(full))
@@ -206,7 +217,9 @@ async def claim(
     rows = (await session.execute(candidates)).all()
     room = dict(account_room or {})
     chosen: list[str] = []
-    for transaction_id, account_id in rows:
+    cycles: dict[str, tuple[datetime, int]] = {}
+    for transaction_id, account_id, version, errors in rows:
+        cycles[transaction_id] = (version, errors)
         left = room.get(account_id, default_room if default_room is not None else limit)
         if left <= 0:
             continue
@@ -223,20 +236,29 @@ async def claim(
             status=Status.RUNNING.value,
             lease_owner=owner,
             lease_expires_at=now + lease,
+            # The first start stays (a takeover or a resumed wait keeps it).
+            started_at=func.coalesce(Transaction.started_at, now),
             updated_at=now,
         )
         .returning(*_CLAIMED_COLUMNS)
         .execution_options(synchronize_session=False)
     )
     claimed = [Claimed(*row) for row in result.all()]
-    # First start of each (the started time of a takeover or a resumed wait stays).
-    await session.execute(
-        update(Transaction)
-        .where(Transaction.id.in_([c.id for c in claimed]), Transaction.started_at.is_(None))
-        .values(started_at=now)
-        .execution_options(synchronize_session=False)
-    )
+    for item in claimed:
+        item.cycle_version, item.cycle_errors = cycles[item.id]
     return claimed
+
+
+async def any_due(session: AsyncSession, *, now: datetime, exclude: Collection[str]) -> bool:
+    """Whether there may be something to claim: a cheap read before taking the write lock."""
+    found = await session.scalar(
+        select(Transaction.id)
+        .join(Cycle, Cycle.id == Transaction.cycle_id)
+        .where(_runnable(now), or_(Cycle.status == "Active", Cycle.draining))
+        .where(Transaction.id.not_in(list(exclude)))
+        .limit(1)
+    )
+    return found is not None
 
 
 async def renew(
@@ -335,20 +357,18 @@ async def checkpoint(
     if not allowed(Status.RUNNING, change.status):
         raise ValueError(f"a running transaction cannot become {change.status}")
     ours = and_(
-        Transaction.id == claimed.id,
-        Transaction.lease_owner == owner,
-        Transaction.status == Status.RUNNING.value,
+        _TABLE.c.id == claimed.id,
+        _TABLE.c.lease_owner == owner,
+        _TABLE.c.status == Status.RUNNING.value,
     )
     errors = sum(1 for i in change.incidents if i.level == "Error")
     warnings = len(change.incidents) - errors
     if change.discard:
-        result = await session.execute(
-            delete(Transaction).where(ours).execution_options(synchronize_session=False)
-        )
+        result = await session.execute(_TABLE.delete().where(ours))
     else:
         ended = change.status in ENDED
         result = await session.execute(
-            update(Transaction)
+            _TABLE.update()
             .where(ours)
             .values(
                 status=change.status.value,
@@ -370,7 +390,6 @@ async def checkpoint(
                 ended_at=now if ended else None,
                 updated_at=now,
             )
-            .execution_options(synchronize_session=False)
         )
     if result.rowcount != 1:  # type: ignore[attr-defined]
         raise LeaseLost(f"Transaction {claimed.id} is no longer held by this process")

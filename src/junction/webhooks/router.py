@@ -55,15 +55,7 @@ async def receive(identifier: str, request: Request, context: Context) -> Any:
     responses = engine.responses if engine is not None else {}
     responses[transaction_id] = waiter
     try:
-        async with context.database.transaction() as session:
-            accepted = await service.accept(
-                session=session,
-                plans=context.plans,
-                identifier=identifier,
-                payload=payload,
-                now=context.clock(),
-                transaction_id=transaction_id,
-            )
+        accepted = await context.intake.submit(identifier, payload, transaction_id)
         context.wake()
         accepted_body = {"Message": "Accepted", "TransactionId": accepted.transaction_id}
         if not accepted.responds or engine is None:

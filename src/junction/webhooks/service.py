@@ -15,7 +15,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from junction.cycles.models import Cycle, CycleStep
 from junction.engine import transactions as tx
 from junction.engine.plans import CyclePlan, PlanCache, compile_plan
-from junction.errors import BadRequest, Conflict, NotFound
+from junction.errors import BadRequest, Conflict, JunctionError, NotFound
 
 FORM_TYPES = frozenset({"application/x-www-form-urlencoded"})
 
@@ -42,30 +42,56 @@ class Accepted:
     responds: bool  # the cycle answers the call from a WebhookResponse step
 
 
-async def accept(
-    *,
+@dataclass(frozen=True)
+class Call:
+    identifier: str
+    payload: Any
+    transaction_id: str
+
+
+async def accept_many(
+    *, session: AsyncSession, plans: PlanCache, calls: list[Call], now: datetime
+) -> list[Accepted | JunctionError]:
+    """Each call stored as a Queued transaction at its cycle's webhook trigger, or the
+    reason it is refused (404 unknown address, 409 cycle not running), in order."""
+    identifiers = sorted({c.identifier for c in calls})
+    found: dict[str, tuple[Cycle, str]] = {}
+    for start in range(0, len(identifiers), 500):
+        rows = await session.execute(
+            select(Cycle, CycleStep.id, CycleStep.webhook_identifier)
+            .join(CycleStep, CycleStep.cycle_id == Cycle.id)
+            .where(CycleStep.webhook_identifier.in_(identifiers[start : start + 500]))
+        )
+        for cycle, step_id, identifier in rows.all():
+            found[str(identifier)] = (cycle, step_id)
+    results: list[Accepted | JunctionError] = []
+    new_rows: list[dict[str, Any]] = []
+    for call in calls:
+        try:
+            accepted, row = await _accept(session, plans, found.get(call.identifier), call, now)
+        except (NotFound, Conflict) as exc:
+            results.append(exc)
+            continue
+        results.append(accepted)
+        new_rows.append(row)
+    await tx.insert_rows(session, new_rows)
+    await session.flush()
+    return results
+
+
+async def _accept(
     session: AsyncSession,
     plans: PlanCache,
-    identifier: str,
-    payload: Any,
+    found: tuple[Cycle, str] | None,
+    call: Call,
     now: datetime,
-    transaction_id: str | None = None,
-) -> Accepted:
-    cycle = await session.scalar(
-        select(Cycle)
-        .join(CycleStep, CycleStep.cycle_id == Cycle.id)
-        .where(CycleStep.webhook_identifier == identifier)
-    )
-    if cycle is None:
+) -> tuple[Accepted, dict[str, Any]]:
+    if found is None:
         raise NotFound("No webhook at this address")
+    cycle, step_id = found
     plan = await _plan(session, plans, cycle)
     trigger = plan.trigger
-    if trigger is None or not trigger.is_webhook:
-        raise NotFound("No webhook at this address")
-    step = await session.scalar(
-        select(CycleStep.id).where(CycleStep.webhook_identifier == identifier)
-    )
-    if step != trigger.id:
+    if trigger is None or not trigger.is_webhook or step_id != trigger.id:
         raise NotFound("No webhook at this address")
     if cycle.run_once and cycle.status == "Active":
         # Only the first call may start a RunOnce cycle: lock the row (PostgreSQL; SQLite's
@@ -80,15 +106,14 @@ async def accept(
         step_id=trigger.id,
         origin="Webhook",
         now=now,
-        payload=payload,
-        transaction_id=transaction_id,
+        payload=call.payload,
+        transaction_id=call.transaction_id,
     )
-    await tx.insert_rows(session, [row])
     if cycle.run_once:
-        # Paused after the first call it accepts; that call still runs to its end.
+        # Paused after the first call it accepts (later calls of the same batch see it
+        # paused); that call still runs to its end.
         cycle.status, cycle.draining, cycle.stopped_at = "Paused", True, now
-        await session.flush()
-    return Accepted(row["id"], cycle.id, plan.responds)
+    return Accepted(row["id"], cycle.id, plan.responds), row
 
 
 async def _plan(session: AsyncSession, plans: PlanCache, cycle: Cycle) -> CyclePlan:

@@ -1,0 +1,183 @@
+"""Writing checkpoints, grouped: the checkpoints that queue up while one group is being
+written go into the next database transaction together (group commit).
+
+A checkpoint whose lease was lost writes nothing (its first statement matches no row) and
+is reported to its caller alone, so it never spoils the others of its group. A group that
+fails for another reason is written again one checkpoint at a time, so that one bad
+checkpoint cannot hold the rest back; a database that is unavailable fails them all, and
+each caller retries.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from typing import Any
+
+from sqlalchemy import select, update
+from sqlalchemy.exc import InterfaceError, OperationalError
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from junction.cycles.models import Cycle
+from junction.db.engine import Database
+from junction.engine import transactions as tx
+
+MAX_GROUP = 100
+
+
+@dataclass
+class Job:
+    claimed: tx.Claimed
+    change: tx.Checkpoint
+    count_errors: bool  # an ended transaction of a known plan: count it for auto-pause
+    stop_cycle: bool  # StopIntegration
+    now: datetime
+
+
+@dataclass
+class Written:
+    paused: int | None  # the cycle was paused for this many errors in a row
+
+
+class CheckpointWriter:
+    def __init__(
+        self,
+        *,
+        database: Database,
+        owner: str,
+        lease: timedelta,
+        error_limit: Callable[[], int],
+    ) -> None:
+        self.database = database
+        self.owner = owner
+        self.lease = lease
+        self.error_limit = error_limit
+        self._queue: list[tuple[Job, asyncio.Future[Written]]] = []
+        self._writer: asyncio.Task[None] | None = None
+
+    async def write(self, job: Job) -> Written:
+        """Commit one checkpoint (tx.LeaseLost when the transaction is no longer ours)."""
+        future: asyncio.Future[Written] = asyncio.get_running_loop().create_future()
+        self._queue.append((job, future))
+        if self._writer is None or self._writer.done():
+            self._writer = asyncio.get_running_loop().create_task(self._write_all())
+        return await future
+
+    async def _write_all(self) -> None:
+        while self._queue:
+            group, self._queue = self._queue[:MAX_GROUP], self._queue[MAX_GROUP:]
+            try:
+                await self._write_group(group)
+            except BaseException:
+                for _, future in group + self._queue:
+                    future.cancel()
+                raise
+
+    async def _write_group(self, group: list[tuple[Job, asyncio.Future[Written]]]) -> None:
+        try:
+            results = await self._commit([job for job, _ in group])
+        except (OperationalError, InterfaceError) as exc:
+            for _, future in group:
+                _settle(future, exc)
+            return
+        except Exception:
+            if len(group) == 1:
+                raise
+            for one in group:  # one at a time: only the faulty checkpoint fails
+                try:
+                    await self._write_group([one])
+                except Exception as exc:
+                    _settle(one[1], exc)
+            return
+        for (_, future), result in zip(group, results, strict=True):
+            _settle(future, result)
+
+    async def _commit(self, jobs: list[Job]) -> list[Written | Exception]:
+        results: list[Written | Exception] = []
+        async with self.database.transaction() as session:
+            if self.database.dialect == "postgresql":
+                # Cycles first, then transactions, in one order: the order deactivation and
+                # upgrades lock in. Otherwise an ending transaction (its row locked, then its
+                # cycle's error count) and a deactivation (the cycle, then its transactions)
+                # can deadlock.
+                cycle_ids = sorted({job.claimed.cycle_id for job in jobs})
+                await session.execute(
+                    select(Cycle.id)
+                    .where(Cycle.id.in_(cycle_ids))
+                    .order_by(Cycle.id)
+                    .with_for_update()
+                )
+            for job in jobs:
+                try:
+                    results.append(await self._apply(session, job))
+                except tx.LeaseLost as exc:
+                    results.append(exc)  # nothing of it was written
+        return results
+
+    async def _apply(self, session: AsyncSession, job: Job) -> Written:
+        claimed, change, now = job.claimed, job.change, job.now
+        await tx.checkpoint(
+            session, claimed, owner=self.owner, now=now, lease=self.lease, change=change
+        )
+        paused = None
+        if job.count_errors and change.status in tx.ENDED and not change.discard:
+            paused = await self._count_errors(session, claimed, change.status, now)
+        if job.stop_cycle:
+            await pause(session, claimed.cycle_id, now)
+            await tx.stop_in_progress(session, cycle_id=claimed.cycle_id, now=now)
+        return Written(paused)
+
+    async def _count_errors(
+        self, session: AsyncSession, claimed: tx.Claimed, status: tx.Status, now: datetime
+    ) -> int | None:
+        """Transactions ending in error one after another pause the cycle at the limit."""
+        if status is tx.Status.COMPLETED:
+            if claimed.cycle_errors == 0:
+                return None  # nothing to reset (as of the claim; a later error resets itself)
+            await session.execute(
+                update(Cycle)
+                .where(Cycle.id == claimed.cycle_id, Cycle.consecutive_errors > 0)
+                .values(consecutive_errors=0)
+                .execution_options(synchronize_session=False)
+            )
+            return None
+        count = await session.scalar(
+            update(Cycle)
+            .where(Cycle.id == claimed.cycle_id)
+            .values(consecutive_errors=Cycle.consecutive_errors + 1)
+            .returning(Cycle.consecutive_errors)
+            .execution_options(synchronize_session=False)
+        )
+        limit = self.error_limit()
+        if (
+            limit
+            and count is not None
+            and count >= limit
+            and await pause(session, claimed.cycle_id, now)
+        ):
+            # Paused like a Stop: nothing of the cycle is left in progress.
+            await tx.stop_in_progress(session, cycle_id=claimed.cycle_id, now=now)
+            return int(count)
+        return None
+
+
+def _settle(future: asyncio.Future[Written], result: Written | BaseException) -> None:
+    if future.done():
+        return
+    if isinstance(result, BaseException):
+        future.set_exception(result)
+    else:
+        future.set_result(result)
+
+
+async def pause(session: Any, cycle_id: str, now: datetime) -> bool:
+    """Pause an active cycle (as a Stop does); False when it was not active."""
+    result = await session.execute(
+        update(Cycle)
+        .where(Cycle.id == cycle_id, Cycle.status == "Active")
+        .values(status="Paused", next_run_at=None, draining=False, stopped_at=now, updated_at=now)
+        .execution_options(synchronize_session=False)
+    )
+    return bool(result.rowcount)
