@@ -128,42 +128,23 @@ async def _method(step: StepPlan, ctx: StepContext) -> Outcome:
                 )
                 exchanges.extend(result.exchanges)
                 records.extend(result.records or ([{}] if not step.method.ResponseFields else []))
-    except UpstreamRateLimited as exc:
-        exchanges.extend(exc.exchanges)
-        text = redactor.text(exc.message)
-        return Outcome(
-            status="Warning",
-            failure=Failure(outcomes.RATE_LIMITED, text, retry_after=exc.retry_after),
-            exchanges=_logged(exchanges, ctx),
-            message=text,
-            calls=calls_made,
-        )
-    except CallInputError as exc:
-        text = redactor.text(exc.message)
-        return Outcome(
-            status="Error",
-            failure=Failure(outcomes.FAILED_TO_BUILD, text),
-            exchanges=_logged(exchanges, ctx),
-            message=text,
-            calls=calls_made,
-        )
-    except ConnectorCallError as exc:
-        exchanges.extend(exc.exchanges)
-        text = redactor.text(exc.message)
-        return Outcome(
-            status="Error",
-            failure=Failure(
-                outcomes.FAILED_TO_CALL, detail(text, exchanges, bodies=ctx.log_requests)
-            ),
-            exchanges=_logged(exchanges, ctx),
-            message=text,
-            calls=calls_made,
-        )
     except JunctionError as exc:
+        if isinstance(exc, ConnectorCallError):
+            exchanges.extend(exc.exchanges)
         text = redactor.text(exc.message)
+        if isinstance(exc, UpstreamRateLimited):
+            failure = Failure(outcomes.RATE_LIMITED, text, retry_after=exc.retry_after)
+        elif isinstance(exc, CallInputError):
+            failure = Failure(outcomes.FAILED_TO_BUILD, text)
+        elif isinstance(exc, ConnectorCallError):
+            failure = Failure(
+                outcomes.FAILED_TO_CALL, detail(text, exchanges, bodies=ctx.log_requests)
+            )
+        else:
+            failure = Failure(outcomes.FAILED_TO_CALL, text)
         return Outcome(
-            status="Error",
-            failure=Failure(outcomes.FAILED_TO_CALL, text),
+            status="Warning" if failure.retry_after is not None else "Error",
+            failure=failure,
             exchanges=_logged(exchanges, ctx),
             message=text,
             calls=calls_made,

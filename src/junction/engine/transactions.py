@@ -479,20 +479,13 @@ async def _remember_seen(
         )
 
 
-async def stop_in_progress(session: AsyncSession, *, cycle_id: str, now: datetime) -> int:
-    """A cycle stopped without finishing: what has started ends Stopped; the queue waits."""
+async def _stop(session: AsyncSession, where: Any, message: str, now: datetime) -> int:
     result = await session.execute(
         update(Transaction)
-        .where(
-            Transaction.cycle_id == cycle_id,
-            or_(
-                Transaction.status.in_((Status.RUNNING.value, Status.WAITING.value)),
-                and_(Transaction.status == Status.QUEUED.value, Transaction.steps_run > 0),
-            ),
-        )
+        .where(where)
         .values(
             status=Status.STOPPED.value,
-            message="Transaction Stopped",
+            message=message,
             lease_owner=None,
             lease_expires_at=None,
             due_at=None,
@@ -502,6 +495,18 @@ async def stop_in_progress(session: AsyncSession, *, cycle_id: str, now: datetim
         .execution_options(synchronize_session=False)
     )
     return int(result.rowcount)  # type: ignore[attr-defined]
+
+
+async def stop_in_progress(session: AsyncSession, *, cycle_id: str, now: datetime) -> int:
+    """A cycle stopped without finishing: what has started ends Stopped; the queue waits."""
+    started = and_(
+        Transaction.cycle_id == cycle_id,
+        or_(
+            Transaction.status.in_((Status.RUNNING.value, Status.WAITING.value)),
+            and_(Transaction.status == Status.QUEUED.value, Transaction.steps_run > 0),
+        ),
+    )
+    return await _stop(session, started, "Transaction Stopped", now)
 
 
 async def cancel_stale_queue(session: AsyncSession, *, now: datetime, after: timedelta) -> int:
@@ -513,30 +518,16 @@ async def cancel_stale_queue(session: AsyncSession, *, now: datetime, after: tim
         Cycle.stopped_at.is_not(None),
         Cycle.stopped_at <= now - after,
     )
-    result = await session.execute(
-        update(Transaction)
-        .where(
-            Transaction.cycle_id.in_(stale_cycles),
-            or_(
-                Transaction.status.in_((Status.QUEUED.value, Status.WAITING.value)),
-                and_(
-                    Transaction.status == Status.RUNNING.value,
-                    Transaction.lease_expires_at < now,
-                ),
-            ),
-        )
-        .values(
-            status=Status.STOPPED.value,
-            message="Transaction Stopped: the cycle stayed stopped with it queued",
-            due_at=None,
-            lease_owner=None,
-            lease_expires_at=None,
-            ended_at=now,
-            updated_at=now,
-        )
-        .execution_options(synchronize_session=False)
+    left = and_(
+        Transaction.cycle_id.in_(stale_cycles),
+        or_(
+            Transaction.status.in_((Status.QUEUED.value, Status.WAITING.value)),
+            and_(Transaction.status == Status.RUNNING.value, Transaction.lease_expires_at < now),
+        ),
     )
-    return int(result.rowcount)  # type: ignore[attr-defined]
+    return await _stop(
+        session, left, "Transaction Stopped: the cycle stayed stopped with it queued", now
+    )
 
 
 async def replay(
