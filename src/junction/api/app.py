@@ -27,6 +27,7 @@ from junction.reports import retention
 from junction.security.address_guard import AddressGuard
 from junction.security.keyring import Keyring, load_keyring
 from junction.settings import Settings
+from junction.utilities import builtin
 
 DESCRIPTION = """\
 Junction's REST API, compatible with Cyclr's v1.0 API.
@@ -127,6 +128,7 @@ def create_app(
     @asynccontextmanager
     async def lifespan(_app: FastAPI) -> AsyncIterator[None]:
         try:
+            await builtin.register(database=context.database, now=context.clock())
             if dispatcher is not None:
                 await dispatcher.start()
             yield

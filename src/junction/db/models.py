@@ -7,6 +7,7 @@ from junction.cycles import models as cycles_models
 from junction.db.base import Base
 from junction.engine import models as engine_models
 from junction.templates import models as templates_models
+from junction.utilities import models as utilities_models
 
 __all__ = [
     "Base",
@@ -16,4 +17,5 @@ __all__ = [
     "cycles_models",
     "engine_models",
     "templates_models",
+    "utilities_models",
 ]

@@ -17,6 +17,7 @@ from junction.connectors.runtime.dates import as_utc, parse_iso
 from junction.connectors.runtime.mapping import map_records
 from junction.connectors.runtime.redact import Redactor
 from junction.connectors.runtime.types import CallInput, Exchange
+from junction.connectors.spec.validate import BUILTIN_PREFIX
 from junction.engine import outcomes
 from junction.engine.conditions import decide
 from junction.engine.inputs import MappingError, Scope, collection_size, item, resolve
@@ -27,6 +28,8 @@ from junction.errors import CallInputError, ConnectorCallError, JunctionError, U
 from junction.templates.spec.models import StepKind
 
 ConnectionGetter = Callable[[int], Awaitable[Connection]]
+# (operation, account connector id, inputs) -> records: a Builtin connector's method.
+UtilityRunner = Callable[[str, int, dict[str, Any]], Awaitable[list[dict[str, Any]]]]
 SeenFilter = Callable[[str, list[str]], Awaitable[set[str]]]
 
 
@@ -39,6 +42,7 @@ class StepContext:
     payload: Any  # the webhook body, for a webhook trigger
     now: datetime
     log_requests: bool
+    run_utility: UtilityRunner
 
 
 async def execute(step: StepPlan, ctx: StepContext) -> Outcome:
@@ -89,6 +93,8 @@ async def _method(step: StepPlan, ctx: StepContext) -> Outcome:
     if step.account_connector_id is None:
         text = f"Step '{step.name}' has no account connector"
         return Outcome(status="Error", failure=Failure(outcomes.FAILED_TO_AUTHENTICATE, text))
+    if step.definition.Builtin:
+        return await _utility(step, ctx, step.account_connector_id)
     try:
         connection = await ctx.connection(step.account_connector_id)
     except NotAuthenticated as exc:
@@ -179,6 +185,29 @@ async def _drop_seen(step: StepPlan, ctx: StepContext, outcome: Outcome) -> None
                 seen.add(key)  # the same id twice in one run goes once
     outcome.records = fresh
     outcome.seen_ids = keys
+
+
+async def _utility(step: StepPlan, ctx: StepContext, account_connector_id: int) -> Outcome:
+    """A Builtin connector's method: an operation run in-process, item by item when its
+    inputs map a collection."""
+    assert step.method is not None
+    name = step.method.Endpoint.removeprefix(BUILTIN_PREFIX)
+    parameters, fields = _inputs(step, ctx.scope)
+    values = parameters | fields
+    size = collection_size(values)
+    calls = [item(values, i) for i in range(size)] if size else [values]
+    records: list[dict[str, Any]] = []
+    for made, inputs in enumerate(calls, start=1):
+        try:
+            records.extend(await ctx.run_utility(name, account_connector_id, inputs))
+        except JunctionError as exc:
+            return Outcome(
+                status="Error",
+                failure=Failure(outcomes.FAILED_TO_CALL, exc.message),
+                message=exc.message,
+                calls=made,
+            )
+    return Outcome(records=records, calls=len(calls))
 
 
 def _logged(exchanges: list[Exchange], ctx: StepContext) -> list[dict[str, Any]]:

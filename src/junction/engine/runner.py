@@ -37,6 +37,8 @@ from junction.engine.outcomes import Outcome
 from junction.engine.plans import CyclePlan, PlanCache, StepPlan, compile_plan
 from junction.security.keyring import Keyring
 from junction.templates.spec.models import ErrorAction, StepKind
+from junction.utilities import operations as utilities
+from junction.utilities.operations import UtilityContext
 
 log = logging.getLogger("junction.engine")
 
@@ -238,6 +240,17 @@ class Engine:
                     payload=claimed.payload,
                     now=now,
                     log_requests=plan.settings.LogStepDataRequests,
+                    run_utility=lambda name, ac, inputs: utilities.run(
+                        name,
+                        UtilityContext(
+                            database=self.database,
+                            account_id=claimed.account_id,
+                            account_connector_id=ac,
+                            cycle_id=claimed.cycle_id,
+                            now=self.clock(),
+                        ),
+                        inputs,
+                    ),
                 ),
             )
             record = tx.StepRecord(

@@ -249,5 +249,10 @@ class ConnectorDefinition(_Spec):
         default_factory=list, description="Per account connector, across all methods."
     )
     TimeoutSeconds: float = Field(30, gt=0, le=600)
+    Builtin: bool = Field(
+        False,
+        description="A utility connector Junction runs in-process: each method's Endpoint "
+        "is junction:<operation> instead of a URL.",
+    )
     Methods: list[MethodSpec] = Field(default_factory=list)
     Triggers: list[TriggerSpec] = Field(default_factory=list)

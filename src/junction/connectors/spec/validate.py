@@ -201,6 +201,9 @@ def _check_parameters(
                 )
 
 
+BUILTIN_PREFIX = "junction:"
+
+
 def _check_method(
     definition: ConnectorDefinition,
     method: MethodSpec,
@@ -212,7 +215,16 @@ def _check_method(
         p.TargetName for p in method.Parameters if p.TargetType is Target.MERGE_FIELD
     }
     endpoint = method.Endpoint
-    if not re.match(r"^(https?://|\{\{)", endpoint):
+    if definition.Builtin:
+        if not endpoint.startswith(BUILTIN_PREFIX):
+            yield Problem(
+                f"{where}.Endpoint",
+                f"a Builtin connector's methods name {BUILTIN_PREFIX}<operation>",
+            )
+        return
+    if endpoint.startswith(BUILTIN_PREFIX):
+        yield Problem(f"{where}.Endpoint", f"{BUILTIN_PREFIX} endpoints need Builtin: true")
+    elif not re.match(r"^(https?://|\{\{)", endpoint):
         if definition.BaseUrl is None:
             yield Problem(
                 f"{where}.Endpoint",
