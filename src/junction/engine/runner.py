@@ -248,6 +248,7 @@ class Engine:
                             account_connector_id=ac,
                             cycle_id=claimed.cycle_id,
                             now=self.clock(),
+                            http=self.runtime.http,
                         ),
                         inputs,
                     ),

@@ -7,11 +7,14 @@ SystemField) and returns records, like a connector method's response. A bad inpu
 
 from __future__ import annotations
 
+import importlib
+import pkgutil
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
+from junction.connectors.runtime.http import HttpClient
 from junction.db.engine import Database
 from junction.errors import BadRequest
 
@@ -27,6 +30,9 @@ class UtilityContext:
     account_connector_id: int
     cycle_id: str
     now: datetime
+    # Outbound HTTP (the connector runtime's pooled client, behind the address guard), for
+    # operations that call a URL the step names.
+    http: HttpClient | None = None
 
 
 Operation = Callable[[UtilityContext, dict[str, Any]], Awaitable[list[dict[str, Any]]]]
@@ -63,10 +69,17 @@ def integer(inputs: dict[str, Any], name: str, default: int) -> int:
         raise UtilityError(f"{name}: '{value}' is not a whole number") from None
 
 
-async def run(name: str, context: UtilityContext, inputs: dict[str, Any]) -> list[dict[str, Any]]:
-    # Importing the modules registers their operations.
-    from junction.utilities import counters, storage  # noqa: F401
+def _load_all() -> None:
+    """Import every module of this package: importing one registers its operations."""
+    import junction.utilities as package
 
+    for module in pkgutil.iter_modules(package.__path__):
+        importlib.import_module(f"{package.__name__}.{module.name}")
+
+
+async def run(name: str, context: UtilityContext, inputs: dict[str, Any]) -> list[dict[str, Any]]:
+    if not OPERATIONS:
+        _load_all()
     found = OPERATIONS.get(name)
     if found is None:
         raise UtilityError(f"Junction has no utility operation '{name}'")
