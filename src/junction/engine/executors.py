@@ -193,9 +193,19 @@ async def _utility(step: StepPlan, ctx: StepContext, account_connector_id: int) 
     assert step.method is not None
     name = step.method.Endpoint.removeprefix(BUILTIN_PREFIX)
     parameters, fields = _inputs(step, ctx.scope)
-    values = parameters | fields
+    whole_names = {
+        f.SystemField or f.ConnectorField for f in step.method.RequestFields if f.WholeList
+    }
+    # WholeList inputs take a collection as one list (a single value is a list of one); the
+    # others are called item by item.
+    whole = {
+        k: v if isinstance(v, list) else [v]
+        for k, v in (parameters | fields).items()
+        if k in whole_names
+    }
+    values = {k: v for k, v in (parameters | fields).items() if k not in whole_names}
     size = collection_size(values)
-    calls = [item(values, i) for i in range(size)] if size else [values]
+    calls = [item(values, i) | whole for i in range(size)] if size else [values | whole]
     records: list[dict[str, Any]] = []
     for made, inputs in enumerate(calls, start=1):
         try:

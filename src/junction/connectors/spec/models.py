@@ -181,6 +181,11 @@ class FieldSpec(_Spec):
         False,
         description="Response fields: the item's id. A Get trigger hands each id on once.",
     )
+    WholeList: bool = Field(
+        False,
+        description="Request fields of Builtin connectors: a mapped collection is given whole "
+        "(a list), instead of one call per item.",
+    )
 
 
 class RateLimitSpec(_Spec):
