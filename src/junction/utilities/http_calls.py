@@ -1,0 +1,125 @@
+"""Generic Webhook: calls to any URL a step names (DELETE, GET, PATCH, POST, PUT), through
+the same pooled client and outbound address guard as connector calls. (Its inbound
+Webhook method needs no operation: a webhook trigger reads the call it received.)"""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+from yarl import URL
+
+from junction.connectors.runtime.request import BuiltRequest
+from junction.connectors.runtime.response import content_type
+from junction.utilities.operations import UtilityContext, UtilityError, operation, text
+
+TIMEOUT_SECONDS = 30.0
+MAX_HEADERS = 50
+
+
+def _url(inputs: dict[str, Any]) -> URL:
+    raw = text(inputs, "Url")
+    try:
+        url = URL(raw)
+    except ValueError as exc:
+        raise UtilityError(f"Url: not a valid URL ({exc})") from None
+    if url.scheme not in ("http", "https") or not url.host:
+        raise UtilityError(f"Url: '{raw}' must be an absolute http:// or https:// URL")
+    return url
+
+
+def _headers(inputs: dict[str, Any]) -> dict[str, str]:
+    """Headers as a JSON object, or as lines of "Name: value"."""
+    raw = inputs.get("Headers")
+    if raw is None or raw == "":
+        return {}
+    if isinstance(raw, dict):
+        pairs = list(raw.items())
+    else:
+        source = str(raw).strip()
+        if source.startswith("{"):
+            try:
+                loaded = json.loads(source)
+            except ValueError as exc:
+                raise UtilityError(f"Headers: not valid JSON ({exc})") from None
+            if not isinstance(loaded, dict):
+                raise UtilityError("Headers: a JSON object of names and values")
+            pairs = list(loaded.items())
+        else:
+            pairs = []
+            for line in source.splitlines():
+                if not line.strip():
+                    continue
+                name, sep, value = line.partition(":")
+                if not sep or not name.strip():
+                    raise UtilityError(f"Headers: '{line}' is not 'Name: value'")
+                pairs.append((name.strip(), value.strip()))
+    if len(pairs) > MAX_HEADERS:
+        raise UtilityError(f"Headers: at most {MAX_HEADERS}")
+    headers = {}
+    for name, value in pairs:
+        if any(c in str(name) + str(value) for c in "\r\n"):
+            raise UtilityError(f"Headers: '{name}' holds a line break")
+        headers[str(name)] = str(value)
+    return headers
+
+
+def _body(inputs: dict[str, Any], headers: dict[str, str]) -> bytes | None:
+    raw = inputs.get("Body")
+    if raw is None or raw == "":
+        return None
+    named = {k.lower() for k in headers}
+    if isinstance(raw, dict | list):
+        if "content-type" not in named:
+            headers["Content-Type"] = "application/json"
+        return json.dumps(raw).encode()
+    body = str(raw)
+    if "content-type" not in named:
+        looks_json = body.lstrip()[:1] in ("{", "[")
+        headers["Content-Type"] = "application/json" if looks_json else "text/plain; charset=utf-8"
+    return body.encode()
+
+
+async def call(
+    context: UtilityContext, method: str, inputs: dict[str, Any]
+) -> list[dict[str, Any]]:
+    if context.http is None:
+        raise UtilityError("Url: outbound calls are not available here")
+    headers = _headers(inputs)
+    body = _body(inputs, headers)
+    request = BuiltRequest(
+        method=method,
+        url=_url(inputs),
+        headers=headers,
+        body=body,
+        body_log=None,
+        timeout=TIMEOUT_SECONDS,
+    )
+    response = await context.http.send(request)
+    kind, charset = content_type(response.headers)
+    text_body = response.body.decode(charset or "utf-8", "replace")
+    parsed: Any = text_body
+    if kind == "application/json" or kind.endswith("+json"):
+        try:
+            parsed = json.loads(text_body) if text_body else None
+        except ValueError:
+            parsed = text_body
+    if response.status >= 400:
+        raise UtilityError(f"Url: the call answered {response.status}: {text_body[:500]}")
+    return [
+        {
+            "StatusCode": response.status,
+            "Headers": {k: v for k, v in response.headers.items()},
+            "Body": parsed,
+        }
+    ]
+
+
+def _register(method: str) -> None:
+    @operation(f"generic-webhook/{method.lower()}")
+    async def run(context: UtilityContext, inputs: dict[str, Any]) -> list[dict[str, Any]]:
+        return await call(context, method, inputs)
+
+
+for _method in ("GET", "POST", "PUT", "PATCH", "DELETE"):
+    _register(_method)
