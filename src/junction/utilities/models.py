@@ -9,12 +9,13 @@ databases).
 from __future__ import annotations
 
 from datetime import datetime
+from typing import Any
 
 from sqlalchemy import BigInteger, ForeignKey, Index, Integer, String, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column
 
 from junction.db.base import Base
-from junction.db.types import UTCDateTime
+from junction.db.types import JSONDocument, UTCDateTime
 
 GLOBAL = ""  # the cycle scope of global stores
 
@@ -47,4 +48,26 @@ class Counter(Base):
     cycle_scope: Mapped[str] = mapped_column(String(36))
     name: Mapped[str] = mapped_column(String(128))
     value: Mapped[int] = mapped_column(BigInteger)
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime())
+
+
+class CrossReference(Base):
+    """Entity Cross Reference Storage: the same entity's id in two systems, and what is
+    known of both."""
+
+    __tablename__ = "utility_cross_references"
+    __table_args__ = (
+        UniqueConstraint("account_connector_id", "entity1_id"),
+        UniqueConstraint("account_connector_id", "entity2_id"),
+    )
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    account_connector_id: Mapped[int] = mapped_column(
+        ForeignKey("account_connectors.id", ondelete="CASCADE")
+    )
+    entity1_id: Mapped[str] = mapped_column(String(255))
+    entity2_id: Mapped[str] = mapped_column(String(255))
+    # SourceApplication, Entity1Name, Entity2Name, Entity1RecordCount, Entity2RecordCount,
+    # AdditionalInfo: whatever was set, kept as given.
+    details: Mapped[dict[str, Any]] = mapped_column(JSONDocument)
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime())
