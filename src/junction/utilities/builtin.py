@@ -13,6 +13,7 @@ from sqlalchemy.exc import IntegrityError
 
 from junction.connectors import catalog
 from junction.db.engine import Database
+from junction.errors import JunctionError
 
 log = logging.getLogger("junction.utilities")
 
@@ -34,3 +35,7 @@ async def register(*, database: Database, now: datetime) -> None:
                 await catalog.add_release(session=session, document=document, now=now)
         except IntegrityError:
             log.info("%s was added by another process meanwhile", document.get("Name"))
+        except JunctionError as exc:
+            # A Live release cannot change: a changed shipped definition needs a new
+            # Version. The stored release keeps serving rather than the server not starting.
+            log.warning("utility connector %s not updated: %s", document.get("Name"), exc.message)
