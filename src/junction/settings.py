@@ -149,6 +149,18 @@ class Settings(BaseSettings):
         30, gt=0, description="How long a webhook call waits for a WebhookResponse step."
     )
 
+    # The offline demo (see docs/architecture.md, "Demo").
+    demo: bool = Field(
+        False,
+        description=(
+            "Serve the demo apps under /demo and create the demo account, connectors, "
+            "templates and cycles on first start (implies outbound_allow_loopback)."
+        ),
+    )
+    demo_contact_interval_seconds: float = Field(
+        15, gt=0, description="How often the demo CRM creates a new contact by itself."
+    )
+
     @field_validator("public_base_url")
     @classmethod
     def _strip_trailing_slash(cls, value: str) -> str:

@@ -12,6 +12,7 @@ from junction import __version__
 from junction.api.context import AppContext
 from junction.api.docs import mount_docs
 from junction.api.errors import install_error_handlers
+from junction.api.home import mount_home
 from junction.api.middleware import SecurityHeadersMiddleware
 from junction.api.routes import API_PREFIX, mount_routes
 from junction.auth.identity import BearerAuthMiddleware
@@ -91,7 +92,14 @@ def create_app(
     keyring: Keyring | None = None,
     database: Database | None = None,
 ) -> FastAPI:
-    """Build the application. Migrations are the caller's job (``junction serve`` runs them)."""
+    """Build the application. Migrations are the caller's job (``junction serve`` runs them).
+
+    With ``settings.demo`` the demo apps are mounted under ``/demo/`` and, once the server
+    answers, the demo data is created through the API (``junction.demo``); the demo's
+    connectors call this same server, so loopback calls are allowed then.
+    """
+    if settings.demo and not settings.outbound_allow_loopback:
+        settings = settings.model_copy(update={"outbound_allow_loopback": True})
     keyring = keyring if keyring is not None else load_keyring(settings)
     database = database if database is not None else Database(settings.resolved_database_url)
     guard = AddressGuard(
@@ -124,6 +132,11 @@ def create_app(
     )
 
     dispatcher = build_dispatcher(context) if settings.engine_enabled else None
+    demo = None
+    if settings.demo:
+        from junction.demo import Demo
+
+        demo = Demo(settings, database=database, keyring=keyring, clock=clock)
 
     @asynccontextmanager
     async def lifespan(_app: FastAPI) -> AsyncIterator[None]:
@@ -131,8 +144,12 @@ def create_app(
             await builtin.register(database=context.database, now=context.clock())
             if dispatcher is not None:
                 await dispatcher.start()
+            if demo is not None:
+                await demo.start()
             yield
         finally:
+            if demo is not None:
+                await demo.stop()
             if dispatcher is not None:
                 await dispatcher.stop()
             await context.runtime.close()
@@ -149,10 +166,14 @@ def create_app(
     )
     app.state.context = context
     app.state.dispatcher = dispatcher
+    app.state.demo = demo
     # Added last = outermost: the headers middleware also covers the auth middleware's 401s.
     app.add_middleware(BearerAuthMiddleware, prefix=API_PREFIX)
     app.add_middleware(SecurityHeadersMiddleware)
     install_error_handlers(app)
     mount_routes(app)
     mount_docs(app)
+    mount_home(app)
+    if demo is not None:
+        demo.mount(app)
     return app

@@ -28,6 +28,14 @@ app.add_typer(templates.app, name="templates")
 def serve(
     host: Annotated[str | None, typer.Option(help="Listen address (JUNCTION_HOST).")] = None,
     port: Annotated[int | None, typer.Option(help="Listen port (JUNCTION_PORT).")] = None,
+    demo: Annotated[
+        bool,
+        typer.Option(
+            "--demo",
+            help="Serve the demo apps and create the demo account, templates and cycles "
+            "(JUNCTION_DEMO).",
+        ),
+    ] = False,
 ) -> None:
     """Apply migrations, then serve the API."""
     import uvicorn
@@ -35,6 +43,15 @@ def serve(
     from junction.api.app import create_app
 
     settings = load_settings()
+    if demo or settings.demo:
+        settings.demo = True
+        settings.outbound_allow_loopback = True
+        if "public_base_url" not in settings.model_fields_set:
+            # The demo connectors call this server: at the address it really listens on.
+            listen = host or settings.host
+            if listen in ("0.0.0.0", "::", ""):  # noqa: S104 - a comparison, not a bind
+                listen = "127.0.0.1"
+            settings.public_base_url = f"http://{listen}:{port or settings.port}"
     try:
         keyring = load_keyring(settings)
         prepare_database(settings)
@@ -47,6 +64,13 @@ def serve(
         highlight=False,
         soft_wrap=True,
     )
+    if settings.demo:
+        console.print(
+            "Demo mode: the demo apps are under /demo/; the demo account, its client ID and "
+            "secret and example calls are printed once the server is up.",
+            highlight=False,
+            soft_wrap=True,
+        )
     uvicorn.run(
         application,
         host=host or settings.host,
