@@ -145,3 +145,43 @@ def test_a_cycle_relays_its_webhook_calls(junction: Junction, echo: Echo) -> Non
     assert httpx.post(url, json={"order": {"id": 7, "total": 9.5}}).status_code == 200
     wait_for(lambda: bool(echo.requests_to("POST", "/relay")))
     assert echo.requests_to("POST", "/relay")[0].json() == {"id": 7, "total": 9.5}
+
+
+def form(junction: Junction, **inputs: Any) -> list[dict[str, Any]]:
+    context = UtilityContext(
+        database=junction.context.database,
+        account_id="acme",
+        account_connector_id=0,
+        cycle_id="c",
+        now=junction.clock(),
+        http=junction.context.runtime.http,
+    )
+    return junction.run(run("generic-form/post", context, inputs))
+
+
+def test_a_form_is_posted(junction: Junction, echo: Echo) -> None:
+    [answer] = form(junction, Url=f"{echo.base_url}/form", Fields="name=Ann Lee\nlist=news&more")
+    assert answer["StatusCode"] == 200
+    received = echo.requests[-1]
+    assert received.header("Content-Type") == "application/x-www-form-urlencoded"
+    assert received.body == "name=Ann+Lee&list=news%26more"
+    form(junction, Url=f"{echo.base_url}/form", Fields='{"a": 1, "b": null}', Headers="X-K: v")
+    assert (echo.requests[-1].body, echo.requests[-1].header("X-K")) == ("a=1&b=", "v")
+
+
+@pytest.mark.parametrize(
+    ("inputs", "message"),
+    [
+        ({"Url": "http://127.0.0.1:9/"}, "Fields: required"),
+        (
+            {"Url": "http://127.0.0.1:9/", "Fields": "novalue"},
+            "Fields: 'novalue' is not 'name=value'",
+        ),
+        ({"Url": "http://127.0.0.1:9/", "Fields": "{bad"}, "Fields: not valid JSON"),
+        ({"Fields": "a=1"}, "Url: required"),
+    ],
+)
+def test_bad_form_input(junction: Junction, inputs: dict[str, Any], message: str) -> None:
+    with pytest.raises(UtilityError) as raised:
+        form(junction, **inputs)
+    assert raised.value.message.startswith(message)

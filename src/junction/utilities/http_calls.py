@@ -1,11 +1,13 @@
-"""Generic Webhook: calls to any URL a step names (DELETE, GET, PATCH, POST, PUT), through
-the same pooled client and outbound address guard as connector calls. (Its inbound
-Webhook method needs no operation: a webhook trigger reads the call it received.)"""
+"""Generic Webhook: calls to any URL a step names (DELETE, GET, PATCH, POST, PUT), and
+Generic Form: a form POST; both through the same pooled client and outbound address guard
+as connector calls. (Generic Webhook's inbound Webhook method needs no operation: a webhook
+trigger reads the call it received.)"""
 
 from __future__ import annotations
 
 import json
 from typing import Any
+from urllib.parse import urlencode
 
 from yarl import URL
 
@@ -81,12 +83,13 @@ def _body(inputs: dict[str, Any], headers: dict[str, str]) -> bytes | None:
 
 
 async def call(
-    context: UtilityContext, method: str, inputs: dict[str, Any]
+    context: UtilityContext, method: str, inputs: dict[str, Any], body: bytes | None = None
 ) -> list[dict[str, Any]]:
     if context.http is None:
         raise UtilityError("Url: outbound calls are not available here")
     headers = _headers(inputs)
-    body = _body(inputs, headers)
+    if body is None:
+        body = _body(inputs, headers)
     request = BuiltRequest(
         method=method,
         url=_url(inputs),
@@ -113,6 +116,41 @@ async def call(
             "Body": parsed,
         }
     ]
+
+
+def _form(inputs: dict[str, Any]) -> bytes:
+    """Form fields as a JSON object, or as lines of "name=value"."""
+    raw = inputs.get("Fields")
+    if raw is None or raw == "":
+        raise UtilityError("Fields: required")
+    if isinstance(raw, dict):
+        pairs = [(str(k), "" if v is None else str(v)) for k, v in raw.items()]
+    else:
+        source = str(raw).strip()
+        if source.startswith("{"):
+            try:
+                loaded = json.loads(source)
+            except ValueError as exc:
+                raise UtilityError(f"Fields: not valid JSON ({exc})") from None
+            if not isinstance(loaded, dict):
+                raise UtilityError("Fields: a JSON object of names and values")
+            pairs = [(str(k), "" if v is None else str(v)) for k, v in loaded.items()]
+        else:
+            pairs = []
+            for line in source.splitlines():
+                if not line.strip():
+                    continue
+                name, sep, value = line.partition("=")
+                if not sep or not name.strip():
+                    raise UtilityError(f"Fields: '{line}' is not 'name=value'")
+                pairs.append((name.strip(), value.strip()))
+    return urlencode(pairs).encode()
+
+
+@operation("generic-form/post")
+async def post_form(context: UtilityContext, inputs: dict[str, Any]) -> list[dict[str, Any]]:
+    headers = _headers(inputs) | {"Content-Type": "application/x-www-form-urlencoded"}
+    return await call(context, "POST", {**inputs, "Headers": headers, "Body": None}, _form(inputs))
 
 
 def _register(method: str) -> None:
