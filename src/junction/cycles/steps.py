@@ -290,7 +290,10 @@ def _check_edge(structure: Structure, edge_in: EdgeIn) -> None:
             raise BadRequest(f"{field}: step '{spec.Name}' is an annotation and takes no edges")
     if tail_spec.StepType is StepKind.STOP:
         raise BadRequest(f"TailStepId: step '{tail_spec.Name}' is a Stop step and has no exit")
-    decision = tail_spec.StepType is StepKind.DECISION
+    method = structure.method_of(tail)
+    decision = tail_spec.StepType is StepKind.DECISION or (
+        method is not None and method.Conditional
+    )
     if decision == (edge_in.EdgeType is EdgeKind.FORWARD):
         expected = "True or False" if decision else "Forward"
         raise BadRequest(f"EdgeType: an exit of step '{tail_spec.Name}' must be {expected}")

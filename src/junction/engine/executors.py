@@ -217,7 +217,11 @@ async def _utility(step: StepPlan, ctx: StepContext, account_connector_id: int) 
                 message=exc.message,
                 calls=made,
             )
-    return Outcome(records=records, calls=len(calls))
+    outcome = Outcome(records=records, calls=len(calls))
+    if step.method.Conditional:
+        # True when every call answered a true Result (the True exit: go on).
+        outcome.branch = bool(records) and all(bool(r.get("Result")) for r in records)
+    return outcome
 
 
 def _logged(exchanges: list[Exchange], ctx: StepContext) -> list[dict[str, Any]]:

@@ -225,6 +225,11 @@ class MethodSpec(_Spec):
     Paging: PagingSpec | None = None
     RateLimits: list[RateLimitSpec] = Field(default_factory=list)
     TimeoutSeconds: float | None = Field(None, gt=0, le=600)
+    Conditional: bool = Field(
+        False,
+        description="The step leaves by True and False exits, as a Decision does: "
+        "Builtin connectors' operations answer a Result.",
+    )
 
 
 class TriggerSpec(_Spec):

@@ -78,7 +78,8 @@ def check_template(template: TemplateDocument, methods: MethodLookup) -> Iterabl
 
     outgoing: dict[str, list[tuple[str, EdgeKind]]] = {key: [] for key in steps}
     incoming: dict[str, list[str]] = {key: [] for key in steps}
-    edge_problems = list(_check_edges(template, steps, outgoing, incoming))
+    branching = {key for key, step in steps.items() if branches(step, methods)}
+    edge_problems = list(_check_edges(template, steps, outgoing, incoming, branching))
     yield from edge_problems
 
     graph_ok = not edge_problems
@@ -88,6 +89,17 @@ def check_template(template: TemplateDocument, methods: MethodLookup) -> Iterabl
     ancestors = _ancestors(steps, incoming) if graph_ok else None
     for key, step in steps.items():
         yield from _check_step(step, where[key], variables, ancestors, methods, steps)
+
+
+def branches(step: Step, methods: MethodLookup) -> bool:
+    """Whether the step leaves by True and False exits: a Decision, or a method step whose
+    method is Conditional."""
+    if step.StepType is StepKind.DECISION:
+        return True
+    if step.StepType is not StepKind.METHOD or not step.ConnectorName:
+        return False
+    method = methods(step.ConnectorName, step.ConnectorVersion, step.MethodUniqueIdentifier or "")
+    return method is not None and method.Conditional
 
 
 def check_mapping(
@@ -116,6 +128,7 @@ def _check_edges(
     steps: dict[str, Step],
     outgoing: dict[str, list[tuple[str, EdgeKind]]],
     incoming: dict[str, list[str]],
+    branching: set[str],
 ) -> Iterable[Problem]:
     for index, edge in enumerate(template.Edges):
         location = f"Edges[{index}]"
@@ -130,9 +143,9 @@ def _check_edges(
         for end in (tail, head):
             if end.StepType is StepKind.ANNOTATION:
                 yield Problem(location, f"{_label(end)} is an annotation and takes no edges")
-        if tail.StepType is StepKind.DECISION and edge.EdgeType is EdgeKind.FORWARD:
+        if tail.Key in branching and edge.EdgeType is EdgeKind.FORWARD:
             yield Problem(location, f"{_label(tail)} is a decision: its exits are True and False")
-        if tail.StepType is not StepKind.DECISION and edge.EdgeType is not EdgeKind.FORWARD:
+        if tail.Key not in branching and edge.EdgeType is not EdgeKind.FORWARD:
             yield Problem(
                 location, f"{_label(tail)} is not a decision, so its exit must be Forward"
             )
@@ -143,7 +156,7 @@ def _check_edges(
     for key, exits in outgoing.items():
         step = steps[key]
         kinds = [kind for _, kind in exits]
-        if step.StepType is StepKind.DECISION:
+        if key in branching:
             for kind in (EdgeKind.TRUE, EdgeKind.FALSE):
                 if kinds.count(kind) != 1:
                     yield Problem(
