@@ -120,3 +120,19 @@ def test_a_cycle_goes_on_only_for_real_changes(junction: Junction) -> None:
     operate(junction, "xup/store-outbound", xup, CommonKey="ann@example.com", Field1="Ann")
     assert run("Ann") == ["Contact created", "Update OK", "Same"]
     assert run("Anna") == ["Contact created", "Update OK", "Store"]
+
+
+def test_only_builtin_methods_may_be_conditional(junction: Junction) -> None:
+    partner = junction.http(junction.token())
+    definition = {
+        "Name": "Not builtin",
+        "Version": "1.0",
+        "BaseUrl": "https://api.example.com",
+        "Methods": [
+            {"Name": "M", "MethodUniqueIdentifier": "m", "Endpoint": "/m", "Conditional": True}
+        ],
+    }
+    refused = partner.post("/v1.0/connectors", json=definition)
+    assert refused.status_code == 400
+    assert "Methods[0].Conditional: only the methods of Builtin connectors" in refused.text
+    assert partner.get("/v1.0/connectors/Not builtin").status_code == 404

@@ -215,6 +215,11 @@ def _check_method(
         p.TargetName for p in method.Parameters if p.TargetType is Target.MERGE_FIELD
     }
     endpoint = method.Endpoint
+    if method.Conditional and not definition.Builtin:
+        yield Problem(
+            f"{where}.Conditional",
+            "only the methods of Builtin connectors can decide a True or False exit",
+        )
     if definition.Builtin:
         if not endpoint.startswith(BUILTIN_PREFIX):
             yield Problem(
