@@ -25,7 +25,7 @@ def _scope(context: UtilityContext, per_cycle: bool) -> tuple[Any, ...]:
     )
 
 
-def _key(inputs: dict[str, Any]) -> str:
+def key_of(inputs: dict[str, Any]) -> str:
     key = text(inputs, "Key")
     if len(key) > MAX_KEY:
         raise UtilityError(f"Key: {len(key)} characters; at most {MAX_KEY} are allowed")
@@ -68,19 +68,19 @@ async def _write(
 def _register(prefix: str, per_cycle: bool) -> None:
     @operation(f"{prefix}/set")
     async def set_value(context: UtilityContext, inputs: dict[str, Any]) -> list[dict[str, Any]]:
-        key = _key(inputs)
+        key = key_of(inputs)
         value = await _write(context, per_cycle, key, text(inputs, "Value", required=False), False)
         return [{"Key": key, "Value": value}]
 
     @operation(f"{prefix}/append")
     async def append_value(context: UtilityContext, inputs: dict[str, Any]) -> list[dict[str, Any]]:
-        key = _key(inputs)
+        key = key_of(inputs)
         value = await _write(context, per_cycle, key, text(inputs, "Value", required=False), True)
         return [{"Key": key, "Value": value}]
 
     @operation(f"{prefix}/get")
     async def get_value(context: UtilityContext, inputs: dict[str, Any]) -> list[dict[str, Any]]:
-        key = _key(inputs)
+        key = key_of(inputs)
         async with context.database.transaction(read_only=True) as session:
             value = await session.scalar(
                 select(StoredItem.value).where(*_scope(context, per_cycle), StoredItem.key == key)
@@ -89,7 +89,7 @@ def _register(prefix: str, per_cycle: bool) -> None:
 
     @operation(f"{prefix}/delete")
     async def delete_key(context: UtilityContext, inputs: dict[str, Any]) -> list[dict[str, Any]]:
-        key = _key(inputs)
+        key = key_of(inputs)
         async with context.database.transaction() as session:
             result = await session.execute(
                 delete(StoredItem).where(*_scope(context, per_cycle), StoredItem.key == key)
