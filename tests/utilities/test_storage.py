@@ -229,3 +229,41 @@ def test_a_cycle_stores_what_its_webhook_receives(junction: Junction) -> None:
         Key="a@example.com",
     )
     assert stored[0]["Value"] in ("AnnBob", "BobAnn")
+
+
+def test_the_global_stores_list_reset_and_clear_across_cycles(junction: Junction) -> None:
+    _, data = install(junction, "Global Data Storage")
+    operate(junction, "global-data/set", data, cycle="one", Key="a", Value="1")
+    operate(junction, "global-data/append", data, cycle="two", Key="a", Value="2")
+    assert operate(junction, "global-data/get-all", data, cycle="three") == [
+        {"Key": "a", "Value": "12"}
+    ]
+    assert operate(junction, "global-data/delete", data, cycle="three", Key="a") == [
+        {"Key": "a", "Deleted": True}
+    ]
+    operate(junction, "global-data/set", data, cycle="one", Key="b", Value="x")
+    assert operate(junction, "global-data/delete-all", data, cycle="two") == [{"Deleted": 1}]
+    _, objects = install(junction, "Global Object Storage")
+    operate(junction, "global-objects/add-or-update", objects, cycle="one", Key="k", Field1="v")
+    assert [
+        e["Key"] for e in operate(junction, "global-objects/get-all", objects, cycle="two")
+    ] == ["k"]
+    assert operate(junction, "global-objects/delete", objects, cycle="two", Key="k") == [
+        {"Key": "k", "Deleted": True}
+    ]
+    assert operate(junction, "global-objects/delete-all", objects, cycle="two") == [{"Deleted": 0}]
+    _, counter = install(junction, "Global Counter Storage")
+    operate(junction, "global-counter/increment", counter, cycle="one", CounterName="n", Amount=3)
+    assert (
+        operate(junction, "global-counter/decrement", counter, cycle="two", CounterName="n")[0][
+            "Value"
+        ]
+        == 2
+    )
+    assert (
+        operate(junction, "global-counter/reset", counter, cycle="two", CounterName="n")[0]["Value"]
+        == 0
+    )
+    assert operate(junction, "global-counter/delete", counter, cycle="one", CounterName="n") == [
+        {"CounterName": "n", "Deleted": True}
+    ]
