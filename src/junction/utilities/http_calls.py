@@ -30,40 +30,44 @@ def _url(inputs: dict[str, Any]) -> URL:
     return url
 
 
+def _pairs(raw: Any, field: str, separator: str, shape: str) -> list[tuple[str, str]]:
+    """Names and values given as a JSON object (or a mapped dict), or as lines of
+    ``name{separator}value``."""
+    if isinstance(raw, dict):
+        loaded: Any = raw
+    else:
+        source = str(raw).strip()
+        if not source.startswith("{"):
+            pairs = []
+            for line in source.splitlines():
+                if not line.strip():
+                    continue
+                name, sep, value = line.partition(separator)
+                if not sep or not name.strip():
+                    raise UtilityError(f"{field}: '{line}' is not '{shape}'")
+                pairs.append((name.strip(), value.strip()))
+            return pairs
+        try:
+            loaded = json.loads(source)
+        except ValueError as exc:
+            raise UtilityError(f"{field}: not valid JSON ({exc})") from None
+        if not isinstance(loaded, dict):
+            raise UtilityError(f"{field}: a JSON object of names and values")
+    return [(str(k), "" if v is None else str(v)) for k, v in loaded.items()]
+
+
 def _headers(inputs: dict[str, Any]) -> dict[str, str]:
     """Headers as a JSON object, or as lines of "Name: value"."""
     raw = inputs.get("Headers")
     if raw is None or raw == "":
         return {}
-    if isinstance(raw, dict):
-        pairs = list(raw.items())
-    else:
-        source = str(raw).strip()
-        if source.startswith("{"):
-            try:
-                loaded = json.loads(source)
-            except ValueError as exc:
-                raise UtilityError(f"Headers: not valid JSON ({exc})") from None
-            if not isinstance(loaded, dict):
-                raise UtilityError("Headers: a JSON object of names and values")
-            pairs = list(loaded.items())
-        else:
-            pairs = []
-            for line in source.splitlines():
-                if not line.strip():
-                    continue
-                name, sep, value = line.partition(":")
-                if not sep or not name.strip():
-                    raise UtilityError(f"Headers: '{line}' is not 'Name: value'")
-                pairs.append((name.strip(), value.strip()))
+    pairs = _pairs(raw, "Headers", ":", "Name: value")
     if len(pairs) > MAX_HEADERS:
         raise UtilityError(f"Headers: at most {MAX_HEADERS}")
-    headers = {}
     for name, value in pairs:
-        if any(c in str(name) + str(value) for c in "\r\n"):
+        if any(c in name + value for c in "\r\n"):
             raise UtilityError(f"Headers: '{name}' holds a line break")
-        headers[str(name)] = str(value)
-    return headers
+    return dict(pairs)
 
 
 def _body(inputs: dict[str, Any], headers: dict[str, str]) -> bytes | None:
@@ -123,28 +127,7 @@ def _form(inputs: dict[str, Any]) -> bytes:
     raw = inputs.get("Fields")
     if raw is None or raw == "":
         raise UtilityError("Fields: required")
-    if isinstance(raw, dict):
-        pairs = [(str(k), "" if v is None else str(v)) for k, v in raw.items()]
-    else:
-        source = str(raw).strip()
-        if source.startswith("{"):
-            try:
-                loaded = json.loads(source)
-            except ValueError as exc:
-                raise UtilityError(f"Fields: not valid JSON ({exc})") from None
-            if not isinstance(loaded, dict):
-                raise UtilityError("Fields: a JSON object of names and values")
-            pairs = [(str(k), "" if v is None else str(v)) for k, v in loaded.items()]
-        else:
-            pairs = []
-            for line in source.splitlines():
-                if not line.strip():
-                    continue
-                name, sep, value = line.partition("=")
-                if not sep or not name.strip():
-                    raise UtilityError(f"Fields: '{line}' is not 'name=value'")
-                pairs.append((name.strip(), value.strip()))
-    return urlencode(pairs).encode()
+    return urlencode(_pairs(raw, "Fields", "=", "name=value")).encode()
 
 
 @operation("generic-form/post")
