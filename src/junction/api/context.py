@@ -6,7 +6,7 @@ from collections.abc import AsyncIterator, Callable
 from dataclasses import dataclass, field
 from typing import Annotated
 
-from fastapi import Depends, Request
+from fastapi import BackgroundTasks, Depends, Request
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from junction.auth.throttle import FailureThrottle
@@ -67,6 +67,17 @@ async def get_session(request: Request) -> AsyncIterator[AsyncSession]:
 
 
 Context = Annotated[AppContext, Depends(_context_dependency)]
+
+
+async def _wake_after_commit(request: Request, background: BackgroundTasks) -> Callable[[], None]:
+    """Tell the engine about new work once the request's transaction has committed
+    (background tasks run after the response, which follows the commit): a wake-up
+    before it could look for the work and not see it yet."""
+    context = get_context(request)
+    return lambda: background.add_task(context.wake)
+
+
+WakeAfterCommit = Annotated[Callable[[], None], Depends(_wake_after_commit)]
 # scope="function": the commit happens before the response leaves, so a failed commit is
 # reported to the caller instead of following a success it already received.
 Session = Annotated[AsyncSession, Depends(get_session, scope="function")]

@@ -7,7 +7,7 @@ from typing import Annotated, Any
 
 from fastapi import APIRouter, Body, Depends, Response
 
-from junction.api.context import AppContext, Context, Session
+from junction.api.context import AppContext, Context, Session, WakeAfterCommit
 from junction.api.paging import PageRequest, fetch_page, page_request
 from junction.auth.identity import AccountContext, CurrentAccount
 from junction.cycles import (
@@ -165,6 +165,7 @@ async def activate(
     account: CurrentAccount,
     session: Session,
     context: Context,
+    wake: WakeAfterCommit,
     activate_in: Annotated[ActivateIn | None, Body()] = None,
 ) -> CycleOut:
     cycle = await _cycle(session, account, cycle_id, lock=True)
@@ -174,7 +175,7 @@ async def activate(
         activate_in=activate_in or ActivateIn(),
         now=context.clock(),
     )
-    context.wake()
+    wake()
     return await _out(session, cycle, context)
 
 
@@ -192,6 +193,7 @@ async def deactivate(
     account: CurrentAccount,
     session: Session,
     context: Context,
+    wake: WakeAfterCommit,
     finishQueuedTransactions: bool = False,
 ) -> CycleOut:
     cycle = await _cycle(session, account, cycle_id, lock=True)
@@ -201,7 +203,7 @@ async def deactivate(
         now=context.clock(),
         finish_queued=finishQueuedTransactions,
     )
-    context.wake()
+    wake()
     return await _out(session, cycle)
 
 

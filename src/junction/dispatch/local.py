@@ -40,10 +40,6 @@ log = logging.getLogger("junction.dispatch")
 Housekeeping = Callable[[], Awaitable[None]]
 
 
-class _NothingDue(Exception):
-    pass
-
-
 def process_owner() -> str:
     """A lease owner name unique to this process: host, pid and a random part."""
     return f"{socket.gethostname()[:24]}:{os.getpid()}:{uuid.uuid4().hex[:8]}"
@@ -126,36 +122,14 @@ class LocalDispatcher:
     # -- claiming ------------------------------------------------------------------
 
     async def _claim_loop(self) -> None:
-        lease = self.engine.options.lease
         while not self._stopping:
             # Cleared before claiming: a wake-up during the claim is not lost.
             self._wake.clear()
             free = self.concurrency - len(self._running)
             claimed: list[tx.Claimed] = []
             if free > 0:
-                room = {a: self.account_limit - n for a, n in self._per_account.items()}
                 try:
-                    # A read first: the write lock (SQLite's only writer) is taken only when
-                    # there is something to claim.
-                    async with self.database.transaction(read_only=True) as session:
-                        due = await tx.any_due(
-                            session, now=self.clock(), exclude=set(self._running)
-                        )
-                    if not due:
-                        raise _NothingDue
-                    async with self.database.transaction() as session:
-                        claimed = await tx.claim(
-                            session,
-                            owner=self.owner,
-                            now=self.clock(),
-                            lease=lease,
-                            limit=free,
-                            account_room=room,
-                            default_room=self.account_limit,
-                            exclude=set(self._running),
-                        )
-                except _NothingDue:
-                    pass
+                    claimed = await self._claim(free)
                 except Exception:
                     log.exception("claiming transactions failed; trying again shortly")
             for item in claimed:
@@ -164,6 +138,25 @@ class LocalDispatcher:
                 with contextlib.suppress(TimeoutError):
                     async with asyncio.timeout(self.poll_interval):
                         await self._wake.wait()
+
+    async def _claim(self, free: int) -> list[tx.Claimed]:
+        running = set(self._running)
+        # A read first: the write lock (SQLite's only writer) is taken only when there is
+        # something to claim.
+        async with self.database.transaction(read_only=True) as session:
+            if not await tx.any_due(session, now=self.clock(), exclude=running):
+                return []
+        async with self.database.transaction() as session:
+            return await tx.claim(
+                session,
+                owner=self.owner,
+                now=self.clock(),
+                lease=self.engine.options.lease,
+                limit=free,
+                account_room={a: self.account_limit - n for a, n in self._per_account.items()},
+                default_room=self.account_limit,
+                exclude=running,
+            )
 
     def _start(self, claimed: tx.Claimed) -> None:
         task = asyncio.get_running_loop().create_task(self.engine.run(claimed))

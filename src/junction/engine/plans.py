@@ -159,6 +159,14 @@ class PlanCache:
         self._plans.move_to_end(cycle_id)
         return plan
 
+    async def of(self, *, session: AsyncSession, cycle: Cycle) -> CyclePlan:
+        """The cycle's plan for its current version, compiled once."""
+        plan = self.get(cycle.id, cycle.updated_at)
+        if plan is None:
+            plan = await compile_plan(session=session, cycle=cycle)
+            self.put(plan)
+        return plan
+
     def put(self, plan: CyclePlan) -> None:
         self._plans[plan.cycle_id] = plan
         self._plans.move_to_end(plan.cycle_id)

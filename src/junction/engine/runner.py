@@ -22,7 +22,7 @@ from sqlalchemy.exc import InterfaceError, OperationalError
 
 from junction.clock import Clock
 from junction.connectors import calls, oauth
-from junction.connectors.connections import Connection, open_connection
+from junction.connectors.connections import Connection, NotAuthenticated, open_connection
 from junction.connectors.models import AccountConnector
 from junction.connectors.runtime.call import Runtime
 from junction.cycles.models import Cycle, CycleStep
@@ -34,7 +34,7 @@ from junction.engine.inputs import Scope
 from junction.engine.models import SeenItem
 from junction.engine.notify import Notifier
 from junction.engine.outcomes import Outcome
-from junction.engine.plans import CyclePlan, PlanCache, StepPlan, compile_plan
+from junction.engine.plans import CyclePlan, PlanCache, StepPlan
 from junction.security.keyring import Keyring
 from junction.templates.spec.models import ErrorAction, StepKind
 from junction.utilities import operations as utilities
@@ -118,12 +118,7 @@ class Engine:
             cycle = await session.get(Cycle, cycle_id)
             if cycle is None:
                 return None
-            cached = self.plans.get(cycle_id, cycle.updated_at)
-            if cached is not None:
-                return cached
-            plan = await compile_plan(session=session, cycle=cycle)
-        self.plans.put(plan)
-        return plan
+            return await self.plans.of(session=session, cycle=cycle)
 
     async def connection(self, account_connector_id: int) -> Connection:
         cached = self._connections.get(account_connector_id)
@@ -132,8 +127,6 @@ class Engine:
         async with self.database.transaction(read_only=True) as session:
             row = await session.get(AccountConnector, account_connector_id)
             if row is None:
-                from junction.connectors.connections import NotAuthenticated
-
                 raise NotAuthenticated(f"Account connector {account_connector_id} was removed")
             connection = await open_connection(
                 session=session,

@@ -12,7 +12,7 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Depends, Query, Response
 from sqlalchemy import Select
 
-from junction.api.context import Context, Session
+from junction.api.context import Context, Session, WakeAfterCommit
 from junction.api.paging import DEFAULT_PAGE_SIZE, MAX_PAGE_SIZE, PageRequest, fetch_page
 from junction.auth.identity import AccountContext, CurrentAccount
 from junction.cycles import service as cycles
@@ -143,7 +143,11 @@ async def list_account_transactions(
     "replayed and, for the others, why not.",
 )
 async def replay_transactions(
-    replay_in: ReplayIn, account: CurrentAccount, session: Session, context: Context
+    replay_in: ReplayIn,
+    account: CurrentAccount,
+    session: Session,
+    context: Context,
+    wake: WakeAfterCommit,
 ) -> ReplayOut:
     if replay_in.CycleId is not None:
         cycle_id = (await _cycle(session, account, replay_in.CycleId)).id
@@ -157,7 +161,7 @@ async def replay_transactions(
     )
     if report.replayed:
         # The engine polls as well; this only spares it the wait.
-        context.wake()
+        wake()
     return _replay_out(report)
 
 
@@ -249,6 +253,7 @@ async def replay_transaction(
     account: CurrentAccount,
     session: Session,
     context: Context,
+    wake: WakeAfterCommit,
 ) -> TransactionOut:
     cycle = await _cycle(session, account, cycle_id)
     row = await service.get_transaction(
@@ -262,7 +267,7 @@ async def replay_transaction(
     )
     if report.not_replayed:
         raise Conflict(f"Transaction '{row.id}' cannot be replayed: {report.not_replayed[0][1]}")
-    context.wake()
+    wake()
     row = await service.get_transaction(
         session=session,
         account_id=account.account_id,

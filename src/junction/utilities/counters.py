@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from sqlalchemy import delete, select
+from sqlalchemy.exc import IntegrityError
 
 from junction.utilities.models import GLOBAL, Counter
 from junction.utilities.operations import (
@@ -25,21 +26,31 @@ def _name(inputs: dict[str, Any]) -> str:
     return name
 
 
+def _where(context: UtilityContext, per_cycle: bool, name: str) -> tuple[Any, ...]:
+    return (
+        Counter.account_connector_id == context.account_connector_id,
+        Counter.cycle_scope == (context.cycle_id if per_cycle else GLOBAL),
+        Counter.name == name,
+    )
+
+
 async def _change(context: UtilityContext, per_cycle: bool, name: str, delta: int | None) -> int:
     """Add ``delta`` (None: reset to 0) and return the new value."""
-    scope = context.cycle_id if per_cycle else GLOBAL
+    try:
+        return await _change_once(context, per_cycle, name, delta)
+    except IntegrityError:  # created meanwhile by another step: now it is an update
+        return await _change_once(context, per_cycle, name, delta)
+
+
+async def _change_once(
+    context: UtilityContext, per_cycle: bool, name: str, delta: int | None
+) -> int:
     async with context.database.transaction() as session:
-        row = await session.scalar(
-            select(Counter).where(
-                Counter.account_connector_id == context.account_connector_id,
-                Counter.cycle_scope == scope,
-                Counter.name == name,
-            )
-        )
+        row = await session.scalar(select(Counter).where(*_where(context, per_cycle, name)))
         if row is None:
             row = Counter(
                 account_connector_id=context.account_connector_id,
-                cycle_scope=scope,
+                cycle_scope=context.cycle_id if per_cycle else GLOBAL,
                 name=name,
                 value=0,
                 updated_at=context.now,
@@ -73,11 +84,7 @@ def _register(prefix: str, per_cycle: bool) -> None:
         name = _name(inputs)
         async with context.database.transaction(read_only=True) as session:
             value = await session.scalar(
-                select(Counter.value).where(
-                    Counter.account_connector_id == context.account_connector_id,
-                    Counter.cycle_scope == (context.cycle_id if per_cycle else GLOBAL),
-                    Counter.name == name,
-                )
+                select(Counter.value).where(*_where(context, per_cycle, name))
             )
         return [{"CounterName": name, "Value": value or 0}]
 
@@ -85,13 +92,7 @@ def _register(prefix: str, per_cycle: bool) -> None:
     async def remove(context: UtilityContext, inputs: dict[str, Any]) -> list[dict[str, Any]]:
         name = _name(inputs)
         async with context.database.transaction() as session:
-            result = await session.execute(
-                delete(Counter).where(
-                    Counter.account_connector_id == context.account_connector_id,
-                    Counter.cycle_scope == (context.cycle_id if per_cycle else GLOBAL),
-                    Counter.name == name,
-                )
-            )
+            result = await session.execute(delete(Counter).where(*_where(context, per_cycle, name)))
         return [{"CounterName": name, "Deleted": bool(result.rowcount)}]  # type: ignore[attr-defined]
 
 

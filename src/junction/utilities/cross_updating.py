@@ -13,10 +13,7 @@ from __future__ import annotations
 import json
 from typing import Any
 
-from sqlalchemy import select
-from sqlalchemy.exc import IntegrityError
-
-from junction.utilities.models import StoredItem
+from junction.utilities import storage
 from junction.utilities.operations import UtilityContext, UtilityError, operation, text
 
 FIELDS = tuple(f"Field{n}" for n in range(1, 11))
@@ -42,60 +39,21 @@ def _values(inputs: dict[str, Any]) -> str:
 
 
 def _scope(direction: str) -> str:
+    """The preventer's values live in the data store's table, under their own scope."""
     return f"xup:{direction}"
-
-
-async def _kept(context: UtilityContext, direction: str, key: str) -> str | None:
-    async with context.database.transaction(read_only=True) as session:
-        value: str | None = await session.scalar(
-            select(StoredItem.value).where(
-                StoredItem.account_connector_id == context.account_connector_id,
-                StoredItem.cycle_scope == _scope(direction),
-                StoredItem.key == key,
-            )
-        )
-    return value
-
-
-async def _store(context: UtilityContext, direction: str, key: str, values: str) -> None:
-    for _ in range(2):  # a second try when another step created the key meanwhile
-        try:
-            async with context.database.transaction() as session:
-                row = await session.scalar(
-                    select(StoredItem).where(
-                        StoredItem.account_connector_id == context.account_connector_id,
-                        StoredItem.cycle_scope == _scope(direction),
-                        StoredItem.key == key,
-                    )
-                )
-                if row is None:
-                    session.add(
-                        StoredItem(
-                            account_connector_id=context.account_connector_id,
-                            cycle_scope=_scope(direction),
-                            key=key,
-                            value=values,
-                            updated_at=context.now,
-                        )
-                    )
-                else:
-                    row.value, row.updated_at = values, context.now
-            return
-        except IntegrityError:
-            continue
 
 
 def _register(direction: str, opposite: str) -> None:
     @operation(f"xup/update-ok-{direction}")
     async def update_ok(context: UtilityContext, inputs: dict[str, Any]) -> list[dict[str, Any]]:
         key, values = _key(inputs), _values(inputs)
-        kept = await _kept(context, opposite, key)
+        kept = await storage.value_of(context, _scope(opposite), key)
         return [{"CommonKey": key, "Result": kept != values}]
 
     @operation(f"xup/store-{direction}")
     async def store(context: UtilityContext, inputs: dict[str, Any]) -> list[dict[str, Any]]:
         key, values = _key(inputs), _values(inputs)
-        await _store(context, direction, key, values)
+        await storage.write(context, _scope(direction), key, lambda _: values)
         return [{"CommonKey": key, "Stored": True}]
 
 

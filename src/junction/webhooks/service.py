@@ -14,7 +14,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from junction.cycles.models import Cycle, CycleStep
 from junction.engine import transactions as tx
-from junction.engine.plans import CyclePlan, PlanCache, compile_plan
+from junction.engine.plans import PlanCache
 from junction.errors import BadRequest, Conflict, JunctionError, NotFound
 
 FORM_TYPES = frozenset({"application/x-www-form-urlencoded"})
@@ -89,7 +89,7 @@ async def _accept(
     if found is None:
         raise NotFound("No webhook at this address")
     cycle, step_id = found
-    plan = await _plan(session, plans, cycle)
+    plan = await plans.of(session=session, cycle=cycle)
     trigger = plan.trigger
     if trigger is None or not trigger.is_webhook or step_id != trigger.id:
         raise NotFound("No webhook at this address")
@@ -114,11 +114,3 @@ async def _accept(
         # paused); that call still runs to its end.
         cycle.status, cycle.draining, cycle.stopped_at = "Paused", True, now
     return Accepted(row["id"], cycle.id, plan.responds), row
-
-
-async def _plan(session: AsyncSession, plans: PlanCache, cycle: Cycle) -> CyclePlan:
-    plan = plans.get(cycle.id, cycle.updated_at)
-    if plan is None:
-        plan = await compile_plan(session=session, cycle=cycle)
-        plans.put(plan)
-    return plan
