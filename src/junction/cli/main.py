@@ -45,7 +45,6 @@ def serve(
     settings = load_settings()
     if demo or settings.demo:
         settings.demo = True
-        settings.outbound_allow_loopback = True
         if "public_base_url" not in settings.model_fields_set:
             # The demo connectors call this server: at the address it really listens on.
             listen = host or settings.host

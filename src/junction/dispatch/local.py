@@ -221,7 +221,7 @@ class LocalDispatcher:
             )
             if not held:
                 return None
-            return await scheduler.tick(session, now=now)
+            return await scheduler.tick(session, now=now, plans=self.engine.plans)
 
     async def housekeep(self) -> None:
         now = self.clock()

@@ -14,10 +14,10 @@ from sqlalchemy import and_, insert, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from junction.cycles.models import Cycle, CycleEdge, CycleStep
+from junction.cycles.models import Cycle
 from junction.engine import transactions as tx
 from junction.engine.models import Lease, Transaction
-from junction.templates.spec.models import StepKind
+from junction.engine.plans import PlanCache
 
 SCHEDULER_LEASE = "scheduler"
 
@@ -55,20 +55,7 @@ def next_slot(previous: datetime, interval: timedelta, now: datetime) -> datetim
     return previous + interval * (skipped + 1)
 
 
-async def _trigger_step(session: AsyncSession, cycle_id: str) -> str | None:
-    entered = select(CycleEdge.head_step_id).where(CycleEdge.cycle_id == cycle_id)
-    rows = (
-        await session.execute(
-            select(CycleStep.id, CycleStep.document).where(
-                CycleStep.cycle_id == cycle_id, CycleStep.id.not_in(entered)
-            )
-        )
-    ).all()
-    starts = [row.id for row in rows if row.document.get("StepType") != StepKind.ANNOTATION]
-    return starts[0] if len(starts) == 1 else None
-
-
-async def tick(session: AsyncSession, *, now: datetime) -> int:
+async def tick(session: AsyncSession, *, now: datetime, plans: PlanCache) -> int:
     """Queue the trigger run of every scheduled cycle that is due; how many were queued."""
     due = (
         await session.execute(
@@ -85,7 +72,8 @@ async def tick(session: AsyncSession, *, now: datetime) -> int:
     ).scalars()
     queued = 0
     for cycle in list(due):
-        trigger = await _trigger_step(session, cycle.id)
+        plan = await plans.of(session=session, cycle=cycle)
+        trigger = plan.trigger.id if plan.trigger is not None else None
         # Any transaction still at the trigger (queued, running, or waiting to retry it)
         # holds the next run back: two runs reading the same LastSuccessfulRunDate would
         # hand the same items on twice.
