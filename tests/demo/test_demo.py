@@ -208,6 +208,13 @@ def test_the_demo_apps_check_their_credentials(demo: JunctionProcess) -> None:
 
 
 def test_the_home_page_counts_what_runs(demo: JunctionProcess) -> None:
+    printed(demo)  # seeded, whichever tests ran before
+
+    def completed_shown() -> bool:
+        found = re.search(r'<td id="tx-completed">(\d+)</td>', httpx.get(f"{demo.base_url}/").text)
+        return bool(found and int(found.group(1)) > 0)
+
+    wait_until(completed_shown, 60, "a completed transaction on the home page")
     page = httpx.get(f"{demo.base_url}/")
     assert page.status_code == 200
     assert page.headers["content-type"].startswith("text/html")

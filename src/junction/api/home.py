@@ -15,8 +15,9 @@ from junction.accounts.models import Account
 from junction.api.context import AppContext
 from junction.cycles.models import Cycle
 from junction.engine.models import Transaction
+from junction.engine.transactions import Status
 
-STATUSES = ("Queued", "Running", "Waiting", "Completed", "Errored", "Stopped")
+STATUSES = tuple(status.value for status in Status)
 
 
 @dataclass(frozen=True)
