@@ -9,7 +9,7 @@ from __future__ import annotations
 from datetime import timedelta
 from enum import StrEnum
 from pathlib import Path
-from typing import Annotated
+from typing import Annotated, Literal
 
 from pydantic import Field, field_validator
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
@@ -99,11 +99,31 @@ class Settings(BaseSettings):
     engine_enabled: bool = Field(
         True, description="Run transactions, schedules and retention inside `junction serve`."
     )
+    dispatcher: Literal["local", "procrastinate"] = Field(
+        "local",
+        description=(
+            "local: `junction serve` runs transactions itself. procrastinate (PostgreSQL "
+            "only): `junction serve` only queues them and `junction worker` processes run them."
+        ),
+    )
+    worker_shutdown_grace_seconds: float = Field(
+        10,
+        ge=0,
+        description=(
+            "On shutdown, how long running transactions get to finish before they are handed "
+            "back to the queue (they resume at their current step)."
+        ),
+    )
     worker_concurrency: int = Field(
         16, ge=1, le=1024, description="Transactions one process runs at the same time."
     )
     account_concurrency_limit: int = Field(
-        8, ge=1, description="Transactions of one account running at the same time, per process."
+        8,
+        ge=1,
+        description=(
+            "Transactions of one account running at the same time: per process with the local "
+            "dispatcher, across all workers with procrastinate."
+        ),
     )
     lease_seconds: float = Field(
         60, gt=0, description="How long a claimed transaction stays with its process unrenewed."

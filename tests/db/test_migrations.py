@@ -13,7 +13,7 @@ from alembic.migration import MigrationContext
 from sqlalchemy import inspect, text
 from sqlalchemy.engine import Connection
 
-from junction.db import migrate
+from junction.db import job_queue_schema, migrate
 from junction.db.engine import Database
 from junction.db.models import Base
 from tests.fixtures.databases import BACKENDS, fresh_database
@@ -32,7 +32,10 @@ def _run(url: str, check: Any) -> Any:
 
 
 def _differences(connection: Connection) -> list[Any]:
-    context = MigrationContext.configure(connection, opts={"compare_type": True})
+    context = MigrationContext.configure(
+        connection,
+        opts={"compare_type": True, "include_name": job_queue_schema.include_name},
+    )
     return list(compare_metadata(context, Base.metadata))
 
 

@@ -8,7 +8,9 @@ import pytest
 
 from tests.cycles.conftest import clients, saas
 from tests.fixtures.crm import CrmApi
+from tests.fixtures.databases import BACKENDS
 from tests.fixtures.mailer import MailerApi
+from tests.fixtures.server import PROCRASTINATE, Junction, running_junction
 
 __all__ = ["clients", "crm", "mailer", "saas"]
 
@@ -23,3 +25,13 @@ def crm() -> Iterator[CrmApi]:
 def mailer() -> Iterator[MailerApi]:
     with MailerApi() as api:
         yield api
+
+
+@pytest.fixture(scope="session", params=[*BACKENDS, PROCRASTINATE])
+def junction_server(
+    request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory
+) -> Iterator[Junction]:
+    """The engine's tests run a third time: PostgreSQL with the procrastinate dispatcher."""
+    backend: str = request.param
+    with running_junction(backend, tmp_path_factory.mktemp(f"engine-{backend}")) as server:
+        yield server

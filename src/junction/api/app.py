@@ -4,7 +4,6 @@ from __future__ import annotations
 
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
-from datetime import timedelta
 
 from fastapi import FastAPI
 
@@ -21,10 +20,7 @@ from junction.clock import Clock, system_clock
 from junction.connectors.oauth import OAuthEnvironment, RefreshLocks
 from junction.connectors.runtime.call import Runtime, RuntimeSettings
 from junction.db.engine import Database
-from junction.dispatch.local import LocalDispatcher, process_owner
-from junction.engine.notify import Notifier
-from junction.engine.runner import Engine, EngineOptions
-from junction.reports import retention
+from junction.dispatch.wiring import build_dispatcher
 from junction.security.address_guard import AddressGuard
 from junction.security.keyring import Keyring, load_keyring
 from junction.settings import Settings
@@ -40,73 +36,21 @@ Methods marked *Junction extension* are not part of Cyclr's API.
 """
 
 
-def build_dispatcher(context: AppContext) -> LocalDispatcher:
-    """The engine and its local dispatcher, wired into ``context`` (engine, wake)."""
-    settings = context.settings
-    engine = Engine(
-        database=context.database,
-        runtime=context.runtime,
-        keyring=context.keyring,
-        oauth_env=context.oauth,
-        clock=context.clock,
-        notifier=Notifier(
-            http=context.runtime.http,
-            database=context.database,
-            error_webhook_url=settings.transaction_error_webhook_url,
-            notification_url=settings.notification_webhook_url,
-        ),
-        options=EngineOptions(
-            owner=process_owner(),
-            lease=timedelta(seconds=settings.lease_seconds),
-            retry_schedule=list(settings.retry_schedule),
-            consecutive_error_limit=settings.consecutive_error_limit,
-        ),
-        plans=context.plans,
-    )
-
-    async def housekeeping() -> None:
-        await retention.purge_step_data(
-            database=context.database, settings=settings, now=context.clock()
-        )
-
-    dispatcher = LocalDispatcher(
-        engine=engine,
-        database=context.database,
-        clock=context.clock,
-        concurrency=settings.worker_concurrency,
-        account_limit=settings.account_concurrency_limit,
-        poll_interval=settings.poll_interval_seconds,
-        stopped_queue_after=timedelta(hours=settings.stopped_queue_hours),
-        housekeeping=housekeeping,
-        housekeeping_interval=settings.housekeeping_interval_seconds,
-    )
-    context.engine = engine
-    context.wake = dispatcher.wake
-    return dispatcher
-
-
-def create_app(
+def build_context(
     settings: Settings,
     *,
     clock: Clock = system_clock,
     keyring: Keyring | None = None,
     database: Database | None = None,
-) -> FastAPI:
-    """Build the application. Migrations are the caller's job (``junction serve`` runs them).
-
-    With ``settings.demo`` the demo apps are mounted under ``/demo/`` and, once the server
-    answers, the demo data is created through the API (``junction.demo``); the demo's
-    connectors call this same server, so loopback calls are allowed then.
-    """
-    if settings.demo and not settings.outbound_allow_loopback:
-        settings = settings.model_copy(update={"outbound_allow_loopback": True})
+) -> AppContext:
+    """What a process holds: database, keyring, connector runtime, OAuth environment."""
     keyring = keyring if keyring is not None else load_keyring(settings)
     database = database if database is not None else Database(settings.resolved_database_url)
     guard = AddressGuard(
         allow_loopback=settings.outbound_allow_loopback,
         allow_private=settings.outbound_allow_private,
     )
-    context = AppContext(
+    return AppContext(
         settings=settings,
         clock=clock,
         keyring=keyring,
@@ -131,6 +75,24 @@ def create_app(
         ),
     )
 
+
+def create_app(
+    settings: Settings,
+    *,
+    clock: Clock = system_clock,
+    keyring: Keyring | None = None,
+    database: Database | None = None,
+) -> FastAPI:
+    """Build the application. Migrations are the caller's job (``junction serve`` runs them).
+
+    With ``settings.demo`` the demo apps are mounted under ``/demo/`` and, once the server
+    answers, the demo data is created through the API (``junction.demo``); the demo's
+    connectors call this same server, so loopback calls are allowed then.
+    """
+    if settings.demo and not settings.outbound_allow_loopback:
+        settings = settings.model_copy(update={"outbound_allow_loopback": True})
+    context = build_context(settings, clock=clock, keyring=keyring, database=database)
+    keyring, database = context.keyring, context.database
     dispatcher = build_dispatcher(context) if settings.engine_enabled else None
     demo = None
     if settings.demo:

@@ -105,7 +105,9 @@ def render(context: AppContext, data: Overview) -> str:
     return PAGE.format(
         version=escape(__version__),
         database=escape(database),
-        dispatcher="local (in this process)",
+        dispatcher="procrastinate (junction worker processes run transactions)"
+        if settings.dispatcher == "procrastinate"
+        else "local (in this process)",
         engine="on" if settings.engine_enabled else "off (API and webhook intake only)",
         public=escape(settings.public_base_url),
         demo=demo,

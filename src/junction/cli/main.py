@@ -80,6 +80,48 @@ def serve(
 
 
 @app.command()
+def worker(
+    concurrency: Annotated[
+        int | None,
+        typer.Option(
+            "--concurrency", min=1, help="Transactions run at once (JUNCTION_WORKER_CONCURRENCY)."
+        ),
+    ] = None,
+) -> None:
+    """Run transactions from the job queue (JUNCTION_DISPATCHER=procrastinate, PostgreSQL).
+
+    Stops on SIGTERM or Ctrl-C: running transactions get JUNCTION_WORKER_SHUTDOWN_GRACE_SECONDS
+    to finish, the rest go back to the queue for another worker.
+    """
+    import asyncio
+    import logging
+
+    from junction.dispatch.worker import serve_worker
+
+    settings = load_settings()
+    if settings.dispatcher != "procrastinate":
+        fail(
+            "junction worker runs the procrastinate dispatcher's jobs: set "
+            "JUNCTION_DISPATCHER=procrastinate (and the same on every junction serve)"
+        )
+    logging.basicConfig(
+        level=settings.log_level.upper(), format="%(asctime)s %(levelname)s %(name)s: %(message)s"
+    )
+    try:
+        keyring = load_keyring(settings)
+        prepare_database(settings)
+        console.print(
+            f"Junction {__version__} worker (concurrency "
+            f"{concurrency or settings.worker_concurrency}) on "
+            f"{settings.resolved_database_url.split('://')[0]}",
+            highlight=False,
+        )
+        asyncio.run(serve_worker(settings, keyring=keyring, concurrency=concurrency))
+    except JunctionError as exc:
+        fail(exc.message)
+
+
+@app.command()
 def migrate() -> None:
     """Apply database migrations up to the latest."""
     settings = load_settings()

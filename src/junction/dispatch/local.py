@@ -18,31 +18,17 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
-import os
-import socket
-import uuid
 from collections import Counter
-from collections.abc import Awaitable, Callable
 from datetime import timedelta
 
-from sqlalchemy import exists, update
-
 from junction.clock import Clock
-from junction.cycles.models import Cycle
 from junction.db.engine import Database
+from junction.dispatch.upkeep import Housekeeping, housekeep, keep_leases
 from junction.engine import scheduler
 from junction.engine import transactions as tx
-from junction.engine.models import Transaction
 from junction.engine.runner import Engine
 
 log = logging.getLogger("junction.dispatch")
-
-Housekeeping = Callable[[], Awaitable[None]]
-
-
-def process_owner() -> str:
-    """A lease owner name unique to this process: host, pid and a random part."""
-    return f"{socket.gethostname()[:24]}:{os.getpid()}:{uuid.uuid4().hex[:8]}"
 
 
 class LocalDispatcher:
@@ -173,22 +159,13 @@ class LocalDispatcher:
         task.add_done_callback(done)
 
     async def _heartbeat_loop(self) -> None:
-        lease = self.engine.options.lease
-        while True:
-            await asyncio.sleep(lease.total_seconds() / 3)
-            if not self._running:
-                continue
-            try:
-                async with self.database.transaction() as session:
-                    await tx.renew(
-                        session,
-                        owner=self.owner,
-                        ids=list(self._running),
-                        now=self.clock(),
-                        lease=lease,
-                    )
-            except Exception:
-                log.exception("renewing leases failed")
+        await keep_leases(
+            database=self.database,
+            clock=self.clock,
+            owner=self.owner,
+            lease=self.engine.options.lease,
+            running=lambda: self._running,
+        )
 
     # -- scheduling and housekeeping -------------------------------------------------
 
@@ -224,19 +201,9 @@ class LocalDispatcher:
             return await scheduler.tick(session, now=now, plans=self.engine.plans)
 
     async def housekeep(self) -> None:
-        now = self.clock()
-        async with self.database.transaction() as session:
-            await tx.cancel_stale_queue(session, now=now, after=self.stopped_queue_after)
-            in_progress = exists().where(
-                Transaction.cycle_id == Cycle.id,
-                Transaction.status.in_([s.value for s in tx.IN_PROGRESS]),
-            )
-            # A finished drain: the cycle is simply paused now (and may change again).
-            await session.execute(
-                update(Cycle)
-                .where(Cycle.draining, ~in_progress)
-                .values(draining=False)
-                .execution_options(synchronize_session=False)
-            )
-        if self.housekeeping is not None:
-            await self.housekeeping()
+        await housekeep(
+            database=self.database,
+            clock=self.clock,
+            stopped_queue_after=self.stopped_queue_after,
+            extra=self.housekeeping,
+        )

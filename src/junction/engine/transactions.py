@@ -166,7 +166,8 @@ _CLAIMED_COLUMNS = (
 )
 
 
-def _runnable(now: datetime) -> Any:
+def runnable(now: datetime) -> Any:
+    """Due now: queued or waiting with its time come, or running under an expired lease."""
     return or_(
         and_(
             Transaction.status.in_((Status.QUEUED.value, Status.WAITING.value)),
@@ -186,6 +187,7 @@ async def claim(
     account_room: dict[str, int] | None = None,
     default_room: int | None = None,
     exclude: Collection[str] = (),
+    only: Collection[str] | None = None,
 ) -> list[Claimed]:
     """Take the leases of up to ``limit`` due transactions of running cycles.
 
@@ -193,6 +195,7 @@ async def claim(
     (``default_room`` for accounts not in it): the per-account concurrency limit.
     ``exclude``: what this process is running already (its leases may look expired when
     a step outlives them; the heartbeat renews them, but never claim them twice).
+    ``only``: claim among these transactions alone (a job names the one it is for).
     """
     if limit <= 0:
         return []
@@ -207,11 +210,13 @@ async def claim(
             Cycle.consecutive_errors,
         )
         .join(Cycle, Cycle.id == Transaction.cycle_id)
-        .where(_runnable(now), or_(Cycle.status == "Active", Cycle.draining))
+        .where(runnable(now), or_(Cycle.status == "Active", Cycle.draining))
         .where(Transaction.id.not_in(list(exclude)), Transaction.account_id.not_in(full))
         .order_by(Transaction.due_at.nulls_first())
         .limit(limit * 4)
     )
+    if only is not None:
+        candidates = candidates.where(Transaction.id.in_(list(only)))
     if session.bind is not None and session.bind.dialect.name == "postgresql":
         candidates = candidates.with_for_update(of=Transaction, skip_locked=True)
     rows = (await session.execute(candidates)).all()
@@ -231,7 +236,7 @@ async def claim(
         return []
     result = await session.execute(
         update(Transaction)
-        .where(Transaction.id.in_(chosen), _runnable(now))
+        .where(Transaction.id.in_(chosen), runnable(now))
         .values(
             status=Status.RUNNING.value,
             lease_owner=owner,
@@ -254,7 +259,7 @@ async def any_due(session: AsyncSession, *, now: datetime, exclude: Collection[s
     found = await session.scalar(
         select(Transaction.id)
         .join(Cycle, Cycle.id == Transaction.cycle_id)
-        .where(_runnable(now), or_(Cycle.status == "Active", Cycle.draining))
+        .where(runnable(now), or_(Cycle.status == "Active", Cycle.draining))
         .where(Transaction.id.not_in(list(exclude)))
         .limit(1)
     )

@@ -9,6 +9,7 @@ from alembic import context
 from sqlalchemy import event, text
 from sqlalchemy.engine import Connection
 
+from junction.db import job_queue_schema
 from junction.db.engine import create_engine
 from junction.db.models import Base
 
@@ -21,6 +22,7 @@ def _run(connection: Connection) -> None:
         target_metadata=Base.metadata,
         render_as_batch=True,  # SQLite can only alter tables by copying them
         compare_type=True,
+        include_name=job_queue_schema.include_name,
     )
     with context.begin_transaction():
         if connection.dialect.name == "postgresql":
