@@ -102,6 +102,7 @@ def build_worker(
         database=context.database,
         clock=context.clock,
         concurrency=concurrency or settings.worker_concurrency,
+        poll_interval=settings.poll_interval_seconds,
         stopped_queue_after=timedelta(hours=settings.stopped_queue_hours),
         shutdown_grace=settings.worker_shutdown_grace_seconds,
         housekeeping=_retention(context),

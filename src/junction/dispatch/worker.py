@@ -11,6 +11,10 @@
 - A heartbeat renews the leases of what runs here. SIGTERM (or ``stop``) stops fetching
   jobs, gives running transactions ``JUNCTION_WORKER_SHUTDOWN_GRACE_SECONDS`` to finish,
   then hands the rest back (Queued at their current step) for another worker to resume.
+- procrastinate's worker stops by itself when it loses the database (its heartbeat, job
+  fetch or LISTEN connection fails). Unless a stop was asked for, a new one is started
+  every ``RESTART_DELAY`` seconds until the database answers again: an outage of the
+  database pauses the worker, it does not end the process.
 """
 
 from __future__ import annotations
@@ -18,6 +22,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
+import signal
 from datetime import timedelta
 from typing import Any
 
@@ -34,6 +39,8 @@ from junction.security.keyring import Keyring
 from junction.settings import Settings
 
 log = logging.getLogger("junction.dispatch")
+
+RESTART_DELAY = 1.0  # seconds between attempts to start procrastinate's worker again
 
 
 def every(seconds: float) -> str:
@@ -53,6 +60,7 @@ class Worker:
         database: Database,
         clock: Clock,
         concurrency: int,
+        poll_interval: float,
         stopped_queue_after: timedelta,
         shutdown_grace: float,
         housekeeping: Housekeeping | None = None,
@@ -64,6 +72,7 @@ class Worker:
         self.database = database
         self.clock = clock
         self.concurrency = concurrency
+        self.poll_interval = poll_interval
         self.stopped_queue_after = stopped_queue_after
         self.shutdown_grace = shutdown_grace
         self.housekeeping = housekeeping
@@ -73,6 +82,7 @@ class Worker:
         self._jobs: procrastinate_worker.Worker | None = None
         self._worker: asyncio.Task[None] | None = None
         self._heartbeat: asyncio.Task[None] | None = None
+        self._stopping = asyncio.Event()
         engine.on_checkpoint = queue.wake  # split-off transactions: dispatch them now
         self._register(housekeeping_interval)
 
@@ -142,6 +152,15 @@ class Worker:
             raise
         finally:
             self._running.pop(item.id, None)
+            self._fetch_again()
+
+    def _fetch_again(self) -> None:
+        # procrastinate fetches again when a job is queued or its poll comes round, not
+        # when a job ends; but an ended job frees its account lane, and jobs queued behind
+        # it could run now. Without this, each of them would wait for the next poll.
+        event = getattr(self._jobs, "_new_job_event", None)
+        if isinstance(event, asyncio.Event):
+            event.set()
 
     async def tick(self) -> int:
         async with self.database.transaction() as session:
@@ -172,7 +191,6 @@ class Worker:
 
     async def start(self) -> None:
         await self.queue.start()
-        lease = self.engine.options.lease.total_seconds()
         loop = asyncio.get_running_loop()
         self._heartbeat = loop.create_task(
             keep_leases(
@@ -184,22 +202,64 @@ class Worker:
             ),
             name="junction-heartbeat",
         )
-        self._jobs = procrastinate_worker.Worker(
+        if self.install_signal_handlers:
+            # Ours, not procrastinate's: a stop by signal must be told apart from
+            # procrastinate's worker stopping because the database went away.
+            for signum in (signal.SIGINT, signal.SIGTERM):
+                loop.add_signal_handler(signum, self._on_signal)
+        self._stopping.clear()
+        self._worker = loop.create_task(self._run_jobs(), name="junction-worker")
+
+    def _new_jobs(self) -> procrastinate_worker.Worker:
+        lease = self.engine.options.lease.total_seconds()
+        return procrastinate_worker.Worker(
             app=self.queue.app,
             queues=[QUEUE],
             name=self.owner,
             concurrency=self.concurrency,
             shutdown_graceful_timeout=self.shutdown_grace,
-            install_signal_handlers=self.install_signal_handlers,
+            install_signal_handlers=False,
             delete_jobs="always",
+            # Also how soon a lane freed by another worker is noticed.
+            fetch_job_polling_interval=self.poll_interval,
             # procrastinate's own stalled-worker detection, in step with our leases.
             update_heartbeat_interval=min(10.0, lease / 3),
             stalled_worker_timeout=lease,
         )
-        self._worker = loop.create_task(
-            self._jobs.run(),  # type: ignore[no-untyped-call]
-            name="junction-worker",
-        )
+
+    async def _run_jobs(self) -> None:
+        """procrastinate's worker until a stop is asked for; started anew when it ends
+        by itself (it does when the database is unreachable)."""
+        while not self._stopping.is_set():
+            self._jobs = self._new_jobs()
+            try:
+                # run() forgets stop requests made before it starts; none can come in
+                # between the check above and here (no await), later ones reach it.
+                await self._jobs.run()  # type: ignore[no-untyped-call]
+            except Exception:
+                if self._stopping.is_set():
+                    log.warning("the job worker did not stop cleanly", exc_info=True)
+                    return
+                log.exception("the job worker stopped (is the database down?)")
+            if self._stopping.is_set():
+                return
+            log.warning("starting the job worker again in %.0f s", RESTART_DELAY)
+            with contextlib.suppress(TimeoutError):
+                async with asyncio.timeout(RESTART_DELAY):
+                    await self._stopping.wait()
+
+    def _on_signal(self) -> None:
+        # The next signal has its default effect again: a second Ctrl-C ends the process.
+        loop = asyncio.get_running_loop()
+        for signum in (signal.SIGINT, signal.SIGTERM):
+            loop.remove_signal_handler(signum)
+        self._request_stop()
+
+    def _request_stop(self) -> None:
+        self._stopping.set()
+        if self._jobs is not None:
+            # Stops fetching, waits for running jobs up to the grace, then cancels them.
+            self._jobs.stop()  # type: ignore[no-untyped-call]
 
     async def wait(self) -> None:
         """Until the worker stops (SIGTERM when it installed signal handlers)."""
@@ -208,11 +268,12 @@ class Worker:
                 await self._worker
 
     async def stop(self, grace: float | None = None) -> None:
-        if self._worker is not None and self._jobs is not None:
+        if self._worker is not None:
             if grace is not None:
-                self._jobs.shutdown_graceful_timeout = grace
-            # Stops fetching, waits for running jobs up to the grace, then cancels them.
-            self._jobs.stop()  # type: ignore[no-untyped-call]
+                self.shutdown_grace = grace
+                if self._jobs is not None:
+                    self._jobs.shutdown_graceful_timeout = grace
+            self._request_stop()
             with contextlib.suppress(asyncio.CancelledError):
                 await self._worker
             self._worker = None
