@@ -13,6 +13,7 @@ import pytest
 from sqlalchemy import delete, select
 from sqlalchemy.exc import OperationalError
 
+from junction.cycles.models import Cycle
 from junction.engine import transactions as tx
 from junction.engine.models import Transaction
 from junction.reports import retention
@@ -388,3 +389,30 @@ def test_request_bodies_are_not_kept_in_incidents_when_requests_are_not_logged(
     assert "private.person" not in str(detail["Steps"][-1]["Exchanges"])  # as designed
     [incident] = flow.account.get(f"/v1.0/cycles/{flow.cycle_id}/incidents").json()
     assert "private.person" not in (incident["FullMessage"] or ""), incident["FullMessage"]
+
+
+def test_a_success_resets_errors_counted_while_it_ran(
+    junction: Junction, crm: CrmApi, mailer: MailerApi
+) -> None:
+    """Transactions run side by side: errors of others may raise the cycle's count after a
+    transaction was claimed; its success still ends the run of errors."""
+    flow = install_flow(junction, crm, mailer, document(hook(), add("hook")))
+    url = activate(flow, {})["Webhooks"][0]["Url"]
+
+    async def errors(value: int | None = None) -> int:
+        async with junction.context.database.transaction() as session:
+            cycle = await session.get(Cycle, flow.cycle_id)
+            assert cycle is not None
+            if value is not None:
+                cycle.consecutive_errors = value
+            return cycle.consecutive_errors
+
+    mailer.delay_seconds = 1.0
+    try:
+        httpx.post(url, json={"email": "ran@example.com"})
+        wait_for(lambda: [t["Status"] for t in transactions(flow)] == ["Running"])
+        junction.run(errors(5))  # as if five others had ended Errored meanwhile
+        wait_for(lambda: [t["Status"] for t in transactions(flow)] == ["Completed"])
+    finally:
+        mailer.delay_seconds = 0
+    assert junction.run(errors()) == 0

@@ -134,8 +134,9 @@ class CheckpointWriter:
     ) -> int | None:
         """Transactions ending in error one after another pause the cycle at the limit."""
         if status is tx.Status.COMPLETED:
-            if claimed.cycle_errors == 0:
-                return None  # nothing to reset (as of the claim; a later error resets itself)
+            # Always asked, not only when the count was above zero at the claim: errors of
+            # transactions running alongside may have raised it since. Matching no row, the
+            # statement writes nothing.
             await session.execute(
                 update(Cycle)
                 .where(Cycle.id == claimed.cycle_id, Cycle.consecutive_errors > 0)

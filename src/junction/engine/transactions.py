@@ -147,7 +147,6 @@ class Claimed:
     created_at: datetime
     waiting: bool = False  # set by the runner when it leaves the transaction Waiting
     cycle_version: datetime | None = None  # the cycle's updated_at when claimed
-    cycle_errors: int = 0  # the cycle's consecutive errors when claimed
 
 
 _CLAIMED_COLUMNS = (
@@ -207,7 +206,6 @@ async def claim(
             Transaction.id,
             Transaction.account_id,
             Cycle.updated_at,
-            Cycle.consecutive_errors,
         )
         .join(Cycle, Cycle.id == Transaction.cycle_id)
         .where(runnable(now), or_(Cycle.status == "Active", Cycle.draining))
@@ -222,9 +220,9 @@ async def claim(
     rows = (await session.execute(candidates)).all()
     room = dict(account_room or {})
     chosen: list[str] = []
-    cycles: dict[str, tuple[datetime, int]] = {}
-    for transaction_id, account_id, version, errors in rows:
-        cycles[transaction_id] = (version, errors)
+    versions: dict[str, datetime] = {}
+    for transaction_id, account_id, version in rows:
+        versions[transaction_id] = version
         left = room.get(account_id, default_room if default_room is not None else limit)
         if left <= 0:
             continue
@@ -250,7 +248,7 @@ async def claim(
     )
     claimed = [Claimed(*row) for row in result.all()]
     for item in claimed:
-        item.cycle_version, item.cycle_errors = cycles[item.id]
+        item.cycle_version = versions[item.id]
     return claimed
 
 
