@@ -2,9 +2,18 @@
 
 from __future__ import annotations
 
+import time
+
 import httpx
 
-from tests.engine.hooks import chain, create_step, hook_step, install_webhook_cycle, wait_for
+from tests.engine.hooks import (
+    WebhookCycle,
+    chain,
+    create_step,
+    hook_step,
+    install_webhook_cycle,
+    wait_for,
+)
 from tests.fixtures.saas import ContactsApi
 from tests.fixtures.server import Junction
 
@@ -99,6 +108,59 @@ def test_a_cycle_can_answer_the_webhook_call(clients: Clients, saas: ContactsApi
     answer = httpx.post(cycle.url, json={"email": "sync@example.com"}, timeout=30)
     assert answer.status_code == 201, answer.text
     assert answer.json() == {"contact": {"id": len(saas.state.contacts)}, "ok": "yes"}
+
+
+def test_another_process_can_answer_the_webhook_call(
+    junction: Junction, clients: Clients, saas: ContactsApi
+) -> None:
+    """The process that takes the call is not always the one that runs it (workers,
+    replicas): the answer is then read from the step data, written as soon as the
+    WebhookResponse step ran, long before the slow step after it ends."""
+    partner, account = clients
+    document = {
+        "Name": "Answering early",
+        "Steps": [
+            hook_step(),
+            {
+                "Key": "reply",
+                "Name": "Reply",
+                "StepType": "WebhookResponse",
+                "ResponseStatus": 202,
+                "FieldMappings": [
+                    {
+                        "Name": "got",
+                        "MappingType": "StepData",
+                        "SourceStepKey": "hook",
+                        "SourceField": "Email",
+                    }
+                ],
+            },
+            create_step(),
+        ],
+        "Edges": chain("hook", "reply", "create"),
+    }
+    cycle = install_webhook_cycle(partner, account, saas.base_url, document)
+    engine = junction.context.engine
+    junction.context.engine = None  # as if this process ran no engine
+    saas.state.delay_seconds = 3
+    try:
+        started = time.monotonic()
+        answer = httpx.post(cycle.url, json={"email": "early@example.com"}, timeout=30)
+        waited = time.monotonic() - started
+    finally:
+        junction.context.engine = engine
+        saas.state.delay_seconds = 0
+    assert answer.status_code == 202, answer.text
+    assert answer.json() == {"got": "early@example.com"}
+    assert waited < 2.5, "answered before the slow step ended"
+    cycle.wait_status(_only(cycle), "Completed")
+
+
+def _only(cycle: WebhookCycle) -> str:
+    listed = cycle.account.get(f"/v1.0/cycles/{cycle.id}/transactions").json()
+    assert len(listed) == 1, listed
+    transaction_id: str = listed[0]["Id"]
+    return transaction_id
 
 
 def test_a_run_once_webhook_cycle_pauses_after_its_first_call(

@@ -68,7 +68,12 @@ class CyclePlan:
     trigger: StepPlan | None
     variables: dict[str, str]
     settings: TemplateSettings
-    responds: bool  # has a WebhookResponse step
+    # Its WebhookResponse steps, by id, with the HTTP status each answers with.
+    responses: dict[str, int]
+
+    @property
+    def responds(self) -> bool:
+        return bool(self.responses)
 
     @property
     def error_action(self) -> ErrorAction:
@@ -141,7 +146,11 @@ async def compile_plan(*, session: AsyncSession, cycle: Cycle) -> CyclePlan:
         trigger=steps.get(trigger.id) if trigger else None,
         variables=variables,
         settings=settings,
-        responds=any(s.kind is StepKind.WEBHOOK_RESPONSE for s in steps.values()),
+        responses={
+            s.id: s.spec.ResponseStatus or 200
+            for s in steps.values()
+            if s.kind is StepKind.WEBHOOK_RESPONSE
+        },
     )
 
 

@@ -278,7 +278,10 @@ class Engine:
                 return
             step_id, attempt = self._next_of(step, outcome), 0
             calls_out = step.kind is StepKind.METHOD and not (step.is_trigger and step.is_webhook)
-            if calls_out and step_id is not None:
+            # A WebhookResponse is written at once: a process other than this one may be
+            # waiting to read it and answer the webhook call.
+            answered = step.kind is StepKind.WEBHOOK_RESPONSE
+            if (calls_out or answered) and step_id is not None:
                 await self._write(claimed, self._change(pending, tx.Status.RUNNING, step_id), plan)
                 pending = _Pending(values=pending.values)
 

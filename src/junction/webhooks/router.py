@@ -3,7 +3,8 @@
 The call is answered only after its transaction is committed: a 2xx means the payload is
 stored and will run. A cycle that is not running answers 409 and stores nothing, so the
 sender keeps the data. When the cycle has a WebhookResponse step, the call waits (up to the
-configured timeout) for that step's answer.
+configured timeout) for that step's answer, from whichever process runs the transaction
+(``answers``).
 """
 
 from __future__ import annotations
@@ -17,7 +18,7 @@ from fastapi.responses import JSONResponse
 from junction.api.context import Context
 from junction.engine import transactions as tx
 from junction.errors import PayloadTooLarge
-from junction.webhooks import service
+from junction.webhooks import answers, service
 
 router = APIRouter(tags=["Webhooks"])
 
@@ -58,12 +59,13 @@ async def receive(identifier: str, request: Request, context: Context) -> Any:
         accepted = await context.intake.submit(identifier, payload, transaction_id)
         context.wake()
         accepted_body = {"Message": "Accepted", "TransactionId": accepted.transaction_id}
-        if not accepted.responds or engine is None:
-            # Without an engine here, another process runs it and cannot answer this call.
+        if not accepted.responds:
             return JSONResponse(accepted_body)
         try:
             async with asyncio.timeout(context.settings.webhook_response_timeout_seconds):
-                answer = await waiter
+                answer = await answers.wait(
+                    context.database, accepted, waiter if engine is not None else None
+                )
         except TimeoutError:
             return JSONResponse(accepted_body | {"Message": "Accepted; still running"}, 202)
         if answer is None:

@@ -39,7 +39,12 @@ def parse_body(body: bytes, content_type: str) -> Any:
 class Accepted:
     transaction_id: str
     cycle_id: str
-    responds: bool  # the cycle answers the call from a WebhookResponse step
+    # The cycle's WebhookResponse steps (id → HTTP status): it answers the call from one.
+    responses: dict[str, int]
+
+    @property
+    def responds(self) -> bool:
+        return bool(self.responses)
 
 
 @dataclass(frozen=True)
@@ -113,4 +118,4 @@ async def _accept(
         # Paused after the first call it accepts (later calls of the same batch see it
         # paused); that call still runs to its end.
         cycle.status, cycle.draining, cycle.stopped_at = "Paused", True, now
-    return Accepted(row["id"], cycle.id, plan.responds), row
+    return Accepted(row["id"], cycle.id, plan.responses), row
