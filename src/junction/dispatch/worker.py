@@ -207,7 +207,7 @@ class Worker:
             # procrastinate's worker stopping because the database went away.
             for signum in (signal.SIGINT, signal.SIGTERM):
                 loop.add_signal_handler(signum, self._on_signal)
-        self._stopping.clear()
+        self._stopping = asyncio.Event()  # of this loop, should the worker start again
         self._worker = loop.create_task(self._run_jobs(), name="junction-worker")
 
     def _new_jobs(self) -> procrastinate_worker.Worker:
