@@ -2,9 +2,9 @@
 
 procrastinate ships its whole schema (``schema.sql``) and one SQL file per change since
 (``migrations/*.sql``, named by version so that they sort in order). A new database gets the
-schema and every migration file is recorded as applied; a database set up by an older
-procrastinate gets the files it has not applied yet. A Junction migration that follows a
-procrastinate upgrade only calls ``upgrade`` again.
+schema and every migration file is recorded as applied (migration 0009); a database set up
+by an older procrastinate gets the files it has not applied yet, at the end of every
+migration run (``catch_up``), so the schema always matches the installed library.
 
 PostgreSQL only: the job queue does not exist on SQLite (embedded mode has no jobs).
 """
@@ -68,6 +68,14 @@ def upgrade(connection: Connection) -> list[str]:
         _run_script(connection, folder.joinpath(name).read_text("utf-8"))
         connection.execute(record, {"name": name})
     return missing
+
+
+def catch_up(connection: Connection) -> list[str]:
+    """After every migration run: where the schema is installed, apply the migration files
+    of a procrastinate installed since (a patch release, say); elsewhere nothing."""
+    if connection.dialect.name != "postgresql" or not _installed(connection):
+        return []
+    return upgrade(connection)
 
 
 def drop(connection: Connection) -> None:

@@ -66,7 +66,9 @@ def job_app(database_url: str, *, pool_size: int = 10) -> App:
             "a postgresql:// database, or use JUNCTION_DISPATCHER=local with SQLite"
         )
     conninfo = url.set(drivername="postgresql").render_as_string(hide_password=False)
-    connector = PsycopgConnector(conninfo=conninfo, min_size=1, max_size=pool_size)
+    # A short wait for a connection: with the database down, a stop (which still tries to
+    # unregister the worker) and each restart attempt give up after 10 s, not the pool's 30.
+    connector = PsycopgConnector(conninfo=conninfo, min_size=1, max_size=pool_size, timeout=10)
     # Periodic ticks missed while no worker ran are not made up for, beyond a minute.
     return App(connector=connector, periodic_defaults={"max_delay": 60})
 

@@ -27,6 +27,7 @@ from datetime import timedelta
 from typing import Any
 
 from procrastinate import worker as procrastinate_worker
+from procrastinate.jobs import Status
 
 from junction.clock import Clock
 from junction.db.engine import Database
@@ -43,12 +44,11 @@ log = logging.getLogger("junction.dispatch")
 RESTART_DELAY = 1.0  # seconds between attempts to start procrastinate's worker again
 
 
-def every(seconds: float) -> str:
-    """A procrastinate cron (six fields: seconds first... last) for an interval."""
-    whole = max(1, round(seconds))
-    if whole < 60:
-        return f"* * * * * */{whole}"
-    return f"*/{max(1, round(whole / 60))} * * * *"
+PERIODIC_PRIORITY = 10  # transaction jobs have procrastinate's default, 0
+# The housekeeping task looks every ten seconds whether its turn has come
+# (JUNCTION_HOUSEKEEPING_INTERVAL_SECONDS, kept in a `leases` row): a cron alone cannot
+# express every interval (90 minutes, 45 seconds).
+HOUSEKEEPING_CRON = "* * * * * */10"
 
 
 class Worker:
@@ -115,22 +115,32 @@ class Worker:
             await self.sweep()
 
         async def housekeeping(timestamp: int) -> None:
-            await self.housekeep()
+            await self.housekeeping_turn()
 
         app.task(name=RUN_TRANSACTION, queue=QUEUE)(run_transaction)
-        # A lock each: a slow tick never overlaps the next one on another worker.
-        periodic: list[tuple[str, Any, str]] = [
-            (TICK, tick, "* * * * * *"),
-            (SWEEP, sweep, "* * * * * *"),
-            (HOUSEKEEPING, housekeeping, every(housekeeping_interval)),
+        # The queueing lock keeps one job of each waiting, and the priority puts it before
+        # any backlog of transactions. The tick and the housekeeping also have a lock, so
+        # that a slow run never overlaps the next on another worker; the sweep has none:
+        # it is what clears the jobs of dead workers, so it must never wait behind one.
+        periodic: list[tuple[str, Any, str, str | None]] = [
+            (TICK, tick, "* * * * * *", TICK),
+            (SWEEP, sweep, "* * * * * *", None),
+            (HOUSEKEEPING, housekeeping, HOUSEKEEPING_CRON, HOUSEKEEPING),
         ]
-        for name, func, cron in periodic:
-            task = app.task(name=name, queue=QUEUE, lock=name, queueing_lock=name)(func)
+        for name, func, cron, lock in periodic:
+            task = app.task(
+                name=name, queue=QUEUE, lock=lock, queueing_lock=name, priority=PERIODIC_PRIORITY
+            )(func)
             app.periodic(cron=cron)(task)
+        self.housekeeping_interval = timedelta(seconds=housekeeping_interval)
 
     # -- jobs -------------------------------------------------------------------------
 
     async def run_transaction(self, transaction_id: str) -> None:
+        if transaction_id in self._running:
+            # A second job for what runs here (its first was handed back as stalled after
+            # a long pause): the lease is ours, so the claim would succeed and run it twice.
+            return
         async with self.database.transaction() as session:
             claimed = await tx.claim(
                 session,
@@ -173,11 +183,30 @@ class Worker:
         manager = self.queue.app.job_manager
         lease = self.engine.options.lease.total_seconds()
         # A worker that stopped sending heartbeats for a lease is dead or hung: its jobs
-        # go back to the queue (their transactions' leases have run out by then too).
+        # are deleted (a job is only a wake-up call). They would otherwise hold their locks
+        # (an account lane, the tick) for ever; and putting them back in the queue would
+        # clash with the job of the same queueing lock that is usually waiting already.
+        # Their transactions get new jobs from the dispatch below once their leases end.
         for job in await manager.get_stalled_jobs(seconds_since_heartbeat=lease):
-            with contextlib.suppress(Exception):
-                await manager.retry_job(job)
+            try:
+                await manager.finish_job(job, status=Status.FAILED, delete_job=True)
+            except Exception:
+                log.warning("could not clear the stalled job %s", job.id, exc_info=True)
         return await self.queue.dispatch()
+
+    async def housekeeping_turn(self) -> None:
+        """The periodic task: housekeeping, when its interval has passed since the last."""
+        async with self.database.transaction() as session:
+            due = await scheduler.hold_lease(
+                session,
+                name=HOUSEKEEPING,
+                owner=self.owner,
+                now=self.clock(),
+                ttl=self.housekeeping_interval,
+                renewable=False,
+            )
+        if due:
+            await self.housekeep()
 
     async def housekeep(self) -> None:
         await housekeep(

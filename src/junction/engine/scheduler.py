@@ -23,12 +23,23 @@ SCHEDULER_LEASE = "scheduler"
 
 
 async def hold_lease(
-    session: AsyncSession, *, name: str, owner: str, now: datetime, ttl: timedelta
+    session: AsyncSession,
+    *,
+    name: str,
+    owner: str,
+    now: datetime,
+    ttl: timedelta,
+    renewable: bool = True,
 ) -> bool:
-    """Take or renew the named lease; False while another process holds it."""
+    """Take or renew the named lease; False while another process holds it.
+
+    ``renewable=False``: only an expired lease is taken, even by its holder, which makes
+    the lease a turn that comes round once per ``ttl`` (periodic work across processes).
+    """
+    taken = Lease.expires_at <= now
     result = await session.execute(
         update(Lease)
-        .where(Lease.name == name, (Lease.owner == owner) | (Lease.expires_at < now))
+        .where(Lease.name == name, (Lease.owner == owner) | taken if renewable else taken)
         .values(owner=owner, expires_at=now + ttl)
         .execution_options(synchronize_session=False)
     )

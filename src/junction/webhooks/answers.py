@@ -13,6 +13,7 @@ import contextlib
 from typing import Any
 
 from sqlalchemy import select
+from sqlalchemy.exc import InterfaceError, OperationalError
 
 from junction.db.engine import Database
 from junction.engine import transactions as tx
@@ -28,26 +29,37 @@ async def from_step_data(database: Database, accepted: Accepted, *, first_delay:
     while True:
         await asyncio.sleep(delay)
         delay = min(delay * 1.5, 0.25)
-        async with database.transaction(read_only=True) as session:
-            found = (
-                await session.execute(
-                    select(StepRun.step_id, StepRun.output)
-                    .where(
-                        StepRun.transaction_id == accepted.transaction_id,
-                        StepRun.step_id.in_(list(accepted.responses)),
-                        StepRun.status == "Success",
-                    )
-                    .order_by(StepRun.sequence)
-                    .limit(1)
+        try:
+            answer, ended = await _read(database, accepted)
+        except (OperationalError, InterfaceError):
+            # The call is stored already: a database hiccup must not turn it into an error
+            # (the sender would send it again). Keep looking; the time limit gives 202.
+            continue
+        if answer is not None or ended:
+            return answer
+
+
+async def _read(database: Database, accepted: Accepted) -> tuple[Answer, bool]:
+    """The answer if a WebhookResponse step has run; whether the transaction has ended."""
+    async with database.transaction(read_only=True) as session:
+        found = (
+            await session.execute(
+                select(StepRun.step_id, StepRun.output)
+                .where(
+                    StepRun.transaction_id == accepted.transaction_id,
+                    StepRun.step_id.in_(list(accepted.responses)),
+                    StepRun.status == "Success",
                 )
-            ).first()
-            if found is not None:
-                return accepted.responses[found.step_id], found.output
-            status = await session.scalar(
-                select(Transaction.status).where(Transaction.id == accepted.transaction_id)
+                .order_by(StepRun.sequence)
+                .limit(1)
             )
-        if status is None or tx.Status(status) in tx.ENDED:
-            return None
+        ).first()
+        if found is not None:
+            return (accepted.responses[found.step_id], found.output), True
+        status = await session.scalar(
+            select(Transaction.status).where(Transaction.id == accepted.transaction_id)
+        )
+    return None, status is None or tx.Status(status) in tx.ENDED
 
 
 async def wait(
@@ -65,7 +77,15 @@ async def wait(
     racing: set[asyncio.Future[Answer]] = {polling} | ({waiter} if waiter is not None else set())
     try:
         done, _ = await asyncio.wait(racing, return_when=asyncio.FIRST_COMPLETED)
-        return done.pop().result()
+        if polling in done:
+            return polling.result()
+        answered = done.pop().result()
+        if answered is not None:
+            return answered
+        # The engine here gave up the transaction without an answer: ended, or set aside
+        # (lease lost, shutdown, database down) to go on elsewhere. Only the stored state
+        # tells which.
+        return await polling
     finally:
         polling.cancel()
         with contextlib.suppress(asyncio.CancelledError, Exception):

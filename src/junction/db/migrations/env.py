@@ -30,6 +30,7 @@ def _run(connection: Connection) -> None:
             # wait here and then find nothing left to do.
             connection.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": MIGRATION_LOCK})
         context.run_migrations()
+        job_queue_schema.catch_up(connection)
         if connection.dialect.name == "sqlite":
             broken = connection.exec_driver_sql("PRAGMA foreign_key_check").all()
             if broken:
