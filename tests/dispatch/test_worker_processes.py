@@ -27,14 +27,9 @@ import pytest
 from aiohttp import web
 from sqlalchemy.engine import make_url
 
-from tests.engine.test_crash_recovery import (
-    STATUSES,
-    ItemsApi,
-    Sender,
-    counts,
-    set_up_cycle,
-)
+from tests.engine.test_crash_recovery import Sender
 from tests.fixtures.databases import fresh_database
+from tests.fixtures.items import STATUSES, ItemsApi, counts, set_up_cycle
 from tests.fixtures.process import JunctionProcess, WorkerProcess
 
 ITEMS = 1000

@@ -20,10 +20,8 @@ from pathlib import Path
 from typing import Any
 
 import httpx
-from aiohttp import web
 
-from tests.cycles.builders import publish
-from tests.fixtures.loopback import LoopbackApi
+from tests.fixtures.items import STATUSES, ItemsApi, counts, set_up_cycle
 from tests.fixtures.process import JunctionProcess
 
 ITEMS = 1000
@@ -31,32 +29,7 @@ SENDERS = 50  # webhook calls in flight
 KILL_AFTER = 400  # acknowledged calls before the kill
 WORKERS = 16  # JUNCTION_WORKER_CONCURRENCY (and the per-account limit)
 LEASE_SECONDS = 3
-API_KEY = "crash-key-1"
 DEADLINE_SECONDS = 90
-
-
-class ItemsApi(LoopbackApi):
-    """``POST /items`` answers 201 (after ``delay_seconds``); every request is recorded."""
-
-    name = "items-api"
-
-    def add_routes(self, app: web.Application) -> None:
-        async def create(request: web.Request) -> web.Response:
-            return web.json_response({"id": (await request.json())["item"]}, status=201)
-
-        app.router.add_post("/items", create)
-
-    def refuse(self, request: web.Request) -> web.Response | None:
-        if request.headers.get("X-Api-Key") != API_KEY:
-            return web.json_response({"error": "bad api key"}, status=401)
-        return None
-
-    def items(self) -> Counter[int]:
-        """How many times each item was received."""
-        return Counter(r.json()["item"] for r in self.requests_to("POST", "/items"))
-
-    def in_flight(self) -> int:
-        return sum(1 for r in self.requests if r.status is None)
 
 
 def connectors(target: str) -> list[dict[str, Any]]:
@@ -111,66 +84,6 @@ def connectors(target: str) -> list[dict[str, Any]]:
         ],
     }
     return [hooks, items]
-
-
-def set_up_cycle(server: JunctionProcess, target: str) -> tuple[httpx.Client, str, str]:
-    """An active cycle webhook → POST /items; the account client, cycle id and webhook URL."""
-    token = server.token(server.credentials())
-    partner = httpx.Client(
-        base_url=server.base_url, headers={"Authorization": f"Bearer {token}"}, timeout=30
-    )
-    for definition in connectors(target):
-        added = partner.post("/v1.0/connectors", json=definition)
-        assert added.status_code == 201, added.text
-    created = partner.post("/v1.0/accounts", json={"Id": "crash", "Name": "Crash"})
-    assert created.status_code == 200, created.text
-    template_id = publish(
-        partner,
-        {
-            "Name": "Items to the target",
-            "Steps": [
-                {
-                    "Key": "hook",
-                    "Name": "Item sent",
-                    "ConnectorName": "Crash Hooks",
-                    "MethodUniqueIdentifier": "item-hook",
-                },
-                {
-                    "Key": "create",
-                    "Name": "Create item",
-                    "ConnectorName": "Crash Items",
-                    "MethodUniqueIdentifier": "item-create",
-                    "FieldMappings": [
-                        {
-                            "Name": "Item",
-                            "MappingType": "StepData",
-                            "SourceStepKey": "hook",
-                            "SourceField": "Item",
-                        }
-                    ],
-                },
-            ],
-            "Edges": [{"TailStepKey": "hook", "HeadStepKey": "create"}],
-        },
-    )
-    partner.close()
-    account = httpx.Client(
-        base_url=server.base_url,
-        headers={"Authorization": f"Bearer {token}", "X-Cyclr-Account": "crash"},
-        timeout=30,
-    )
-    cycle = account.post(f"/v1.0/templates/{template_id}/install", json={})
-    assert cycle.status_code in (200, 201), cycle.text
-    for connector in cycle.json()["Connectors"]:
-        if connector["Name"] == "Crash Items":
-            ac = connector["AccountConnectorId"]
-            done = account.put(f"/v1.0/account/connectors/{ac}", json={"AuthValue": API_KEY})
-            assert done.status_code == 200, done.text
-    cycle_id = cycle.json()["Id"]
-    activated = account.put(f"/v1.0/cycles/{cycle_id}/activate", json={})
-    assert activated.status_code == 200, activated.text
-    url: str = activated.json()["Webhooks"][0]["Url"]
-    return account, cycle_id, url
 
 
 class Sender:
@@ -232,20 +145,6 @@ async def send_until_killed(
     seen["failed"], seen["unsent"] = len(sender.failed), len(unsent)
     sender.failed.extend(unsent)
     return seen
-
-
-STATUSES = ("Queued", "Running", "Waiting", "Completed", "Errored", "Stopped")
-
-
-def counts(account: httpx.Client, cycle_id: str, statuses: tuple[str, ...]) -> dict[str, int]:
-    """Transactions in all and by status, from the reports API (its Total-Records header)."""
-    found = {}
-    for status in (None, *statuses):
-        params = {"pageSize": 1} | ({"status": status} if status else {})
-        answer = account.get(f"/v1.0/cycles/{cycle_id}/transactions", params=params)
-        assert answer.status_code == 200, answer.text
-        found[status or "All"] = int(answer.headers["Total-Records"])
-    return found
 
 
 def read_database(path: Path) -> tuple[dict[str, str], dict[str, list[str]]]:

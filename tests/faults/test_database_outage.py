@@ -25,14 +25,11 @@ from collections import Counter
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
 
 import httpx
 import pytest
-from aiohttp import web
 
-from tests.cycles.builders import publish
-from tests.fixtures.loopback import LoopbackApi
+from tests.fixtures.items import ItemsApi, counts, set_up_cycle
 from tests.fixtures.pg_cluster import PgCluster, private_cluster
 from tests.fixtures.process import JunctionProcess, WorkerProcess
 
@@ -45,145 +42,9 @@ WORKERS = 16  # transactions run at once (and the per-account limit)
 LEASE_SECONDS = 5
 RESEND_SECONDS = 30  # how long the sender keeps trying after the restart
 DEADLINE_SECONDS = 80  # for every transaction to end once the database is back
-API_KEY = "outage-key-1"
 
 ENDED = ("Completed", "Errored", "Stopped")
 UNFINISHED = ("Queued", "Running", "Waiting")
-
-
-class ItemsApi(LoopbackApi):
-    """``POST /items`` answers 201 (after ``delay_seconds``); every request is recorded."""
-
-    name = "outage-items-api"
-
-    def add_routes(self, app: web.Application) -> None:
-        async def create(request: web.Request) -> web.Response:
-            return web.json_response({"id": (await request.json())["item"]}, status=201)
-
-        app.router.add_post("/items", create)
-
-    def refuse(self, request: web.Request) -> web.Response | None:
-        if request.headers.get("X-Api-Key") != API_KEY:
-            return web.json_response({"error": "bad api key"}, status=401)
-        return None
-
-    def items(self) -> Counter[int]:
-        """How many times each item was received."""
-        return Counter(r.json()["item"] for r in self.requests_to("POST", "/items"))
-
-
-def connectors(target: str) -> list[dict[str, Any]]:
-    hooks = {
-        "Name": "Outage Hooks",
-        "Version": "1.0",
-        "BaseUrl": "https://hooks.example.com",
-        "ReleaseStatus": "Live",
-        "Methods": [
-            {
-                "Name": "Item sent",
-                "MethodUniqueIdentifier": "item-hook",
-                "MethodType": "Webhook",
-                "Endpoint": "/hooks",
-                "ResponseFields": [
-                    {"ConnectorField": "item", "SystemField": "Item", "DataType": "Integer"}
-                ],
-            }
-        ],
-    }
-    items = {
-        "Name": "Outage Items",
-        "Version": "1.0",
-        "BaseUrl": target,
-        "ReleaseStatus": "Live",
-        "Authentication": [
-            {
-                "Id": "apikey",
-                "AuthType": "ApiKey",
-                "IsDefault": True,
-                "ApiKey": {"Location": "HttpHeader", "Name": "X-Api-Key"},
-            }
-        ],
-        "Methods": [
-            {
-                "Name": "Create item",
-                "MethodUniqueIdentifier": "item-create",
-                "HttpMethod": "POST",
-                "Endpoint": "/items",
-                "RequestFields": [
-                    {
-                        "ConnectorField": "item",
-                        "SystemField": "Item",
-                        "DataType": "Integer",
-                        "Optional": False,
-                    }
-                ],
-                "ResponseFields": [
-                    {"ConnectorField": "id", "SystemField": "Id", "DataType": "Integer"}
-                ],
-            }
-        ],
-    }
-    return [hooks, items]
-
-
-def set_up_cycle(server: JunctionProcess, target: str) -> tuple[httpx.Client, str, str]:
-    """An active cycle webhook → POST /items; the account client, cycle id and webhook URL."""
-    token = server.token(server.credentials())
-    partner = httpx.Client(
-        base_url=server.base_url, headers={"Authorization": f"Bearer {token}"}, timeout=30
-    )
-    for definition in connectors(target):
-        added = partner.post("/v1.0/connectors", json=definition)
-        assert added.status_code == 201, added.text
-    created = partner.post("/v1.0/accounts", json={"Id": "outage", "Name": "Outage"})
-    assert created.status_code == 200, created.text
-    template_id = publish(
-        partner,
-        {
-            "Name": "Items to the target",
-            "Steps": [
-                {
-                    "Key": "hook",
-                    "Name": "Item sent",
-                    "ConnectorName": "Outage Hooks",
-                    "MethodUniqueIdentifier": "item-hook",
-                },
-                {
-                    "Key": "create",
-                    "Name": "Create item",
-                    "ConnectorName": "Outage Items",
-                    "MethodUniqueIdentifier": "item-create",
-                    "FieldMappings": [
-                        {
-                            "Name": "Item",
-                            "MappingType": "StepData",
-                            "SourceStepKey": "hook",
-                            "SourceField": "Item",
-                        }
-                    ],
-                },
-            ],
-            "Edges": [{"TailStepKey": "hook", "HeadStepKey": "create"}],
-        },
-    )
-    partner.close()
-    account = httpx.Client(
-        base_url=server.base_url,
-        headers={"Authorization": f"Bearer {token}", "X-Cyclr-Account": "outage"},
-        timeout=30,
-    )
-    cycle = account.post(f"/v1.0/templates/{template_id}/install", json={})
-    assert cycle.status_code in (200, 201), cycle.text
-    for connector in cycle.json()["Connectors"]:
-        if connector["Name"] == "Outage Items":
-            ac = connector["AccountConnectorId"]
-            done = account.put(f"/v1.0/account/connectors/{ac}", json={"AuthValue": API_KEY})
-            assert done.status_code == 200, done.text
-    cycle_id = cycle.json()["Id"]
-    activated = account.put(f"/v1.0/cycles/{cycle_id}/activate", json={})
-    assert activated.status_code == 200, activated.text
-    url: str = activated.json()["Webhooks"][0]["Url"]
-    return account, cycle_id, url
 
 
 @dataclass
@@ -312,17 +173,6 @@ def read_database(cluster: PgCluster, cycle_id: str) -> tuple[dict[str, str], di
     return statuses, steps
 
 
-def counts(account: httpx.Client, cycle_id: str, statuses: tuple[str, ...]) -> dict[str, int]:
-    """Transactions in all and by status, from the reports API (its Total-Records header)."""
-    found = {}
-    for status in (None, *statuses):
-        params = {"pageSize": 1} | ({"status": status} if status else {})
-        answer = account.get(f"/v1.0/cycles/{cycle_id}/transactions", params=params)
-        assert answer.status_code == 200, answer.text
-        found[status or "All"] = int(answer.headers["Total-Records"])
-    return found
-
-
 def assert_alive(server: JunctionProcess, workers: list[WorkerProcess], when: str) -> None:
     running = server.process is not None and server.process.poll() is None
     assert running, f"junction serve exited {when}"
@@ -365,7 +215,7 @@ def test_no_accepted_webhook_is_lost_when_the_database_goes_down(
         server.start()
         for process in workers:
             process.start()
-        account, cycle_id, url = set_up_cycle(server, target.base_url)
+        account, cycle_id, url = set_up_cycle(server, target.base_url, "Outage")
         sender = Sender(url)
         phase("set-up")
 
