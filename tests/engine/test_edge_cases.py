@@ -416,3 +416,59 @@ def test_a_success_resets_errors_counted_while_it_ran(
     finally:
         mailer.delay_seconds = 0
     assert junction.run(errors()) == 0
+
+
+def test_a_job_claims_its_transaction_only_when_due(
+    junction: Junction, crm: CrmApi, mailer: MailerApi
+) -> None:
+    """``claim_one`` (a procrastinate job's claim): due and of a running cycle, once; a
+    lease that ran out is taken over; not due yet, or of a paused cycle, never."""
+    flow = install_flow(junction, crm, mailer, document(hook(), add("hook")))
+    activate(flow, {})
+    lease = timedelta(seconds=60)
+
+    def body() -> None:
+        async def go() -> list[object]:
+            now = junction.clock()
+            database = junction.context.database
+            rows = [
+                tx.new_row(
+                    account_id=flow.account_id,
+                    cycle_id=flow.cycle_id,
+                    step_id=flow.step_ids["hook"],
+                    origin="Webhook",
+                    now=now,
+                    payload={"email": "one@example.com"},
+                )
+                for _ in range(2)
+            ]
+            rows[1]["due_at"] = now + timedelta(minutes=5)
+            async with database.transaction() as session:
+                await tx.insert_rows(session, rows)
+            seen: list[object] = []
+            for transaction_id, owner, at in [
+                (rows[0]["id"], "a", now),  # due: taken
+                (rows[0]["id"], "b", now),  # held by a live lease
+                (rows[0]["id"], "b", now + timedelta(minutes=2)),  # the lease ran out
+                (rows[1]["id"], "a", now),  # not due yet
+            ]:
+                async with database.transaction() as session:
+                    claimed = await tx.claim_one(
+                        session, transaction_id, owner=owner, now=at, lease=lease
+                    )
+                seen.append(claimed.id if claimed is not None else None)
+            async with database.transaction() as session:
+                cycle = await session.get(Cycle, flow.cycle_id)
+                assert cycle is not None
+                cycle.status = "Paused"
+            async with database.transaction() as session:
+                claimed = await tx.claim_one(
+                    session, rows[1]["id"], owner="a", now=now + timedelta(hours=1), lease=lease
+                )
+            seen.append(claimed)
+            return [seen, rows[0]["id"]]
+
+        seen, first = junction.run(go())
+        assert seen == [first, None, first, None, None]
+
+    _with_dispatcher_stopped(junction, body)

@@ -38,6 +38,9 @@ class AppContext:
     engine: Engine | None = None
     # Tells the engine that new work is due now (a no-op when the engine is off).
     wake: Callable[[], None] = field(default=lambda: None)
+    # The same for one new transaction (transaction id, account id), which a job queue
+    # can dispatch without looking for it.
+    woken_for: Callable[[str, str], None] = field(default=lambda _t, _a: None)
 
     def __post_init__(self) -> None:
         self.intake = Intake(database=self.database, plans=self.plans, clock=self.clock)

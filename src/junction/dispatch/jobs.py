@@ -116,10 +116,19 @@ class JobQueue:
         self.lanes = lanes
         self.batch = batch
         self._wake = asyncio.Event()
+        self._sweep = False  # a wake-up without ids: look for what is due
+        self._new: list[Due] = []  # new transactions named by whoever created them
         self._loop: asyncio.Task[None] | None = None
         self._users = 0
 
     def wake(self) -> None:
+        self._sweep = True
+        self._wake.set()
+
+    def wake_for(self, transaction_id: str, account_id: str) -> None:
+        """A new transaction, committed: its job is queued without a look for due work
+        (which costs a scan of the backlog, too much to do for every webhook call)."""
+        self._new.append(Due(transaction_id, account_id))
         self._wake.set()
 
     async def start(self) -> None:
@@ -149,10 +158,15 @@ class JobQueue:
             await self._wake.wait()
             # Cleared before the read: a wake-up during a dispatch gets a dispatch of its own.
             self._wake.clear()
+            new, self._new = self._new, []
+            sweep, self._sweep = self._sweep, False
             try:
-                await self.dispatch()
+                if new:
+                    await self._defer([self._job(item) for item in new])
+                if sweep:
+                    await self.dispatch()
             except Exception:
-                # The sweep (a periodic task of the workers) catches up later.
+                # What was not queued is found by the sweep (a periodic task of the workers).
                 log.exception("queueing jobs failed")
                 await asyncio.sleep(1)
 

@@ -83,6 +83,10 @@ def build_dispatcher(context: AppContext) -> LocalDispatcher | JobQueue:
             housekeeping_interval=settings.housekeeping_interval_seconds,
         )
     context.wake = dispatcher.wake
+    if isinstance(dispatcher, JobQueue):
+        context.woken_for = dispatcher.wake_for
+    else:
+        context.woken_for = lambda _transaction, _account: dispatcher.wake()
     return dispatcher
 
 

@@ -142,17 +142,15 @@ class Worker:
             # a long pause): the lease is ours, so the claim would succeed and run it twice.
             return
         async with self.database.transaction() as session:
-            claimed = await tx.claim(
+            item = await tx.claim_one(
                 session,
+                transaction_id,
                 owner=self.owner,
                 now=self.clock(),
                 lease=self.engine.options.lease,
-                limit=1,
-                only=[transaction_id],
             )
-        if not claimed:
+        if item is None:
             return
-        [item] = claimed
         self._running[item.id] = item
         try:
             await self.engine.run(item)

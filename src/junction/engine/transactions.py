@@ -23,7 +23,7 @@ from datetime import datetime, timedelta
 from enum import StrEnum
 from typing import Any
 
-from sqlalchemy import Table, and_, false, func, insert, or_, select, update
+from sqlalchemy import Table, and_, bindparam, false, func, insert, or_, select, update
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -186,7 +186,6 @@ async def claim(
     account_room: dict[str, int] | None = None,
     default_room: int | None = None,
     exclude: Collection[str] = (),
-    only: Collection[str] | None = None,
 ) -> list[Claimed]:
     """Take the leases of up to ``limit`` due transactions of running cycles.
 
@@ -194,7 +193,6 @@ async def claim(
     (``default_room`` for accounts not in it): the per-account concurrency limit.
     ``exclude``: what this process is running already (its leases may look expired when
     a step outlives them; the heartbeat renews them, but never claim them twice).
-    ``only``: claim among these transactions alone (a job names the one it is for).
     """
     if limit <= 0:
         return []
@@ -213,8 +211,6 @@ async def claim(
         .order_by(Transaction.due_at.nulls_first())
         .limit(limit * 4)
     )
-    if only is not None:
-        candidates = candidates.where(Transaction.id.in_(list(only)))
     if session.bind is not None and session.bind.dialect.name == "postgresql":
         candidates = candidates.with_for_update(of=Transaction, skip_locked=True)
     rows = (await session.execute(candidates)).all()
@@ -249,6 +245,61 @@ async def claim(
     claimed = [Claimed(*row) for row in result.all()]
     for item in claimed:
         item.cycle_version = versions[item.id]
+    return claimed
+
+
+def _claim_one_statement() -> Any:
+    """Built once: the one statement of ``claim_one`` (a job's claim, the hot path of the
+    procrastinate dispatcher)."""
+    t = _TABLE.c
+    cycles: Table = Cycle.__table__  # type: ignore[assignment]
+    now = bindparam("now", type_=t.due_at.type)
+    running_cycle = select(cycles.c.id).where(or_(cycles.c.status == "Active", cycles.c.draining))
+    version = select(cycles.c.updated_at).where(cycles.c.id == t.cycle_id).scalar_subquery()
+    return (
+        _TABLE.update()
+        .where(
+            t.id == bindparam("transaction_id"),
+            or_(
+                and_(t.status.in_((Status.QUEUED.value, Status.WAITING.value)), t.due_at <= now),
+                and_(t.status == Status.RUNNING.value, t.lease_expires_at < now),
+            ),
+            t.cycle_id.in_(running_cycle),
+        )
+        .values(
+            status=Status.RUNNING.value,
+            lease_owner=bindparam("owner"),
+            lease_expires_at=bindparam("expires_at"),
+            started_at=func.coalesce(t.started_at, now),
+            updated_at=now,
+        )
+        .returning(*(t[c.key] for c in _CLAIMED_COLUMNS), version)
+    )
+
+
+_CLAIM_ONE = _claim_one_statement()
+
+
+async def claim_one(
+    session: AsyncSession, transaction_id: str, *, owner: str, now: datetime, lease: timedelta
+) -> Claimed | None:
+    """Take the lease of this one transaction if it is due and its cycle running, in one
+    statement (a concurrent claimer waits for the row and then finds it no longer due)."""
+    row = (
+        await session.execute(
+            _CLAIM_ONE,
+            {
+                "transaction_id": transaction_id,
+                "now": now,
+                "owner": owner,
+                "expires_at": now + lease,
+            },
+        )
+    ).first()
+    if row is None:
+        return None
+    claimed = Claimed(*row[:-1])
+    claimed.cycle_version = row[-1]
     return claimed
 
 

@@ -57,7 +57,7 @@ async def receive(identifier: str, request: Request, context: Context) -> Any:
     responses[transaction_id] = waiter
     try:
         accepted = await context.intake.submit(identifier, payload, transaction_id)
-        context.wake()
+        context.woken_for(accepted.transaction_id, accepted.account_id)
         accepted_body = {"Message": "Accepted", "TransactionId": accepted.transaction_id}
         if not accepted.responds:
             return JSONResponse(accepted_body)

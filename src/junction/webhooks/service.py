@@ -38,6 +38,7 @@ def parse_body(body: bytes, content_type: str) -> Any:
 @dataclass(frozen=True)
 class Accepted:
     transaction_id: str
+    account_id: str
     cycle_id: str
     # The cycle's WebhookResponse steps (id → HTTP status): it answers the call from one.
     responses: dict[str, int]
@@ -118,4 +119,4 @@ async def _accept(
         # Paused after the first call it accepts (later calls of the same batch see it
         # paused); that call still runs to its end.
         cycle.status, cycle.draining, cycle.stopped_at = "Paused", True, now
-    return Accepted(row["id"], cycle.id, plan.responses), row
+    return Accepted(row["id"], cycle.account_id, cycle.id, plan.responses), row
