@@ -103,40 +103,52 @@ class CheckpointWriter:
                 # cycle's error count) and a deactivation (the cycle, then its transactions)
                 # can deadlock.
                 cycle_ids = sorted({job.claimed.cycle_id for job in jobs})
-                await session.execute(
-                    select(Cycle.id)
+                locked = await session.execute(
+                    select(Cycle.id, Cycle.consecutive_errors)
                     .where(Cycle.id.in_(cycle_ids))
                     .order_by(Cycle.id)
                     .with_for_update()
                 )
+                # Read under the lock: a success has no count to reset when it is 0.
+                errors = {cycle_id: count for cycle_id, count in locked.all()}
+            else:
+                errors = {}
             for job in jobs:
                 try:
-                    results.append(await self._apply(session, job))
+                    results.append(await self._apply(session, job, errors))
                 except tx.LeaseLost as exc:
                     results.append(exc)  # nothing of it was written
         return results
 
-    async def _apply(self, session: AsyncSession, job: Job) -> Written:
+    async def _apply(self, session: AsyncSession, job: Job, errors: dict[str, int]) -> Written:
         claimed, change, now = job.claimed, job.change, job.now
         await tx.checkpoint(
             session, claimed, owner=self.owner, now=now, lease=self.lease, change=change
         )
         paused = None
         if job.count_errors and change.status in tx.ENDED and not change.discard:
-            paused = await self._count_errors(session, claimed, change.status, now)
+            paused = await self._count_errors(session, claimed, change.status, now, errors)
         if job.stop_cycle:
             await pause(session, claimed.cycle_id, now)
             await tx.stop_in_progress(session, cycle_id=claimed.cycle_id, now=now)
         return Written(paused)
 
     async def _count_errors(
-        self, session: AsyncSession, claimed: tx.Claimed, status: tx.Status, now: datetime
+        self,
+        session: AsyncSession,
+        claimed: tx.Claimed,
+        status: tx.Status,
+        now: datetime,
+        errors: dict[str, int],
     ) -> int | None:
-        """Transactions ending in error one after another pause the cycle at the limit."""
+        """Transactions ending in error one after another pause the cycle at the limit.
+        ``errors``: the counts read under the cycles' locks (PostgreSQL), kept up to date."""
         if status is tx.Status.COMPLETED:
-            # Always asked, not only when the count was above zero at the claim: errors of
-            # transactions running alongside may have raised it since. Matching no row, the
-            # statement writes nothing.
+            if errors.get(claimed.cycle_id) == 0:
+                return None
+            # Asked whatever the count was at the claim: errors of transactions running
+            # alongside may have raised it since. Matching no row, it writes nothing.
+            errors[claimed.cycle_id] = 0
             await session.execute(
                 update(Cycle)
                 .where(Cycle.id == claimed.cycle_id, Cycle.consecutive_errors > 0)
@@ -151,6 +163,8 @@ class CheckpointWriter:
             .returning(Cycle.consecutive_errors)
             .execution_options(synchronize_session=False)
         )
+        if count is not None and claimed.cycle_id in errors:
+            errors[claimed.cycle_id] = int(count)
         limit = self.error_limit()
         if (
             limit
