@@ -53,17 +53,25 @@ from dod_bench import API_KEY, _drive, _free_port, _wait_for  # the same loopbac
 LONE_WEBHOOKS = 25
 
 
-def _serve_target(port: int, delay: float) -> None:
+def _serve_target(
+    port: int, delay: float, expected: Callable[[int], dict[str, Any]] | None = None
+) -> None:
     """POST /items records (item, receive time) and answers 201; GET /received lists them;
-    DELETE /received forgets them. Times are time.monotonic(), shared by the processes."""
+    DELETE /received forgets them. Times are time.monotonic(), shared by the processes.
+    With ``expected`` (item → the body it should arrive as), GET /mismatches lists the
+    bodies that differed from it."""
     received: list[tuple[int, float]] = []
+    mismatches: list[Any] = []
 
     async def create(request: web.Request) -> web.Response:
         at = time.monotonic()
         if request.headers.get("X-Api-Key") != API_KEY:
             return web.json_response({"error": "unauthorised"}, status=401)
-        item = (await request.json())["item"]
+        body = await request.json()
+        item = body["item"]
         received.append((item, at))
+        if expected is not None and body != expected(item):
+            mismatches.append(body)
         if delay:
             await asyncio.sleep(delay)
         return web.json_response({"id": item}, status=201)
@@ -73,12 +81,17 @@ def _serve_target(port: int, delay: float) -> None:
 
     async def forget(_request: web.Request) -> web.Response:
         received.clear()
+        mismatches.clear()
         return web.json_response({})
+
+    async def mismatched(_request: web.Request) -> web.Response:
+        return web.json_response(mismatches)
 
     app = web.Application()
     app.router.add_post("/items", create)
     app.router.add_get("/received", listing)
     app.router.add_delete("/received", forget)
+    app.router.add_get("/mismatches", mismatched)
     web.run_app(app, host="127.0.0.1", port=port, access_log=None, print=None)
 
 
@@ -167,8 +180,15 @@ async def _call(
         return await response.json()
 
 
-async def _prepare(junction: str, env: dict[str, str], target: str) -> tuple[str, str, str]:
-    """An active webhook → POST cycle; the token, the cycle id and the webhook URL."""
+async def _prepare(
+    junction: str,
+    env: dict[str, str],
+    target: str,
+    connectors: list[dict[str, Any]] | None = None,
+    template_definition: dict[str, Any] | None = None,
+) -> tuple[str, str, str]:
+    """An active webhook → POST cycle; the token, the cycle id and the webhook URL.
+    ``connectors`` and ``template_definition`` replace the ones here (same connector names)."""
     credentials = _credentials(env)
     async with aiohttp.ClientSession(junction) as session:
         token = (
@@ -194,12 +214,17 @@ async def _prepare(junction: str, env: dict[str, str], target: str) -> tuple[str
             json={"Id": "bench", "Name": "Bench"},
             headers=partner,
         )
-        for definition in _connectors(target):
+        for definition in connectors or _connectors(target):
             await _call(
                 session, "POST", "/v1.0/connectors", (201,), json=definition, headers=partner
             )
         template = await _call(
-            session, "POST", "/v1.0/templates", (201,), json=_TEMPLATE, headers=partner
+            session,
+            "POST",
+            "/v1.0/templates",
+            (201,),
+            json=template_definition or _TEMPLATE,
+            headers=partner,
         )
         await _call(
             session,
@@ -457,6 +482,26 @@ async def plain_run(target: str, args: argparse.Namespace) -> dict[str, Any]:
     }
 
 
+def junction_env(
+    folder: str, port: int, workers: int, account_limit: int, database_url: str | None = None
+) -> dict[str, str]:
+    """The environment of a bench `junction serve` (and its workers): this one without any
+    JUNCTION_* of the caller's, a fresh data folder, loopback calls allowed."""
+    env = {k: v for k, v in os.environ.items() if not k.startswith("JUNCTION_")}
+    env |= {
+        "JUNCTION_DATA_DIR": folder,
+        "JUNCTION_PORT": str(port),
+        "JUNCTION_PUBLIC_BASE_URL": f"http://127.0.0.1:{port}",
+        "JUNCTION_OUTBOUND_ALLOW_LOOPBACK": "true",
+        "JUNCTION_LOG_LEVEL": "warning",
+        "JUNCTION_WORKER_CONCURRENCY": str(workers),
+        "JUNCTION_ACCOUNT_CONCURRENCY_LIMIT": str(account_limit),
+    }
+    if database_url:
+        env["JUNCTION_DATABASE_URL"] = database_url
+    return env
+
+
 def _command(args: argparse.Namespace) -> str:
     command = (
         f"uv run python bench/webhook_cycle.py --webhooks {args.webhooks} "
@@ -513,18 +558,9 @@ def main() -> None:
     junction = f"http://127.0.0.1:{junction_port}"
     try:
         with tempfile.TemporaryDirectory() as folder:
-            env = {k: v for k, v in os.environ.items() if not k.startswith("JUNCTION_")}
-            env |= {
-                "JUNCTION_DATA_DIR": folder,
-                "JUNCTION_PORT": str(junction_port),
-                "JUNCTION_PUBLIC_BASE_URL": junction,
-                "JUNCTION_OUTBOUND_ALLOW_LOOPBACK": "true",
-                "JUNCTION_LOG_LEVEL": "warning",
-                "JUNCTION_WORKER_CONCURRENCY": str(args.workers),
-                "JUNCTION_ACCOUNT_CONCURRENCY_LIMIT": str(args.account_limit),
-            }
-            if args.database_url:
-                env["JUNCTION_DATABASE_URL"] = args.database_url
+            env = junction_env(
+                folder, junction_port, args.workers, args.account_limit, args.database_url
+            )
             if args.lock_stats:
                 probe = str(Path(__file__).resolve().parent / "lock_probe")
                 env["PYTHONPATH"] = os.pathsep.join(filter(None, [probe, env.get("PYTHONPATH")]))
