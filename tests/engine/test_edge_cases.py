@@ -266,6 +266,9 @@ def test_seen_items_are_not_handed_on_again_after_retention(
         def ran(before: int = runs) -> bool:
             return len(crm.requests_to("GET", "/contacts")) > before
 
+        # Ticked here rather than waiting for the next tick (once a second with workers).
+        junction.run(junction.dispatcher.tick())
+        junction.dispatcher.wake()
         wait_for(ran)
         wait_for(lambda: _in_progress(junction, flow) == 0)
         junction.run(

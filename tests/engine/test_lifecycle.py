@@ -7,10 +7,10 @@ import asyncio
 from datetime import timedelta
 
 import httpx
-import pytest
 from sqlalchemy import select
 
 from junction.dispatch.local import LocalDispatcher
+from junction.dispatch.wiring import build_worker
 from junction.engine import transactions as tx
 from junction.engine.models import StepRun, Transaction
 from junction.engine.runner import Engine, EngineOptions
@@ -113,9 +113,29 @@ def test_start_time_and_run_once(junction: Junction, crm: CrmApi, mailer: Mailer
 
 
 def test_only_one_process_schedules(junction: Junction, crm: CrmApi, mailer: MailerApi) -> None:
-    """A second process on the same database: whoever holds the scheduler lease ticks."""
+    """A second process on the same database: whoever holds the scheduler lease ticks.
+    With workers, any may tick (procrastinate runs each tick once; tests/dispatch), and two
+    ticks at the same moment still queue a due run once."""
     if junction.backend == PROCRASTINATE:
-        pytest.skip("the local dispatcher's scheduler lease (tests/dispatch covers procrastinate)")
+        flow = install_flow(junction, crm, mailer, scheduled_sync())
+        start = junction.clock.now + timedelta(hours=1)
+        activate(flow, {"StartTime": start.isoformat(), "Interval": 60})
+        engine = junction.context.engine
+        other = build_worker(junction.context)  # another process: a job queue of its own
+        junction.context.engine = engine  # the server's stays the one that answers calls
+        # Stopped, so that only the two ticks below run (not the periodic one).
+        junction.run(junction.dispatcher.stop(grace=0.1))
+        try:
+            junction.clock.advance(timedelta(hours=1))
+
+            async def both() -> list[int]:
+                ticks = [junction.dispatcher.tick(), other.tick()]
+                return list(await asyncio.gather(*ticks))
+
+            assert sorted(junction.run(both())) == [0, 1]
+        finally:
+            junction.run(junction.dispatcher.start())
+        return
     engine = junction.context.engine
     assert engine is not None
     other = LocalDispatcher(
