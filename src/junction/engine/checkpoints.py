@@ -97,22 +97,20 @@ class CheckpointWriter:
     async def _commit(self, jobs: list[Job]) -> list[Written | Exception]:
         results: list[Written | Exception] = []
         async with self.database.transaction() as session:
+            cycle_ids = sorted({job.claimed.cycle_id for job in jobs})
+            counts = (
+                select(Cycle.id, Cycle.consecutive_errors)
+                .where(Cycle.id.in_(cycle_ids))
+                .order_by(Cycle.id)
+            )
             if self.database.dialect == "postgresql":
                 # Cycles first, then transactions, in one order: the order deactivation and
                 # upgrades lock in. Otherwise an ending transaction (its row locked, then its
                 # cycle's error count) and a deactivation (the cycle, then its transactions)
-                # can deadlock.
-                cycle_ids = sorted({job.claimed.cycle_id for job in jobs})
-                locked = await session.execute(
-                    select(Cycle.id, Cycle.consecutive_errors)
-                    .where(Cycle.id.in_(cycle_ids))
-                    .order_by(Cycle.id)
-                    .with_for_update()
-                )
-                # Read under the lock: a success has no count to reset when it is 0.
-                errors = {cycle_id: count for cycle_id, count in locked.all()}
-            else:
-                errors = {}
+                # can deadlock. (SQLite: this transaction is the only writer already.)
+                counts = counts.with_for_update()
+            # Read under the lock: a success has no count to reset when it is 0.
+            errors = {cycle_id: count for cycle_id, count in (await session.execute(counts)).all()}
             for job in jobs:
                 try:
                     results.append(await self._apply(session, job, errors))
