@@ -84,6 +84,9 @@ PEERS = HERE / "peers"  # committed: package.json, the n8n workflow, the Node-RE
 INSTALL = HERE / ".peers"  # not committed: node_modules, logs and each run's folders
 RUNS = INSTALL / "runs"
 WARM_BASE = 1_000_000  # warm-up items are numbered from here, apart from the measured ones
+PACED_BASE = 2_000_000  # and the items of the half-load phase from here
+PACED_SECONDS = 10  # how long the half-load phase sends
+PACED_MOST = 5000  # and at most this many calls (the bare limit would send 50,000)
 N8N_WORKFLOW_ID = "BenchCompare0001"
 STOP_GRACE = 15  # seconds a system gets to stop on SIGTERM before SIGKILL
 
@@ -163,6 +166,9 @@ class Result:
     answers: str = ""
     note: str = ""
     load: float = 0.0  # the 1-minute load average when the measured run began
+    half_rate: float | None = None  # calls per second of the half-load phase
+    half_p50: float | None = None
+    half_p99: float | None = None
 
 
 # -- processes --------------------------------------------------------------------------
@@ -721,6 +727,52 @@ async def _until_ready(running: Running, within: float) -> None:
                 await asyncio.sleep(0.25)
 
 
+def _rate(got: list[tuple[int, float]], first: float) -> float | None:
+    """Items per second: distinct items over first send → last first arrival."""
+    arrival: dict[int, float] = {}
+    for item, at in got:
+        arrival.setdefault(item, at)
+    return len(arrival) / (max(arrival.values()) - first) if arrival else None
+
+
+async def _paced(running: Running, rate: float, count: int) -> dict[int, float]:
+    """Open loop: a call every 1/rate seconds whatever the answers (senders that do not
+    wait for one another, as real ones); the send time of each."""
+    post = _poster(running, PACED_BASE)
+    sent: dict[int, float] = {}
+    tasks: list[asyncio.Task[None]] = []
+    # Connections are capped below the open-file limit; far more than a paced system at
+    # half load ever has in flight.
+    connector = aiohttp.TCPConnector(limit=500)
+    async with aiohttp.ClientSession(connector=connector) as session:
+        start = time.monotonic()
+        for item in range(count):
+            wait = start + item / rate - time.monotonic()
+            if wait > 0:
+                await asyncio.sleep(wait)
+            sent[item] = time.monotonic()
+            tasks.append(asyncio.create_task(post(session, item)))
+        await asyncio.gather(*tasks)
+    return sent
+
+
+async def half_load(running: Running, target: str, rate: float, result: Result) -> None:
+    """Latency at half the rate the system just reached: calls at that pace for
+    PACED_SECONDS, p50 and p99 from the call sent to the item at the target."""
+    pace = rate / 2
+    count = min(max(20, int(pace * PACED_SECONDS)), PACED_MOST)
+    sent = await _paced(running, pace, count)
+    got = await _arrived(target, range(PACED_BASE, PACED_BASE + count), 120)
+    arrival: dict[int, float] = {}
+    for item, at in got:
+        arrival.setdefault(item - PACED_BASE, at)
+    latencies = [at - sent[item] for item, at in arrival.items()]
+    if len(latencies) == count:
+        result.half_rate = pace
+        result.half_p50 = _percentile(latencies, 0.5)
+        result.half_p99 = _percentile(latencies, 0.99)
+
+
 async def measure(system: str, args: argparse.Namespace, target: str) -> Result:
     result = Result(system)
     deadline = time.monotonic() + args.timeout
@@ -749,6 +801,9 @@ async def measure(system: str, args: argparse.Namespace, target: str) -> Result:
         wrong = [body for body in await _mismatches(target) if body.get("item", -1) < WARM_BASE]
         if running.after is not None:
             result.note = await running.after()
+        saturated = _rate(got, first)
+        if saturated:
+            await half_load(running, target, saturated, result)
 
     arrival: dict[int, float] = {}
     for item, at in got:
@@ -759,7 +814,7 @@ async def measure(system: str, args: argparse.Namespace, target: str) -> Result:
     if wrong:
         result.note += f"; a body that differed from the mapping: {json.dumps(wrong[0])}"
     if arrival:
-        result.rate = len(arrival) / (max(arrival.values()) - first)
+        result.rate = _rate(got, first)
         latencies = [at - sent[item] for item, at in arrival.items()]
         result.p50 = _percentile(latencies, 0.5)
         result.p99 = _percentile(latencies, 0.99)
@@ -846,14 +901,14 @@ def report(args: argparse.Namespace, systems: list[str], results: list[Result]) 
     )
     print()
     print(
-        "| system | items/s | p50 latency | p99 latency | peak memory (RSS) "
-        "| + PostgreSQL backends | CPU per item | delivered |"
+        "| system | items/s | p50 latency | p99 latency | p50 / p99 at half load "
+        "| peak memory (RSS) | + PostgreSQL backends | CPU per item | delivered |"
     )
-    print("|---|---|---|---|---|---|---|---|")
+    print("|---|---|---|---|---|---|---|---|---|")
     for result in results:
         name = SYSTEMS[result.system]
         if result.error:
-            print(f"| {name} | {result.error} | | | | | | |")
+            print(f"| {name} | {result.error} | | | | | | | |")
             continue
         delivered = f"{result.delivered:,}/{args.webhooks:,}"
         problems = [
@@ -874,9 +929,15 @@ def report(args: argparse.Namespace, systems: list[str], results: list[Result]) 
         p50 = "-" if result.p50 is None else f"{result.p50 * ms:,.1f} ms"
         p99 = "-" if result.p99 is None else f"{result.p99 * ms:,.1f} ms"
         cpu = "-" if result.cpu_ms is None else f"{result.cpu_ms:.2f} ms"
+        half = "-"
+        if result.half_rate is not None and result.half_p50 is not None:
+            half = (
+                f"{result.half_p50 * ms:,.1f} / {(result.half_p99 or 0) * ms:,.1f} ms "
+                f"({result.half_rate:,.0f}/s)"
+            )
         print(
-            f"| {name} | {rate} | {p50} | {p99} | {_mib(result.peak_rss)} | {pg} | {cpu} "
-            f"| {delivered} |"
+            f"| {name} | {rate} | {p50} | {p99} | {half} | {_mib(result.peak_rss)} | {pg} "
+            f"| {cpu} | {delivered} |"
         )
     print()
     print(
@@ -886,7 +947,10 @@ def report(args: argparse.Namespace, systems: list[str], results: list[Result]) 
         "database (how many in brackets), RSS summed (counts shared buffers once per backend) "
         "and PSS (shares them out), and their CPU; the postmaster and its background processes "
         "are left out. CPU per item: user + system CPU of those processes during the measured "
-        "run over N."
+        "run over N. At half load: after the measured run, calls sent at half the items/s "
+        f"just reached, one every 1/rate s whatever the answers, for {PACED_SECONDS} s (at most "
+        f"{PACED_MOST:,} calls); "
+        "latency from the call to its item at the target."
     )
     print()
     for result in results:
