@@ -23,7 +23,19 @@ from datetime import datetime, timedelta
 from enum import StrEnum
 from typing import Any
 
-from sqlalchemy import Table, and_, bindparam, false, func, insert, or_, select, update
+from sqlalchemy import (
+    Table,
+    and_,
+    bindparam,
+    exists,
+    false,
+    func,
+    insert,
+    or_,
+    select,
+    union_all,
+    update,
+)
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -199,20 +211,32 @@ async def claim(
     # Accounts at their limit are left out in SQL: otherwise one account's backlog, being
     # the oldest, could fill every candidate slot and starve the others.
     full = [account for account, left in (account_room or {}).items() if left <= 0]
-    candidates = (
-        select(
-            Transaction.id,
-            Transaction.account_id,
-            Cycle.updated_at,
+    columns = (Transaction.id, Transaction.account_id, Cycle.updated_at)
+    candidates: Any
+    if _dialect(session) == "postgresql":
+        candidates = (
+            _due_rows(columns, runnable(now), exclude, full)
+            .order_by(Transaction.due_at.nulls_first())
+            .limit(limit * 4)
+            .with_for_update(of=Transaction, skip_locked=True)
         )
-        .join(Cycle, Cycle.id == Transaction.cycle_id)
-        .where(runnable(now), or_(Cycle.status == "Active", Cycle.draining))
-        .where(Transaction.id.not_in(list(exclude)), Transaction.account_id.not_in(full))
-        .order_by(Transaction.due_at.nulls_first())
-        .limit(limit * 4)
-    )
-    if session.bind is not None and session.bind.dialect.name == "postgresql":
-        candidates = candidates.with_for_update(of=Transaction, skip_locked=True)
+    else:
+        # SQLite reads an OR of statuses into a row set and sorts all of it: with a backlog
+        # of thousands, every claim would sort them all. Each status in due order, from
+        # its index, reads only the head of the queue.
+        heads = [
+            _due_rows((*columns, Transaction.due_at), due, exclude, full)
+            .order_by(Transaction.due_at)
+            .limit(limit * 4)
+            .subquery()
+            for due in _due_by_status(now)
+        ]
+        merged = union_all(*(select(*head.c) for head in heads)).subquery()
+        candidates = (
+            select(merged.c.id, merged.c.account_id, merged.c.updated_at)
+            .order_by(merged.c.due_at.nulls_first())
+            .limit(limit * 4)
+        )
     rows = (await session.execute(candidates)).all()
     room = dict(account_room or {})
     chosen: list[str] = []
@@ -304,15 +328,36 @@ async def claim_one(
 
 
 async def any_due(session: AsyncSession, *, now: datetime, exclude: Collection[str]) -> bool:
-    """Whether there may be something to claim: a cheap read before taking the write lock."""
-    found = await session.scalar(
-        select(Transaction.id)
+    """Whether there may be something to claim: a cheap read before taking the write lock
+    (one probe per status, each stopping at the first row its index gives)."""
+    probes = [exists(_due_rows((Transaction.id,), due, exclude, ())) for due in _due_by_status(now)]
+    return bool(await session.scalar(select(or_(*probes))))
+
+
+def _dialect(session: AsyncSession) -> str:
+    return session.bind.dialect.name if session.bind is not None else "sqlite"
+
+
+def _due_by_status(now: datetime) -> list[Any]:
+    """``runnable`` as one condition per status, each served by the (status, due_at) index."""
+    return [
+        and_(Transaction.status == Status.QUEUED.value, Transaction.due_at <= now),
+        and_(Transaction.status == Status.WAITING.value, Transaction.due_at <= now),
+        and_(Transaction.status == Status.RUNNING.value, Transaction.lease_expires_at < now),
+    ]
+
+
+def _due_rows(
+    columns: Sequence[Any], due: Any, exclude: Collection[str], full: Collection[str]
+) -> Any:
+    """Transactions meeting ``due`` of running cycles, but for ``exclude`` and accounts in
+    ``full``."""
+    return (
+        select(*columns)
         .join(Cycle, Cycle.id == Transaction.cycle_id)
-        .where(runnable(now), or_(Cycle.status == "Active", Cycle.draining))
-        .where(Transaction.id.not_in(list(exclude)))
-        .limit(1)
+        .where(due, or_(Cycle.status == "Active", Cycle.draining))
+        .where(Transaction.id.not_in(list(exclude)), Transaction.account_id.not_in(list(full)))
     )
-    return found is not None
 
 
 async def renew(
