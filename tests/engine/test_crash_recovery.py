@@ -17,7 +17,6 @@ import sqlite3
 import time
 from collections import Counter
 from pathlib import Path
-from typing import Any
 
 import httpx
 
@@ -30,60 +29,6 @@ KILL_AFTER = 400  # acknowledged calls before the kill
 WORKERS = 16  # JUNCTION_WORKER_CONCURRENCY (and the per-account limit)
 LEASE_SECONDS = 3
 DEADLINE_SECONDS = 90
-
-
-def connectors(target: str) -> list[dict[str, Any]]:
-    hooks = {
-        "Name": "Crash Hooks",
-        "Version": "1.0",
-        "BaseUrl": "https://hooks.example.com",
-        "ReleaseStatus": "Live",
-        "Methods": [
-            {
-                "Name": "Item sent",
-                "MethodUniqueIdentifier": "item-hook",
-                "MethodType": "Webhook",
-                "Endpoint": "/hooks",
-                "ResponseFields": [
-                    {"ConnectorField": "item", "SystemField": "Item", "DataType": "Integer"}
-                ],
-            }
-        ],
-    }
-    items = {
-        "Name": "Crash Items",
-        "Version": "1.0",
-        "BaseUrl": target,
-        "ReleaseStatus": "Live",
-        "Authentication": [
-            {
-                "Id": "apikey",
-                "AuthType": "ApiKey",
-                "IsDefault": True,
-                "ApiKey": {"Location": "HttpHeader", "Name": "X-Api-Key"},
-            }
-        ],
-        "Methods": [
-            {
-                "Name": "Create item",
-                "MethodUniqueIdentifier": "item-create",
-                "HttpMethod": "POST",
-                "Endpoint": "/items",
-                "RequestFields": [
-                    {
-                        "ConnectorField": "item",
-                        "SystemField": "Item",
-                        "DataType": "Integer",
-                        "Optional": False,
-                    }
-                ],
-                "ResponseFields": [
-                    {"ConnectorField": "id", "SystemField": "Id", "DataType": "Integer"}
-                ],
-            }
-        ],
-    }
-    return [hooks, items]
 
 
 class Sender:
