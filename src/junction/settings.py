@@ -114,6 +114,12 @@ class Settings(BaseSettings):
             "back to the queue (they resume at their current step)."
         ),
     )
+    script_time_limit_seconds: float = Field(
+        60, gt=0, description="CPU time one script execution may take before it is stopped."
+    )
+    script_memory_limit_mb: int = Field(
+        64, ge=1, description="Memory one script execution may allocate, in MiB."
+    )
     worker_concurrency: int = Field(
         16, ge=1, le=1024, description="Transactions one process runs at the same time."
     )

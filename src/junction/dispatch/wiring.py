@@ -17,6 +17,7 @@ from junction.dispatch.worker import Worker
 from junction.engine.notify import Notifier
 from junction.engine.runner import Engine, EngineOptions
 from junction.reports import retention
+from junction.scripting.sandbox import Limits
 
 
 def build_engine(context: AppContext) -> Engine:
@@ -38,6 +39,10 @@ def build_engine(context: AppContext) -> Engine:
             lease=timedelta(seconds=settings.lease_seconds),
             retry_schedule=list(settings.retry_schedule),
             consecutive_error_limit=settings.consecutive_error_limit,
+            script_limits=Limits(
+                seconds=settings.script_time_limit_seconds,
+                memory_bytes=settings.script_memory_limit_mb * 1024 * 1024,
+            ),
         ),
         plans=context.plans,
     )

@@ -7,7 +7,7 @@ decides, through the state machine, where the transaction goes.
 from __future__ import annotations
 
 from collections.abc import Awaitable, Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any
 
@@ -20,12 +20,20 @@ from junction.connectors.runtime.types import CallInput, Exchange
 from junction.connectors.spec.validate import BUILTIN_PREFIX
 from junction.engine import outcomes
 from junction.engine.conditions import decide
-from junction.engine.inputs import MappingError, Scope, collection_size, item, resolve
+from junction.engine.inputs import (
+    MappingError,
+    Scope,
+    collection_size,
+    item,
+    resolve,
+    run_scripts,
+)
 from junction.engine.outcomes import Failure, Outcome, detail, exchange_dict
 from junction.engine.plans import StepPlan
 from junction.engine.transactions import seen_key
 from junction.errors import CallInputError, ConnectorCallError, JunctionError, UpstreamRateLimited
-from junction.templates.spec.models import StepKind
+from junction.scripting.sandbox import Limits
+from junction.templates.spec.models import Mapping, StepKind
 
 ConnectionGetter = Callable[[int], Awaitable[Connection]]
 # (operation, account connector id, inputs) -> records: a Builtin connector's method.
@@ -43,10 +51,20 @@ class StepContext:
     now: datetime
     log_requests: bool
     run_utility: UtilityRunner
+    script_limits: Limits = field(default_factory=Limits)
+
+
+def _mappings_of(step: StepPlan) -> list[Mapping | None]:
+    spec = step.spec
+    found: list[Mapping | None] = [*spec.Parameters, *spec.FieldMappings, spec.WaitUntil]
+    for condition in spec.Conditions:
+        found += [condition.Left, condition.Right]
+    return found
 
 
 async def execute(step: StepPlan, ctx: StepContext) -> Outcome:
     kind = step.kind
+    await run_scripts(_mappings_of(step), ctx.scope, ctx.script_limits)
     try:
         if kind is StepKind.METHOD:
             if step.is_trigger and step.is_webhook:

@@ -8,6 +8,7 @@ a list of records, the list of that field's values (a collection).
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
@@ -15,6 +16,7 @@ from typing import Any
 from junction.connectors.runtime.request import run_date_text
 from junction.connectors.spec.mergefields import MERGEFIELD
 from junction.connectors.spec.paths import parse_path
+from junction.scripting.sandbox import Limits, ScriptError, evaluate
 from junction.templates.spec.models import Mapping, MappingKind
 
 
@@ -28,6 +30,9 @@ class Scope:
     variables: dict[str, str]
     last_successful_run: datetime | None = None
     extra: dict[str, str] = field(default_factory=dict)  # more mergefields
+    # Values of inline script mappings, by id(mapping), evaluated before the step runs
+    # (``run_scripts``); a ScriptError where the script failed.
+    scripted: dict[int, Any] = field(default_factory=dict)
 
 
 def field_of(record: Any, name: str) -> Any:
@@ -88,9 +93,30 @@ def resolve(mapping: Mapping, scope: Scope) -> Any:
         if key not in scope.values:
             raise MappingError(f"Required source is empty: step '{key}' has not run")
         return step_value(scope, key, name)
-    raise MappingError(
-        "Inline script mappings need the scripting sandbox, which this version does not have"
-    )
+    if id(mapping) not in scope.scripted:
+        raise MappingError("Inline script: not evaluated before the step ran")
+    value = scope.scripted[id(mapping)]
+    if isinstance(value, ScriptError):
+        raise MappingError(f"Inline script '{_excerpt(mapping.Value)}': {value}")
+    return value
+
+
+def _excerpt(code: str | None, most: int = 60) -> str:
+    text = (code or "").strip()
+    return text if len(text) <= most else text[: most - 1] + "…"
+
+
+async def run_scripts(mappings: Iterable[Mapping | None], scope: Scope, limits: Limits) -> None:
+    """Evaluate the inline script mappings (``=expression``) among ``mappings`` into
+    ``scope.scripted``. Mergefields in the expression are filled in first, as text."""
+    for mapping in mappings:
+        if mapping is None or mapping.MappingType is not MappingKind.SCRIPT:
+            continue
+        code = merge_text((mapping.Value or "").removeprefix("="), scope)
+        try:
+            scope.scripted[id(mapping)] = await evaluate(code, limits)
+        except ScriptError as exc:
+            scope.scripted[id(mapping)] = exc
 
 
 def collection_size(values: dict[str, Any]) -> int | None:

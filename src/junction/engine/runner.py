@@ -35,6 +35,7 @@ from junction.engine.models import SeenItem
 from junction.engine.notify import Notifier
 from junction.engine.outcomes import Outcome
 from junction.engine.plans import CyclePlan, PlanCache, StepPlan
+from junction.scripting.sandbox import Limits
 from junction.security.keyring import Keyring
 from junction.templates.spec.models import ErrorAction, StepKind
 from junction.utilities import operations as utilities
@@ -57,6 +58,7 @@ class EngineOptions:
     lease: timedelta
     retry_schedule: list[int]
     consecutive_error_limit: int
+    script_limits: Limits = field(default_factory=Limits)
 
 
 @dataclass
@@ -222,6 +224,7 @@ class Engine:
             outcome = await execute(
                 step,
                 StepContext(
+                    script_limits=self.options.script_limits,
                     runtime=self.runtime,
                     connection=self.connection,
                     already_seen=self.already_seen,

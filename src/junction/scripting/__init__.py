@@ -1,0 +1,1 @@
+"""JavaScript for connectors and mappings, run in a QuickJS sandbox (``sandbox``)."""

@@ -1,0 +1,74 @@
+"""The sandbox scripts run in: a fresh QuickJS context for every execution.
+
+What a script can reach is only what the context is given: QuickJS has no file system,
+network or process access unless a host adds it, and none is added here. Each execution has
+its own context, so nothing one script leaves behind (a global, a changed prototype) is seen
+by another. Limits per execution: CPU time (the engine interrupts the script), memory and
+stack. A script that breaks one ends with a ``ScriptError`` saying which.
+
+Scripts run on a small thread pool of their own: a script that spins until its time limit
+holds one of those threads, never the event loop, and the executor threads other work uses
+(DNS look-ups, for instance) stay free.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass
+from typing import Any
+
+import quickjs
+
+# Enough for the scripts of several transactions at once; more would only queue.
+_POOL = ThreadPoolExecutor(max_workers=4, thread_name_prefix="junction-script")
+
+
+class ScriptError(Exception):
+    """A script that threw, ran out of time or memory, or gave a value JSON cannot carry."""
+
+
+@dataclass(frozen=True)
+class Limits:
+    seconds: float = 60.0
+    memory_bytes: int = 64 * 1024 * 1024
+    stack_bytes: int = 1024 * 1024
+
+
+def _message(exc: Exception) -> str:
+    first = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
+    if first == "InternalError: interrupted":
+        return "the script ran longer than its time limit"
+    if first == "InternalError: out of memory":
+        return "the script used more memory than its limit"
+    if first.startswith("RangeError: Maximum call stack size exceeded"):
+        return "the script went deeper than its stack limit"
+    return first
+
+
+def _to_python(value: Any) -> Any:
+    if isinstance(value, quickjs.Object):
+        text = value.json()
+        # Functions and symbols have no JSON form.
+        return None if text in (None, "undefined") else json.loads(text)
+    return value
+
+
+def run(code: str, limits: Limits) -> Any:
+    """Evaluate ``code`` in a new context; the value of its last expression, as JSON types."""
+    context = quickjs.Context()
+    context.set_memory_limit(limits.memory_bytes)
+    context.set_max_stack_size(limits.stack_bytes)
+    context.set_time_limit(limits.seconds)
+    try:
+        return _to_python(context.eval(code))
+    except quickjs.JSException as exc:
+        raise ScriptError(_message(exc)) from None
+    except (ValueError, TypeError) as exc:  # a value that cannot cross into Python
+        raise ScriptError(str(exc)) from None
+
+
+async def evaluate(code: str, limits: Limits) -> Any:
+    """``run`` on the scripts' thread pool."""
+    return await asyncio.get_running_loop().run_in_executor(_POOL, run, code, limits)
