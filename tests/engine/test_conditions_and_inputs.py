@@ -2,14 +2,24 @@
 
 from __future__ import annotations
 
+import asyncio
 from datetime import UTC, datetime, timedelta
 
 import pytest
 
 from junction.engine.conditions import decide, holds
-from junction.engine.inputs import MappingError, Scope, collection_size, item, merge_text, resolve
+from junction.engine.inputs import (
+    MappingError,
+    Scope,
+    collection_size,
+    item,
+    merge_text,
+    resolve,
+    run_scripts,
+)
 from junction.engine.scheduler import next_slot
 from junction.engine.transactions import Status, allowed
+from junction.scripting.sandbox import Limits
 from junction.templates.spec.models import Condition, Mapping
 
 
@@ -88,8 +98,19 @@ def test_a_mapping_from_a_step_that_has_not_run_is_an_error() -> None:
         resolve(step("later", "Email"), scope())
     with pytest.raises(MappingError, match="no variable 'Nope'"):
         resolve(Mapping(MappingType="Variable", VariableName="Nope"), scope())
-    with pytest.raises(MappingError, match="scripting"):
+    with pytest.raises(MappingError, match="not evaluated before the step ran"):
         resolve(Mapping(MappingType="Script", Value="=1+1"), scope())
+
+
+def test_script_mappings_are_evaluated_before_they_are_resolved() -> None:
+    s = scope()
+    good = Mapping(MappingType="Script", Value="=[1, 2].map(n => n * {{Factor}})")
+    bad = Mapping(MappingType="Script", Value="=JSON.parse('{')")
+    s.variables["Factor"] = "3"
+    asyncio.run(run_scripts([good, bad, None], s, Limits(seconds=1)))
+    assert resolve(good, s) == [3, 6]
+    with pytest.raises(MappingError, match=r"Inline script '=JSON.parse\('\{'\)': SyntaxError"):
+        resolve(bad, s)
 
 
 def test_a_collection_maps_item_by_item() -> None:
