@@ -97,7 +97,7 @@ async def without_jobs(session: AsyncSession, *, now: object, limit: int) -> lis
     rows = await session.execute(
         select(Transaction.id, Transaction.account_id)
         .join(Cycle, Cycle.id == Transaction.cycle_id)
-        .where(tx.runnable(now), or_(Cycle.status == "Active", Cycle.draining), ~has_job)  # type: ignore[arg-type]
+        .where(tx.runnable(now), or_(Cycle.status == "Active", Cycle.draining), ~has_job)
         .order_by(Transaction.due_at.nulls_first())
         .limit(limit)
     )

@@ -160,15 +160,6 @@ class Worker:
             raise
         finally:
             self._running.pop(item.id, None)
-            self._fetch_again()
-
-    def _fetch_again(self) -> None:
-        # procrastinate fetches again when a job is queued or its poll comes round, not
-        # when a job ends; but an ended job frees its account lane, and jobs queued behind
-        # it could run now. Without this, each of them would wait for the next poll.
-        event = getattr(self._jobs, "_new_job_event", None)
-        if isinstance(event, asyncio.Event):
-            event.set()
 
     async def tick(self) -> int:
         async with self.database.transaction() as session:
@@ -247,7 +238,8 @@ class Worker:
             shutdown_graceful_timeout=self.shutdown_grace,
             install_signal_handlers=False,
             delete_jobs="always",
-            # Also how soon a lane freed by another worker is noticed.
+            # Also how soon a freed account lane is noticed (procrastinate fetches again when
+            # a job is queued, not when one ends; the periodic tasks also wake it each second).
             fetch_job_polling_interval=self.poll_interval,
             # procrastinate's own stalled-worker detection, in step with our leases.
             update_heartbeat_interval=min(10.0, lease / 3),

@@ -177,15 +177,19 @@ _CLAIMED_COLUMNS = (
 )
 
 
-def runnable(now: datetime) -> Any:
-    """Due now: queued or waiting with its time come, or running under an expired lease."""
-    return or_(
-        and_(
-            Transaction.status.in_((Status.QUEUED.value, Status.WAITING.value)),
-            Transaction.due_at <= now,
-        ),
+def _due_by_status(now: Any) -> list[Any]:
+    """``runnable`` as one condition per status, each served by the (status, due_at) index."""
+    return [
+        and_(Transaction.status == Status.QUEUED.value, Transaction.due_at <= now),
+        and_(Transaction.status == Status.WAITING.value, Transaction.due_at <= now),
         and_(Transaction.status == Status.RUNNING.value, Transaction.lease_expires_at < now),
-    )
+    ]
+
+
+def runnable(now: Any) -> Any:
+    """Due now: queued or waiting with its time come, or running under an expired lease.
+    ``now``: a time, or a bound parameter standing for one."""
+    return or_(*_due_by_status(now))
 
 
 async def claim(
@@ -284,10 +288,7 @@ def _claim_one_statement() -> Any:
         _TABLE.update()
         .where(
             t.id == bindparam("transaction_id"),
-            or_(
-                and_(t.status.in_((Status.QUEUED.value, Status.WAITING.value)), t.due_at <= now),
-                and_(t.status == Status.RUNNING.value, t.lease_expires_at < now),
-            ),
+            runnable(now),
             t.cycle_id.in_(running_cycle),
         )
         .values(
@@ -336,15 +337,6 @@ async def any_due(session: AsyncSession, *, now: datetime, exclude: Collection[s
 
 def _dialect(session: AsyncSession) -> str:
     return session.bind.dialect.name if session.bind is not None else "sqlite"
-
-
-def _due_by_status(now: datetime) -> list[Any]:
-    """``runnable`` as one condition per status, each served by the (status, due_at) index."""
-    return [
-        and_(Transaction.status == Status.QUEUED.value, Transaction.due_at <= now),
-        and_(Transaction.status == Status.WAITING.value, Transaction.due_at <= now),
-        and_(Transaction.status == Status.RUNNING.value, Transaction.lease_expires_at < now),
-    ]
 
 
 def _due_rows(
