@@ -84,6 +84,28 @@ class AccountConnector(Base):
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime())
 
 
+class AccountConnectorField(Base):
+    """A custom field of an account connector: a request or response field added to one of
+    its methods (or to all of them, ``method_unique_identifier`` None), by hand or found by
+    the method's custom fields lookup."""
+
+    __tablename__ = "account_connector_fields"
+    __table_args__ = ({"sqlite_autoincrement": True},)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    account_connector_id: Mapped[int] = mapped_column(
+        ForeignKey("account_connectors.id", ondelete="CASCADE"), index=True
+    )
+    method_unique_identifier: Mapped[str | None] = mapped_column(String(128))
+    for_request_format: Mapped[bool] = mapped_column(Boolean, default=False)
+    # The field as a connector definition's FieldSpec (ConnectorField, SystemField, ...),
+    # plus the lookup's extras (IsReadOnly, IsHidden, FieldValues).
+    spec: Mapped[dict[str, Any]] = mapped_column(JSONDocument)
+    source: Mapped[str] = mapped_column(String(16), default="Manual")  # Manual | Lookup
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime())
+
+
 class AccountConnectorProperty(Base):
     __tablename__ = "account_connector_properties"
     __table_args__ = (

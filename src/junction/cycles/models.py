@@ -70,6 +70,9 @@ class CycleStep(Base):
     webhook_identifier: Mapped[str | None] = mapped_column(String(64), unique=True)
     # Get triggers: empty until the first real run (Cyclr's 1970-01-01T00:00:00Z).
     last_successful_run_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    # Webhook triggers whose method installs its webhook at the API (CreateWebhookMethod):
+    # the id the API gave it (Cyclr_Webhook_Id), kept to delete it again.
+    external_webhook_id: Mapped[str | None] = mapped_column(String(255))
 
 
 class CycleEdge(Base):

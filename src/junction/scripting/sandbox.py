@@ -69,6 +69,19 @@ def run(code: str, limits: Limits) -> Any:
         raise ScriptError(str(exc)) from None
 
 
+def syntax_error(code: str) -> str | None:
+    """What is wrong with the script's syntax, or None. Nothing of it runs: it is compiled
+    as the body of a function that is never called."""
+    context = quickjs.Context()
+    context.set_memory_limit(Limits.memory_bytes)
+    context.set_time_limit(1.0)
+    try:
+        context.eval("(function () {\n" + code + "\n})")
+    except quickjs.JSException as exc:
+        return _message(exc)
+    return None
+
+
 async def evaluate(code: str, limits: Limits) -> Any:
     """``run`` on the scripts' thread pool."""
     return await asyncio.get_running_loop().run_in_executor(_POOL, run, code, limits)

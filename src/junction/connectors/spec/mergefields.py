@@ -19,6 +19,8 @@ SYSTEM_MERGEFIELDS = frozenset(
         "Cyclr_Auth_Password",
         "Cyclr_Auth_AccessToken",
         "LastSuccessfulRunDate",
+        "Cyclr_Webhook_Url",  # the cycle's webhook URL, for a CreateWebhookMethod
+        "Cyclr_Webhook_Id",  # what the CreateWebhookMethod answered, for the delete method
     }
 )
 

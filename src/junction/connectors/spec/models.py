@@ -16,6 +16,8 @@ from pydantic import BaseModel, ConfigDict, Field
 FORMAT_VERSION = 1  # the FormatVersion this code reads
 
 Text = Annotated[str, Field(min_length=1, max_length=255)]
+MAX_SCRIPT = 256 * 1024
+ScriptText = Annotated[str, Field(max_length=MAX_SCRIPT)]
 Identifier = Annotated[str, Field(min_length=1, max_length=128, pattern=r"^[A-Za-z0-9_.:-]+$")]
 # What a {{mergefield}} can name (see mergefields.MERGEFIELD).
 MergefieldName = Annotated[
@@ -58,6 +60,7 @@ class Target(StrEnum):
     MERGE_FIELD = "MergeField"
     QUERY_STRING = "QueryString"
     RESPONSE_FIELD = "ResponseField"
+    SCRIPT = "Script"  # not sent: handed to the connector's scripts as script_parameters
 
 
 class FieldType(StrEnum):
@@ -228,7 +231,32 @@ class MethodSpec(_Spec):
     Conditional: bool = Field(
         False,
         description="The step leaves by True and False exits, as a Decision does: "
-        "Builtin connectors' operations answer a Result.",
+        "Builtin connectors' operations answer a Result; others decide with an "
+        "action_condition script handler.",
+    )
+    Script: ScriptText | None = Field(
+        None, description="JavaScript event handlers for this method (before_action...)."
+    )
+    CreateWebhookMethod: Identifier | None = Field(
+        None,
+        description="Webhook methods: the hidden method that registers the cycle's webhook "
+        "URL ({{Cyclr_Webhook_Url}}) at the API when the cycle is activated.",
+    )
+    DeleteWebhookMethod: Identifier | None = Field(
+        None,
+        description="Webhook methods: the hidden method that removes it again "
+        "({{Cyclr_Webhook_Id}}) when the cycle is deactivated.",
+    )
+    RequestCustomFieldsLookupMethod: Identifier | None = Field(
+        None, description="A method whose answer describes extra request fields."
+    )
+    ResponseCustomFieldsLookupMethod: Identifier | None = Field(
+        None, description="A method whose answer describes extra response fields."
+    )
+    ForEnhancedCustomFields: bool = Field(
+        False,
+        description="This method answers field descriptions (cyclr_field_location, "
+        "cyclr_display_name...) rather than a sample record.",
     )
 
 
@@ -263,6 +291,9 @@ class ConnectorDefinition(_Spec):
         False,
         description="A utility connector Junction runs in-process: each method's Endpoint "
         "is junction:<operation> instead of a URL.",
+    )
+    Script: ScriptText | None = Field(
+        None, description="JavaScript event handlers for every method of the connector."
     )
     Methods: list[MethodSpec] = Field(default_factory=list)
     Triggers: list[TriggerSpec] = Field(default_factory=list)

@@ -18,6 +18,7 @@ from junction.connectors.spec.models import (
     AuthenticationSpec,
     AuthType,
     ConnectorDefinition,
+    MethodKind,
     MethodSpec,
     OAuth2Type,
     ParameterSpec,
@@ -25,6 +26,8 @@ from junction.connectors.spec.models import (
 )
 from junction.connectors.spec.paths import PathError, parse_path
 from junction.errors import BadRequest
+from junction.scripting.handlers import defines
+from junction.scripting.sandbox import syntax_error
 
 PAGE_VARIABLE = re.compile(
     r"^CYCLR_(PAGE_NUMBER|PAGE_OFFSET|PAGE_SIZE|PAGE_NEXT_URL|PAGE_TOKEN(_[A-Za-z0-9]+)?|IGNORE_PARAMETER)$"
@@ -112,6 +115,8 @@ def _check(definition: ConnectorDefinition) -> Iterable[Problem]:
         yield from _unknown_mergefields(definition.BaseUrl, connector_mergefields, "BaseUrl")
     yield from _check_parameters(definition.Parameters, "Parameters", connector_mergefields)
 
+    if definition.Script:
+        yield from _script(definition.Script, "Script")
     triggers = {trigger.Name for trigger in definition.Triggers}
     methods: dict[str, int] = {}
     for index, method in enumerate(definition.Methods):
@@ -125,6 +130,8 @@ def _check(definition: ConnectorDefinition) -> Iterable[Problem]:
         else:
             methods[method.MethodUniqueIdentifier] = index
         yield from _check_method(definition, method, where, connector_mergefields, triggers)
+    for index, method in enumerate(definition.Methods):
+        yield from _check_links(definition, method, f"Methods[{index}]", methods)
 
     for index, trigger in enumerate(definition.Triggers):
         where = f"Triggers[{index}]"
@@ -215,10 +222,20 @@ def _check_method(
         p.TargetName for p in method.Parameters if p.TargetType is Target.MERGE_FIELD
     }
     endpoint = method.Endpoint
-    if method.Conditional and not definition.Builtin:
+    if method.Script:
+        yield from _script(method.Script, f"{where}.Script")
+    decides = any(defines(text, "action_condition") for text in (method.Script, definition.Script))
+    if method.Conditional and not definition.Builtin and not decides:
         yield Problem(
             f"{where}.Conditional",
-            "only the methods of Builtin connectors can decide a True or False exit",
+            "a method decides a True or False exit with an action_condition script handler "
+            "(method or connector Script); only Builtin connectors' methods need none",
+        )
+    if defines(method.Script, "action_condition") and not method.Conditional:
+        yield Problem(
+            f"{where}.Conditional",
+            "the method's Script has an action_condition handler: set Conditional: true so "
+            "that its steps get True and False exits",
         )
     if definition.Builtin:
         if not endpoint.startswith(BUILTIN_PREFIX):
@@ -258,6 +275,44 @@ def _check_method(
             yield from _path(field.ConnectorField, f"{where}.{kind}[{index}].ConnectorField")
     if method.Paging is not None and method.Paging.ItemsPath:
         yield from _path(method.Paging.ItemsPath, f"{where}.Paging.ItemsPath")
+
+
+def _check_links(
+    definition: ConnectorDefinition, method: MethodSpec, where: str, methods: dict[str, int]
+) -> Iterable[Problem]:
+    """Methods that name other methods of the connector."""
+    webhook = (method.CreateWebhookMethod, method.DeleteWebhookMethod)
+    if any(webhook) and method.MethodType is not MethodKind.WEBHOOK:
+        yield Problem(
+            f"{where}.CreateWebhookMethod",
+            "only a Webhook method installs a webhook (MethodType: Webhook)",
+        )
+    elif any(webhook) and not all(webhook):
+        yield Problem(
+            f"{where}.{'DeleteWebhookMethod' if webhook[0] else 'CreateWebhookMethod'}",
+            "a webhook that is installed at the API needs both a create and a delete method",
+        )
+    for name in (
+        "CreateWebhookMethod",
+        "DeleteWebhookMethod",
+        "RequestCustomFieldsLookupMethod",
+        "ResponseCustomFieldsLookupMethod",
+    ):
+        target = getattr(method, name)
+        if target is None:
+            continue
+        if target not in methods:
+            yield Problem(f"{where}.{name}", f"no method has the MethodUniqueIdentifier '{target}'")
+        elif target == method.MethodUniqueIdentifier:
+            yield Problem(f"{where}.{name}", "a method cannot name itself")
+        elif definition.Methods[methods[target]].MethodType is not MethodKind.ACTION:
+            yield Problem(f"{where}.{name}", f"'{target}' must be an Action method")
+
+
+def _script(text: str, location: str) -> Iterable[Problem]:
+    error = syntax_error(text)
+    if error is not None:
+        yield Problem(location, f"the script does not compile: {error}")
 
 
 def _unknown_mergefields(text: str, known: set[str], location: str) -> Iterable[Problem]:

@@ -132,6 +132,9 @@ class Step(_Spec):
     )
     # Annotation steps
     Text: str | None = None
+    Script: Annotated[str, Field(max_length=256 * 1024)] | None = Field(
+        None, description="Method steps: JavaScript event handlers for this step only."
+    )
     DisplayPositionLeft: int = 0
     DisplayPositionTop: int = 0
 
