@@ -59,6 +59,7 @@ class RequestPlan:
     timeout: float
     sensitive_query: frozenset[str]
     sensitive_headers: frozenset[str]  # lower-case
+    templated_defaults: tuple[BodyField, ...] = ()  # body fields whose DefaultValue merges
 
 
 @dataclass(frozen=True)
@@ -110,6 +111,9 @@ def _compile(definition: ConnectorDefinition, method: MethodSpec) -> RequestPlan
         sensitive_query=frozenset(p.TargetName for p in of(Target.QUERY_STRING) if p.Sensitive),
         sensitive_headers=frozenset(
             p.TargetName.lower() for p in of(Target.HTTP_HEADER) if p.Sensitive
+        ),
+        templated_defaults=tuple(
+            f for f in fields if has_body and f.spec.DefaultValue and "{{" in f.spec.DefaultValue
         ),
     )
 
@@ -186,6 +190,8 @@ class _Values:
     def mergefield(self, name: str, options: str) -> str:
         if name == "LastSuccessfulRunDate":
             return run_date_text(self.call_input.last_successful_run_date, options)
+        if name in self.call_input.mergefields:
+            return self.call_input.mergefields[name]
         spec = self.plan.mergefield_params.get(name)
         if spec is not None:
             self._depth += 1
@@ -321,7 +327,17 @@ def build_request(
 
     body: BuiltBody | None = None
     if plan.body_fields:
-        body = build_body(plan.body_format, plan.body_fields, call_input.fields)
+        fields = call_input.fields
+        # A field's DefaultValue may name a mergefield ({{Cyclr_Webhook_Url}}); it is the
+        # connector author's text, so it is filled in like a parameter's Value.
+        defaults = {
+            item.key: values.merge_text(item.spec.DefaultValue or "")
+            for item in plan.templated_defaults
+            if item.key not in fields and item.spec.ConnectorField not in fields
+        }
+        body = build_body(
+            plan.body_format, plan.body_fields, {**fields, **defaults} if defaults else fields
+        )
         headers["Content-Type"] = _CONTENT_TYPES[plan.body_format]
 
     return BuiltRequest(

@@ -49,6 +49,8 @@ class CallInput:
     parameters: dict[str, str] = field(default_factory=dict)  # by TargetName
     fields: dict[str, Any] = field(default_factory=dict)  # by SystemField (or ConnectorField)
     last_successful_run_date: datetime | None = None
+    # System mergefields of this call (Cyclr_Webhook_Url, Cyclr_Webhook_Id...), by name.
+    mergefields: dict[str, str] = field(default_factory=dict)
 
 
 @dataclass(frozen=True)
