@@ -102,12 +102,31 @@ class UpstreamHttpError(ConnectorCallError):
 
     def __init__(self, status: int, body_text: str, reason: str = "") -> None:
         self.upstream_status = status
+        self.reason = reason
         self.body_text = body_text[: self.BODY_KEPT]
         excerpt = " ".join(self.body_text[:300].split())
         super().__init__(
             f"The connector's API answered HTTP {status}{f' {reason}' if reason else ''}"
             + (f": {excerpt}" if excerpt else "")
         )
+
+
+class ScriptFailed(ConnectorCallError):
+    """A connector or step script threw, broke a limit, or gave something unusable."""
+
+    def __init__(self, message: str, thrown: str | None = None) -> None:
+        super().__init__(message)
+        self.thrown = thrown  # AuthRefreshException, AuthSessionException
+
+
+class ScriptWarning(ConnectorCallError):
+    """An after_error handler turned the API's error into a warning."""
+
+
+class ScriptStopped(JunctionError):
+    """A before_action handler answered false: the request was not sent."""
+
+    status_code = 409
 
 
 class UpstreamTimeout(ConnectorCallError):

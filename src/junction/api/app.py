@@ -21,6 +21,7 @@ from junction.connectors.oauth import OAuthEnvironment, RefreshLocks
 from junction.connectors.runtime.call import Runtime, RuntimeSettings
 from junction.db.engine import Database
 from junction.dispatch.wiring import build_dispatcher
+from junction.scripting.sandbox import limits_from
 from junction.security.address_guard import AddressGuard
 from junction.security.keyring import Keyring, load_keyring
 from junction.settings import Settings
@@ -62,6 +63,9 @@ def build_context(
             RuntimeSettings(
                 allow_loopback=settings.outbound_allow_loopback,
                 allow_private=settings.outbound_allow_private,
+                script_limits=limits_from(
+                    settings.script_time_limit_seconds, settings.script_memory_limit_mb
+                ),
             ),
             wall_clock=clock,
         ),

@@ -17,7 +17,7 @@ from junction.dispatch.worker import Worker
 from junction.engine.notify import Notifier
 from junction.engine.runner import Engine, EngineOptions
 from junction.reports import retention
-from junction.scripting.sandbox import Limits
+from junction.scripting.sandbox import limits_from
 
 
 def build_engine(context: AppContext) -> Engine:
@@ -39,9 +39,8 @@ def build_engine(context: AppContext) -> Engine:
             lease=timedelta(seconds=settings.lease_seconds),
             retry_schedule=list(settings.retry_schedule),
             consecutive_error_limit=settings.consecutive_error_limit,
-            script_limits=Limits(
-                seconds=settings.script_time_limit_seconds,
-                memory_bytes=settings.script_memory_limit_mb * 1024 * 1024,
+            script_limits=limits_from(
+                settings.script_time_limit_seconds, settings.script_memory_limit_mb
             ),
         ),
         plans=context.plans,

@@ -31,7 +31,16 @@ from junction.engine.inputs import (
 from junction.engine.outcomes import Failure, Outcome, detail, exchange_dict
 from junction.engine.plans import StepPlan
 from junction.engine.transactions import seen_key
-from junction.errors import CallInputError, ConnectorCallError, JunctionError, UpstreamRateLimited
+from junction.errors import (
+    CallInputError,
+    ConnectorCallError,
+    JunctionError,
+    ScriptStopped,
+    ScriptWarning,
+    UpstreamRateLimited,
+)
+from junction.scripting.events import ScriptEnvironment
+from junction.scripting.host import StorageFunction
 from junction.scripting.sandbox import Limits
 from junction.templates.spec.models import Mapping, StepKind
 
@@ -52,6 +61,10 @@ class StepContext:
     log_requests: bool
     run_utility: UtilityRunner
     script_limits: Limits = field(default_factory=Limits)
+    # What scripts see of the run (cycle_id, cyclr_account_id, cycle_variables...), and
+    # their storage functions for an account connector.
+    script_values: dict[str, Any] = field(default_factory=dict)
+    storage: Callable[[int], StorageFunction] | None = None
 
 
 def _mappings_of(step: StepPlan) -> list[Mapping | None]:
@@ -68,7 +81,7 @@ async def execute(step: StepPlan, ctx: StepContext) -> Outcome:
     try:
         if kind is StepKind.METHOD:
             if step.is_trigger and step.is_webhook:
-                return _webhook_trigger(step, ctx)
+                return await _webhook_trigger(step, ctx)
             return await _method(step, ctx)
         if kind is StepKind.DECISION:
             return Outcome(branch=decide(step.spec.Conditions, step.spec.Combine, ctx.scope))
@@ -127,7 +140,15 @@ async def _method(step: StepPlan, ctx: StepContext) -> Outcome:
     calls_made = 0
     exchanges: list[Exchange] = []
     records: list[dict[str, Any]] = []
+    branches: list[bool] = []
+    stopped: list[str] = []
     redactor = Redactor(secrets=connection.context.sensitive_values)
+    script = ScriptEnvironment(
+        step_script=step.spec.Script,
+        values=ctx.script_values | {"cycle_step_id": step.id},
+        storage=ctx.storage(step.account_connector_id) if ctx.storage else None,
+    )
+    definition, method, runtime = step.definition, step.method, ctx.runtime
     try:
         size = collection_size(parameters | fields)
         calls = (
@@ -139,23 +160,51 @@ async def _method(step: StepPlan, ctx: StepContext) -> Outcome:
                 parameters=_text_parameters({k: v for k, v in values.items() if k in parameters}),
                 fields={k: v for k, v in values.items() if k in fields},
                 last_successful_run_date=last_run,
+                script=script,
             )
-            if step.pages:
-                async for page in ctx.runtime.pages(
-                    step.definition, step.method, connection.context, call_input
-                ):
-                    exchanges.append(page.exchange)
-                    records.extend(page.records)
-            else:
-                result = await ctx.runtime.call(
-                    step.definition, step.method, connection.context, call_input
-                )
-                exchanges.extend(result.exchanges)
-                records.extend(result.records or ([{}] if not step.method.ResponseFields else []))
+            try:
+                if step.pages:
+                    concludes = runtime.concludes(definition, method, call_input)
+                    bodies: list[Any] = []
+                    async for page in runtime.pages(
+                        definition, method, connection.context, call_input
+                    ):
+                        exchanges.append(page.exchange)
+                        if concludes:
+                            bodies.append(page.body)
+                        else:
+                            records.extend(page.records)
+                    if concludes:
+                        _, found, branch = await runtime.conclude(
+                            definition, method, call_input, bodies
+                        )
+                        records.extend(found)
+                        if branch is not None:
+                            branches.append(branch)
+                else:
+                    result = await runtime.call(definition, method, connection.context, call_input)
+                    exchanges.extend(result.exchanges)
+                    records.extend(result.records or ([{}] if not method.ResponseFields else []))
+                    if result.branch is not None:
+                        branches.append(result.branch)
+            except ScriptStopped as exc:
+                stopped.append(exc.message)  # that call is skipped; the others go on
     except JunctionError as exc:
         if isinstance(exc, ConnectorCallError):
             exchanges.extend(exc.exchanges)
         text = redactor.text(exc.message)
+        if isinstance(exc, ScriptWarning):
+            return Outcome(
+                status="Warning",
+                records=records,
+                exchanges=_logged(exchanges, ctx),
+                message=text,
+                warning=Failure(
+                    outcomes.FAILED_TO_CALL, detail(text, exchanges, bodies=ctx.log_requests)
+                ),
+                calls=calls_made,
+                branch=False if method.Conditional else None,
+            )
         if isinstance(exc, UpstreamRateLimited):
             failure = Failure(outcomes.RATE_LIMITED, text, retry_after=exc.retry_after)
         elif isinstance(exc, CallInputError):
@@ -173,12 +222,23 @@ async def _method(step: StepPlan, ctx: StepContext) -> Outcome:
             message=text,
             calls=calls_made,
         )
+    next_run = script.next_last_successful_run_date
+    if run_started is not None and next_run:
+        # An after_action_paging handler chose where the next run starts from.
+        chosen = parse_iso(next_run)
+        if chosen is None:
+            text = f"next_last_successful_run_date '{next_run[:64]}' is not an ISO 8601 date"
+            return Outcome(status="Error", failure=Failure(outcomes.NOT_A_DATE, text), message=text)
+        run_started = chosen
     outcome = Outcome(
         records=records,
         exchanges=_logged(exchanges, ctx),
         run_started=run_started,
         calls=calls_made,
+        message="; ".join(dict.fromkeys(stopped)) or None,
     )
+    if method.Conditional:
+        outcome.branch = bool(branches) and all(branches)
     if step.is_trigger and step.id_field:
         await _drop_seen(step, ctx, outcome)
     return outcome
@@ -252,9 +312,41 @@ def _logged(exchanges: list[Exchange], ctx: StepContext) -> list[dict[str, Any]]
     return [exchange_dict(e) for e in exchanges]
 
 
-def _webhook_trigger(step: StepPlan, ctx: StepContext) -> Outcome:
+async def _webhook_trigger(step: StepPlan, ctx: StepContext) -> Outcome:
     assert step.method is not None
     body = ctx.payload
+    if step.definition is not None:
+        # after_webhook may replace the call's body (fetching the full object, say) or
+        # answer false to let the call go no further.
+        call_input = CallInput(
+            script=ScriptEnvironment(
+                step_script=step.spec.Script,
+                values=ctx.script_values | {"cycle_step_id": step.id},
+                storage=(
+                    ctx.storage(step.account_connector_id)
+                    if ctx.storage and step.account_connector_id is not None
+                    else None
+                ),
+            )
+        )
+        try:
+            proceed, values = await ctx.runtime.fire_event(
+                "after_webhook",
+                step.definition,
+                step.method,
+                call_input,
+                {"method_response": body},
+                ("method_response",),
+            )
+        except JunctionError as exc:
+            return Outcome(
+                status="Error",
+                failure=Failure(outcomes.WEBHOOK_FAILED, exc.message),
+                message=exc.message,
+            )
+        if not proceed:
+            return Outcome(records=[], message="The after_webhook handler answered false")
+        body = values["method_response"]
     if step.method.ResponseFields:
         records = map_records(step.method, body)
     elif isinstance(body, list):

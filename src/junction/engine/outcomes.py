@@ -37,6 +37,7 @@ class Outcome:
     exchanges: list[dict[str, Any]] = field(default_factory=list)
     message: str | None = None
     failure: Failure | None = None
+    warning: Failure | None = None  # the step went on, with a Warning incident
     branch: bool | None = None  # Decision
     wait_until: datetime | None = None  # Delay, Wait Until
     end: bool = False  # Stop

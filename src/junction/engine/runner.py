@@ -40,6 +40,7 @@ from junction.security.keyring import Keyring
 from junction.templates.spec.models import ErrorAction, StepKind
 from junction.utilities import operations as utilities
 from junction.utilities.operations import UtilityContext
+from junction.utilities.script_storage import storage_for
 
 log = logging.getLogger("junction.engine")
 
@@ -236,6 +237,22 @@ class Engine:
                     payload=claimed.payload,
                     now=now,
                     log_requests=plan.settings.LogStepDataRequests,
+                    script_values={
+                        "cycle_id": claimed.cycle_id,
+                        "cyclr_account_id": claimed.account_id,
+                        "external_account_id": claimed.account_id,
+                        "cycle_variables": dict(plan.variables),
+                    },
+                    storage=lambda ac: storage_for(
+                        UtilityContext(
+                            database=self.database,
+                            account_id=claimed.account_id,
+                            account_connector_id=ac,
+                            cycle_id=claimed.cycle_id,
+                            now=self.clock(),
+                            http=self.runtime.http,
+                        )
+                    ),
                     run_utility=lambda name, ac, inputs: utilities.run(
                         name,
                         UtilityContext(
@@ -267,6 +284,12 @@ class Engine:
                 step_id, attempt = step.next, 0
                 continue
             pending.records.append(record)
+            if outcome.warning is not None:
+                pending.incidents.append(
+                    tx.IncidentRecord(
+                        "Warning", outcome.warning.short, outcome.warning.full, step.id, step.name
+                    )
+                )
             decision = self._advance(claimed, plan, pending, step, outcome)
             if decision is not None:
                 status, next_id, due = decision

@@ -36,7 +36,7 @@ class Limits:
     stack_bytes: int = 1024 * 1024
 
 
-def _message(exc: Exception) -> str:
+def message_of(exc: Exception) -> str:
     first = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
     if first == "InternalError: interrupted":
         return "the script ran longer than its time limit"
@@ -64,7 +64,7 @@ def run(code: str, limits: Limits) -> Any:
     try:
         return _to_python(context.eval(code))
     except quickjs.JSException as exc:
-        raise ScriptError(_message(exc)) from None
+        raise ScriptError(message_of(exc)) from None
     except (ValueError, TypeError) as exc:  # a value that cannot cross into Python
         raise ScriptError(str(exc)) from None
 
@@ -78,10 +78,14 @@ def syntax_error(code: str) -> str | None:
     try:
         context.eval("(function () {\n" + code + "\n})")
     except quickjs.JSException as exc:
-        return _message(exc)
+        return message_of(exc)
     return None
 
 
 async def evaluate(code: str, limits: Limits) -> Any:
     """``run`` on the scripts' thread pool."""
     return await asyncio.get_running_loop().run_in_executor(_POOL, run, code, limits)
+
+
+def limits_from(seconds: float, memory_mb: int) -> Limits:
+    return Limits(seconds=seconds, memory_bytes=memory_mb * 1024 * 1024)

@@ -10,16 +10,20 @@ carrying the redacted exchanges of every attempt.
 from __future__ import annotations
 
 import asyncio
+import contextlib
+import json
 import random
 import time
 from collections.abc import AsyncIterator, Callable, Mapping
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from functools import lru_cache
+from typing import Any
 
 from yarl import URL
 
-from junction.connectors.runtime.auth import resolve_auth
+from junction.connectors.runtime import scripted
+from junction.connectors.runtime.auth import AuthState, resolve_auth
 from junction.connectors.runtime.http import HttpClient, HttpResponse, is_idempotent
 from junction.connectors.runtime.mapping import MappingPlan, mapping_plan
 from junction.connectors.runtime.paging import (
@@ -36,6 +40,7 @@ from junction.connectors.runtime.request import (
     RequestPlan,
     build_request,
     compile_request,
+    script_values,
 )
 from junction.connectors.runtime.response import content_type, joined_headers, parse_body
 from junction.connectors.runtime.retry import (
@@ -45,6 +50,7 @@ from junction.connectors.runtime.retry import (
     RetryState,
     parse_retry_after,
 )
+from junction.connectors.runtime.script_http import script_http_request
 from junction.connectors.runtime.settings import RuntimeSettings
 from junction.connectors.runtime.types import (
     CallInput,
@@ -59,10 +65,15 @@ __all__ = ["Runtime", "RuntimeSettings"]
 from junction.connectors.spec.models import ConnectorDefinition, MethodSpec, RateLimitSpec
 from junction.errors import (
     ConnectorCallError,
+    ScriptFailed,
+    ScriptStopped,
+    ScriptWarning,
     UpstreamHttpError,
     UpstreamRateLimited,
     UpstreamUnreachable,
 )
+from junction.scripting.events import HandlerFailed, Scripts, fire
+from junction.scripting.host import Host
 from junction.security.address_guard import AddressGuard
 
 
@@ -96,6 +107,28 @@ class _Outcome:
     response: HttpResponse
     request: BuiltRequest
     exchanges: list[Exchange]
+
+
+@dataclass
+class _Scripted:
+    """One logical request's script state: what its handlers see of the request."""
+
+    scripts: Scripts
+    request: dict[str, Any] | None = None  # method_endpoint, method_request...
+    parameters: dict[str, str] | None = None  # script_parameters
+    url: URL | None = None  # the request's URL
+
+
+@dataclass
+class _Exchanged:
+    status: int
+    headers: dict[str, str]
+    body: Any  # as the after_action handlers left it
+    raw: Any  # as the API sent it
+    exchanges: list[Exchange]
+    url: URL
+    request_url: URL
+    state: _Scripted | None
 
 
 @lru_cache(maxsize=1024)
@@ -145,6 +178,25 @@ class Runtime:
     async def __aexit__(self, *_: object) -> None:
         await self.close()
 
+    @staticmethod
+    def scripts_of(
+        definition: ConnectorDefinition, method: MethodSpec, call_input: CallInput
+    ) -> Scripts | None:
+        step = call_input.script.step_script if call_input.script is not None else None
+        if not (definition.Script or method.Script or step):
+            return None
+        return Scripts(definition.Script, method.Script, step)
+
+    def concludes(
+        self, definition: ConnectorDefinition, method: MethodSpec, call_input: CallInput
+    ) -> bool:
+        """Whether handlers run once all pages are in (after_action_paging, action_condition):
+        a caller of ``pages`` then keeps the pages' bodies and calls ``conclude``."""
+        scripts = self.scripts_of(definition, method, call_input)
+        return scripts is not None and (
+            scripts.handles("after_action_paging") or scripts.handles("action_condition")
+        )
+
     async def call(
         self,
         definition: ConnectorDefinition,
@@ -154,17 +206,226 @@ class Runtime:
     ) -> CallResult:
         """One logical call (the first page of a paged method; use ``pages`` for all)."""
         plan = _method_plans.get(definition, method)
-        outcome = await self._perform(plan, context, call_input, plan.first_page, None)
-        body = await parse_body(
-            outcome.response, method.BodyFormat, self.settings.json_thread_bytes
+        scripts = self.scripts_of(definition, method, call_input)
+        done = await self._exchange(
+            plan, method, context, call_input, scripts, plan.first_page, None
         )
+        body, branch = done.body, None
+        if done.state is not None:
+            body, branch = await self._conclude(done.state, plan, call_input, [body])
         return CallResult(
-            status=outcome.response.status,
-            headers=joined_headers(outcome.response.headers),
+            status=done.status,
+            headers=done.headers,
             body=body,
             records=plan.mapping.records(body),
-            exchanges=outcome.exchanges,
+            exchanges=done.exchanges,
+            branch=branch,
         )
+
+    async def conclude(
+        self,
+        definition: ConnectorDefinition,
+        method: MethodSpec,
+        call_input: CallInput,
+        bodies: list[Any],
+    ) -> tuple[Any, list[dict[str, Any]], bool | None]:
+        """(body, records, branch) once every page is in: after_action_paging sees the
+        pages' answers as one, then action_condition decides the exit."""
+        plan = _method_plans.get(definition, method)
+        scripts = self.scripts_of(definition, method, call_input)
+        if scripts is None:
+            body = scripted.combined(bodies, plan.mapping) if bodies else None
+            return body, plan.mapping.records(body), None
+        state = _Scripted(scripts)
+        if call_input.script is not None:
+            state.request = call_input.script.last_request
+            state.parameters = call_input.script.last_parameters
+        body, branch = await self._conclude(state, plan, call_input, bodies)
+        return body, plan.mapping.records(body), branch
+
+    async def _conclude(
+        self, state: _Scripted, plan: _MethodPlan, call_input: CallInput, bodies: list[Any]
+    ) -> tuple[Any, bool | None]:
+        scripts = state.scripts
+        body = scripted.combined(bodies, plan.mapping) if bodies else None
+        if scripts.handles("after_action_paging"):
+            values = self._globals(state, call_input) | {
+                "method_response": body,
+                "next_last_successful_run_date": None,
+            }
+            fired = await self._fire(
+                "after_action_paging",
+                scripts,
+                values,
+                ("method_response", "next_last_successful_run_date", "action_data"),
+                call_input,
+            )
+            if not fired.proceed:
+                raise ScriptFailed("The after_action_paging handler answered false")
+            body = fired.values["method_response"]
+            next_date = fired.values["next_last_successful_run_date"]
+            if next_date is not None and call_input.script is not None:
+                call_input.script.next_last_successful_run_date = str(next_date)
+        branch = None
+        if scripts.handles("action_condition"):
+            values = self._globals(state, call_input) | {"method_response": body}
+            fired = await self._fire(
+                "action_condition", scripts, values, ("action_data",), call_input
+            )
+            branch = fired.proceed
+        return body, branch
+
+    async def fire_event(
+        self,
+        event: str,
+        definition: ConnectorDefinition,
+        method: MethodSpec,
+        call_input: CallInput,
+        values: dict[str, Any],
+        readback: tuple[str, ...],
+    ) -> tuple[bool, dict[str, Any]]:
+        """Fire an event outside a request (after_webhook): (proceed, the globals read back)."""
+        scripts = self.scripts_of(definition, method, call_input)
+        if scripts is None or not scripts.handles(event):
+            return True, {name: values.get(name) for name in readback}
+        values = {**scripted.common(call_input, {}), **values}
+        fired = await self._fire(event, scripts, values, readback, call_input)
+        return fired.proceed, fired.values
+
+    def _globals(self, state: _Scripted, call_input: CallInput) -> dict[str, Any]:
+        return {**scripted.common(call_input, state.parameters or {}), **(state.request or {})}
+
+    async def _fire(
+        self,
+        event: str,
+        scripts: Scripts,
+        values: dict[str, Any],
+        readback: tuple[str, ...],
+        call_input: CallInput,
+    ) -> Any:
+        env = call_input.script
+        host = Host(
+            loop=asyncio.get_running_loop(),
+            http=self.script_request,
+            storage=env.storage if env is not None else None,
+        )
+        try:
+            fired = await fire(event, scripts, values, readback, self.settings.script_limits, host)
+        except HandlerFailed as exc:
+            raise ScriptFailed(str(exc), exc.thrown) from None
+        scripted.keep(call_input, fired.values)
+        return fired
+
+    async def script_request(self, request: dict[str, Any]) -> dict[str, Any]:
+        """``http_request`` from a script: sent through the address guard, no retries."""
+        return await script_http_request(self.http, request, self.settings)
+
+    async def _exchange(
+        self,
+        plan: _MethodPlan,
+        method: MethodSpec,
+        context: ConnectionContext,
+        call_input: CallInput,
+        scripts: Scripts | None,
+        variables: Mapping[str, str],
+        next_url: URL | None,
+    ) -> _Exchanged:
+        """One logical request with its before_action, after_action and after_error
+        handlers; a handler's AuthRefreshException refreshes the token and tries once more."""
+        state = _Scripted(scripts) if scripts is not None else None
+        refresh = False
+        while True:
+            try:
+                outcome = await self._perform(
+                    plan, context, call_input, variables, next_url, state, refresh
+                )
+                body = await parse_body(
+                    outcome.response, method.BodyFormat, self.settings.json_thread_bytes
+                )
+                headers = joined_headers(outcome.response.headers)
+                shown = body
+                if state is not None and state.scripts.handles("after_action"):
+                    response = outcome.response
+                    values = self._globals(state, call_input) | {
+                        "method_response": body,
+                        "method_response_headers": headers,
+                        "statusCode": response.status,
+                        "reasonPhrase": response.reason,
+                    }
+                    fired = await self._fire(
+                        "after_action",
+                        state.scripts,
+                        values,
+                        ("method_response", "action_data"),
+                        call_input,
+                    )
+                    if not fired.proceed:
+                        raise ScriptFailed("The after_action handler answered false")
+                    shown = fired.values["method_response"]
+                return _Exchanged(
+                    status=outcome.response.status,
+                    headers=headers,
+                    body=shown,
+                    raw=body,
+                    exchanges=outcome.exchanges,
+                    url=outcome.response.url,
+                    request_url=outcome.request.url,
+                    state=state,
+                )
+            except UpstreamHttpError as exc:
+                if state is None or not state.scripts.handles("after_error"):
+                    raise
+                try:
+                    return await self._after_error(state, call_input, exc)
+                except ScriptFailed as failed:
+                    if failed.thrown != "AuthRefreshException" or refresh:
+                        failed.exchanges = exc.exchanges
+                        raise
+                refresh = True
+            except ScriptFailed as exc:
+                if exc.thrown != "AuthRefreshException" or refresh:
+                    raise
+                refresh = True
+
+    async def _after_error(
+        self, state: _Scripted, call_input: CallInput, exc: UpstreamHttpError
+    ) -> _Exchanged:
+        error = {
+            "statusCode": exc.upstream_status,
+            "reasonPhrase": exc.reason,
+            "content": exc.body_text,
+            "isError": True,
+            "isWarning": False,
+            "isSuccess": False,
+        }
+        values = self._globals(state, call_input) | {"method_error": error}
+        fired = await self._fire(
+            "after_error", state.scripts, values, ("method_error", "action_data"), call_input
+        )
+        changed = fired.values["method_error"]
+        if not isinstance(changed, dict) or not fired.proceed:
+            raise exc
+        if changed.get("isSuccess"):
+            content = changed.get("content")
+            if isinstance(content, str):
+                with contextlib.suppress(ValueError):  # text that is not JSON stays text
+                    content = json.loads(content) if content.strip() else None
+            url = state.url or URL()
+            return _Exchanged(
+                status=exc.upstream_status,
+                headers={},
+                body=content,
+                raw=content,
+                exchanges=exc.exchanges,
+                url=url,
+                request_url=url,
+                state=state,
+            )
+        if changed.get("isWarning"):
+            warning = ScriptWarning(exc.message)
+            warning.exchanges = exc.exchanges
+            raise warning
+        raise exc
 
     def pages(
         self,
@@ -177,15 +438,23 @@ class Runtime:
 
         plan = _method_plans.get(definition, method)
 
+        scripts = self.scripts_of(definition, method, call_input)
+
         async def fetch(variables: Mapping[str, str], next_url: URL | None) -> FetchedPage:
-            outcome = await self._perform(plan, context, call_input, variables, next_url)
+            done = await self._exchange(
+                plan, method, context, call_input, scripts, variables, next_url
+            )
+            if done.state is not None and call_input.script is not None:
+                # For after_action_paging, which runs once the pages are in.
+                call_input.script.last_request = done.state.request
+                call_input.script.last_parameters = done.state.parameters
             return FetchedPage(
-                body=await parse_body(
-                    outcome.response, method.BodyFormat, self.settings.json_thread_bytes
-                ),
-                exchange=outcome.exchanges[-1],
-                url=outcome.response.url,
-                request_url=outcome.request.url,
+                body=done.raw,
+                exchange=done.exchanges[-1],
+                url=done.url,
+                request_url=done.request_url,
+                scripted=scripts is not None,
+                shown=done.body,
             )
 
         return iterate_pages(plan.paging, plan.mapping, fetch)
@@ -197,13 +466,15 @@ class Runtime:
         call_input: CallInput,
         variables: Mapping[str, str],
         next_url: URL | None,
+        scripts: _Scripted | None = None,
+        force_refresh: bool = False,
     ) -> _Outcome:
         plan = method_plan.request
         limits = [((context.key, *key), spec) for key, spec in method_plan.limits]
         state = RetryState(self.settings.retry)
         exchanges: list[Exchange] = []
         built: BuiltRequest | None = None
-        refreshed = False
+        refreshed = force_refresh
         attempt = 0
         try:
             while True:
@@ -213,6 +484,10 @@ class Runtime:
                     built = build_request(
                         plan, context, call_input, auth, page=variables, next_url=next_url
                     )
+                    if scripts is not None:
+                        built = await self._before_action(
+                            scripts, plan, context, call_input, auth, variables, built
+                        )
                     redactor = _redactor(
                         built.secrets | context.sensitive_values,
                         built.sensitive_headers,
@@ -286,3 +561,39 @@ class Runtime:
         except ConnectorCallError as exc:
             exc.exchanges = exchanges
             raise
+
+    async def _before_action(
+        self,
+        state: _Scripted,
+        plan: RequestPlan,
+        context: ConnectionContext,
+        call_input: CallInput,
+        auth: AuthState,
+        variables: Mapping[str, str],
+        built: BuiltRequest,
+    ) -> BuiltRequest:
+        parameters, mergefields = script_values(plan, context, call_input, auth, variables)
+        state.parameters = parameters
+        state.request = scripted.request_globals(built, plan, auth, mergefields)
+        state.url = built.url
+        if not state.scripts.handles("before_action"):
+            return built
+        before = state.request
+        fired = await self._fire(
+            "before_action",
+            state.scripts,
+            self._globals(state, call_input),
+            (*scripted.REQUEST_GLOBALS, "action_data"),
+            call_input,
+        )
+        if not fired.proceed:
+            raise ScriptStopped(
+                "The before_action handler answered false: the request was not sent"
+            )
+        after = {name: fired.values[name] for name in scripted.REQUEST_GLOBALS}
+        if not isinstance(after["method_request_mergefields"], dict):
+            after["method_request_mergefields"] = before["method_request_mergefields"]
+        state.request = after
+        built = scripted.rebuilt(built, plan, auth, before, after)
+        state.url = built.url
+        return built

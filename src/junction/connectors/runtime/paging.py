@@ -121,6 +121,10 @@ class FetchedPage:
     exchange: Exchange
     url: URL  # where the answer came from, for relative next-page URLs
     request_url: URL
+    # The answer as after_action handlers left it, when they ran: records are read from it,
+    # while paging still reads the API's own answer.
+    scripted: bool = False
+    shown: Any = None
 
 
 FetchPage = Callable[[Mapping[str, str], URL | None], Awaitable[FetchedPage]]
@@ -169,10 +173,11 @@ async def iterate_pages(
                 value = _text(path.get(body))
                 if value is not None:
                     tokens[variable] = value
+        shown = fetched.shown if fetched.scripted else body
         page = Page(
-            number=number, body=body, records=mapping.records(body), exchange=fetched.exchange
+            number=number, body=shown, records=mapping.records(shown), exchange=fetched.exchange
         )
-        del body, fetched
+        del body, fetched, shown
         yield page
         del page
 

@@ -60,6 +60,7 @@ class RequestPlan:
     sensitive_query: frozenset[str]
     sensitive_headers: frozenset[str]  # lower-case
     templated_defaults: tuple[BodyField, ...] = ()  # body fields whose DefaultValue merges
+    script_params: tuple[ParameterSpec, ...] = ()  # handed to scripts, not sent
 
 
 @dataclass(frozen=True)
@@ -112,6 +113,7 @@ def _compile(definition: ConnectorDefinition, method: MethodSpec) -> RequestPlan
         sensitive_headers=frozenset(
             p.TargetName.lower() for p in of(Target.HTTP_HEADER) if p.Sensitive
         ),
+        script_params=of(Target.SCRIPT),
         templated_defaults=tuple(
             f for f in fields if has_body and f.spec.DefaultValue and "{{" in f.spec.DefaultValue
         ),
@@ -351,3 +353,24 @@ def build_request(
         sensitive_headers=plan.sensitive_headers | auth.sensitive_headers,
         sensitive_query=plan.sensitive_query | auth.sensitive_query,
     )
+
+
+def script_values(
+    plan: RequestPlan,
+    context: ConnectionContext,
+    call_input: CallInput,
+    auth: AuthState,
+    page: Mapping[str, str] | None = None,
+) -> tuple[dict[str, str], dict[str, str]]:
+    """(script_parameters, method_request_mergefields) of one request, for its scripts."""
+    values = _Values(plan, context, call_input, auth, page or {})
+    parameters = {}
+    for spec in plan.script_params:
+        value = values.parameter(spec)
+        if not isinstance(value, _Drop):
+            parameters[spec.TargetName] = value
+    mergefields = {}
+    for name, spec in plan.mergefield_params.items():
+        value = values.parameter(spec)
+        mergefields[name] = "" if isinstance(value, _Drop) else value
+    return parameters, {**mergefields, **call_input.mergefields}

@@ -7,6 +7,7 @@ from dataclasses import dataclass, field
 from junction.connectors.runtime.http import DEFAULT_MAX_RESPONSE_BYTES
 from junction.connectors.runtime.redact import DEFAULT_BODY_LIMIT
 from junction.connectors.runtime.retry import RetryPolicy
+from junction.scripting.sandbox import Limits
 
 
 @dataclass(frozen=True)
@@ -22,3 +23,4 @@ class RuntimeSettings:
     # JSON answers larger than this are parsed in a worker thread, so one big page does
     # not stall every other call on the event loop.
     json_thread_bytes: int = 1024 * 1024
+    script_limits: Limits = field(default_factory=Limits)  # each event's handlers

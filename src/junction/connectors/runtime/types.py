@@ -8,6 +8,7 @@ from datetime import datetime
 from typing import Any, Protocol
 
 from junction.connectors.spec.models import AuthenticationSpec
+from junction.scripting.events import ScriptEnvironment
 
 
 class AccessTokenSource(Protocol):
@@ -51,6 +52,8 @@ class CallInput:
     last_successful_run_date: datetime | None = None
     # System mergefields of this call (Cyclr_Webhook_Url, Cyclr_Webhook_Id...), by name.
     mergefields: dict[str, str] = field(default_factory=dict)
+    # The step's script and what its events share; None outside a cycle step.
+    script: ScriptEnvironment | None = None
 
 
 @dataclass(frozen=True)
@@ -76,6 +79,7 @@ class CallResult:
     body: Any  # parsed JSON when the response is JSON, else text
     records: list[dict[str, Any]]  # response fields by SystemField, one per collection item
     exchanges: list[Exchange]
+    branch: bool | None = None  # what an action_condition handler decided
 
 
 @dataclass

@@ -1,0 +1,195 @@
+"""Event handlers: the connector's, the method's and the step's scripts reacting to a call.
+
+Each firing of an event is one sandbox execution: a fresh context gets the event's globals
+(``method_request``, ``method_response``...), every level's script is compiled in a
+function of its own (so a helper or a handler of one level never replaces another's), and
+the handlers run in Cyclr's order: method, connector, step for events starting with
+``before``; connector, method, step for the others. A handler answering ``false`` stops
+the chain, and the caller decides what stopping means for its event. The globals are read
+back afterwards, so a handler changes what the call does by assigning them.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+from collections.abc import Callable, Iterable
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass, field
+from datetime import date, datetime
+from typing import Any
+
+import quickjs
+
+from junction.scripting.handlers import BEFORE_EVENTS, defines
+from junction.scripting.host import Host
+from junction.scripting.sandbox import Limits, ScriptError, message_of
+
+_POOL = ThreadPoolExecutor(max_workers=4, thread_name_prefix="junction-event")
+
+Setup = Callable[[quickjs.Context], None]
+_setups: list[Setup] = []
+
+
+def add_setup(setup: Setup) -> None:
+    """Something every event context gets (the script function library registers here)."""
+    _setups.append(setup)
+
+
+class HandlerFailed(ScriptError):
+    """A handler threw or broke a limit; ``thrown`` names an exception class it threw."""
+
+    def __init__(self, message: str, thrown: str | None = None) -> None:
+        super().__init__(message)
+        self.thrown = thrown
+
+
+@dataclass(frozen=True)
+class Scripts:
+    """The scripts of one call, by level."""
+
+    connector: str | None = None
+    method: str | None = None
+    step: str | None = None
+
+    def handlers(self, event: str) -> list[tuple[str, str]]:
+        """(level, script) of every level that handles ``event``, in the order they run."""
+        order = (
+            (("method", self.method), ("connector", self.connector), ("step", self.step))
+            if event in BEFORE_EVENTS
+            else (("connector", self.connector), ("method", self.method), ("step", self.step))
+        )
+        return [(level, code) for level, code in order if code and defines(code, event)]
+
+    def handles(self, event: str) -> bool:
+        return any(code and defines(code, event) for code in self._all())
+
+    def _all(self) -> tuple[str | None, ...]:
+        return (self.connector, self.method, self.step)
+
+    @property
+    def empty(self) -> bool:
+        return not any(self._all())
+
+
+@dataclass
+class ScriptEnvironment:
+    """What the scripts of one step see besides the call itself, and what they leave for
+    later events of the same step (``action_data``, the next run date)."""
+
+    step_script: str | None = None
+    execution_context: str = "RUNNING_TRANSACTION"  # CONNECTOR_TESTING, STEP_TESTING
+    values: dict[str, Any] = field(default_factory=dict)  # cycle_id, cycle_variables...
+    storage: Any = None  # a host.StorageFunction, when a cycle step runs
+    action_data: dict[str, Any] = field(default_factory=dict)
+    next_last_successful_run_date: str | None = None
+    # The last request's globals, for the events that run once every page is in.
+    last_request: dict[str, Any] | None = None
+    last_parameters: dict[str, str] | None = None
+
+
+@dataclass
+class Fired:
+    proceed: bool  # False when a handler answered false
+    values: dict[str, Any]  # the globals read back
+
+
+def _json_default(value: Any) -> Any:
+    if isinstance(value, datetime | date):
+        return value.isoformat()
+    if isinstance(value, bytes):
+        return value.decode("utf-8", "replace")
+    raise TypeError(f"a {type(value).__name__} cannot be given to a script")
+
+
+def _program(event: str, handlers: list[tuple[str, str]], readback: Iterable[str]) -> str:
+    parts = [
+        "var __values = JSON.parse(__input);",
+        "for (var __k in __values) globalThis[__k] = __values[__k];",
+        "var __handlers = []; var __level = null;",
+    ]
+    for level, code in handlers:
+        parts.append(f"__level = {json.dumps(level)};")
+        parts.append(
+            "__handlers.push([" + json.dumps(level) + ", (function () {\n" + code + "\n;"
+            f"return typeof {event} === 'function' ? {event} : null; }})()]);"
+        )
+    condition = event == "action_condition"
+    parts.append(
+        "(function () { var proceed = true;"
+        " for (var i = 0; i < __handlers.length; i++) {"
+        " if (__handlers[i][1] === null) continue; __level = __handlers[i][0];"
+        " var answer = __handlers[i][1]();"
+        + (
+            " if (!answer) { proceed = false; break; } }"
+            if condition
+            else " if (answer === false) { proceed = false; break; } }"
+        )
+        + " __level = null; var out = {};"
+        + "".join(
+            f" out[{json.dumps(name)}] = typeof {name} === 'undefined' ? null : {name};"
+            for name in readback
+        )
+        + " return JSON.stringify({proceed: proceed, values: out}); })()"
+    )
+    return "\n".join(parts)
+
+
+def run_event(
+    event: str,
+    handlers: list[tuple[str, str]],
+    values: dict[str, Any],
+    readback: Iterable[str],
+    limits: Limits,
+    host: Host | None = None,
+) -> Fired:
+    """Fire ``event`` (in this thread): the handlers with ``values`` as globals."""
+    context = quickjs.Context()
+    context.set_memory_limit(limits.memory_bytes)
+    context.set_max_stack_size(limits.stack_bytes)
+    context.set_time_limit(limits.seconds)
+    try:
+        for setup in _setups:
+            setup(context)
+        if host is not None:
+            host.install(context)
+        context.set("__input", json.dumps(values, default=_json_default))
+        text = context.eval(_program(event, handlers, readback))
+    except quickjs.JSException as exc:
+        raise _failure(event, context, exc) from None
+    except (TypeError, ValueError) as exc:
+        raise HandlerFailed(f"{event}: {exc}") from None
+    if not isinstance(text, str):
+        raise HandlerFailed(f"{event}: the handlers gave back a value that is not JSON")
+    answer = json.loads(text)
+    return Fired(proceed=bool(answer["proceed"]), values=answer["values"])
+
+
+def _failure(event: str, context: quickjs.Context, exc: Exception) -> HandlerFailed:
+    message = message_of(exc)
+    try:
+        level = context.get("__level")
+    except quickjs.JSException:
+        level = None
+    kind = message.split(":", 1)[0].strip()
+    thrown = kind if kind in ("AuthRefreshException", "AuthSessionException") else None
+    where = f"the {level} script's {event} handler" if isinstance(level, str) else event
+    return HandlerFailed(f"{where} failed: {message}", thrown)
+
+
+async def fire(
+    event: str,
+    scripts: Scripts,
+    values: dict[str, Any],
+    readback: Iterable[str],
+    limits: Limits,
+    host: Host | None = None,
+) -> Fired:
+    """``run_event`` on the event pool; an event nobody handles answers at once."""
+    handlers = scripts.handlers(event)
+    names = tuple(readback)
+    if not handlers:
+        return Fired(proceed=True, values={name: values.get(name) for name in names})
+    return await asyncio.get_running_loop().run_in_executor(
+        _POOL, run_event, event, handlers, values, names, limits, host
+    )
