@@ -21,6 +21,7 @@ from typing import Any
 
 import quickjs
 
+from junction.scripting import armed
 from junction.scripting.handlers import BEFORE_EVENTS, defines
 from junction.scripting.host import Host
 from junction.scripting.sandbox import Limits, ScriptError, message_of
@@ -144,24 +145,57 @@ def run_event(
     host: Host | None = None,
 ) -> Fired:
     """Fire ``event`` (in this thread): the handlers with ``values`` as globals."""
+    program = _program(event, handlers, readback)
+    text = json.dumps(values, default=_json_default)
+    use_python = any(armed.calls_python(code) for _, code in handlers)
+    attempt = 0
+    while True:
+        attempt += 1
+        try:
+            return _execute(event, program, text, limits, host, use_python)
+        except _Retry as retry:
+            # Nothing of the script ran (refused before its first statement), or a function
+            # that is Python underneath was called without arming: start again, armed.
+            use_python = True
+            if attempt >= armed.ATTEMPTS:
+                raise HandlerFailed(f"{event}: {retry}") from None
+
+
+class _Retry(Exception):
+    pass
+
+
+def _execute(
+    event: str, program: str, text: str, limits: Limits, host: Host | None, use_python: bool
+) -> Fired:
     context = quickjs.Context()
     context.set_memory_limit(limits.memory_bytes)
     context.set_max_stack_size(limits.stack_bytes)
-    context.set_time_limit(limits.seconds)
     try:
         for setup in _setups:
             setup(context)
         if host is not None:
             host.install(context)
-        context.set("__input", json.dumps(values, default=_json_default))
-        text = context.eval(_program(event, handlers, readback))
+        context.set("__input", text)
+        if use_python:
+            armed.prepare(context)
+            armed.start(context, limits.seconds, armed.DELAY)
+            result = context.eval(armed.ARM + program)
+        else:
+            context.set_time_limit(limits.seconds)
+            result = context.eval(program)
     except quickjs.JSException as exc:
+        message = str(exc)
+        if armed.is_unarmed(message):
+            raise _Retry("the time limit could not be set up") from None
+        if not use_python and armed.calls_python_refused(message):
+            raise _Retry("a function was called before the time limit allowed it") from None
         raise _failure(event, context, exc) from None
     except (TypeError, ValueError) as exc:
         raise HandlerFailed(f"{event}: {exc}") from None
-    if not isinstance(text, str):
+    if not isinstance(result, str):
         raise HandlerFailed(f"{event}: the handlers gave back a value that is not JSON")
-    answer = json.loads(text)
+    answer = json.loads(result)
     return Fired(proceed=bool(answer["proceed"]), values=answer["values"])
 
 

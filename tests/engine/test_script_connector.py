@@ -1,0 +1,247 @@
+"""A cycle built on a connector that leans on scripts, run end to end against a loopback
+API: after_webhook filters and reshapes calls, before_action/after_action handlers at
+connector, method and step level change requests and answers in Cyclr's order,
+after_error turns a 404 into a success, action_condition picks the exit, and the storage
+functions keep a count across steps."""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+import httpx
+
+from tests.engine.hooks import install_webhook_cycle
+from tests.fixtures.saas import ContactsApi
+from tests.fixtures.server import Junction
+
+Clients = tuple[httpx.Client, httpx.Client]
+
+CONNECTOR_SCRIPT = """
+function before_action() {
+  method_request_headers['X-Trace'] = (method_request_headers['X-Trace'] || '') + 'connector;';
+  cyclr_storage_increment('calls', 1);
+  return true;
+}
+function after_action() {
+  if (method_response && typeof method_response === 'object') {
+    method_response.trace = (method_response.trace || '') + 'connector;';
+  }
+  return true;
+}
+"""
+
+GET_SCRIPT = """
+function before_action() {
+  method_request_headers['X-Trace'] = (method_request_headers['X-Trace'] || '') + 'method;';
+  return true;
+}
+function after_action() {
+  method_response.trace = (method_response.trace || '') + 'method;';
+  method_response.domain = method_response.email.split('@')[1];
+  return true;
+}
+function after_error() {
+  if (method_error.statusCode === 404) {
+    method_error.isError = false;
+    method_error.isSuccess = true;
+    method_error.content = JSON.stringify({id: 0, email: 'none@nowhere', trace: 'after_error;'});
+  }
+  return true;
+}
+function action_condition() { return method_response.id !== 0; }
+"""
+
+CREATE_SCRIPT = """
+function before_action() {
+  method_request.email = method_request.email.toUpperCase();
+  method_request.name = script_parameters.NamePrefix + method_request.name;
+  method_request_headers['X-Trace'] = (method_request_headers['X-Trace'] || '') + 'method;';
+  return true;
+}
+"""
+
+STEP_SCRIPT = """
+function before_action() {
+  method_request_headers['X-Trace'] = (method_request_headers['X-Trace'] || '') + 'step;';
+  method_request.calls = cyclr_storage_get('calls');
+  method_request.cycle = cycle_variables.Team;
+  return true;
+}
+"""
+
+WEBHOOK_SCRIPT = """
+function after_webhook() {
+  if (method_response.event !== 'contact.created') return false;
+  method_response = {ContactId: String(method_response.object.id)};
+  return true;
+}
+"""
+
+
+def scripted_connector() -> dict[str, Any]:
+    return {
+        "Name": "Scripted Contacts",
+        "Version": "1.0",
+        "ReleaseStatus": "Live",
+        "BaseUrl": "{{ApiBase}}",
+        "Authentication": [
+            {
+                "Id": "apikey",
+                "AuthType": "ApiKey",
+                "IsDefault": True,
+                "ApiKey": {"Location": "HttpHeader", "Name": "X-Api-Key"},
+            }
+        ],
+        "Parameters": [
+            {"TargetType": "MergeField", "TargetName": "ApiBase", "AccountConnectorProperty": True}
+        ],
+        "Script": CONNECTOR_SCRIPT,
+        "Methods": [
+            {
+                "Name": "Contact event",
+                "MethodUniqueIdentifier": "contact-event",
+                "MethodType": "Webhook",
+                "Endpoint": "/hooks",
+                "Script": WEBHOOK_SCRIPT,
+                "ResponseFields": [{"ConnectorField": "ContactId", "SystemField": "ContactId"}],
+            },
+            {
+                "Name": "Get contact",
+                "MethodUniqueIdentifier": "contact-get",
+                "Endpoint": "/contacts/{{ContactId}}",
+                "Conditional": True,
+                "Script": GET_SCRIPT,
+                "Parameters": [{"TargetType": "MergeField", "TargetName": "ContactId"}],
+                "ResponseFields": [
+                    {"ConnectorField": "id", "SystemField": "Id", "DataType": "Integer"},
+                    {"ConnectorField": "email", "SystemField": "Email"},
+                    {"ConnectorField": "domain", "SystemField": "Domain"},
+                    {"ConnectorField": "trace", "SystemField": "Trace"},
+                ],
+            },
+            {
+                "Name": "Create contact",
+                "MethodUniqueIdentifier": "contact-create",
+                "HttpMethod": "POST",
+                "Endpoint": "/contacts",
+                "Script": CREATE_SCRIPT,
+                "Parameters": [
+                    {"TargetType": "Script", "TargetName": "NamePrefix", "Value": "Dr "}
+                ],
+                "RequestFields": [
+                    {"ConnectorField": "email", "SystemField": "Email", "Optional": False},
+                    {"ConnectorField": "name", "SystemField": "Name"},
+                ],
+                "ResponseFields": [{"ConnectorField": "id", "SystemField": "Id"}],
+            },
+        ],
+    }
+
+
+def template() -> dict[str, Any]:
+    def step(key: str, name: str, method: str, **extra: Any) -> dict[str, Any]:
+        return {
+            "Key": key,
+            "Name": name,
+            "ConnectorName": "Scripted Contacts",
+            "MethodUniqueIdentifier": method,
+            **extra,
+        }
+
+    return {
+        "Name": "Copy contacts with scripts",
+        "Variables": [{"SystemName": "Team", "Value": "blue"}],
+        "Steps": [
+            step("hook", "Contact event", "contact-event"),
+            step(
+                "get",
+                "Get contact",
+                "contact-get",
+                Parameters=[
+                    {
+                        "Name": "ContactId",
+                        "MappingType": "StepData",
+                        "SourceStepKey": "hook",
+                        "SourceField": "ContactId",
+                    }
+                ],
+            ),
+            step(
+                "create",
+                "Create contact",
+                "contact-create",
+                Script=STEP_SCRIPT,
+                FieldMappings=[
+                    {
+                        "Name": "Email",
+                        "MappingType": "StepData",
+                        "SourceStepKey": "get",
+                        "SourceField": "Email",
+                    },
+                    {
+                        "Name": "Name",
+                        "MappingType": "StepData",
+                        "SourceStepKey": "get",
+                        "SourceField": "Domain",
+                    },
+                ],
+            ),
+            {"Key": "stop", "Name": "Not found", "StepType": "Stop"},
+        ],
+        "Edges": [
+            {"TailStepKey": "hook", "HeadStepKey": "get"},
+            {"TailStepKey": "get", "HeadStepKey": "create", "EdgeType": "True"},
+            {"TailStepKey": "get", "HeadStepKey": "stop", "EdgeType": "False"},
+        ],
+    }
+
+
+def _posts(saas: ContactsApi) -> list[dict[str, Any]]:
+    return [r for r in saas.state.requests if r["method"] == "POST"]
+
+
+def test_a_script_heavy_connector_runs_end_to_end(
+    junction: Junction, clients: Clients, saas: ContactsApi
+) -> None:
+    partner, account = clients
+    added = partner.post("/v1.0/connectors", json=scripted_connector())
+    assert added.status_code == 201, added.text
+    cycle = install_webhook_cycle(partner, account, saas.base_url, template())
+
+    # Created: fetched, reshaped, and copied with the scripts' changes.
+    answer = httpx.post(cycle.url, json={"event": "contact.created", "object": {"id": 3}})
+    done = cycle.wait_status(answer.json()["TransactionId"], "Completed", "Errored")
+    assert done["Status"] == "Completed", done
+    steps = {s["StepName"] if "StepName" in s else s["Name"]: s for s in done["Steps"]}
+    assert len(steps) == 3, done["Steps"]
+    posted = _posts(saas)[-1]
+    assert posted["headers"]["X-Trace"] == "method;connector;step;"  # before_*: M, C, S
+    body = json.loads(posted["body"])
+    assert body == {
+        "email": "PERSON3@EXAMPLE.COM",
+        "name": "Dr example.com",
+        "calls": "2",  # the get and this create, counted by the connector's handler
+        "cycle": "blue",
+    }
+    get_request = next(r for r in saas.state.requests if r["path"] == "/contacts/3")
+    assert get_request["headers"]["X-Trace"] == "method;connector;"
+    get_output = json.dumps(done["Steps"][1])
+    assert "connector;method;" in get_output  # after_*: C, M
+
+    # Another event: after_webhook answers false, and nothing is called.
+    before = len(saas.state.requests)
+    answer = httpx.post(cycle.url, json={"event": "contact.deleted", "object": {"id": 3}})
+    done = cycle.wait_status(answer.json()["TransactionId"], "Completed", "Errored")
+    assert done["Status"] == "Completed", done
+    assert len(saas.state.requests) == before
+
+    # A contact that does not exist: after_error makes the 404 a success, and
+    # action_condition sends the run down the False exit to the Stop step.
+    posts = len(_posts(saas))
+    answer = httpx.post(cycle.url, json={"event": "contact.created", "object": {"id": 9999}})
+    done = cycle.wait_status(answer.json()["TransactionId"], "Completed", "Errored")
+    assert done["Status"] == "Completed", done
+    assert len(_posts(saas)) == posts
+    assert "after_error;" in json.dumps(done["Steps"][1])
+    assert done["Steps"][-1]["Status"] == "Success"
