@@ -122,7 +122,7 @@ def test_a_cycle_goes_on_only_for_real_changes(junction: Junction) -> None:
     assert run("Anna") == ["Contact created", "Update OK", "Store"]
 
 
-def test_only_builtin_methods_may_be_conditional(junction: Junction) -> None:
+def test_a_conditional_method_needs_builtin_or_an_action_condition_handler(junction: Junction) -> None:
     partner = junction.http(junction.token())
     definition = {
         "Name": "Not builtin",
@@ -134,5 +134,5 @@ def test_only_builtin_methods_may_be_conditional(junction: Junction) -> None:
     }
     refused = partner.post("/v1.0/connectors", json=definition)
     assert refused.status_code == 400
-    assert "Methods[0].Conditional: only the methods of Builtin connectors" in refused.text
+    assert "Methods[0].Conditional: a method decides a True or False exit with an " in refused.text
     assert partner.get("/v1.0/connectors/Not builtin").status_code == 404

@@ -1,4 +1,4 @@
-"""``junction connectors``: check and add connector definitions."""
+"""``junction connectors``: check, add and import (from OpenAPI) connector definitions."""
 
 from __future__ import annotations
 
@@ -6,6 +6,7 @@ from pathlib import Path
 from typing import Annotated
 
 import typer
+import yaml
 
 from junction.cli.common import (
     console,
@@ -18,6 +19,7 @@ from junction.cli.common import (
 from junction.clock import system_clock
 from junction.connectors import catalog
 from junction.connectors.documents import load_document
+from junction.connectors.openapi import import_openapi
 from junction.connectors.spec.validate import DefinitionInvalid, parse_definition
 from junction.errors import JunctionError
 
@@ -85,3 +87,52 @@ def add(
         highlight=False,
         soft_wrap=True,
     )
+
+
+@app.command("import-openapi")
+def import_openapi_command(
+    path: FileArgument,
+    name: Annotated[str | None, typer.Option(help="Connector Name (default: info.title).")] = None,
+    version: Annotated[
+        str | None, typer.Option(help="Connector Version (default: from info.version).")
+    ] = None,
+    output: Annotated[
+        Path | None,
+        typer.Option(help="Write the definition to this YAML file instead of storing it."),
+    ] = None,
+) -> None:
+    """Import an OpenAPI (2.0, 3.0, 3.1) document as a Draft connector, or write it out."""
+    try:
+        result = import_openapi(path.read_bytes(), name=name, version=version)
+    except DefinitionInvalid as exc:
+        report_problems(path, exc)
+        raise typer.Exit(1) from None
+    definition = result.definition
+    if output is not None:
+        output.write_text(
+            yaml.safe_dump(definition, sort_keys=False, allow_unicode=True, width=100),
+            encoding="utf-8",
+        )
+        console.print(
+            f"Wrote {output} ({definition['Name']} {definition['Version']}, "
+            f"{len(definition['Methods'])} methods)",
+            highlight=False,
+            soft_wrap=True,
+        )
+    else:
+        settings = load_settings()
+        connector, created = run_in_transaction(
+            settings,
+            lambda session: catalog.add_release(
+                session=session, document=definition, now=system_clock()
+            ),
+        )
+        verb = "Added" if created else "Updated"
+        console.print(
+            f"{verb}: {connector.name} {connector.version} ({connector.status}), "
+            f"Id {connector.id}, {len(definition['Methods'])} methods",
+            highlight=False,
+            soft_wrap=True,
+        )
+    for warning in result.warnings:
+        console.print(f"warning: {warning}", markup=False, highlight=False, soft_wrap=True)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, Query, Request, Response
@@ -11,14 +12,18 @@ from junction.api.context import Context, Session
 from junction.api.paging import PageRequest, fetch_page, page_request
 from junction.connectors import catalog, partner_properties
 from junction.connectors.documents import YAML_TYPES, load_document
-from junction.connectors.schemas import ConnectorOut, MethodOut
+from junction.connectors.openapi import import_openapi
+from junction.connectors.schemas import ConnectorImportOut, ConnectorOut, MethodOut
 from junction.connectors.spec.models import ConnectorDefinition
-from junction.errors import PayloadTooLarge
+from junction.errors import BadRequest, PayloadTooLarge
 
 router = APIRouter(tags=["Connectors"])
 
 Paging = Annotated[PageRequest, Depends(page_request)]
 MAX_DEFINITION_BYTES = 5 * 1024 * 1024
+# Descriptions of large APIs run to tens of megabytes (GitHub's is about 12 MB of JSON).
+MAX_OPENAPI_BYTES = 64 * 1024 * 1024
+OPENAPI_TYPES = YAML_TYPES | {"application/json", "text/plain", ""}
 
 
 @router.get(
@@ -82,6 +87,60 @@ async def add_connector(
     )
     response.status_code = 201 if created else 200
     return ConnectorOut.build(connector)
+
+
+@router.post(
+    "/connectors/import/openapi",
+    response_model=ConnectorImportOut,
+    status_code=201,
+    summary="Import an OpenAPI document as a Draft connector release (Junction extension)",
+    description="Junction extension. The body is an OpenAPI 2.0, 3.0 or 3.1 document in JSON "
+    "or YAML. It becomes a Draft release (replacing a Draft of the same Name and Version), "
+    "answered like adding a connector, plus `Warnings` saying what was left out. A document "
+    "that cannot be imported is a 400 listing every problem in `Problems`; nothing is stored.",
+    openapi_extra={
+        "requestBody": {
+            "required": True,
+            "content": {
+                media_type: {"schema": {"type": "string"}}
+                for media_type in (
+                    "application/json",
+                    "application/yaml",
+                    "text/yaml",
+                    "text/plain",
+                )
+            },
+        }
+    },
+)
+async def import_openapi_connector(
+    request: Request,
+    context: Context,
+    session: Session,
+    response: Response,
+    name: Annotated[str | None, Query(description="Connector Name (default: info.title).")] = None,
+    version: Annotated[
+        str | None, Query(description="Connector Version (default: from info.version).")
+    ] = None,
+) -> ConnectorImportOut:
+    content_type = request.headers.get("content-type", "").split(";")[0].strip().lower()
+    if content_type not in OPENAPI_TYPES:
+        raise BadRequest(
+            f"Content-Type {content_type} is not accepted; send the document as "
+            "application/json, application/yaml, text/yaml or text/plain"
+        )
+    body = await request.body()
+    if len(body) > MAX_OPENAPI_BYTES:
+        raise PayloadTooLarge(f"The document is larger than {MAX_OPENAPI_BYTES} bytes")
+    # Converting a large document takes a while of CPU: keep it off the event loop.
+    result = await asyncio.to_thread(import_openapi, body, name=name, version=version)
+    connector, created = await catalog.add_release(
+        session=session, document=result.definition, now=context.clock()
+    )
+    response.status_code = 201 if created else 200
+    return ConnectorImportOut(
+        **ConnectorOut.build(connector).model_dump(), Warnings=result.warnings
+    )
 
 
 @router.get(

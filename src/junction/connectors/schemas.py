@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from pydantic import BaseModel
+from pydantic import BaseModel, Field
 
 from junction.connectors.catalog import MethodIds, definition_of
 from junction.connectors.models import Connector
@@ -87,6 +87,13 @@ class ConnectorOut(BaseModel):
             ],
             CreatedDate=connector.created_at,
         )
+
+
+class ConnectorImportOut(ConnectorOut):
+    Warnings: list[str] = Field(
+        description="Junction extension. What the import left out or assumed, each "
+        "'location: message' (e.g. a skipped cookie parameter)."
+    )
 
 
 class ParameterOut(BaseModel):

@@ -37,10 +37,8 @@ class PrerequisitesUnmet(BadRequest):
         return {"Message": self.message, "Prerequisites": [vars(p) for p in self.unmet]}
 
 
-async def activate(
-    *, session: AsyncSession, structure: Structure, activate_in: ActivateIn, now: datetime
-) -> Cycle:
-    cycle = structure.cycle
+async def check(*, session: AsyncSession, structure: Structure, activate_in: ActivateIn) -> None:
+    """Refuse an activation that cannot work, before anything changes (or is called)."""
     interval = activate_in.Interval
     if interval is not None and interval not in ALLOWED_INTERVALS:
         raise BadRequest(
@@ -50,9 +48,17 @@ async def activate(
     unmet = await prerequisites.of_cycle(session=session, structure=structure)
     if unmet:
         raise PrerequisitesUnmet(unmet)
-    webhook = structure.is_webhook_triggered()
-    if not webhook and not activate_in.RunOnce and interval is None:
+    if not structure.is_webhook_triggered() and not activate_in.RunOnce and interval is None:
         raise BadRequest("Interval: required for a cycle whose trigger runs on a schedule")
+
+
+async def activate(
+    *, session: AsyncSession, structure: Structure, activate_in: ActivateIn, now: datetime
+) -> Cycle:
+    cycle = structure.cycle
+    await check(session=session, structure=structure, activate_in=activate_in)
+    interval = activate_in.Interval
+    webhook = structure.is_webhook_triggered()
     start = activate_in.StartTime
     if start is not None and start.tzinfo is None:
         start = start.replace(tzinfo=UTC)

@@ -6,12 +6,14 @@ from __future__ import annotations
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Body, Depends, Response
+from pydantic import Field
+from sqlalchemy.ext.asyncio import AsyncSession
 
 from junction.api.context import AppContext, Context, Session, WakeAfterCommit
 from junction.api.paging import PageRequest, fetch_page, page_request
 from junction.auth.identity import AccountContext, CurrentAccount
 from junction.cycles import (
-    activation,
+    activation_flow,
     editing,
     prerequisites,
     service,
@@ -23,6 +25,7 @@ from junction.cycles.activation import ActivateIn
 from junction.cycles.editing import CycleCreate, CycleUpdate, NamedVariableIn, VariableIn
 from junction.cycles.models import Cycle
 from junction.cycles.schemas import CycleOut, WebhookOut
+from junction.cycles.webhook_install import WebhookWarning
 from junction.templates.spec.models import Variable
 
 router = APIRouter(tags=["Cycles"])
@@ -31,7 +34,7 @@ Paging = Annotated[PageRequest, Depends(page_request)]
 
 
 async def _cycle(
-    session: Session, account: AccountContext, cycle_id: str, *, lock: bool = False
+    session: AsyncSession, account: AccountContext, cycle_id: str, *, lock: bool = False
 ) -> Cycle:
     """The account's cycle; ``lock`` for a change (see service.get)."""
     return await service.get(
@@ -39,7 +42,17 @@ async def _cycle(
     )
 
 
-async def _out(session: Session, cycle: Cycle, context: AppContext | None = None) -> CycleOut:
+def _caller(context: AppContext) -> activation_flow.Caller:
+    return activation_flow.Caller(
+        database=context.database,
+        keyring=context.keyring,
+        oauth_env=context.oauth,
+        runtime=context.runtime,
+        base_url=context.settings.public_base_url,
+    )
+
+
+async def _out(session: AsyncSession, cycle: Cycle, context: AppContext | None = None) -> CycleOut:
     """The cycle; with ``context``, also the URL of its webhook trigger."""
     out = CycleOut.build(cycle, await service.connectors_of(session=session, cycle_id=cycle.id))
     facts = await service.run_facts(session=session, cycle_id=cycle.id)
@@ -129,12 +142,20 @@ async def get_cycle(
     return await _out(session, cycle, context)
 
 
-@router.delete("/cycles/{cycle_id}", summary="Delete a cycle")
-async def delete_cycle(cycle_id: str, account: CurrentAccount, session: Session) -> Any:
-    cycle = await _cycle(session, account, cycle_id, lock=True)
-    name = cycle.name
-    await service.remove(session=session, cycle=cycle)
-    return {"Message": f"Cycle '{name}' deleted."}
+@router.delete(
+    "/cycles/{cycle_id}",
+    summary="Delete a cycle",
+    description="Webhooks its steps installed at an API are deleted there first; those that "
+    "could not be are listed in `Warnings` (Junction extension): remove them at the API.",
+)
+async def delete_cycle(cycle_id: str, account: CurrentAccount, context: Context) -> Any:
+    name, warnings = await activation_flow.remove(
+        caller=_caller(context), account_id=account.account_id, cycle_id=cycle_id
+    )
+    answer: dict[str, Any] = {"Message": f"Cycle '{name}' deleted."}
+    if warnings:
+        answer["Warnings"] = [w.model_dump() for w in warnings]
+    return answer
 
 
 @router.get(
@@ -158,53 +179,65 @@ async def get_prerequisites(cycle_id: str, account: CurrentAccount, session: Ses
     summary="Activate a cycle",
     description="Refused with 400 and the unmet Prerequisites while there are any. Interval "
     "must be one of 1, 5, 15, 30, 60, 120, 180, 240, 360, 480, 720, 1440, 10080 minutes; it "
-    "is ignored for a webhook trigger and optional with RunOnce.",
+    "is ignored for a webhook trigger and optional with RunOnce. A webhook trigger whose "
+    "method has a CreateWebhookMethod installs its webhook at the API first: refused with "
+    "400 (`StepId`, `StepName`, `UpstreamStatus`) when that fails.",
 )
 async def activate(
     cycle_id: str,
     account: CurrentAccount,
-    session: Session,
     context: Context,
     wake: WakeAfterCommit,
     activate_in: Annotated[ActivateIn | None, Body()] = None,
 ) -> CycleOut:
-    cycle = await _cycle(session, account, cycle_id, lock=True)
-    await activation.activate(
-        session=session,
-        structure=await structure.load(session=session, cycle=cycle),
+    # No request-wide transaction: the flow commits around its calls to the API.
+    await activation_flow.activate(
+        caller=_caller(context),
+        account_id=account.account_id,
+        cycle_id=cycle_id,
         activate_in=activate_in or ActivateIn(),
         now=context.clock(),
     )
     wake()
-    return await _out(session, cycle, context)
+    async with context.database.transaction(read_only=True) as session:
+        return await _out(session, await _cycle(session, account, cycle_id), context)
+
+
+class DeactivatedOut(CycleOut):
+    Warnings: list[WebhookWarning] = Field(
+        default_factory=list,
+        description="Junction extension: webhooks that could not be deleted at the API.",
+    )
 
 
 @router.put(
     "/cycles/{cycle_id}/deactivate",
-    response_model=CycleOut,
+    response_model=DeactivatedOut,
     summary="Deactivate a cycle",
     description="The cycle is Paused. Without finishQueuedTransactions its started "
     "transactions end Stopped and queued ones wait for it to be activated again (they are "
     "cancelled after JUNCTION_STOPPED_QUEUE_HOURS); with finishQueuedTransactions=true every "
-    "queued and started transaction runs to its end first.",
+    "queued and started transaction runs to its end first. Webhooks installed at the API are "
+    "deleted there; one that could not be is listed in `Warnings` and deleted next time.",
 )
 async def deactivate(
     cycle_id: str,
     account: CurrentAccount,
-    session: Session,
     context: Context,
     wake: WakeAfterCommit,
     finishQueuedTransactions: bool = False,
-) -> CycleOut:
-    cycle = await _cycle(session, account, cycle_id, lock=True)
-    await activation.deactivate(
-        session=session,
-        cycle=cycle,
-        now=context.clock(),
+) -> DeactivatedOut:
+    warnings = await activation_flow.deactivate(
+        caller=_caller(context),
+        account_id=account.account_id,
+        cycle_id=cycle_id,
         finish_queued=finishQueuedTransactions,
+        now=context.clock(),
     )
     wake()
-    return await _out(session, cycle)
+    async with context.database.transaction(read_only=True) as session:
+        out = await _out(session, await _cycle(session, account, cycle_id))
+    return DeactivatedOut(**out.model_dump(), Warnings=warnings)
 
 
 @router.put(

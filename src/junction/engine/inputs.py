@@ -16,6 +16,7 @@ from typing import Any
 from junction.connectors.runtime.request import run_date_text
 from junction.connectors.spec.mergefields import MERGEFIELD
 from junction.connectors.spec.paths import parse_path
+from junction.scripting.functions import install
 from junction.scripting.sandbox import Limits, ScriptError, evaluate
 from junction.templates.spec.models import Mapping, MappingKind
 
@@ -114,7 +115,7 @@ async def run_scripts(mappings: Iterable[Mapping | None], scope: Scope, limits: 
             continue
         code = merge_text((mapping.Value or "").removeprefix("="), scope)
         try:
-            scope.scripted[id(mapping)] = await evaluate(code, limits)
+            scope.scripted[id(mapping)] = await evaluate(code, limits, install)
         except ScriptError as exc:
             scope.scripted[id(mapping)] = exc
 

@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import asyncio
 import json
-from collections.abc import Callable, Iterable
+from collections.abc import Iterable
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from datetime import date, datetime
@@ -21,20 +21,12 @@ from typing import Any
 
 import quickjs
 
-from junction.scripting import armed
+from junction.scripting.functions import install, thrown_auth_exception
 from junction.scripting.handlers import BEFORE_EVENTS, defines
 from junction.scripting.host import Host
 from junction.scripting.sandbox import Limits, ScriptError, message_of
 
 _POOL = ThreadPoolExecutor(max_workers=4, thread_name_prefix="junction-event")
-
-Setup = Callable[[quickjs.Context], None]
-_setups: list[Setup] = []
-
-
-def add_setup(setup: Setup) -> None:
-    """Something every event context gets (the script function library registers here)."""
-    _setups.append(setup)
 
 
 class HandlerFailed(ScriptError):
@@ -146,50 +138,17 @@ def run_event(
 ) -> Fired:
     """Fire ``event`` (in this thread): the handlers with ``values`` as globals."""
     program = _program(event, handlers, readback)
-    text = json.dumps(values, default=_json_default)
-    use_python = any(armed.calls_python(code) for _, code in handlers)
-    attempt = 0
-    while True:
-        attempt += 1
-        try:
-            return _execute(event, program, text, limits, host, use_python)
-        except _Retry as retry:
-            # Nothing of the script ran (refused before its first statement), or a function
-            # that is Python underneath was called without arming: start again, armed.
-            use_python = True
-            if attempt >= armed.ATTEMPTS:
-                raise HandlerFailed(f"{event}: {retry}") from None
-
-
-class _Retry(Exception):
-    pass
-
-
-def _execute(
-    event: str, program: str, text: str, limits: Limits, host: Host | None, use_python: bool
-) -> Fired:
     context = quickjs.Context()
     context.set_memory_limit(limits.memory_bytes)
     context.set_max_stack_size(limits.stack_bytes)
+    context.set_time_limit(limits.seconds)
     try:
-        for setup in _setups:
-            setup(context)
+        install(context)  # the function library; calls into Python allowed, limit kept
         if host is not None:
             host.install(context)
-        context.set("__input", text)
-        if use_python:
-            armed.prepare(context)
-            armed.start(context, limits.seconds, armed.DELAY)
-            result = context.eval(armed.ARM + program)
-        else:
-            context.set_time_limit(limits.seconds)
-            result = context.eval(program)
+        context.set("__input", json.dumps(values, default=_json_default))
+        result = context.eval(program)
     except quickjs.JSException as exc:
-        message = str(exc)
-        if armed.is_unarmed(message):
-            raise _Retry("the time limit could not be set up") from None
-        if not use_python and armed.calls_python_refused(message):
-            raise _Retry("a function was called before the time limit allowed it") from None
         raise _failure(event, context, exc) from None
     except (TypeError, ValueError) as exc:
         raise HandlerFailed(f"{event}: {exc}") from None
@@ -205,8 +164,7 @@ def _failure(event: str, context: quickjs.Context, exc: Exception) -> HandlerFai
         level = context.get("__level")
     except quickjs.JSException:
         level = None
-    kind = message.split(":", 1)[0].strip()
-    thrown = kind if kind in ("AuthRefreshException", "AuthSessionException") else None
+    thrown = thrown_auth_exception(message)
     where = f"the {level} script's {event} handler" if isinstance(level, str) else event
     return HandlerFailed(f"{where} failed: {message}", thrown)
 

@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import asyncio
 import json
+from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from typing import Any
@@ -23,6 +24,8 @@ import quickjs
 
 # Enough for the scripts of several transactions at once; more would only queue.
 _POOL = ThreadPoolExecutor(max_workers=4, thread_name_prefix="junction-script")
+
+Setup = Callable[[quickjs.Context], None]
 
 
 class ScriptError(Exception):
@@ -55,13 +58,16 @@ def _to_python(value: Any) -> Any:
     return value
 
 
-def run(code: str, limits: Limits) -> Any:
-    """Evaluate ``code`` in a new context; the value of its last expression, as JSON types."""
+def run(code: str, limits: Limits, setup: Setup | None = None) -> Any:
+    """Evaluate ``code`` in a new context; the value of its last expression, as JSON types.
+    ``setup`` gives the context globals first (``functions.install``, for instance)."""
     context = quickjs.Context()
     context.set_memory_limit(limits.memory_bytes)
     context.set_max_stack_size(limits.stack_bytes)
     context.set_time_limit(limits.seconds)
     try:
+        if setup is not None:
+            setup(context)
         return _to_python(context.eval(code))
     except quickjs.JSException as exc:
         raise ScriptError(message_of(exc)) from None
@@ -82,9 +88,9 @@ def syntax_error(code: str) -> str | None:
     return None
 
 
-async def evaluate(code: str, limits: Limits) -> Any:
+async def evaluate(code: str, limits: Limits, setup: Setup | None = None) -> Any:
     """``run`` on the scripts' thread pool."""
-    return await asyncio.get_running_loop().run_in_executor(_POOL, run, code, limits)
+    return await asyncio.get_running_loop().run_in_executor(_POOL, run, code, limits, setup)
 
 
 def limits_from(seconds: float, memory_mb: int) -> Limits:

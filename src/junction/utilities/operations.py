@@ -69,16 +69,23 @@ def integer(inputs: dict[str, Any], name: str, default: int) -> int:
         raise UtilityError(f"{name}: '{value}' is not a whole number") from None
 
 
+_loaded = False
+
+
 def _load_all() -> None:
     """Import every module of this package: importing one registers its operations."""
+    global _loaded
     import junction.utilities as package
 
     for module in pkgutil.iter_modules(package.__path__):
         importlib.import_module(f"{package.__name__}.{module.name}")
+    _loaded = True
 
 
 async def run(name: str, context: UtilityContext, inputs: dict[str, Any]) -> list[dict[str, Any]]:
-    if not OPERATIONS:
+    # Not "while OPERATIONS is empty": a module imported for another reason (the scripts'
+    # storage functions) registers its own operations before the rest are loaded.
+    if not _loaded:
         _load_all()
     found = OPERATIONS.get(name)
     if found is None:

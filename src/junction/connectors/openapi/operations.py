@@ -1,0 +1,383 @@
+"""One connector method per operation: endpoint, parameters, body, response and paging.
+
+Path parameters become MergeField parameters filling ``{{name}}`` in the endpoint (names
+cleaned up to what a mergefield can hold, the endpoint rewritten to match); query and
+header parameters become QueryString and HttpHeader parameters. Paging is added only where
+the document declares it with ``x-ms-pageable``: guessing it from parameter names would
+page APIs that do not page that way.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterator
+from dataclasses import dataclass
+from typing import Any
+
+from junction.connectors.openapi.bodies import Bodies, RequestBody, is_json
+from junction.connectors.openapi.document import Source
+from junction.connectors.openapi.names import mergefield_name, one_line, unique
+from junction.connectors.openapi.notes import Notes, at
+from junction.connectors.openapi.refs import Resolver
+from junction.connectors.openapi.schemas import Shape, Shapes, data_type, describe, value_text
+from junction.connectors.spec.models import Body, FieldType
+from junction.connectors.spec.paths import PathError, parse_path
+
+VERBS = ("get", "post", "put", "patch", "delete")
+SKIPPED_VERBS = ("head", "options", "trace", "query")
+_TEMPLATE = re.compile(r"\{([^{}]+)\}")
+_IGNORED_HEADERS = frozenset({"accept", "content-type", "authorization"})
+_LOCATIONS = {
+    2: ("path", "query", "header", "body", "formData"),
+    3: ("path", "query", "header", "cookie"),
+}
+_ABSOLUTE = re.compile(r"^https?://[^/\s{}]+", re.IGNORECASE)
+
+
+@dataclass(frozen=True)
+class Operation:
+    path: str
+    verb: str  # lower case
+    node: dict[str, Any]
+    path_item: dict[str, Any]
+    where: str  # paths./pets.get
+    path_where: str  # paths./pets
+
+    @property
+    def operation_id(self) -> str | None:
+        value = self.node.get("operationId")
+        return str(value).strip() or None if value is not None else None
+
+
+def operations(source: Source, resolver: Resolver, notes: Notes) -> Iterator[Operation]:
+    """Every operation of the document, in document order; reports broken ones."""
+    for raw_path, raw_item in source.root["paths"].items():
+        path = str(raw_path)
+        path_where = at("paths", path)
+        if path.startswith("x-"):
+            continue  # an extension, not a path
+        item, _, _ = resolver.resolve(raw_item, path_where)
+        if item is None:
+            continue
+        if not isinstance(item, dict):
+            notes.problem(path_where, "a path item must be an object mapping verbs to operations")
+            continue
+        if not path.startswith("/"):
+            notes.warn(path_where, "a path should start with '/'; one is added")
+        for key, node in item.items():
+            verb = str(key).lower()
+            where = at(path_where, key)
+            if verb in SKIPPED_VERBS:
+                notes.warn(where, f"{verb.upper()} operations are not supported; skipped")
+            elif verb in VERBS:
+                if not isinstance(node, dict):
+                    notes.problem(where, "an operation must be an object")
+                    continue
+                yield Operation(
+                    path if path.startswith("/") else f"/{path}",
+                    verb,
+                    node,
+                    item,
+                    where,
+                    path_where,
+                )
+
+
+class MethodBuilder:
+    def __init__(
+        self,
+        source: Source,
+        resolver: Resolver,
+        shapes: Shapes,
+        bodies: Bodies,
+        notes: Notes,
+        reserved: frozenset[str],
+    ) -> None:
+        self.source = source
+        self.resolver = resolver
+        self.shapes = shapes
+        self.bodies = bodies
+        self.notes = notes
+        self.reserved = reserved
+
+    def method(self, op: Operation, method_id: str) -> dict[str, Any]:
+        endpoint, names = self._endpoint(op)
+        parameters: list[dict[str, Any]] = []
+        body_parameter: dict[str, Any] | None = None
+        form: list[dict[str, Any]] = []
+        declared_path: set[str] = set()
+        for param, where in self._parameters(op):
+            location, name = param["in"], str(param["name"])
+            if location == "path":
+                if name not in names:
+                    self.notes.warn(where, f"the path has no {{{name}}}; the parameter is skipped")
+                    continue
+                declared_path.add(name)
+                parameters.append(self._parameter(param, where, "MergeField", names[name]))
+            elif location == "query":
+                self._named(parameters, param, where, "QueryString", name)
+            elif location == "header":
+                if name.lower() in _IGNORED_HEADERS:
+                    self.notes.warn(where, f"the header {name} is set by Junction; skipped")
+                    continue
+                self._named(parameters, param, where, "HttpHeader", name)
+            elif location == "cookie":
+                self.notes.warn(where, f"cookie parameters are not supported; '{name}' is skipped")
+            elif location == "body":
+                body_parameter = param
+            else:  # formData (2.0)
+                self._form_field(form, param, where)
+        for name, target in names.items():
+            if name not in declared_path:
+                self.notes.warn(op.where, f"{{{name}}} in the path is not declared; added as text")
+                parameters.append({"TargetType": "MergeField", "TargetName": target})
+
+        body = self._body(op, body_parameter, form)
+        method: dict[str, Any] = {
+            "Name": self._name(op),
+            "MethodUniqueIdentifier": method_id,
+        }
+        description = self._description(op)
+        if description:
+            method["Description"] = description
+        tags = op.node.get("tags")
+        if isinstance(tags, list) and tags and str(tags[0]).strip():
+            method["Category"] = one_line(tags[0])
+        method["HttpMethod"] = op.verb.upper()
+        method["Endpoint"] = self._server(op) + endpoint
+        paging = self._paging(op, parameters)
+        if parameters:
+            method["Parameters"] = parameters
+        if body.fields and op.verb in ("get", "delete"):
+            self.notes.warn(
+                op.where, f"a {op.verb.upper()} request sends no body; its fields are skipped"
+            )
+        elif body.fields:
+            if body.format is not Body.JSON:
+                method["BodyFormat"] = body.format.value
+            method["RequestFields"] = body.fields
+        response_fields = self._response_fields(op, op.node.get("responses"))
+        if response_fields:
+            method["ResponseFields"] = response_fields
+        if paging:
+            method["Paging"] = paging
+        return method
+
+    # -- names and texts ------------------------------------------------------------------
+
+    def _name(self, op: Operation) -> str:
+        for candidate in (op.node.get("summary"), op.operation_id):
+            if candidate is not None and str(candidate).strip():
+                return one_line(candidate)
+        return one_line(f"{op.verb.upper()} {op.path}")
+
+    def _description(self, op: Operation) -> str | None:
+        text = op.node.get("description")
+        description = str(text).strip() if text is not None else ""
+        if op.node.get("deprecated") is True:
+            description = f"Deprecated. {description}".strip()
+        return description or None
+
+    # -- endpoint and parameters ----------------------------------------------------------
+
+    def _endpoint(self, op: Operation) -> tuple[str, dict[str, str]]:
+        """The endpoint with ``{{mergefields}}``, and each path variable's mergefield name."""
+        taken = set(self.reserved)
+        names: dict[str, str] = {}
+        for name in _TEMPLATE.findall(op.path):
+            if name not in names:
+                names[name] = unique(mergefield_name(name), taken)
+        endpoint = _TEMPLATE.sub(lambda m: "{{" + names[m.group(1)] + "}}", op.path)
+        return endpoint, names
+
+    def _server(self, op: Operation) -> str:
+        """An operation's own server, when it is a fixed absolute URL; else the BaseUrl."""
+        if self.source.major == 2:
+            return ""
+        for owner, where in ((op.node, op.where), (op.path_item, op.path_where)):
+            servers = owner.get("servers")
+            if isinstance(servers, list) and servers:
+                first = servers[0]
+                url = first.get("url") if isinstance(first, dict) else None
+                if isinstance(url, str) and _ABSOLUTE.match(url) and "{" not in url:
+                    return url.rstrip("/")
+                self.notes.warn(where, "servers other than a fixed absolute URL are ignored")
+                return ""
+        return ""
+
+    def _parameters(self, op: Operation) -> list[tuple[dict[str, Any], str]]:
+        """Path-level parameters overridden by the operation's own (same name and place)."""
+        merged: dict[tuple[str, str], tuple[dict[str, Any], str]] = {}
+        allowed = _LOCATIONS[self.source.major]
+        for owner, owner_where in ((op.path_item, op.path_where), (op.node, op.where)):
+            raw = owner.get("parameters")
+            if raw is None:
+                continue
+            where = at(owner_where, "parameters")
+            if not isinstance(raw, list):
+                self.notes.problem(where, "must be a list")
+                continue
+            for index, item in enumerate(raw):
+                location = at(where, index)
+                param, _, _ = self.resolver.resolve(item, location)
+                if param is None:
+                    continue
+                if not isinstance(param, dict):
+                    self.notes.problem(location, "a parameter must be an object")
+                    continue
+                name, place = param.get("name"), param.get("in")
+                if name is None or str(name) == "" or place not in allowed:
+                    self.notes.problem(
+                        location,
+                        f"a parameter needs a 'name' and an 'in' ({', '.join(allowed)}); "
+                        f"this one has name {name!r} and in {place!r}",
+                    )
+                    continue
+                merged[(str(place), str(name))] = (param, location)
+        return list(merged.values())
+
+    def _shape(self, param: dict[str, Any], where: str) -> Shape:
+        if self.source.major == 2:
+            return self.shapes.of(param, where)
+        schema = param.get("schema")
+        location = at(where, "schema")
+        if schema is None and isinstance(param.get("content"), dict):
+            for media_type, media in param["content"].items():
+                if isinstance(media, dict) and "schema" in media:
+                    schema, location = (
+                        media["schema"],
+                        at(at(at(where, "content"), media_type), "schema"),
+                    )
+                    break
+        node, location, _ = self.resolver.resolve(schema, location)
+        return self.shapes.of(node, location) if isinstance(node, dict) else Shape("value")
+
+    def _parameter(
+        self, param: dict[str, Any], where: str, target: str, target_name: str
+    ) -> dict[str, Any]:
+        shape = self._shape(param, where)
+        spec: dict[str, Any] = {"TargetType": target, "TargetName": target_name}
+        original = str(param["name"])
+        if original != target_name:
+            spec["DisplayName"] = original
+        note = describe(param.get("description") or shape.description, shape.enum)
+        if note:
+            spec["Description"] = note
+        default = value_text(param.get("default", shape.default))
+        if default is not None and "{{" not in default:
+            spec["DefaultValue"] = default
+        if target != "MergeField" and param.get("required") is not True:
+            spec["Optional"] = True
+        kind, _ = data_type(shape.type, shape.format)
+        if kind is not FieldType.TEXT:
+            spec["DataType"] = kind.value
+        return spec
+
+    def _named(
+        self,
+        parameters: list[dict[str, Any]],
+        param: dict[str, Any],
+        where: str,
+        target: str,
+        name: str,
+    ) -> None:
+        if len(name) > 255:
+            self.notes.warn(where, "a parameter name longer than 255 characters is skipped")
+            return
+        parameters.append(self._parameter(param, where, target, name))
+
+    def _form_field(self, form: list[dict[str, Any]], param: dict[str, Any], where: str) -> None:
+        name = str(param["name"])
+        if param.get("type") == "file":
+            self.notes.warn(where, f"file uploads are not supported; '{name}' is skipped")
+            return
+        if not name or name != name.strip() or any(c in name for c in ".[]"):
+            self.notes.warn(where, f"the form field name '{name}' cannot be a field path; skipped")
+            return
+        shape = self.shapes.of(param, where)
+        kind, date_format = data_type(shape.type, shape.format)
+        spec: dict[str, Any] = {"ConnectorField": name}
+        if kind is not FieldType.TEXT:
+            spec["DataType"] = kind.value
+        if date_format:
+            spec["DataTypeFormat"] = date_format
+        note = describe(param.get("description"), shape.enum)
+        if note:
+            spec["Description"] = note
+        if param.get("required") is True:
+            spec["Optional"] = False
+        default = value_text(param.get("default"))
+        if default is not None and "{{" not in default:
+            spec["DefaultValue"] = default
+        form.append(spec)
+
+    # -- body, response, paging -----------------------------------------------------------
+
+    def _body(
+        self, op: Operation, body_parameter: dict[str, Any] | None, form: list[dict[str, Any]]
+    ) -> RequestBody:
+        if self.source.major == 3:
+            if "requestBody" not in op.node:
+                return RequestBody()
+            return self.bodies.request_v3(op.node["requestBody"], at(op.where, "requestBody"))
+        if body_parameter is not None:
+            consumes = self._media_types(op, "consumes")
+            if consumes and not any(is_json(t) for t in consumes):
+                self.notes.warn(
+                    op.where,
+                    f"the body is sent as {', '.join(consumes)}, not JSON; its fields are skipped",
+                )
+                return RequestBody()
+        if form and body_parameter is None:
+            consumes = self._media_types(op, "consumes")
+            if consumes and "application/x-www-form-urlencoded" not in consumes:
+                self.notes.warn(
+                    op.where,
+                    f"form parameters sent as {', '.join(consumes)} are not supported; "
+                    "the method has no request fields",
+                )
+                return RequestBody()
+        return self.bodies.request_v2(body_parameter, form, f"{op.where}.parameters(body)")
+
+    def _media_types(self, op: Operation, key: str) -> list[str]:
+        value = op.node.get(key, self.source.root.get(key))
+        return [str(v) for v in value] if isinstance(value, list) else []
+
+    def _response_fields(self, op: Operation, responses: Any) -> list[dict[str, Any]]:
+        where = at(op.where, "responses")
+        if self.source.major == 2:
+            produces = self._media_types(op, "produces")
+            if produces and not any(is_json(t) for t in produces):
+                return []
+        return self.bodies.response_fields(responses, where, self.source.major == 2)
+
+    def _paging(self, op: Operation, parameters: list[dict[str, Any]]) -> dict[str, Any] | None:
+        pageable = op.node.get("x-ms-pageable")
+        if pageable is None:
+            return None
+        where = at(op.where, "x-ms-pageable")
+        if not isinstance(pageable, dict):
+            self.notes.warn(where, "must be an object; no paging")
+            return None
+        next_link = pageable.get("nextLinkName")
+        if next_link is None:
+            return None  # the API answers everything in one page
+        item_name = str(pageable.get("itemName") or "value")
+        try:
+            parse_path(str(next_link))
+            items = parse_path(f"[{item_name}]").text
+        except PathError:
+            self.notes.warn(
+                where,
+                f"'{next_link}' or '{item_name}' cannot be written as a field path; no paging",
+            )
+            return None
+        parameters.append(
+            {
+                "TargetType": "ResponseField",
+                "TargetName": str(next_link),
+                "Value": "CYCLR_PAGE_NEXT_URL",
+                "Hidden": True,
+            }
+        )
+        return {"InboundPaging": True, "ItemsPath": items}

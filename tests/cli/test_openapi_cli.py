@@ -1,0 +1,75 @@
+"""junction connectors import-openapi: store a Draft, or write YAML for editing."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+import yaml
+
+from tests.cli.test_cli import Cli
+from tests.fixtures.databases import BACKENDS, fresh_database
+
+OPENAPI = Path(__file__).parents[1] / "fixtures" / "openapi"
+PETSTORE = str(OPENAPI / "petstore-v3.yaml")
+
+
+@pytest.fixture(params=BACKENDS)
+def cli(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Cli]:
+    with fresh_database(request.param, tmp_path) as url:
+        yield Cli(
+            {
+                "JUNCTION_DATA_DIR": str(tmp_path / "data"),
+                "JUNCTION_DATABASE_URL": url,
+                "JUNCTION_ENV": "development",
+                "JUNCTION_ENCRYPTION_KEYS": "",
+            }
+        )
+
+
+def test_output_writes_an_editable_definition_and_stores_nothing(cli: Cli, tmp_path: Path) -> None:
+    target = tmp_path / "petstore.yaml"
+    output = cli("connectors", "import-openapi", PETSTORE, "--output", str(target))
+    assert f"Wrote {target} (Swagger Petstore 1.0.0, 3 methods)" in output
+    definition = yaml.safe_load(target.read_text())
+    assert definition["ReleaseStatus"] == "Draft"
+    assert "valid (Swagger Petstore 1.0.0, 3 methods, Draft)" in cli(
+        "connectors", "validate", str(target)
+    )
+    # Nothing was stored: adding the edited file creates the first release.
+    assert cli.json("connectors", "add", str(target))["Created"] is True
+
+
+def test_import_stores_a_draft_and_prints_warnings(cli: Cli) -> None:
+    output = cli("connectors", "import-openapi", PETSTORE, "--name", "Pets", "--version", "3.0")
+    assert "Added: Pets 3.0 (Draft), Id 1, 3 methods" in output
+    tasks = cli("connectors", "import-openapi", str(OPENAPI / "tasks-v3.1.yaml"))
+    assert "Added: Tasks (test API) 2.4-beta (Draft)" in tasks
+    assert "warning: paths./tasks.head: HEAD operations are not supported; skipped" in tasks
+
+
+@pytest.mark.parametrize(
+    ("name", "fragment"),
+    [
+        pytest.param(
+            "invalid/broken-ref.yaml",
+            "paths./pets.get.parameters[0]: $ref '#/components/parameters/Missing'",
+            id="broken-ref",
+        ),
+        pytest.param("invalid/bad-yaml.yaml", "line 8, column 1", id="bad-yaml"),
+        pytest.param("invalid/wrong-version.json", "swagger: version '1.2'", id="wrong-version"),
+    ],
+)
+def test_bad_documents_are_reported_and_nothing_is_stored(
+    cli: Cli, name: str, fragment: str
+) -> None:
+    output = cli("connectors", "import-openapi", str(OPENAPI / name), code=1)
+    assert "problem(s)" in output
+    assert fragment in output
+    assert "Id 1," in cli("connectors", "import-openapi", PETSTORE)
+
+
+def test_bad_version_option(cli: Cli) -> None:
+    output = cli("connectors", "import-openapi", PETSTORE, "--version", "1 0", code=1)
+    assert "version: must be 1 to 32" in output
