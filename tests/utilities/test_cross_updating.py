@@ -122,7 +122,9 @@ def test_a_cycle_goes_on_only_for_real_changes(junction: Junction) -> None:
     assert run("Anna") == ["Contact created", "Update OK", "Store"]
 
 
-def test_a_conditional_method_needs_builtin_or_an_action_condition_handler(junction: Junction) -> None:
+def test_a_conditional_method_needs_builtin_or_an_action_condition_handler(
+    junction: Junction,
+) -> None:
     partner = junction.http(junction.token())
     definition = {
         "Name": "Not builtin",

@@ -9,6 +9,7 @@ from junction.auth import router as auth
 from junction.auth.identity import authenticate, require_account, require_partner
 from junction.connectors import account_router as account_connectors
 from junction.connectors import calls_router
+from junction.connectors import custom_fields_router as custom_fields
 from junction.connectors import router as connectors
 from junction.cycles import partner_router as partner_cycles
 from junction.cycles import router as cycles
@@ -41,6 +42,7 @@ def mount_routes(app: FastAPI) -> None:
     account = APIRouter(dependencies=[Depends(require_account)])
     account.include_router(accounts.current_router)
     account.include_router(account_connectors.router)
+    account.include_router(custom_fields.router)
     account.include_router(calls_router.router)
     # Before cycles: /cycles/transactions and /cycles/incidents/... are not cycle Ids.
     account.include_router(reports.router)

@@ -18,6 +18,7 @@ from junction.connectors.account_schemas import (
     PropertyIn,
     PropertyOut,
 )
+from junction.connectors.custom_field_hooks import DiscoverAfterCommit
 from junction.connectors.models import AccountConnector
 from junction.errors import BadRequest
 
@@ -49,6 +50,7 @@ async def install(
     account: CurrentAccount,
     session: Session,
     context: Context,
+    discover_fields: DiscoverAfterCommit,
 ) -> AccountConnectorOut:
     row = await service.install(
         session=session,
@@ -58,6 +60,8 @@ async def install(
         install_in=install_in,
         now=context.clock(),
     )
+    if row.authenticated:
+        discover_fields(row.id)
     return await service.to_out(session=session, row=row)
 
 
@@ -98,11 +102,18 @@ async def get_account_connector(row: Row, session: Session) -> AccountConnectorO
     "'user:password', OAuth2 as JSON {AccessToken, RefreshToken, Expires}.",
 )
 async def update_account_connector(
-    row: Row, update_in: AccountConnectorUpdate, session: Session, context: Context
+    row: Row,
+    update_in: AccountConnectorUpdate,
+    session: Session,
+    context: Context,
+    discover_fields: DiscoverAfterCommit,
 ) -> AccountConnectorOut:
+    was_authenticated = row.authenticated
     await service.update(
         session=session, keyring=context.keyring, row=row, update_in=update_in, now=context.clock()
     )
+    if row.authenticated and (not was_authenticated or "AuthValue" in update_in.model_fields_set):
+        discover_fields(row.id)
     return await service.to_out(session=session, row=row)
 
 

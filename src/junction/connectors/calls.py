@@ -7,12 +7,12 @@ write meanwhile, and connections are pooled).
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any
 
 from sqlalchemy import select
 
-from junction.connectors import account_connectors, catalog, oauth
+from junction.connectors import account_connectors, catalog, custom_methods, oauth
 from junction.connectors.catalog import MethodIds
 from junction.connectors.connections import (
     Connection,
@@ -50,8 +50,10 @@ def token_sources(env: oauth.OAuthEnvironment) -> TokenSourceFactory:
 @dataclass(frozen=True)
 class Prepared:
     connection: Connection
-    method: MethodSpec
+    method: MethodSpec  # with the account connector's custom fields
+    base: MethodSpec  # as the connector defines it (``ids`` number its fields)
     ids: MethodIds
+    custom: list[custom_methods.CustomField]  # those of the method
 
 
 async def prepare(
@@ -84,8 +86,10 @@ async def prepare(
         method, ids = await catalog.find_method(
             session=session, connector=connector, method_ref=method_ref
         )
+        fields = await custom_methods.fields_of(session=session, account_connector_ids=[row.id])
     del loaded
-    return Prepared(connection, method, ids)
+    custom = custom_methods.of_method(fields[row.id], method)
+    return Prepared(connection, custom_methods.effective(method, custom), method, ids, custom)
 
 
 async def run(
@@ -109,7 +113,10 @@ async def run(
         account_connector_id=account_connector_id,
         method_ref=method_ref,
     )
-    request = call_input(prepared.method, prepared.ids, parameters, fields)
+    own, custom = custom_methods.split_inputs(prepared.custom, fields)
+    request = call_input(prepared.base, prepared.ids, parameters, own)
+    if custom:
+        request = replace(request, fields={**request.fields, **custom})
     context = prepared.connection.context
     try:
         return await runtime.call(prepared.connection.definition, prepared.method, context, request)

@@ -7,13 +7,14 @@ from html import escape
 from typing import Annotated, Any
 from urllib.parse import urlencode
 
-from fastapi import APIRouter, Body, Request
+from fastapi import APIRouter, BackgroundTasks, Body, Request
 from fastapi.responses import HTMLResponse, JSONResponse, RedirectResponse, Response
 from pydantic import BaseModel, ConfigDict, Field
 
 from junction.api.context import AppContext, Context, get_context
 from junction.auth.identity import CurrentAccount
 from junction.connectors import calls, lookups, oauth
+from junction.connectors.custom_field_hooks import queue_discovery
 from junction.connectors.runtime.types import CallResult, Exchange
 from junction.connectors.spec.models import (
     AuthenticationSpec,
@@ -260,6 +261,7 @@ async def authorise(
 @callback_router.get(oauth.CALLBACK_PATH, include_in_schema=False)
 async def oauth_callback(
     request: Request,
+    background: BackgroundTasks,
     state: str = "",
     code: str | None = None,
     error: str | None = None,
@@ -274,6 +276,9 @@ async def oauth_callback(
         error=error,
         settings_for=lambda ac_id: _oauth_settings(context, ac_id),
     )
+    if result.ok and result.account_connector_id is not None:
+        # The tokens are stored: custom fields are looked up after the answer has left.
+        queue_discovery(context, background, result.account_connector_id)
     if result.return_url:
         query = (
             {"status": "success"} if result.ok else {"status": "error", "message": result.message}

@@ -7,13 +7,13 @@ Key, like a template document, so the graph checks apply unchanged.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from junction.connectors import catalog
+from junction.connectors import catalog, custom_methods
 from junction.connectors.catalog import MethodIds
 from junction.connectors.models import AccountConnector, Connector
 from junction.connectors.spec.models import (
@@ -61,6 +61,8 @@ class StepMethod:
     definition: ConnectorDefinition
     method: MethodSpec
     ids: MethodIds
+    # The account connector's custom fields of the method (their Ids are negative).
+    custom: list[custom_methods.CustomField] = field(default_factory=list)
 
 
 @dataclass(frozen=True)
@@ -71,6 +73,7 @@ class Input:
     name: str  # how mappings name it
     spec: ParameterSpec | FieldSpec
     position: int
+    values: list[dict[str, Any]] = field(default_factory=list)  # allowed values, if known
 
 
 async def step_method(
@@ -81,7 +84,14 @@ async def step_method(
     ids = await structure.method_ids(session=session, cycle_step=cycle_step)
     if used is None or method is None or ids is None:
         raise BadRequest(f"Step '{cycle_step.document.get('Name')}' calls no connector method")
-    return StepMethod(used[0], used[1], catalog.definition_of(used[1]), method, ids)
+    return StepMethod(
+        used[0],
+        used[1],
+        catalog.definition_of(used[1]),
+        method,
+        ids,
+        structure.custom_fields_of(cycle_step),
+    )
 
 
 def inputs(found: StepMethod, section: str) -> list[Input]:
@@ -92,9 +102,16 @@ def inputs(found: StepMethod, section: str) -> list[Input]:
             for i, p in enumerate(found.method.Parameters)
             if p.TargetType is not Target.RESPONSE_FIELD and p.Value is None and not p.Hidden
         ]
-    return [
+    own = [
         Input(found.ids.fields[("RequestField", i)], f.SystemField or f.ConnectorField, f, i)
         for i, f in enumerate(found.method.RequestFields)
+    ]
+    # Custom request fields follow, except those never sent (read-only) and those sent
+    # with their default value only (hidden).
+    custom = [f for f in found.custom if f.for_request and not f.read_only and not f.hidden]
+    return own + [
+        Input(custom_methods.mapping_id(f), f.name, f.spec, len(own) + i, f.field_values)
+        for i, f in enumerate(custom)
     ]
 
 
@@ -136,9 +153,14 @@ class Setup:
     response_ids: dict[str, dict[int, int]]  # step Id -> field position -> field Id
 
     def response_fields(self, cycle_step: CycleStep) -> list[tuple[int, FieldSpec]]:
+        """The step's response fields by Id: its method's, then its custom fields."""
         method = self.structure.method_of(cycle_step)
+        if method is None:
+            return []
         ids = self.response_ids.get(cycle_step.id, {})
-        return [] if method is None else [(ids[i], f) for i, f in enumerate(method.ResponseFields)]
+        own = [(ids[i], f) for i, f in enumerate(method.ResponseFields)]
+        custom = self.structure.custom_fields_of(cycle_step)
+        return own + [(custom_methods.mapping_id(f), f.spec) for f in custom if not f.for_request]
 
     def source_field_id(self, source: CycleStep | None, name: str | None) -> int | None:
         if source is None or name is None:
@@ -175,7 +197,7 @@ def mapping_out(
         "IsOptional": spec.Optional,
         "DataType": spec.DataType.value,
         "TriggerName": trigger_name,
-        "Values": [],
+        "Values": item.values,
         "DisplayOrder": item.position,
         "Triggers": _triggers(found, trigger_name),
     }

@@ -13,7 +13,7 @@ from dataclasses import dataclass, field
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from junction.connectors import catalog
+from junction.connectors import catalog, custom_methods
 from junction.connectors.catalog import MethodIds
 from junction.connectors.models import AccountConnector, Connector
 from junction.connectors.spec.models import MethodKind, MethodSpec
@@ -49,6 +49,8 @@ class Structure:
     edges: list[CycleEdge]
     # account connector id -> (row, its connector release)
     connectors: dict[int, tuple[AccountConnector, Connector]] = field(default_factory=dict)
+    # account connector id -> its custom fields
+    custom_fields: dict[int, list[custom_methods.CustomField]] = field(default_factory=dict)
 
     def step_spec(self, cycle_step: CycleStep) -> Step:
         spec = Step.model_validate(cycle_step.document | {"Key": cycle_step.step_key})
@@ -101,6 +103,21 @@ class Structure:
             catalog.definition_of(used[1]), cycle_step.document.get("MethodUniqueIdentifier") or ""
         )
 
+    def custom_fields_of(self, cycle_step: CycleStep) -> list[custom_methods.CustomField]:
+        """The custom fields of the step's method on its account connector."""
+        method = self.method_of(cycle_step)
+        if method is None:
+            return []
+        fields = self.custom_fields.get(cycle_step.account_connector_id or -1, [])
+        return custom_methods.of_method(fields, method)
+
+    def effective_method_of(self, cycle_step: CycleStep) -> MethodSpec | None:
+        """The step's method with its account connector's custom fields."""
+        method = self.method_of(cycle_step)
+        if method is None:
+            return None
+        return custom_methods.effective(method, self.custom_fields_of(cycle_step))
+
     async def method_ids(self, *, session: AsyncSession, cycle_step: CycleStep) -> MethodIds | None:
         """The numeric Ids of the step's method and of its parameters and fields."""
         used = self.connectors.get(cycle_step.account_connector_id or -1)
@@ -136,6 +153,9 @@ async def load(*, session: AsyncSession, cycle: Cycle) -> Structure:
             .where(AccountConnector.id.in_(sorted(ids)))
         )
         structure.connectors = {row.id: (row, connector) for row, connector in rows.all()}
+        structure.custom_fields = await custom_methods.fields_of(
+            session=session, account_connector_ids=ids
+        )
     return structure
 
 
@@ -143,7 +163,20 @@ async def problems(*, session: AsyncSession, structure: Structure) -> list[Probl
     """What is wrong with the cycle's graph and mappings, as for a template going Live."""
     document = structure.document()
     lookup = await templates.method_lookup(session=session, document=document)
-    return list(check_template(document, lookup))
+    # Steps may map their account connectors' custom fields. The look-up knows a release,
+    # not an account connector: it offers the custom fields of every account connector of
+    # that release in this cycle (the engine uses each step's own).
+    custom: dict[tuple[str, str], list[custom_methods.CustomField]] = {}
+    for row, connector in structure.connectors.values():
+        key = (connector.name.lower(), connector.version)
+        custom.setdefault(key, []).extend(structure.custom_fields.get(row.id, []))
+
+    def with_custom_fields(name: str, version: str | None, mui: str) -> MethodSpec | None:
+        method = lookup(name, version, mui)
+        fields = custom.get((name.lower(), version or ""), [])
+        return custom_methods.effective(method, fields) if method and fields else method
+
+    return list(check_template(document, with_custom_fields))
 
 
 async def load_step(

@@ -3,6 +3,12 @@
 A cycle can only change while nothing of it runs (structural edits need it paused and not
 finishing its queue), and activating it again stamps a new ``updated_at``; so a plan is
 cached by (cycle id, updated_at) and never goes stale.
+
+A method step runs its method as its account connector has it: with the account
+connector's custom fields (``connectors.custom_methods``). A change of those fields stamps a
+new ``updated_at`` on the cycles using the account connector, so their plans are compiled
+again; fields that did not change give the very same method object, so the runtime's plans
+compiled for it (cached by object identity) are used again.
 """
 
 from __future__ import annotations
@@ -106,7 +112,7 @@ async def compile_plan(*, session: AsyncSession, cycle: Cycle) -> CyclePlan:
         spec = loaded.step_spec(row)
         used = loaded.connectors.get(row.account_connector_id or -1)
         definition = catalog.definition_of(used[1]) if used else None
-        method = loaded.method_of(row)
+        method = loaded.effective_method_of(row)
         is_trigger = trigger is not None and row.id == trigger.id
         id_field = None
         if method is not None:

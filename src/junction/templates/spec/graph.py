@@ -21,6 +21,7 @@ from pydantic import ValidationError
 
 from junction.connectors.spec.models import MethodSpec
 from junction.connectors.spec.validate import DefinitionInvalid, Problem, problem_location
+from junction.scripting.sandbox import syntax_error
 from junction.templates.spec.models import (
     EdgeKind,
     Mapping,
@@ -271,6 +272,11 @@ def _check_step(
 ) -> Iterable[Problem]:
     label = _label(step)
     mappings: list[tuple[str, Mapping]] = []
+    if step.Script:
+        if step.StepType is not StepKind.METHOD:
+            yield Problem(f"{location}.Script", f"{label}: only method steps have a Script")
+        elif (error := syntax_error(step.Script)) is not None:
+            yield Problem(f"{location}.Script", f"{label}: the script does not compile: {error}")
     if step.StepType is StepKind.METHOD:
         if not step.ConnectorName or not step.MethodUniqueIdentifier:
             yield Problem(location, f"{label} needs ConnectorName and MethodUniqueIdentifier")
