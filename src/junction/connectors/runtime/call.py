@@ -72,7 +72,9 @@ from junction.errors import (
     UpstreamRateLimited,
     UpstreamUnreachable,
 )
-from junction.scripting.events import HandlerFailed, Scripts, fire
+
+# A module import: the scripting package imports the runtime's date helpers in turn.
+from junction.scripting import events
 from junction.scripting.host import Host
 from junction.security.address_guard import AddressGuard
 
@@ -113,7 +115,7 @@ class _Outcome:
 class _Scripted:
     """One logical request's script state: what its handlers see of the request."""
 
-    scripts: Scripts
+    scripts: events.Scripts
     request: dict[str, Any] | None = None  # method_endpoint, method_request...
     parameters: dict[str, str] | None = None  # script_parameters
     url: URL | None = None  # the request's URL
@@ -181,11 +183,11 @@ class Runtime:
     @staticmethod
     def scripts_of(
         definition: ConnectorDefinition, method: MethodSpec, call_input: CallInput
-    ) -> Scripts | None:
+    ) -> events.Scripts | None:
         step = call_input.script.step_script if call_input.script is not None else None
         if not (definition.Script or method.Script or step):
             return None
-        return Scripts(definition.Script, method.Script, step)
+        return events.Scripts(definition.Script, method.Script, step)
 
     def concludes(
         self, definition: ConnectorDefinition, method: MethodSpec, call_input: CallInput
@@ -298,7 +300,7 @@ class Runtime:
     async def _fire(
         self,
         event: str,
-        scripts: Scripts,
+        scripts: events.Scripts,
         values: dict[str, Any],
         readback: tuple[str, ...],
         call_input: CallInput,
@@ -310,8 +312,10 @@ class Runtime:
             storage=env.storage if env is not None else None,
         )
         try:
-            fired = await fire(event, scripts, values, readback, self.settings.script_limits, host)
-        except HandlerFailed as exc:
+            fired = await events.fire(
+                event, scripts, values, readback, self.settings.script_limits, host
+            )
+        except events.HandlerFailed as exc:
             raise ScriptFailed(str(exc), exc.thrown) from None
         scripted.keep(call_input, fired.values)
         return fired
@@ -326,7 +330,7 @@ class Runtime:
         method: MethodSpec,
         context: ConnectionContext,
         call_input: CallInput,
-        scripts: Scripts | None,
+        scripts: events.Scripts | None,
         variables: Mapping[str, str],
         next_url: URL | None,
     ) -> _Exchanged:

@@ -5,10 +5,12 @@ from __future__ import annotations
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from datetime import datetime
-from typing import Any, Protocol
+from typing import TYPE_CHECKING, Any, Protocol
 
 from junction.connectors.spec.models import AuthenticationSpec
-from junction.scripting.events import ScriptEnvironment
+
+if TYPE_CHECKING:  # the scripting package imports the runtime's date helpers
+    from junction.scripting.events import ScriptEnvironment
 
 
 class AccessTokenSource(Protocol):
