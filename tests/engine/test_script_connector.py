@@ -6,12 +6,20 @@ functions keep a count across steps."""
 
 from __future__ import annotations
 
+import dataclasses
 import json
 from typing import Any
 
 import httpx
 
-from tests.engine.hooks import install_webhook_cycle
+from junction.scripting.sandbox import Limits
+from tests.engine.hooks import (
+    chain,
+    create_step,
+    hook_step,
+    hooks_definition,
+    install_webhook_cycle,
+)
 from tests.fixtures.saas import ContactsApi
 from tests.fixtures.server import Junction
 
@@ -245,3 +253,78 @@ def test_a_script_heavy_connector_runs_end_to_end(
     assert len(_posts(saas)) == posts
     assert "after_error;" in json.dumps(done["Steps"][1])
     assert done["Steps"][-1]["Status"] == "Success"
+
+
+BEFORE_WEBHOOK = """
+function before_webhook() {
+  if (method_request_headers['x-signature'] !== 'good') {
+    method_response = {error: 'bad signature',
+                       endpoint: method_endpoint.indexOf('/api/webhook/') > 0};
+    method_response_headers['X-Reason'] = 'signature';
+    return false;
+  }
+  method_request.email = method_request_parameters.prefix + method_request.email;
+  return true;
+}
+"""
+
+
+def test_before_webhook_turns_calls_away_or_changes_what_is_stored(
+    junction: Junction, clients: Clients, saas: ContactsApi
+) -> None:
+    partner, account = clients
+    hooks = hooks_definition()
+    hooks["Script"] = BEFORE_WEBHOOK
+    assert partner.post("/v1.0/connectors", json=hooks).status_code == 201
+    document = {
+        "Name": "Checked contacts",
+        "Steps": [hook_step(), create_step()],
+        "Edges": chain("hook", "create"),
+    }
+    cycle = install_webhook_cycle(partner, account, saas.base_url, document)
+    before = len(saas.state.contacts)
+
+    refused = httpx.post(cycle.url, json={"email": "a@example.com"})
+    assert refused.status_code == 200
+    assert refused.json() == {"error": "bad signature", "endpoint": True}
+    assert refused.headers["X-Reason"] == "signature"
+    assert "TransactionId" not in refused.json()
+
+    accepted = httpx.post(
+        cycle.url + "?prefix=checked-",
+        json={"email": "b@example.com"},
+        headers={"X-Signature": "good"},
+    )
+    assert accepted.status_code == 200, accepted.text
+    done = cycle.wait_status(accepted.json()["TransactionId"], "Completed", "Errored")
+    assert done["Status"] == "Completed", done
+    assert len(saas.state.contacts) == before + 1
+    assert saas.state.contacts[-1]["email"] == "checked-b@example.com"
+
+
+def test_a_runaway_handler_fails_its_step_and_the_server_goes_on(
+    junction: Junction, clients: Clients, saas: ContactsApi
+) -> None:
+    partner, account = clients
+    runtime = junction.context.runtime
+    kept = runtime.settings
+    runtime.settings = dataclasses.replace(
+        kept, script_limits=Limits(seconds=0.5, memory_bytes=16 * 1024 * 1024)
+    )
+    try:
+        connector = scripted_connector()
+        connector["Methods"][1]["Script"] = GET_SCRIPT.replace(
+            "function after_action() {", "function after_action() { while (true) {}"
+        )
+        assert partner.post("/v1.0/connectors", json=connector).status_code == 201
+        cycle = install_webhook_cycle(partner, account, saas.base_url, template())
+        answer = httpx.post(cycle.url, json={"event": "contact.created", "object": {"id": 3}})
+        assert account.get(f"/v1.0/cycles/{cycle.id}").status_code == 200  # still serving
+        done = cycle.wait_status(answer.json()["TransactionId"], "Errored", "Completed")
+    finally:
+        runtime.settings = kept
+    assert done["Status"] == "Errored"
+    assert (
+        "after_action handler failed: the script ran longer than its time limit"
+        in (done["Steps"][1]["Message"])
+    )

@@ -19,6 +19,7 @@ from junction.engine.runner import Engine
 from junction.security.keyring import Keyring
 from junction.settings import Settings
 from junction.webhooks.intake import Intake
+from junction.webhooks.scripts import WebhookScripts
 
 
 @dataclass
@@ -34,6 +35,7 @@ class AppContext:
     plans: PlanCache = field(default_factory=PlanCache)
     # Stores webhook calls, in groups under load.
     intake: Intake = field(init=False)
+    webhook_scripts: WebhookScripts = field(init=False)
     # The engine, when this process runs cycles (JUNCTION_ENGINE_ENABLED).
     engine: Engine | None = None
     # Tells the engine that new work is due now (a no-op when the engine is off).
@@ -44,6 +46,7 @@ class AppContext:
 
     def __post_init__(self) -> None:
         self.intake = Intake(database=self.database, plans=self.plans, clock=self.clock)
+        self.webhook_scripts = WebhookScripts(database=self.database, plans=self.plans)
 
 
 def get_context(request: Request) -> AppContext:

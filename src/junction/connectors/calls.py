@@ -42,7 +42,7 @@ def token_sources(env: oauth.OAuthEnvironment) -> TokenSourceFactory:
     ) -> AccessTokenSource:
         auth = account_connectors.choose_authentication(definition, row.authentication_id)
         assert auth is not None
-        return oauth.TokenSource(env, row.id, auth, properties)
+        return oauth.TokenSource(env, row.id, auth, properties, definition.Script)
 
     return factory
 
@@ -128,8 +128,9 @@ async def run(
 
 async def oauth_settings(
     *, database: Database, keyring: Keyring, account_connector_id: int
-) -> tuple[AuthenticationSpec, dict[str, str]]:
-    """An OAuth2 account connector's authentication and its property values."""
+) -> tuple[AuthenticationSpec, dict[str, str], str | None]:
+    """An OAuth2 account connector's authentication, its property values, and the
+    connector's Script (its OAuth event handlers)."""
     async with database.transaction(read_only=True) as session:
         row = await session.get(AccountConnector, account_connector_id)
         if row is None:
@@ -142,7 +143,7 @@ async def oauth_settings(
         properties = await connection_properties(
             session=session, keyring=keyring, row=row, definition=definition
         )
-    return auth, properties
+    return auth, properties, definition.Script
 
 
 async def account_connector(

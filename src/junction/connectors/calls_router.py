@@ -219,7 +219,7 @@ async def try_method_post(
 
 async def _oauth_settings(
     context: AppContext, account_connector_id: int
-) -> tuple[AuthenticationSpec, dict[str, str]]:
+) -> tuple[AuthenticationSpec, dict[str, str], str | None]:
     return await calls.oauth_settings(
         database=context.database,
         keyring=context.keyring,
@@ -247,12 +247,13 @@ async def authorise(
         account_id=account.account_id,
         account_connector_id=account_connector_id,
     )
-    auth, properties = await _oauth_settings(context, row.id)
+    auth, properties, script = await _oauth_settings(context, row.id)
     url = await oauth.start_authorisation(
         env=context.oauth,
         row=row,
         auth=auth,
         properties=properties,
+        script=script,
         return_url=(body or AuthoriseIn()).ReturnUrl,
     )
     return AuthoriseOut(AuthoriseUrl=url)

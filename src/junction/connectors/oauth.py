@@ -26,12 +26,12 @@ from authlib.oauth2.rfc7636 import create_s256_code_challenge
 from sqlalchemy import delete, select
 
 from junction.clock import Clock
-from junction.connectors import account_connectors
+from junction.connectors import account_connectors, oauth_scripts
 from junction.connectors.models import AccountConnector, OAuthState
 from junction.connectors.spec.mergefields import MERGEFIELD, merge
 from junction.connectors.spec.models import AuthenticationSpec, OAuth2Auth, OAuth2Type
 from junction.db.engine import Database
-from junction.errors import BadRequest, ConnectorCallError, NotFound
+from junction.errors import BadRequest, ConnectorCallError, NotFound, ScriptFailed
 from junction.security.address_guard import AddressGuard, GuardedResolver
 from junction.security.keyring import Keyring
 
@@ -95,9 +95,12 @@ class ClientSettings:
     extra_authorise: dict[str, str]
     pkce: bool
     margin: timedelta
+    script: str | None = None  # the connector's Script: its OAuth event handlers
 
 
-def client_settings(auth: AuthenticationSpec, properties: dict[str, str]) -> ClientSettings:
+def client_settings(
+    auth: AuthenticationSpec, properties: dict[str, str], script: str | None = None
+) -> ClientSettings:
     """The OAuth settings with their {{mergefields}} filled from connector properties."""
     spec: OAuth2Auth | None = auth.OAuth2
     if spec is None:
@@ -145,6 +148,7 @@ def client_settings(auth: AuthenticationSpec, properties: dict[str, str]) -> Cli
         extra_authorise=dict(spec.ExtraAuthoriseParameters),
         pkce=spec.Pkce,
         margin=timedelta(seconds=spec.RefreshMarginSeconds),
+        script=script,
     )
 
 
@@ -168,11 +172,20 @@ async def _token_request(
         data |= {"client_id": settings.client_id, "client_secret": settings.client_secret}
     if settings.scope and params.get("grant_type") in ("client_credentials", "password"):
         data.setdefault("scope", settings.scope)
+    refresh = params.get("grant_type") == "refresh_token"
+    headers = {"Accept": "application/json"}
+    try:
+        if settings.script:
+            data, headers = await oauth_scripts.before_token(
+                settings.script, refresh, data, headers
+            )
+    except ScriptFailed as exc:
+        raise OAuthUnavailable(f"The connector's script stopped the token request: {exc}") from None
     try:
         # One deadline for everything: the address check, connecting, sending, reading.
         async with asyncio.timeout(TOKEN_TIMEOUT_SECONDS):
             await env.guard.check(settings.token_url)  # literal addresses and the scheme
-            status, text = await _post_form(env, settings.token_url, data, auth)
+            status, text = await _post_form(env, settings.token_url, data, auth, headers)
     except (aiohttp.ClientError, TimeoutError, OSError) as exc:
         raise OAuthUnavailable(
             f"The token endpoint could not be reached: {type(exc).__name__}"
@@ -181,6 +194,13 @@ async def _token_request(
         body = json.loads(text)
     except ValueError:
         body = None
+    if settings.script:
+        try:
+            body = await oauth_scripts.after_token(settings.script, refresh, body, text)
+        except ScriptFailed as exc:
+            raise OAuthUnavailable(
+                f"The connector's script could not read the token answer: {exc}"
+            ) from None
     if status == 200 and isinstance(body, dict) and isinstance(body.get("access_token"), str):
         return body
     error = body.get("error") if isinstance(body, dict) else None
@@ -196,16 +216,18 @@ async def _token_request(
 
 
 async def _post_form(
-    env: OAuthEnvironment, url: str, data: dict[str, str], auth: aiohttp.BasicAuth | None
+    env: OAuthEnvironment,
+    url: str,
+    data: dict[str, str],
+    auth: aiohttp.BasicAuth | None,
+    headers: dict[str, str],
 ) -> tuple[int, str]:
     connector = aiohttp.TCPConnector(resolver=GuardedResolver(env.guard))
     async with (
         aiohttp.ClientSession(
             connector=connector, trust_env=False, cookie_jar=aiohttp.DummyCookieJar()
         ) as session,
-        session.post(
-            url, data=data, auth=auth, headers={"Accept": "application/json"}, allow_redirects=False
-        ) as response,
+        session.post(url, data=data, auth=auth, headers=headers, allow_redirects=False) as response,
     ):
         raw = await response.content.read(MAX_TOKEN_RESPONSE_BYTES)
         return response.status, raw.decode("utf-8", "replace")
@@ -239,11 +261,13 @@ class TokenSource:
         account_connector_id: int,
         auth: AuthenticationSpec,
         properties: dict[str, str],
+        script: str | None = None,
     ) -> None:
         self.env = env
         self.account_connector_id = account_connector_id
         self.auth = auth
         self.properties = properties
+        self.script = script
         self._last: str | None = None
 
     def _fresh(self, credentials: dict[str, Any], margin: timedelta) -> bool:
@@ -260,7 +284,7 @@ class TokenSource:
             return account_connectors.read_credentials(row, self.env.keyring)
 
     async def __call__(self, *, force_refresh: bool = False) -> str:
-        settings = client_settings(self.auth, self.properties)
+        settings = client_settings(self.auth, self.properties, self.script)
         rejected = self._last if force_refresh else None
         credentials = await self._read()
         usable = self._fresh(credentials, settings.margin)
@@ -339,9 +363,10 @@ async def start_authorisation(
     auth: AuthenticationSpec,
     properties: dict[str, str],
     return_url: str | None,
+    script: str | None = None,
 ) -> str:
     """Record a new flow and return the provider URL to send the user's browser to."""
-    settings = client_settings(auth, properties)
+    settings = client_settings(auth, properties, script)
     if settings.grant is not OAuth2Type.AUTHORISATION_CODE or settings.authorise_url is None:
         raise BadRequest(
             f"Authentication '{auth.Id}' uses {settings.grant.value}, not AuthorisationCode"
@@ -373,7 +398,10 @@ async def start_authorisation(
             "code_challenge_method": "S256",
         }
     separator = "&" if "?" in settings.authorise_url else "?"
-    return f"{settings.authorise_url}{separator}{urlencode(query)}"
+    url = f"{settings.authorise_url}{separator}{urlencode(query)}"
+    if settings.script:
+        url = await oauth_scripts.before_authorise(settings.script, url)
+    return url
 
 
 @dataclass(frozen=True)
@@ -394,7 +422,8 @@ async def finish_authorisation(
 ) -> FlowResult:
     """Handle the provider's redirect: exchange the code and store the tokens.
 
-    ``settings_for(account_connector_id)`` returns (AuthenticationSpec, properties).
+    ``settings_for(account_connector_id)`` returns (AuthenticationSpec, properties, the
+    connector's Script).
     """
     async with env.database.transaction() as session:
         flow = await session.get(OAuthState, state)
@@ -409,8 +438,8 @@ async def finish_authorisation(
         message = f"The provider did not grant access ({error or 'no code returned'})."
         await _mark(env, account_connector_id, message)
         return FlowResult(False, message, return_url, account_connector_id)
-    auth, properties = await settings_for(account_connector_id)
-    settings = client_settings(auth, properties)
+    auth, properties, script = await settings_for(account_connector_id)
+    settings = client_settings(auth, properties, script)
     params: dict[str, Any] = {
         "grant_type": "authorization_code",
         "code": code,

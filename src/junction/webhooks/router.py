@@ -13,12 +13,12 @@ import asyncio
 from typing import Any
 
 from fastapi import APIRouter, Request
-from fastapi.responses import JSONResponse
+from fastapi.responses import JSONResponse, PlainTextResponse, Response
 
 from junction.api.context import Context
 from junction.engine import transactions as tx
 from junction.errors import PayloadTooLarge
-from junction.webhooks import answers, service
+from junction.webhooks import answers, scripts, service
 
 router = APIRouter(tags=["Webhooks"])
 
@@ -50,6 +50,20 @@ async def receive(identifier: str, request: Request, context: Context) -> Any:
     engine = context.engine
     body = await _read_limited(request, context.settings.webhook_max_bytes)
     payload = service.parse_body(body, request.headers.get("content-type", ""))
+    hook = await context.webhook_scripts.hook(identifier)
+    if hook is not None:
+        payload, turned = await scripts.before_webhook(
+            hook,
+            url=str(request.url),
+            headers=dict(request.headers),
+            parameters=dict(request.query_params),
+            payload=payload,
+            limits=context.runtime.settings.script_limits,
+            loop_http=context.runtime.script_request,
+            loop=asyncio.get_running_loop(),
+        )
+        if turned is not None:
+            return _turned_away(turned)
     transaction_id = tx.new_id()
     waiter: asyncio.Future[tuple[int, Any] | None] = asyncio.get_running_loop().create_future()
     # Registered before the commit, so the engine cannot answer before anyone listens.
@@ -74,3 +88,12 @@ async def receive(identifier: str, request: Request, context: Context) -> Any:
         return JSONResponse(content, status)
     finally:
         responses.pop(transaction_id, None)
+
+
+def _turned_away(turned: scripts.Turned) -> Response:
+    """A call a before_webhook handler answered itself: its method_response, as JSON (text
+    stays text), with its method_response_headers."""
+    if isinstance(turned.body, str):
+        return PlainTextResponse(turned.body, turned.status, headers=turned.headers)
+    body = {} if turned.body is None else turned.body
+    return JSONResponse(body, turned.status, headers=turned.headers)
