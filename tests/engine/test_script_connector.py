@@ -328,3 +328,62 @@ def test_a_runaway_handler_fails_its_step_and_the_server_goes_on(
         "after_action handler failed: the script ran longer than its time limit"
         in (done["Steps"][1]["Message"])
     )
+
+
+STORAGE_SCRIPT = """
+function before_action() {
+  var r = {};
+  r.set = cycle_storage_set('k', 'a');
+  r.append = cycle_storage_append('k', 'b');
+  r.get = cycle_storage_get('k');
+  r.object = cycle_storage_set('o', {x: 1});
+  r.increment = cycle_storage_increment('n', 5);
+  r.decrement = cycle_storage_decrement('n');
+  r.keys = cycle_storage_list_keys();
+  r.values = cycle_storage_list_values();
+  r.deleted = cycle_storage_delete('k');
+  r.missing = cycle_storage_get('k');
+  r.shared = cyclr_storage_get('calls');
+  r.notInTheCycleStore = cycle_storage_get('calls');
+  r.cleared = cycle_storage_delete_all();
+  r.after = cycle_storage_list_keys();
+  try { cycle_storage_set('', 'x'); } catch (e) { r.badKey = e.message; }
+  method_request.storage = r;
+  return true;
+}
+"""
+
+
+def test_the_storage_functions_keep_values_per_cycle_and_per_connector(
+    junction: Junction, clients: Clients, saas: ContactsApi
+) -> None:
+    partner, account = clients
+    assert partner.post("/v1.0/connectors", json=scripted_connector()).status_code == 201
+    document = template()
+    document["Steps"][2]["Script"] = STORAGE_SCRIPT
+    cycle = install_webhook_cycle(partner, account, saas.base_url, document)
+    answer = httpx.post(cycle.url, json={"event": "contact.created", "object": {"id": 3}})
+    done = cycle.wait_status(answer.json()["TransactionId"], "Completed", "Errored")
+    assert done["Status"] == "Completed", done
+    stored = json.loads(_posts(saas)[-1]["body"])["storage"]
+    assert stored.pop("badKey").endswith("the key must be a non-empty text")
+    assert stored == {
+        "set": "a",
+        "append": "ab",
+        "get": "ab",
+        "object": '{"x": 1}',
+        "increment": 5,
+        "decrement": 4,
+        "keys": ["k", "n", "o"],
+        "values": [
+            {"key": "k", "value": "ab"},
+            {"key": "n", "value": "4"},
+            {"key": "o", "value": '{"x": 1}'},
+        ],
+        "deleted": True,
+        "missing": None,
+        "shared": "2",  # counted by the connector's handler in the connector's own store
+        "notInTheCycleStore": None,
+        "cleared": 2,
+        "after": [],
+    }

@@ -97,7 +97,8 @@ def _json_default(value: Any) -> Any:
 
 def _program(event: str, handlers: list[tuple[str, str]], readback: Iterable[str]) -> str:
     parts = [
-        "var __values = JSON.parse(__input);",
+        # Kept before any script runs: a handler may replace JSON's functions for itself.
+        "var __stringify = JSON.stringify; var __values = JSON.parse(__input);",
         "for (var __k in __values) globalThis[__k] = __values[__k];",
         "var __handlers = []; var __level = null;",
     ]
@@ -123,7 +124,7 @@ def _program(event: str, handlers: list[tuple[str, str]], readback: Iterable[str
             f" out[{json.dumps(name)}] = typeof {name} === 'undefined' ? null : {name};"
             for name in readback
         )
-        + " return JSON.stringify({proceed: proceed, values: out}); })()"
+        + " return __stringify({proceed: proceed, values: out}); })()"
     )
     return "\n".join(parts)
 
@@ -154,8 +155,12 @@ def run_event(
         raise HandlerFailed(f"{event}: {exc}") from None
     if not isinstance(result, str):
         raise HandlerFailed(f"{event}: the handlers gave back a value that is not JSON")
-    answer = json.loads(result)
-    return Fired(proceed=bool(answer["proceed"]), values=answer["values"])
+    try:
+        answer = json.loads(result)
+        return Fired(proceed=bool(answer["proceed"]), values=dict(answer["values"]))
+    except (ValueError, TypeError, KeyError):
+        # A handler changed how objects turn into JSON (Object.prototype.toJSON, say).
+        raise HandlerFailed(f"{event}: the handlers left values that cannot be read back") from None
 
 
 def _failure(event: str, context: quickjs.Context, exc: Exception) -> HandlerFailed:

@@ -414,3 +414,70 @@ def test_http_request_cannot_reach_private_addresses(target: str) -> None:
         assert hits == []
 
     scenario()
+
+
+@pytest.mark.parametrize(
+    ("handler", "reason"),
+    [
+        ("while (true) {}", "ran longer than its time limit"),
+        ("var a = []; while (true) { a.push(new Array(100000).fill(1)); }", "more memory"),
+        ("function f() { return f() + 1; } f();", "stack"),
+        ("var x = http_request; while (true) { x; }", "ran longer than its time limit"),
+    ],
+)
+def test_escape_attempts_end_in_a_clear_error(handler: str, reason: str) -> None:
+    from junction.scripting.sandbox import Limits
+
+    script = "function after_action() { " + handler + " return true; }"
+
+    @async_test
+    async def scenario() -> None:
+        async with serve({"/echo": echo}) as base:
+            spec = definition(base, [{"Endpoint": "/echo", "Script": script}])
+            async with make_runtime(
+                script_limits=Limits(seconds=0.5, memory_bytes=16 * 1024 * 1024)
+            ) as runtime:
+                with pytest.raises(ScriptFailed) as raised:
+                    await call(runtime, spec)
+                assert reason in str(raised.value)
+                # The runtime goes on serving: the next call, without the handler, works.
+                plain = definition(base, [{"Endpoint": "/echo"}])
+                assert (await call(runtime, plain)).status == 200
+
+    scenario()
+
+
+@async_test
+async def test_nothing_of_one_execution_is_seen_by_the_next() -> None:
+    script = """
+    function after_action() {
+      method_response = {
+        leaked: typeof leftBehind !== 'undefined',
+        tampered: typeof ({}).stolen !== 'undefined',
+        json: JSON.stringify({a: 1}),
+      };
+      leftBehind = 'secret of the previous call';
+      Object.prototype.stolen = function () { return 'gotcha'; };
+      JSON.stringify = function () { return 'replaced'; };
+      return true;
+    }
+    """
+    async with serve({"/echo": echo}) as base:
+        spec = definition(base, [{"Endpoint": "/echo", "Script": script}])
+        async with make_runtime() as runtime:
+            first = await call(runtime, spec)
+            second = await call(runtime, spec)
+    expected = {"leaked": False, "tampered": False, "json": '{"a":1}'}
+    assert first.body == expected
+    assert second.body == expected
+
+
+@async_test
+async def test_a_handler_breaking_json_fails_its_call_clearly() -> None:
+    script = """function after_action() {
+      Object.prototype.toJSON = function () { return 'broken'; }; return true; }"""
+    async with serve({"/echo": echo}) as base:
+        spec = definition(base, [{"Endpoint": "/echo", "Script": script}])
+        async with make_runtime() as runtime:
+            with pytest.raises(ScriptFailed, match="cannot be read back"):
+                await call(runtime, spec)
