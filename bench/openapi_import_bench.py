@@ -3,9 +3,11 @@
 Each run reads the document (JSON), converts it and validates the result with the same
 ``parse_definition`` every stored definition passes, i.e. all of ``import_openapi``. The
 YAML form of the same document is timed too (parsed with PyYAML's C loader when present).
-Prints the median and the spread of a few runs.
+Prints the median and the spread of a few runs. ``--copies N`` also times a document of N
+times as many operations: the same paths under N prefixes (``/v0/...``, ``/v1/...``), each
+copy's ``operationId``s suffixed, standing for a description of thousands of operations.
 
-    uv run python bench/openapi_import_bench.py [--runs 5]
+    uv run python bench/openapi_import_bench.py [--runs 5] [--copies 8]
 """
 
 from __future__ import annotations
@@ -18,6 +20,7 @@ import statistics
 import sys
 import time
 from pathlib import Path
+from typing import Any
 
 import yaml
 
@@ -51,8 +54,12 @@ def _row(label: str, size: int, times: list[float], methods: int, warnings: int)
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--runs", type=int, default=5)
+    parser.add_argument("--copies", type=int, default=0)
     args = parser.parse_args()
-    print(f"$ uv run python bench/openapi_import_bench.py --runs {args.runs}")
+    print(
+        f"$ uv run python bench/openapi_import_bench.py --runs {args.runs}"
+        + (f" --copies {args.copies}" if args.copies else "")
+    )
     print(
         f"{platform.machine()}, Python {platform.python_version()}, PyYAML {yaml.__version__}"
         f" (C loader: {'yes' if getattr(yaml, '__with_libyaml__', False) else 'no'})"
@@ -70,6 +77,24 @@ def main() -> None:
     _row("JSON", len(text), *_time(text, args.runs))
     _row("YAML", len(as_yaml), *_time(as_yaml, args.runs))
     print(f"of which parsing: JSON {json_parse:.3f} s, YAML {yaml_parse:.3f} s")
+    if args.copies:
+        larger = _copies(json.loads(text), args.copies)
+        _row(f"JSON x{args.copies}", len(larger), *_time(larger, args.runs))
+
+
+def _copies(document: dict[str, Any], copies: int) -> bytes:
+    paths: dict[str, Any] = {}
+    for copy in range(copies):
+        for path, item in document["paths"].items():
+            renamed = dict(item)
+            for verb, operation in item.items():
+                if isinstance(operation, dict) and "operationId" in operation:
+                    renamed[verb] = {
+                        **operation,
+                        "operationId": f"{operation['operationId']}-v{copy}",
+                    }
+            paths[f"/v{copy}{path}"] = renamed
+    return json.dumps({**document, "paths": paths}).encode()
 
 
 if __name__ == "__main__":

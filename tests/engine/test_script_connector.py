@@ -261,6 +261,8 @@ function before_webhook() {
     method_response = {error: 'bad signature',
                        endpoint: method_endpoint.indexOf('/api/webhook/') > 0};
     method_response_headers['X-Reason'] = 'signature';
+    method_response_headers['Set-Cookie'] = 'session=stolen';
+    method_response_headers['Content-Type'] = 'text/html';
     return false;
   }
   method_request.email = method_request_parameters.prefix + method_request.email;
@@ -288,6 +290,8 @@ def test_before_webhook_turns_calls_away_or_changes_what_is_stored(
     assert refused.status_code == 200
     assert refused.json() == {"error": "bad signature", "endpoint": True}
     assert refused.headers["X-Reason"] == "signature"
+    assert "set-cookie" not in refused.headers  # only X- headers are let through
+    assert refused.headers["content-type"] == "application/json"
     assert "TransactionId" not in refused.json()
 
     accepted = httpx.post(
@@ -387,3 +391,27 @@ def test_the_storage_functions_keep_values_per_cycle_and_per_connector(
         "cleared": 2,
         "after": [],
     }
+
+
+def test_a_warning_from_after_error_lets_the_other_calls_of_the_step_go_on(
+    junction: Junction, clients: Clients, saas: ContactsApi
+) -> None:
+    partner, account = clients
+    connector = scripted_connector()
+    methods = connector["Methods"]
+    methods[0]["Script"] = """function after_webhook() {
+      method_response = {ContactId: method_response.ids}; return true; }"""
+    methods[1]["Script"] = GET_SCRIPT.replace(
+        "method_error.isSuccess = true;", "method_error.isWarning = true;"
+    )
+    assert partner.post("/v1.0/connectors", json=connector).status_code == 201
+    cycle = install_webhook_cycle(partner, account, saas.base_url, template())
+    answer = httpx.post(cycle.url, json={"ids": ["3", "9999", "4"]})
+    done = cycle.wait_status(answer.json()["TransactionId"], "Completed", "Errored")
+    paths = [r["path"] for r in saas.state.requests if r["path"].startswith("/contacts/")]
+    assert paths == ["/contacts/3", "/contacts/9999", "/contacts/4"]
+    get_step = done["Steps"][1]
+    assert get_step["Status"] == "Warning", done
+    assert "404" in get_step["Message"]
+    # The warned call did not pass the condition: the run took the False exit.
+    assert "Not found" in json.dumps(done["Steps"][-1])

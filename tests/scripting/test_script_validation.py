@@ -89,3 +89,17 @@ def test_a_step_script_that_does_not_compile_is_refused() -> None:
         p.location.endswith("Script") and "does not compile" in p.message
         for p in raised.value.problems
     )
+
+
+def test_checking_a_script_that_breaks_out_of_its_wrapper_stays_bounded() -> None:
+    import time
+
+    from junction.scripting.sandbox import syntax_error
+
+    for escaping in (
+        "}); for (;;) {} (function () {",
+        "}); throw {toString: function () { for (;;) {} }}; (function () {",
+    ):
+        started = time.monotonic()
+        assert syntax_error(escaping) is not None
+        assert time.monotonic() - started < 2

@@ -190,6 +190,8 @@ async def _token_request(
         raise OAuthUnavailable(
             f"The token endpoint could not be reached: {type(exc).__name__}"
         ) from None
+    except ValueError as exc:  # a header a script set that cannot be sent (with Basic auth)
+        raise OAuthUnavailable(f"The token request could not be sent: {exc}") from None
     try:
         body = json.loads(text)
     except ValueError:

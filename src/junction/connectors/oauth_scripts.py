@@ -19,7 +19,17 @@ from junction.errors import ScriptFailed
 from junction.scripting.events import HandlerFailed, Scripts, fire
 from junction.scripting.sandbox import Limits
 
-SECRET_FIELDS = frozenset({"client_secret", "refresh_token", "password", "code", "code_verifier"})
+SECRET_FIELDS = frozenset(
+    {
+        "client_secret",
+        "refresh_token",
+        "password",
+        "code",
+        "code_verifier",
+        "client_assertion",
+        "assertion",
+    }
+)
 _COMMON = {"cycle_variables": {}, "script_parameters": {}, "script_execution_context": "OAUTH"}
 
 

@@ -31,6 +31,7 @@ from junction.cycles.activation import ActivateIn
 from junction.cycles.models import Cycle
 from junction.cycles.webhook_install import Created, InstallFailed, Target, WebhookWarning
 from junction.db.engine import Database
+from junction.errors import Conflict
 from junction.security.keyring import Keyring
 
 
@@ -66,6 +67,7 @@ async def activate(
             base_url=caller.base_url,
         )
         active = cycle.status == "Active"
+        version = cycle.updated_at  # any change while the API is called shows here
         # An active cycle's stored ids are its installed webhooks; a paused cycle's are
         # left by a delete that failed, and go before new ones are installed.
         stale = [t for t in found if t.stored_id is not None and not active]
@@ -81,6 +83,14 @@ async def activate(
             cycle = await service.get(
                 session=session, account_id=account_id, cycle_id=cycle_id, lock=True
             )
+            if cycle.updated_at != version and cycle.status != "Active":
+                # Paused or edited by another request while the API was called: this
+                # activation's webhooks go (below) and the caller may try again. (Activated
+                # by another request meanwhile: record() keeps one webhook of the two.)
+                raise Conflict(
+                    f"The cycle '{cycle.name}' changed while its webhooks were being "
+                    "installed; activate it again"
+                )
             loaded = await structure.load(session=session, cycle=cycle)
             extra = webhook_install.record(loaded, created, deleted=stale)
             await activation.activate(

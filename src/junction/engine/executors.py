@@ -142,6 +142,7 @@ async def _method(step: StepPlan, ctx: StepContext) -> Outcome:
     records: list[dict[str, Any]] = []
     branches: list[bool] = []
     stopped: list[str] = []
+    warned: list[str] = []
     redactor = Redactor(secrets=connection.context.sensitive_values)
     script = ScriptEnvironment(
         step_script=step.spec.Script,
@@ -189,22 +190,14 @@ async def _method(step: StepPlan, ctx: StepContext) -> Outcome:
                         branches.append(result.branch)
             except ScriptStopped as exc:
                 stopped.append(exc.message)  # that call is skipped; the others go on
+            except ScriptWarning as exc:
+                # after_error made this call's failure a warning: the others go on.
+                exchanges.extend(exc.exchanges)
+                warned.append(redactor.text(exc.message))
     except JunctionError as exc:
         if isinstance(exc, ConnectorCallError):
             exchanges.extend(exc.exchanges)
         text = redactor.text(exc.message)
-        if isinstance(exc, ScriptWarning):
-            return Outcome(
-                status="Warning",
-                records=records,
-                exchanges=_logged(exchanges, ctx),
-                message=text,
-                warning=Failure(
-                    outcomes.FAILED_TO_CALL, detail(text, exchanges, bodies=ctx.log_requests)
-                ),
-                calls=calls_made,
-                branch=False if method.Conditional else None,
-            )
         if isinstance(exc, UpstreamRateLimited):
             failure = Failure(outcomes.RATE_LIMITED, text, retry_after=exc.retry_after)
         elif isinstance(exc, CallInputError):
@@ -237,8 +230,15 @@ async def _method(step: StepPlan, ctx: StepContext) -> Outcome:
         calls=calls_made,
         message="; ".join(dict.fromkeys(stopped)) or None,
     )
+    if warned:
+        outcome.status = "Warning"
+        outcome.message = "; ".join(warned)
+        outcome.warning = Failure(
+            outcomes.FAILED_TO_CALL, detail(warned[0], exchanges, bodies=ctx.log_requests)
+        )
     if method.Conditional:
-        outcome.branch = bool(branches) and all(branches)
+        # A call whose error was made a warning did not pass the condition.
+        outcome.branch = bool(branches) and all(branches) and not warned
     if step.is_trigger and step.id_field:
         await _drop_seen(step, ctx, outcome)
     return outcome

@@ -21,7 +21,9 @@ from typing import Any
 
 import quickjs
 
-from junction.scripting.functions import install, thrown_auth_exception
+# A module import: the library's date helpers import the connector runtime, which imports
+# this module.
+from junction.scripting import functions
 from junction.scripting.handlers import BEFORE_EVENTS, defines
 from junction.scripting.host import Host
 from junction.scripting.sandbox import Limits, ScriptError, message_of
@@ -144,7 +146,7 @@ def run_event(
     context.set_max_stack_size(limits.stack_bytes)
     context.set_time_limit(limits.seconds)
     try:
-        install(context)  # the function library; calls into Python allowed, limit kept
+        functions.install(context)  # the function library; calls into Python allowed, limit kept
         if host is not None:
             host.install(context)
         context.set("__input", json.dumps(values, default=_json_default))
@@ -169,7 +171,7 @@ def _failure(event: str, context: quickjs.Context, exc: Exception) -> HandlerFai
         level = context.get("__level")
     except quickjs.JSException:
         level = None
-    thrown = thrown_auth_exception(message)
+    thrown = functions.thrown_auth_exception(message)
     where = f"the {level} script's {event} handler" if isinstance(level, str) else event
     return HandlerFailed(f"{where} failed: {message}", thrown)
 
@@ -181,12 +183,14 @@ async def fire(
     readback: Iterable[str],
     limits: Limits,
     host: Host | None = None,
+    pool: ThreadPoolExecutor | None = None,
 ) -> Fired:
-    """``run_event`` on the event pool; an event nobody handles answers at once."""
+    """``run_event`` on the event pool (or ``pool``); an event nobody handles answers at
+    once."""
     handlers = scripts.handlers(event)
     names = tuple(readback)
     if not handlers:
         return Fired(proceed=True, values={name: values.get(name) for name in names})
     return await asyncio.get_running_loop().run_in_executor(
-        _POOL, run_event, event, handlers, values, names, limits, host
+        pool or _POOL, run_event, event, handlers, values, names, limits, host
     )

@@ -11,8 +11,9 @@ from __future__ import annotations
 
 import asyncio
 import json
+import time
 from collections.abc import Awaitable, Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 import quickjs
@@ -51,14 +52,26 @@ function http_request(request) { return __call('http_request', [request]); }
 )
 
 
-@dataclass(frozen=True)
+MAX_CALLS = 1000  # per execution
+
+
+@dataclass
 class Host:
+    """The host functions of one execution. Waiting on a host call takes no CPU time, so the
+    sandbox's CPU limit does not bound it: the execution's wall-clock time does (``seconds``
+    from ``install``), as does a number of calls."""
+
     loop: asyncio.AbstractEventLoop
     http: HttpFunction | None = None
     storage: StorageFunction | None = None
+    seconds: float = 60.0  # the execution's time limit, as wall-clock time for host calls
     timeout: float = 120.0  # one host call; the HTTP client has its own, shorter, timeouts
+    _deadline: float = field(default=0.0, init=False)
+    _calls: int = field(default=0, init=False)
 
     def install(self, context: quickjs.Context) -> None:
+        self._deadline = time.monotonic() + self.seconds
+        self._calls = 0
         context.add_callable("__host", self._dispatch)
         context.eval(_PRELUDE)
 
@@ -84,7 +97,7 @@ class Host:
         except (JunctionError, _Unavailable) as exc:
             return json.dumps({"error": str(exc)})
         except TimeoutError:
-            return json.dumps({"error": f"{name} took longer than {self.timeout:g} seconds"})
+            return json.dumps({"error": f"{name} did not finish within the time it had"})
         except Exception as exc:  # must not cross into QuickJS
             return json.dumps({"error": f"{name} failed: {type(exc).__name__}: {exc}"})
 
@@ -92,7 +105,23 @@ class Host:
         async def run() -> Any:
             return await work
 
-        return asyncio.run_coroutine_threadsafe(run(), self.loop).result(self.timeout)
+        self._calls += 1
+        left = self._deadline - time.monotonic()
+        if left <= 0 or self._calls > MAX_CALLS:
+            close = getattr(work, "close", None)
+            if close is not None:
+                close()  # never awaited: no "coroutine was never awaited" warning
+            raise _Unavailable(
+                "the script's time limit has passed"
+                if left <= 0
+                else f"a script may make at most {MAX_CALLS} such calls"
+            )
+        future = asyncio.run_coroutine_threadsafe(run(), self.loop)
+        try:
+            return future.result(min(self.timeout, left))
+        except TimeoutError:
+            future.cancel()
+            raise
 
 
 class _Unavailable(Exception):

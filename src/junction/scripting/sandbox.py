@@ -22,6 +22,8 @@ from typing import Any
 
 import quickjs
 
+from junction.scripting.calls import allow_python_calls
+
 # Enough for the scripts of several transactions at once; more would only queue.
 _POOL = ThreadPoolExecutor(max_workers=4, thread_name_prefix="junction-script")
 
@@ -45,6 +47,9 @@ def message_of(exc: Exception) -> str:
         return "the script ran longer than its time limit"
     if first == "InternalError: out of memory":
         return "the script used more memory than its limit"
+    if first.startswith("(Failed obtaining QuickJS error string"):
+        # What was thrown could not be turned into text within the limits.
+        return "the script threw a value that cannot be shown"
     if first.startswith("RangeError: Maximum call stack size exceeded"):
         return "the script went deeper than its stack limit"
     return first
@@ -68,6 +73,9 @@ def run(code: str, limits: Limits, setup: Setup | None = None) -> Any:
     try:
         if setup is not None:
             setup(context)
+        # Keeps the interrupt handler for the context's whole life, so reading the value
+        # back (a toJSON of the script's) is under the time limit too (see calls.py).
+        allow_python_calls(context)
         return _to_python(context.eval(code))
     except quickjs.JSException as exc:
         raise ScriptError(message_of(exc)) from None
@@ -76,11 +84,19 @@ def run(code: str, limits: Limits, setup: Setup | None = None) -> Any:
 
 
 def syntax_error(code: str) -> str | None:
-    """What is wrong with the script's syntax, or None. Nothing of it runs: it is compiled
-    as the body of a function that is never called."""
+    """What is wrong with the script's syntax, or None.
+
+    The binding offers no compile-only mode, so the script is compiled as the body of a
+    function expression that is never called. Text that closes that function early does
+    run, so this happens in a context of its own with nothing of the host in it, a quarter
+    of a second of CPU time and 8 MiB of memory, and with the interrupt handler kept even
+    while an error is turned into text (see calls.py).
+    """
     context = quickjs.Context()
-    context.set_memory_limit(Limits.memory_bytes)
-    context.set_time_limit(1.0)
+    context.set_memory_limit(8 * 1024 * 1024)
+    context.set_max_stack_size(Limits.stack_bytes)
+    context.set_time_limit(0.25)
+    allow_python_calls(context)
     try:
         context.eval("(function () {\n" + code + "\n})")
     except quickjs.JSException as exc:

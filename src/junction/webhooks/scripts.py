@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import time
 from collections.abc import Awaitable, Callable
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from typing import Any
 
@@ -26,6 +27,9 @@ from junction.scripting.host import Host
 from junction.scripting.sandbox import Limits
 
 EVENT = "before_webhook"
+# Its own threads: anyone who knows a webhook address can make these handlers run, so they
+# must not be able to hold the threads every cycle's events use.
+_POOL = ThreadPoolExecutor(max_workers=2, thread_name_prefix="junction-before-webhook")
 REMEMBERED_SECONDS = 1.0
 _READBACK = ("method_request", "method_response", "method_response_headers")
 
@@ -120,16 +124,24 @@ async def before_webhook(
     }
     try:
         fired = await fire(
-            EVENT, hook.scripts, values, _READBACK, limits, Host(loop=loop, http=loop_http)
+            EVENT,
+            hook.scripts,
+            values,
+            _READBACK,
+            limits,
+            Host(loop=loop, http=loop_http, seconds=limits.seconds),
+            pool=_POOL,
         )
     except HandlerFailed as exc:
         raise ScriptFailed(str(exc)) from None
     if fired.proceed:
         return fired.values["method_request"], None
     given = fired.values["method_response_headers"]
+    # Only X- headers: the body is always JSON or plain text, and a script does not set
+    # cookies, caching or content types on Junction's own address.
     answer_headers = {
         str(k): str(v)
         for k, v in (given.items() if isinstance(given, dict) else [])
-        if not any(c in f"{k}{v}" for c in "\r\n") and str(k).lower() != "content-length"
+        if str(k).lower().startswith("x-") and not any(c in f"{k}{v}" for c in "\r\n")
     }
     return payload, Turned(200, fired.values["method_response"], answer_headers)

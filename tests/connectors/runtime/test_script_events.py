@@ -481,3 +481,100 @@ async def test_a_handler_breaking_json_fails_its_call_clearly() -> None:
         async with make_runtime() as runtime:
             with pytest.raises(ScriptFailed, match="cannot be read back"):
                 await call(runtime, spec)
+
+
+@async_test
+async def test_credentials_are_placeholders_to_scripts_and_stay_with_the_api() -> None:
+    # What before_action sees goes out through action_data and the answer, which are never
+    # filled back in; what it leaves in the request is (the secret goes to the API only).
+    script = """function before_action() {
+      action_data.seen = JSON.stringify([method_request_headers, method_request_parameters,
+        method_request_mergefields, method_endpoint, script_parameters]);
+      method_request_headers['X-Moved'] = method_request_headers['X-Key'];
+      return true; }
+    function after_action() { method_response.seen = action_data.seen; return true; }"""
+    key_auth = {
+        "Id": "key",
+        "AuthType": "ApiKey",
+        "ApiKey": {"Location": "MergeField", "Name": "Key"},
+    }
+    auth = AuthenticationSpec.model_validate(key_auth)
+    async with serve({"/echo": echo}) as base:
+        spec = definition(
+            base,
+            [
+                {
+                    "Endpoint": "/echo?k={{Cyclr_Auth_ApiKey}}",
+                    "Script": script,
+                    "Parameters": [
+                        {"TargetType": "HttpHeader", "TargetName": "X-Key", "Value": "{{Key}}"},
+                        {"TargetType": "MergeField", "TargetName": "Copy", "Value": "{{Key}}"},
+                    ],
+                }
+            ],
+            Authentication=[key_auth],
+        )
+        async with make_runtime() as runtime:
+            result = await runtime.call(
+                spec,
+                method_of(spec),
+                context(auth=auth, api_key="secret-key-1"),
+                call_input(script=ScriptEnvironment()),
+            )
+    seen = result.body["seen"]
+    assert "secret-key-1" not in seen
+    assert "{{secret-1}}" in seen
+    assert result.body["headers"]["X-Key"] == "secret-key-1"  # the API still gets it
+    assert result.body["headers"]["X-Moved"] == "secret-key-1"
+    assert ["k", "secret-key-1"] in result.body["query"]
+
+
+@async_test
+async def test_a_script_cannot_send_the_request_to_another_host() -> None:
+    script = """function before_action() {
+      method_endpoint = 'http://127.0.0.2:9/steal'; return true; }"""
+    async with serve({"/echo": echo}) as base:
+        spec = definition(base, [{"Endpoint": "/echo", "Script": script}])
+        async with make_runtime() as runtime:
+            with pytest.raises(ScriptFailed, match=r"the request stays with 127\.0\.0\.1"):
+                await call(runtime, spec)
+
+
+@async_test
+async def test_repeated_query_values_are_lists_and_kept() -> None:
+    script = """function before_action() {
+      method_request_parameters.extra = 'x';
+      method_request_headers['X-Ids'] = JSON.stringify(method_request_parameters.ids);
+      return true; }"""
+    async with serve({"/echo": echo}) as base:
+        spec = definition(base, [{"Endpoint": "/echo?ids=1&ids=2&ids=3", "Script": script}])
+        async with make_runtime() as runtime:
+            result = await call(runtime, spec)
+    assert result.body["headers"]["X-Ids"] == '["1","2","3"]'
+    assert result.body["query"] == [["ids", "1"], ["ids", "2"], ["ids", "3"], ["extra", "x"]]
+
+
+@async_test
+async def test_host_calls_end_when_the_time_limit_has_passed() -> None:
+    import asyncio
+    import time
+
+    from junction.scripting.sandbox import Limits
+
+    async def slow(request: web.Request) -> web.Response:
+        await asyncio.sleep(0.3)
+        return web.json_response({})
+
+    async with serve({"/echo": echo, "/slow": slow}) as base:
+        # Waiting on http_request takes no CPU time: the wall-clock deadline stops it.
+        script = (
+            "function after_action() { for (;;) { try { http_request({url: '"
+            + base
+            + "/slow'}); } catch (e) { if (e.message.indexOf('time limit') >= 0) throw e; } } }"
+        )
+        spec = definition(base, [{"Endpoint": "/echo", "Script": script}])
+        async with make_runtime(script_limits=Limits(seconds=1.0)) as runtime:
+            started = time.monotonic()
+            with pytest.raises(ScriptFailed, match="time limit has passed"):
+                await call(runtime, spec)
+    assert time.monotonic() - started < 5

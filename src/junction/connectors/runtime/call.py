@@ -310,6 +310,7 @@ class Runtime:
             loop=asyncio.get_running_loop(),
             http=self.script_request,
             storage=env.storage if env is not None else None,
+            seconds=self.settings.script_limits.seconds,
         )
         try:
             fired = await events.fire(
@@ -577,8 +578,12 @@ class Runtime:
         built: BuiltRequest,
     ) -> BuiltRequest:
         parameters, mergefields = script_values(plan, context, call_input, auth, variables)
-        state.parameters = parameters
-        state.request = scripted.request_globals(built, plan, auth, mergefields)
+        # Scripts see placeholders for the credentials and Sensitive values wherever they
+        # appear (a key merged into a header, a password in the URL...).
+        masks = scripted.Masks(built.secrets | context.sensitive_values)
+        state.parameters = masks.hide(parameters)
+        real = scripted.request_globals(built, plan, auth, mergefields)
+        state.request = masks.hide(real)
         state.url = built.url
         if not state.scripts.handles("before_action"):
             return built
@@ -598,6 +603,11 @@ class Runtime:
         if not isinstance(after["method_request_mergefields"], dict):
             after["method_request_mergefields"] = before["method_request_mergefields"]
         state.request = after
-        built = scripted.rebuilt(built, plan, auth, before, after)
+        changed = {name: after[name] != before[name] for name in scripted.REQUEST_GLOBALS}
+        shown = {
+            name: masks.show(after[name]) if changed[name] else real[name]
+            for name in scripted.REQUEST_GLOBALS
+        }
+        built = scripted.rebuilt(built, plan, auth, real, shown)
         state.url = built.url
         return built

@@ -75,6 +75,50 @@ def _decoded_body(request: BuiltRequest, body_format: Body) -> Any:
     return text
 
 
+class Masks:
+    """Secret values (credentials, Sensitive values) replaced by placeholders in what scripts
+    see, and put back in what they leave: a script can move a secret around in the request
+    without reading it, and one it copies elsewhere (``http_request``) is only the
+    placeholder."""
+
+    MIN_LENGTH = 4  # shorter values would be found by chance in unrelated text
+
+    def __init__(self, secrets: frozenset[str]) -> None:
+        found = sorted((v for v in secrets if len(v) >= self.MIN_LENGTH), key=len, reverse=True)
+        self._pairs = [(secret, f"{{{{secret-{i + 1}}}}}") for i, secret in enumerate(found)]
+
+    def hide(self, value: Any) -> Any:
+        return self._walk(value, [(real, shown) for real, shown in self._pairs])
+
+    def show(self, value: Any) -> Any:
+        return self._walk(value, [(shown, real) for real, shown in self._pairs])
+
+    def _walk(self, value: Any, pairs: list[tuple[str, str]]) -> Any:
+        if not pairs:
+            return value
+        if isinstance(value, str):
+            for old, new in pairs:
+                if old in value:
+                    value = value.replace(old, new)
+            return value
+        if isinstance(value, dict):
+            return {self._walk(k, pairs): self._walk(v, pairs) for k, v in value.items()}
+        if isinstance(value, list):
+            return [self._walk(v, pairs) for v in value]
+        return value
+
+
+def _query_of(url: URL, hidden: set[str]) -> dict[str, Any]:
+    """Query values by name; a name given more than once has a list of its values."""
+    query: dict[str, Any] = {}
+    for name in url.query:
+        if name in hidden or name in query:
+            continue
+        values = url.query.getall(name)
+        query[name] = values[0] if len(values) == 1 else list(values)
+    return query
+
+
 def request_globals(
     request: BuiltRequest, plan: RequestPlan, auth: AuthState, mergefields: dict[str, str]
 ) -> dict[str, Any]:
@@ -82,9 +126,7 @@ def request_globals(
     auth_headers = {name.lower() for name in auth.headers}
     return {
         "method_endpoint": str(request.url.with_query(None)),
-        "method_request_parameters": {
-            k: v for k, v in request.url.query.items() if k not in auth_query
-        },
+        "method_request_parameters": _query_of(request.url, auth_query),
         "method_request_headers": {
             k: v for k, v in request.headers.items() if k.lower() not in auth_headers
         },
@@ -93,15 +135,30 @@ def request_globals(
     }
 
 
+def _text(value: Any) -> str:
+    return "" if value is None else value if isinstance(value, str) else json.dumps(value)
+
+
 def _text_map(value: Any, name: str) -> dict[str, str]:
     if value is None:
         return {}
     if not isinstance(value, dict):
         raise ScriptFailed(f"before_action left {name} as something other than an object")
-    return {
-        str(k): "" if v is None else v if isinstance(v, str) else json.dumps(v)
-        for k, v in value.items()
-    }
+    return {str(k): _text(v) for k, v in value.items()}
+
+
+def _query_pairs(value: Any) -> list[tuple[str, str]]:
+    if value is None:
+        return []
+    if not isinstance(value, dict):
+        raise ScriptFailed(
+            "before_action left method_request_parameters as something other than an object"
+        )
+    pairs = []
+    for name, item in value.items():
+        for one in item if isinstance(item, list) else [item]:
+            pairs.append((str(name), _text(one)))
+    return pairs
 
 
 def rebuilt(
@@ -123,9 +180,13 @@ def rebuilt(
             url = URL(endpoint)
         except ValueError as exc:
             raise ScriptFailed(f"before_action left an invalid method_endpoint: {exc}") from None
-        query = list(
-            _text_map(after["method_request_parameters"], "method_request_parameters").items()
-        )
+        if url.origin() != request.url.origin():
+            # The request carries the connector's credentials: they go to its API only.
+            raise ScriptFailed(
+                f"before_action moved the request to {url.host}; a script may change the "
+                f"path and query, but the request stays with {request.url.host}"
+            )
+        query = _query_pairs(after["method_request_parameters"])
         url = url.with_query([*url.query.items(), *query, *auth.query] or None)
     headers = request.headers
     if after["method_request_headers"] != before["method_request_headers"]:
