@@ -76,6 +76,9 @@ def build_context(
             guard=guard,
             locks=RefreshLocks(),
             public_base_url=settings.public_base_url,
+            script_limits=limits_from(
+                settings.script_time_limit_seconds, settings.script_memory_limit_mb
+            ),
         ),
     )
 

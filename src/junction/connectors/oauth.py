@@ -15,7 +15,7 @@ import json
 import re
 import secrets
 import weakref
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, field, replace
 from datetime import datetime, timedelta
 from typing import Any
 from urllib.parse import quote, urlencode
@@ -32,6 +32,7 @@ from junction.connectors.spec.mergefields import MERGEFIELD, merge
 from junction.connectors.spec.models import AuthenticationSpec, OAuth2Auth, OAuth2Type
 from junction.db.engine import Database
 from junction.errors import BadRequest, ConnectorCallError, NotFound, ScriptFailed
+from junction.scripting.sandbox import Limits
 from junction.security.address_guard import AddressGuard, GuardedResolver
 from junction.security.keyring import Keyring
 
@@ -73,6 +74,7 @@ class OAuthEnvironment:
     guard: AddressGuard
     locks: RefreshLocks
     public_base_url: str
+    script_limits: Limits = field(default_factory=Limits)  # the connector's OAuth handlers
 
     def with_base_url(self, public_base_url: str) -> OAuthEnvironment:
         return replace(self, public_base_url=public_base_url)
@@ -177,7 +179,7 @@ async def _token_request(
     try:
         if settings.script:
             data, headers = await oauth_scripts.before_token(
-                settings.script, refresh, data, headers
+                settings.script, refresh, data, headers, env.script_limits
             )
     except ScriptFailed as exc:
         raise OAuthUnavailable(f"The connector's script stopped the token request: {exc}") from None
@@ -198,7 +200,9 @@ async def _token_request(
         body = None
     if settings.script:
         try:
-            body = await oauth_scripts.after_token(settings.script, refresh, body, text)
+            body = await oauth_scripts.after_token(
+                settings.script, refresh, body, text, env.script_limits
+            )
         except ScriptFailed as exc:
             raise OAuthUnavailable(
                 f"The connector's script could not read the token answer: {exc}"
@@ -402,7 +406,7 @@ async def start_authorisation(
     separator = "&" if "?" in settings.authorise_url else "?"
     url = f"{settings.authorise_url}{separator}{urlencode(query)}"
     if settings.script:
-        url = await oauth_scripts.before_authorise(settings.script, url)
+        url = await oauth_scripts.before_authorise(settings.script, url, env.script_limits)
     return url
 
 

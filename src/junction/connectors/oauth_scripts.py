@@ -33,9 +33,11 @@ SECRET_FIELDS = frozenset(
 _COMMON = {"cycle_variables": {}, "script_parameters": {}, "script_execution_context": "OAUTH"}
 
 
-async def _fire(event: str, script: str, values: dict[str, Any], readback: tuple[str, ...]) -> Any:
+async def _fire(
+    event: str, script: str, values: dict[str, Any], readback: tuple[str, ...], limits: Limits
+) -> Any:
     try:
-        fired = await fire(event, Scripts(connector=script), _COMMON | values, readback, Limits())
+        fired = await fire(event, Scripts(connector=script), _COMMON | values, readback, limits)
     except HandlerFailed as exc:
         raise ScriptFailed(str(exc)) from None
     if not fired.proceed:
@@ -57,7 +59,7 @@ def _texts(value: Any, name: str, event: str) -> dict[str, str]:
 
 
 async def before_token(
-    script: str, refresh: bool, data: dict[str, str], headers: dict[str, str]
+    script: str, refresh: bool, data: dict[str, str], headers: dict[str, str], limits: Limits
 ) -> tuple[dict[str, str], dict[str, str]]:
     event = "before_oauth2_refresh" if refresh else "before_oauth2_token"
     if not Scripts(connector=script).handles(event):
@@ -69,6 +71,7 @@ async def before_token(
         script,
         {"method_request": shown, "method_request_headers": headers},
         ("method_request", "method_request_headers"),
+        limits,
     )
     changed = _texts(values["method_request"], "method_request", event)
     return changed | secrets, _texts(
@@ -76,23 +79,27 @@ async def before_token(
     )
 
 
-async def after_token(script: str, refresh: bool, body: Any, text: str) -> Any:
+async def after_token(script: str, refresh: bool, body: Any, text: str, limits: Limits) -> Any:
     """The token answer as the handlers leave it (they may move a token found under another
     name to ``access_token``, say)."""
     event = "after_oauth2_refresh" if refresh else "after_oauth2_token"
     if not Scripts(connector=script).handles(event):
         return body
     values = await _fire(
-        event, script, {"method_response": body if body is not None else text}, ("method_response",)
+        event,
+        script,
+        {"method_response": body if body is not None else text},
+        ("method_response",),
+        limits,
     )
     return values["method_response"]
 
 
-async def before_authorise(script: str, url: str) -> str:
+async def before_authorise(script: str, url: str, limits: Limits) -> str:
     event = "before_oauth2_authorise"
     if not Scripts(connector=script).handles(event):
         return url
-    values = await _fire(event, script, {"method_endpoint": url}, ("method_endpoint",))
+    values = await _fire(event, script, {"method_endpoint": url}, ("method_endpoint",), limits)
     changed = values["method_endpoint"]
     if not isinstance(changed, str) or not changed.startswith(("https://", "http://")):
         raise ScriptFailed(f"{event} left method_endpoint as something other than a URL")
