@@ -2,17 +2,16 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from typing import Any
 from urllib.parse import parse_qs, urlsplit
 
 import httpx
-import pytest
 
-from junction.connectors.oauth import CALLBACK_PATH
-from tests.connectors.test_oauth_connectors import oauth_definition
-from tests.fixtures.oauth_provider import OAuthProvider, RegisteredClient
+from tests.connectors.test_oauth_connectors import oauth_definition, provider
+from tests.fixtures.oauth_provider import OAuthProvider
 from tests.fixtures.server import Junction
+
+__all__ = ["provider"]  # the authorization server fixture, shared
 
 SCRIPT = """
 function before_oauth2_authorise() {
@@ -38,20 +37,6 @@ function after_oauth2_refresh() {
   return true;
 }
 """
-
-
-@pytest.fixture
-def provider(junction: Junction) -> Iterator[OAuthProvider]:
-    with OAuthProvider(require_pkce=True) as server:
-        server.add_client(
-            RegisteredClient(
-                "junction-app",
-                "app-secret",
-                redirect_uris=(junction.base_url + CALLBACK_PATH,),
-                token_endpoint_auth_method="client_secret_post",
-            )
-        )
-        yield server
 
 
 def _install(junction: Junction, provider: OAuthProvider, script: str) -> tuple[httpx.Client, int]:

@@ -243,27 +243,9 @@ class Engine:
                         "external_account_id": claimed.account_id,
                         "cycle_variables": dict(plan.variables),
                     },
-                    storage=lambda ac: storage_for(
-                        UtilityContext(
-                            database=self.database,
-                            account_id=claimed.account_id,
-                            account_connector_id=ac,
-                            cycle_id=claimed.cycle_id,
-                            now=self.clock(),
-                            http=self.runtime.http,
-                        )
-                    ),
+                    storage=lambda ac: storage_for(self._utility_context(claimed, ac)),
                     run_utility=lambda name, ac, inputs: utilities.run(
-                        name,
-                        UtilityContext(
-                            database=self.database,
-                            account_id=claimed.account_id,
-                            account_connector_id=ac,
-                            cycle_id=claimed.cycle_id,
-                            now=self.clock(),
-                            http=self.runtime.http,
-                        ),
-                        inputs,
+                        name, self._utility_context(claimed, ac), inputs
                     ),
                 ),
             )
@@ -310,6 +292,17 @@ class Engine:
             if (calls_out or answered) and step_id is not None:
                 await self._write(claimed, self._change(pending, tx.Status.RUNNING, step_id), plan)
                 pending = _Pending(values=pending.values)
+
+    def _utility_context(self, claimed: tx.Claimed, account_connector_id: int) -> UtilityContext:
+        """What a utility operation or a script's storage function works in."""
+        return UtilityContext(
+            database=self.database,
+            account_id=claimed.account_id,
+            account_connector_id=account_connector_id,
+            cycle_id=claimed.cycle_id,
+            now=self.clock(),
+            http=self.runtime.http,
+        )
 
     @staticmethod
     def _next_of(step: StepPlan, outcome: Outcome) -> str | None:
