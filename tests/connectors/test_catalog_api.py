@@ -100,6 +100,18 @@ def test_drafts_change_live_releases_do_not(api: httpx.Client) -> None:
     assert len(api.get("/v1.0/connectors/Test Contacts").json()) == 2
 
 
+def test_a_draft_replaced_twice_in_one_tick_serves_the_latest(api: httpx.Client) -> None:
+    # The test server's clock stands still unless a test moves it.
+    draft = contacts_definition() | {"ReleaseStatus": "Draft"}
+    first = api.post("/v1.0/connectors", json=draft).json()
+    for name in ("Second name", "Third name"):
+        changed = copy.deepcopy(draft)
+        changed["Methods"][0]["Name"] = name
+        assert api.post("/v1.0/connectors", json=changed).status_code == 200
+        methods = api.get(f"/v1.0/connectors/{first['Id']}/methods").json()
+        assert methods[0]["Name"] == name
+
+
 def _broken() -> dict[str, Any]:
     document = contacts_definition()
     document["Authentication"].append({"Id": "weird", "AuthType": "Kerberos"})

@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections import OrderedDict
 from collections.abc import Sequence
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Any
 
 from sqlalchemy import Select, delete, func, or_, select
@@ -101,7 +101,9 @@ async def add_release(
     existing.description = definition.Description
     existing.categories = name_tokens(definition.Categories)
     existing.definition = stored
-    existing.updated_at = now
+    # Always later than before, even within one tick of the clock: the parsed definitions
+    # (and the methods' ids) are cached by updated_at.
+    existing.updated_at = max(now, existing.updated_at + timedelta(microseconds=1))
     if methods_changed:
         # Only a Draft gets here with new methods; its method and field Ids are renewed.
         await session.execute(
