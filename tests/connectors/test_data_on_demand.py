@@ -226,3 +226,37 @@ def test_a_trigger_lists_its_values(installed: tuple[httpx.Client, int, int]) ->
     unknown = api.post(f"/v1.0/account/connectors/{ac}/triggers/colours")
     assert unknown.status_code == 404
     assert unknown.json()["Message"] == "Connector 'Test Contacts' has no trigger 'colours'"
+
+
+@pytest.mark.parametrize(
+    ("script", "status", "words"),
+    [
+        (
+            "function after_action() { method_response = {count: method_response.contacts.length};"
+            " return true; }",
+            200,
+            '{"count":100}',
+        ),
+        ("function before_action() { return false; }", 409, "was not sent"),
+        ("function after_action() { throw new Error('no way'); }", 502, "Error: no way"),
+    ],
+)
+def test_connector_scripts_shape_data_on_demand(
+    junction: Junction, saas: ContactsApi, script: str, status: int, words: str
+) -> None:
+    partner = junction.token()
+    with junction.http(partner) as client:
+        client.post("/v1.0/accounts", json={"Id": "acme", "Name": "Acme"})
+        document = contacts_definition() | {"Script": script}
+        connector = client.post("/v1.0/connectors", json=document).json()["Id"]
+    api = junction.http(partner, account="acme")
+    ac = api.post(
+        f"/v1.0/connectors/{connector}/install",
+        json={"AuthValue": API_KEY, "Properties": [{"Name": "ApiBase", "Value": saas.base_url}]},
+    ).json()["Id"]
+    before = len(saas.state.requests)
+    answer = _call(api, ac, "contacts-list")
+    assert answer.status_code == status, answer.text
+    assert words in answer.text.replace(" ", "") or words in answer.text
+    if status == 409:
+        assert len(saas.state.requests) == before
