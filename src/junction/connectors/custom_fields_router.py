@@ -2,33 +2,22 @@
 
 from __future__ import annotations
 
-from typing import Annotated, Any
+from typing import Any
 
-from fastapi import APIRouter, Depends
+from fastapi import APIRouter
 from fastapi.responses import JSONResponse
 
 from junction.api.context import Context, Session
 from junction.auth.identity import CurrentAccount
 from junction.connectors import account_connectors
 from junction.connectors import custom_fields as service
+from junction.connectors.account_router import Row
 from junction.connectors.custom_field_discovery import LookupFailed, discover
 from junction.connectors.custom_field_schemas import CustomFieldIn, CustomFieldOut, DiscoveryOut
 from junction.connectors.custom_methods import LOOKUP
-from junction.connectors.models import AccountConnector
 
 router = APIRouter(tags=["Account connector custom fields"])
 FIELDS = "/account/connectors/{account_connector_id}/fields"
-
-
-async def _row(
-    account: CurrentAccount, session: Session, account_connector_id: int
-) -> AccountConnector:
-    return await account_connectors.get(
-        session=session, account_id=account.account_id, account_connector_id=account_connector_id
-    )
-
-
-Row = Annotated[AccountConnector, Depends(_row)]
 
 
 @router.get(FIELDS, response_model=list[CustomFieldOut], summary="List custom fields")

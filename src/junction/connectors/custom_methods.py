@@ -27,8 +27,6 @@ from junction.connectors.models import AccountConnectorField
 from junction.connectors.spec.models import FieldSpec, MethodSpec
 
 MANUAL, LOOKUP = "Manual", "Lookup"
-# Keys of a stored spec that are not a FieldSpec's: what a lookup said beside the field.
-EXTRAS = ("IsReadOnly", "IsHidden", "FieldValues")
 _FIELD_KEYS = frozenset(FieldSpec.model_fields)
 
 

@@ -144,11 +144,7 @@ async def _method(step: StepPlan, ctx: StepContext) -> Outcome:
     stopped: list[str] = []
     warned: list[str] = []
     redactor = Redactor(secrets=connection.context.sensitive_values)
-    script = ScriptEnvironment(
-        step_script=step.spec.Script,
-        values=ctx.script_values | {"cycle_step_id": step.id},
-        storage=ctx.storage(step.account_connector_id) if ctx.storage else None,
-    )
+    script = _script_environment(step, ctx)
     definition, method, runtime = step.definition, step.method, ctx.runtime
     try:
         size = collection_size(parameters | fields)
@@ -244,6 +240,19 @@ async def _method(step: StepPlan, ctx: StepContext) -> Outcome:
     return outcome
 
 
+def _script_environment(step: StepPlan, ctx: StepContext) -> ScriptEnvironment:
+    """What the step's scripts share across the events of this run of the step."""
+    return ScriptEnvironment(
+        step_script=step.spec.Script,
+        values=ctx.script_values | {"cycle_step_id": step.id},
+        storage=(
+            ctx.storage(step.account_connector_id)
+            if ctx.storage and step.account_connector_id is not None
+            else None
+        ),
+    )
+
+
 async def _drop_seen(step: StepPlan, ctx: StepContext, outcome: Outcome) -> None:
     """Items a Get trigger handed on before are not handed on again. Every id of the run,
     new or not, is remembered as seen now."""
@@ -318,17 +327,7 @@ async def _webhook_trigger(step: StepPlan, ctx: StepContext) -> Outcome:
     if step.definition is not None:
         # after_webhook may replace the call's body (fetching the full object, say) or
         # answer false to let the call go no further.
-        call_input = CallInput(
-            script=ScriptEnvironment(
-                step_script=step.spec.Script,
-                values=ctx.script_values | {"cycle_step_id": step.id},
-                storage=(
-                    ctx.storage(step.account_connector_id)
-                    if ctx.storage and step.account_connector_id is not None
-                    else None
-                ),
-            )
-        )
+        call_input = CallInput(script=_script_environment(step, ctx))
         try:
             proceed, values = await ctx.runtime.fire_event(
                 "after_webhook",

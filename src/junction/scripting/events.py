@@ -25,7 +25,7 @@ import quickjs
 # this module.
 from junction.scripting import functions
 from junction.scripting.handlers import BEFORE_EVENTS, defines
-from junction.scripting.host import Host
+from junction.scripting.host import Host, StorageFunction
 from junction.scripting.sandbox import Limits, ScriptError, message_of
 
 _POOL = ThreadPoolExecutor(max_workers=4, thread_name_prefix="junction-event")
@@ -57,14 +57,7 @@ class Scripts:
         return [(level, code) for level, code in order if code and defines(code, event)]
 
     def handles(self, event: str) -> bool:
-        return any(code and defines(code, event) for code in self._all())
-
-    def _all(self) -> tuple[str | None, ...]:
-        return (self.connector, self.method, self.step)
-
-    @property
-    def empty(self) -> bool:
-        return not any(self._all())
+        return any(defines(code, event) for code in (self.connector, self.method, self.step))
 
 
 @dataclass
@@ -75,7 +68,7 @@ class ScriptEnvironment:
     step_script: str | None = None
     execution_context: str = "RUNNING_TRANSACTION"  # CONNECTOR_TESTING, STEP_TESTING
     values: dict[str, Any] = field(default_factory=dict)  # cycle_id, cycle_variables...
-    storage: Any = None  # a host.StorageFunction, when a cycle step runs
+    storage: StorageFunction | None = None  # when a cycle step runs
     action_data: dict[str, Any] = field(default_factory=dict)
     next_last_successful_run_date: str | None = None
     # The last request's globals, for the events that run once every page is in.
