@@ -10,6 +10,7 @@ import pytest
 
 from junction.api.app import create_app
 from junction.db import migrate
+from junction.services import build_services
 from junction.settings import Settings
 from tests.fixtures.server import Junction, ServerThread
 
@@ -57,7 +58,7 @@ def test_docs_page_loads_nothing_from_other_hosts(junction: Junction) -> None:
 def failing_server(tmp_path: Path) -> Iterator[str]:
     settings = Settings(data_dir=tmp_path)
     migrate.upgrade(settings.resolved_database_url)
-    app = create_app(settings)
+    app = create_app(build_services(settings))
 
     @app.get("/explode")
     async def explode() -> None:

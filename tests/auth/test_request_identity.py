@@ -87,7 +87,7 @@ def test_expired_tokens_are_neither_listed_nor_revocable(junction: Junction) -> 
     async def expired_ids() -> list[str]:
         from junction.auth.models import AccessToken
 
-        async with junction.context.database.transaction() as session:
+        async with junction.services.database.transaction() as session:
             rows = await session.scalars(
                 select(AccessToken.id).where(AccessToken.client_id == old.client_id)
             )
@@ -118,7 +118,7 @@ def test_deleting_a_credential_set_kills_its_tokens(junction: Junction) -> None:
     token = junction.token(credentials)
 
     async def delete() -> None:
-        async with junction.context.database.transaction() as session:
+        async with junction.services.database.transaction() as session:
             await service.delete_credentials(session=session, client_id=credentials.client_id)
 
     junction.run(delete())

@@ -160,7 +160,7 @@ def test_wrong_basic_secret_gets_a_basic_challenge(junction: Junction) -> None:
 
 def test_repeated_failures_are_throttled(junction: Junction) -> None:
     credentials = junction.create_credentials()
-    limit = junction.context.settings.token_failure_limit
+    limit = junction.services.settings.token_failure_limit
     good = {
         "grant_type": "client_credentials",
         "client_id": credentials.client_id,
@@ -180,7 +180,7 @@ def test_repeated_failures_are_throttled(junction: Junction) -> None:
         assert blocked.status_code == 429
         assert blocked.json()["error"] == "too_many_requests"
         retry_after = int(blocked.headers["retry-after"])
-        assert 1 <= retry_after <= junction.context.settings.token_failure_window.total_seconds()
+        assert 1 <= retry_after <= junction.services.settings.token_failure_window.total_seconds()
         other_client = {**wrong, "client_id": "someone-else"}
         assert client.post("/oauth/token", data=other_client, headers=place_a).status_code == 429
 

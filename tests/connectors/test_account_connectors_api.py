@@ -271,7 +271,7 @@ def test_credentials_are_encrypted_at_rest(
     async def stored_text() -> str:
         from sqlalchemy import text
 
-        async with junction.context.database.transaction() as session:
+        async with junction.services.database.transaction() as session:
             rows = await session.execute(text("SELECT auth_sealed FROM account_connectors"))
             props = await session.execute(
                 text("SELECT value, value_sealed FROM account_connector_properties")
@@ -303,15 +303,15 @@ def test_key_rotation_reseals_connector_secrets(
             "Properties": [{"Name": "X-Secret", "Value": "prop-secret"}],
         },
     )
-    old = junction.context.keyring
+    old = junction.services.keyring
     new = replace(
         old, primary_key_id="rotated", keys={**old.keys, "rotated": b64decode(generate_key())}
     )
 
     async def rotate() -> tuple[int, list[str]]:
-        async with junction.context.database.transaction() as session:
+        async with junction.services.database.transaction() as session:
             count = await account_connectors.reseal_secrets(session=session, keyring=new)
-        async with junction.context.database.transaction() as session:
+        async with junction.services.database.transaction() as session:
             rows = (await session.scalars(select(AccountConnector))).all()
             props = (await session.scalars(select(AccountConnectorProperty))).all()
             sealed = [r.auth_sealed for r in rows] + [

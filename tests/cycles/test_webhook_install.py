@@ -101,7 +101,7 @@ def stored_id(junction: Junction, step_id: str) -> str | None:
     """The webhook id kept on the step (not shown by the API)."""
 
     async def read() -> str | None:
-        async with junction.context.database.transaction(read_only=True) as session:
+        async with junction.services.database.transaction(read_only=True) as session:
             value: str | None = await session.scalar(
                 select(CycleStep.external_webhook_id).where(CycleStep.id == step_id)
             )

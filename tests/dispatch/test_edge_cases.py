@@ -51,7 +51,7 @@ def junction_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Juncti
 
 
 def conninfo(junction: Junction) -> str:
-    url = junction.context.settings.resolved_database_url
+    url = junction.services.settings.resolved_database_url
     return make_url(url).set(drivername="postgresql").render_as_string(hide_password=False)
 
 

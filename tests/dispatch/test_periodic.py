@@ -14,8 +14,8 @@ from pathlib import Path
 from typing import Any
 
 from junction.dispatch.jobs import HOUSEKEEPING, SWEEP, TICK
-from junction.dispatch.wiring import build_worker
 from junction.dispatch.worker import Worker
+from junction.services import worker_beside
 from tests.fixtures.databases import skip_without_postgres
 from tests.fixtures.server import PROCRASTINATE, running_junction
 
@@ -38,7 +38,7 @@ def test_each_tick_runs_once_across_workers(tmp_path: Path) -> None:
     with running_junction(PROCRASTINATE, tmp_path) as junction:
         first = junction.dispatcher
         assert isinstance(first, Worker)
-        second = build_worker(junction.context)
+        second = worker_beside(junction.services)
         seen: list[tuple[str, int]] = []
         for worker in (first, second):
             for name in (TICK, SWEEP, HOUSEKEEPING):

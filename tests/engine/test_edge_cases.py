@@ -50,7 +50,7 @@ def _row(flow: InstalledFlow, *, now: datetime, due: datetime, **extra: Any) -> 
 
 def _insert(junction: Junction, rows: list[dict[str, Any]]) -> None:
     async def go() -> None:
-        async with junction.context.database.transaction() as session:
+        async with junction.services.database.transaction() as session:
             await tx.insert_rows(session, rows)
 
     junction.run(go())
@@ -58,7 +58,7 @@ def _insert(junction: Junction, rows: list[dict[str, Any]]) -> None:
 
 def _claim(junction: Junction, **kwargs: Any) -> list[str]:
     async def go() -> list[str]:
-        async with junction.context.database.transaction() as session:
+        async with junction.services.database.transaction() as session:
             claimed = await tx.claim(
                 session,
                 owner="test-claimer",
@@ -80,7 +80,7 @@ def _with_dispatcher_stopped(junction: Junction, body: Callable[[], None]) -> No
     finally:
 
         async def wipe() -> None:
-            async with junction.context.database.transaction() as session:
+            async with junction.services.database.transaction() as session:
                 await session.execute(delete(Transaction))
 
         junction.run(wipe())
@@ -92,7 +92,7 @@ def _in_progress(junction: Junction, flow: InstalledFlow) -> int:
     expire when a test moves the clock by days)."""
 
     async def go() -> int:
-        async with junction.context.database.transaction(read_only=True) as session:
+        async with junction.services.database.transaction(read_only=True) as session:
             rows = await session.scalars(
                 select(Transaction.id).where(
                     Transaction.cycle_id == flow.cycle_id,
@@ -273,8 +273,8 @@ def test_seen_items_are_not_handed_on_again_after_retention(
         wait_for(lambda: _in_progress(junction, flow) == 0)
         junction.run(
             retention.purge_step_data(
-                database=junction.context.database,
-                settings=junction.context.settings,
+                database=junction.services.database,
+                settings=junction.services.settings,
                 now=clock.now,
             )
         )
@@ -318,7 +318,7 @@ def test_transactions_of_a_cycle_paused_for_errors_do_not_wait_forever(
 ) -> None:
     """A cycle paused for repeated errors leaves nothing in progress for ever: its waiting
     transactions are stopped."""
-    engine = junction.context.engine
+    engine = junction.engine
     assert engine is not None
     steps = [
         hook(),
@@ -403,7 +403,7 @@ def test_a_success_resets_errors_counted_while_it_ran(
     url = activate(flow, {})["Webhooks"][0]["Url"]
 
     async def errors(value: int | None = None) -> int:
-        async with junction.context.database.transaction() as session:
+        async with junction.services.database.transaction() as session:
             cycle = await session.get(Cycle, flow.cycle_id)
             assert cycle is not None
             if value is not None:
@@ -433,7 +433,7 @@ def test_a_job_claims_its_transaction_only_when_due(
     def body() -> None:
         async def go() -> list[object]:
             now = junction.clock()
-            database = junction.context.database
+            database = junction.services.database
             rows = [
                 tx.new_row(
                     account_id=flow.account_id,

@@ -217,13 +217,13 @@ def test_the_transaction_error_webhook_gets_cyclrs_payload(
 def test_repeated_errors_pause_the_cycle_and_notify(
     junction: Junction, crm: CrmApi, mailer: MailerApi, receiver: Receiver
 ) -> None:
-    settings = junction.context.settings
+    settings = junction.services.settings
     limit, url_before = (
         settings.consecutive_error_limit,
-        junction.context.engine.notifier.notification_url,
+        junction.engine.notifier.notification_url,
     )  # type: ignore[union-attr]
     settings.consecutive_error_limit = 3
-    engine = junction.context.engine
+    engine = junction.engine
     assert engine is not None
     engine.options.consecutive_error_limit = 3
     engine.notifier.notification_url = f"{receiver.base_url}/notices"
@@ -248,7 +248,7 @@ def test_repeated_errors_pause_the_cycle_and_notify(
 def test_a_success_resets_the_run_of_errors(
     junction: Junction, crm: CrmApi, mailer: MailerApi
 ) -> None:
-    engine = junction.context.engine
+    engine = junction.engine
     assert engine is not None
     limit = engine.options.consecutive_error_limit
     engine.options.consecutive_error_limit = 2

@@ -10,11 +10,11 @@ import httpx
 from sqlalchemy import select
 
 from junction.dispatch.local import LocalDispatcher
-from junction.dispatch.wiring import build_worker
 from junction.engine import transactions as tx
 from junction.engine.models import StepRun, Transaction
 from junction.engine.runner import Engine, EngineOptions
 from junction.reports import retention
+from junction.services import worker_beside
 from tests.engine.hooks import wait_for
 from tests.engine.test_flows import activate, settled, transactions
 from tests.engine.test_tools_and_splitting import add, document, hook
@@ -84,7 +84,7 @@ def test_the_queue_of_a_cycle_stopped_for_a_day_is_cancelled(
             now=junction.clock(),
             payload={"email": "q@example.com"},
         )
-        async with junction.context.database.transaction() as session:
+        async with junction.services.database.transaction() as session:
             await tx.insert_rows(session, [row])
         return str(row["id"])
 
@@ -120,9 +120,7 @@ def test_only_one_process_schedules(junction: Junction, crm: CrmApi, mailer: Mai
         flow = install_flow(junction, crm, mailer, scheduled_sync())
         start = junction.clock.now + timedelta(hours=1)
         activate(flow, {"StartTime": start.isoformat(), "Interval": 60})
-        engine = junction.context.engine
-        other = build_worker(junction.context)  # another process: a job queue of its own
-        junction.context.engine = engine  # the server's stays the one that answers calls
+        other = worker_beside(junction.services)  # another process: a job queue of its own
         # Stopped, so that only the two ticks below run (not the periodic one).
         junction.run(junction.dispatcher.stop(grace=0.1))
         try:
@@ -136,14 +134,12 @@ def test_only_one_process_schedules(junction: Junction, crm: CrmApi, mailer: Mai
         finally:
             junction.run(junction.dispatcher.start())
         return
-    engine = junction.context.engine
+    engine = junction.engine
     assert engine is not None
     other = LocalDispatcher(
         engine=Engine(
             database=engine.database,
-            runtime=engine.runtime,
-            keyring=engine.keyring,
-            oauth_env=engine.oauth_env,
+            gateway=engine.gateway,
             clock=junction.clock,
             notifier=engine.notifier,
             options=EngineOptions(
@@ -196,7 +192,7 @@ def test_an_account_runs_at_most_its_limit_at_once(
 def test_shutdown_hands_back_what_it_could_not_finish(
     junction: Junction, crm: CrmApi, mailer: MailerApi
 ) -> None:
-    engine = junction.context.engine
+    engine = junction.engine
     assert engine is not None
     flow = install_flow(junction, crm, mailer, document(hook(), add("hook")))
     flow.account.put(f"/v1.0/cycles/{flow.cycle_id}/activate", json={})
@@ -261,14 +257,14 @@ def test_retention_removes_step_data_on_time(
     def purge_at(hours: int) -> int:
         return junction.run(
             retention.purge_step_data(
-                database=junction.context.database,
-                settings=junction.context.settings,
+                database=junction.services.database,
+                settings=junction.services.settings,
                 now=junction.clock.now + timedelta(hours=hours),
             )
         )
 
     async def step_rows() -> int:
-        async with junction.context.database.transaction(read_only=True) as session:
+        async with junction.services.database.transaction(read_only=True) as session:
             rows = await session.scalars(
                 select(StepRun.id).join(Transaction).where(Transaction.id == item["Id"])
             )

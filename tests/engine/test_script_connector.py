@@ -310,7 +310,7 @@ def test_a_runaway_handler_fails_its_step_and_the_server_goes_on(
     junction: Junction, clients: Clients, saas: ContactsApi
 ) -> None:
     partner, account = clients
-    runtime = junction.context.runtime
+    runtime = junction.services.gateway.runtime
     kept = runtime.settings
     runtime.settings = dataclasses.replace(
         kept, script_limits=Limits(seconds=0.5, memory_bytes=16 * 1024 * 1024)

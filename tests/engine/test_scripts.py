@@ -56,7 +56,7 @@ def test_a_runaway_script_is_stopped_and_the_server_goes_on(
     junction: Junction, clients: Clients, saas: ContactsApi
 ) -> None:
     partner, account = clients
-    engine = junction.context.engine
+    engine = junction.engine
     assert engine is not None
     kept = engine.options.script_limits
     engine.options.script_limits = Limits(seconds=0.5, memory_bytes=16 * 1024 * 1024)

@@ -44,7 +44,7 @@ def transaction(
     row.update(changes)
 
     async def write() -> None:
-        async with junction.context.database.transaction() as session:
+        async with junction.services.database.transaction() as session:
             await insert_rows(session, [row])
             if steps:
                 await session.execute(
@@ -97,7 +97,7 @@ def incident(
     }
 
     async def write() -> None:
-        async with junction.context.database.transaction() as session:
+        async with junction.services.database.transaction() as session:
             await session.execute(insert(Incident), [row])
 
     junction.run(write())
@@ -107,7 +107,7 @@ def incident(
 
 def seen_items(junction: Junction, *, cycle_step_id: str, seen: dict[str, datetime]) -> None:
     async def write() -> None:
-        async with junction.context.database.transaction() as session:
+        async with junction.services.database.transaction() as session:
             await session.execute(
                 insert(SeenItem),
                 [

@@ -16,7 +16,7 @@ from tests.reports.conftest import T0, Reports
 
 def stored(junction: Junction, transaction_id: str) -> Transaction:
     async def read() -> Transaction:
-        async with junction.context.database.transaction(read_only=True) as session:
+        async with junction.services.database.transaction(read_only=True) as session:
             row = await session.get(Transaction, transaction_id)
             assert row is not None
             return row
@@ -27,7 +27,7 @@ def stored(junction: Junction, transaction_id: str) -> Transaction:
 @pytest.fixture
 def wakes(reports: Reports, monkeypatch: pytest.MonkeyPatch) -> list[int]:
     calls: list[int] = []
-    monkeypatch.setattr(reports.junction.context, "wake", lambda: calls.append(1))
+    monkeypatch.setattr(reports.junction.services, "wake", lambda: calls.append(1))
     return calls
 
 

@@ -24,7 +24,7 @@ ENDED_AT = T0 + timedelta(minutes=1)  # seed.transaction ends them a minute in
 
 
 def console(junction: Junction, success: int = 10, errored: int = 20) -> Settings:
-    return junction.context.settings.model_copy(
+    return junction.services.settings.model_copy(
         update={
             "step_data_success_retention_hours": success,
             "step_data_errored_retention_hours": errored,
@@ -33,7 +33,7 @@ def console(junction: Junction, success: int = 10, errored: int = 20) -> Setting
 
 
 def purge(junction: Junction, settings: Settings, now: datetime, **kwargs: Any) -> int:
-    database = kwargs.pop("database", junction.context.database)
+    database = kwargs.pop("database", junction.services.database)
     return junction.run(purge_step_data(database=database, settings=settings, now=now, **kwargs))
 
 
@@ -41,7 +41,7 @@ def state(junction: Junction) -> dict[str, dict[str, Any]]:
     """Each transaction's purge times, values, payload and number of step data rows."""
 
     async def read() -> dict[str, dict[str, Any]]:
-        async with junction.context.database.transaction(read_only=True) as session:
+        async with junction.services.database.transaction(read_only=True) as session:
             steps = dict(
                 (
                     await session.execute(
@@ -218,7 +218,7 @@ class CountingDatabase:
 def test_purge_in_chunks(reports: Reports) -> None:
     cycle_id = reports.cycle("Many")
     made = [add(reports, cycle_id, Status.COMPLETED) for _ in range(5)]
-    counting = CountingDatabase(reports.junction.context.database)
+    counting = CountingDatabase(reports.junction.services.database)
     settings = console(reports.junction, success=0)
     assert purge(reports.junction, settings, ENDED_AT, chunk=2, database=counting) == 5
     # Scheduling 2+2+1, purging 2+2+1, and one look for old seen items.
@@ -242,7 +242,7 @@ def test_old_seen_items_are_forgotten(reports: Reports) -> None:
     )
 
     async def keys() -> list[str]:
-        async with reports.junction.context.database.transaction(read_only=True) as session:
+        async with reports.junction.services.database.transaction(read_only=True) as session:
             return sorted(await session.scalars(select(SeenItem.item_key)))
 
     # Kept for the errored retention, but never less than 31 days (744 hours).

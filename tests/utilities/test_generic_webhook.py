@@ -42,12 +42,12 @@ def echo() -> Any:
 
 def call(junction: Junction, verb: str, **inputs: Any) -> list[dict[str, Any]]:
     context = UtilityContext(
-        database=junction.context.database,
+        database=junction.services.database,
         account_id="acme",
         account_connector_id=0,
         cycle_id="c",
         now=junction.clock(),
-        http=junction.context.runtime.http,
+        http=junction.services.gateway.runtime.http,
     )
     return junction.run(run(f"generic-webhook/{verb}", context, inputs))
 
@@ -149,12 +149,12 @@ def test_a_cycle_relays_its_webhook_calls(junction: Junction, echo: Echo) -> Non
 
 def form(junction: Junction, **inputs: Any) -> list[dict[str, Any]]:
     context = UtilityContext(
-        database=junction.context.database,
+        database=junction.services.database,
         account_id="acme",
         account_connector_id=0,
         cycle_id="c",
         now=junction.clock(),
-        http=junction.context.runtime.http,
+        http=junction.services.gateway.runtime.http,
     )
     return junction.run(run("generic-form/post", context, inputs))
 

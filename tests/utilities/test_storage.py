@@ -17,7 +17,7 @@ from tests.fixtures.server import Junction
 
 def install(junction: Junction, name: str) -> tuple[httpx.Client, int]:
     """The account "acme" with the named utility connector installed."""
-    junction.run(builtin.register(database=junction.context.database, now=junction.clock()))
+    junction.run(builtin.register(database=junction.services.database, now=junction.clock()))
     token = junction.token()
     partner = junction.http(token)
     if partner.get("/v1.0/accounts/acme").status_code == 404:
@@ -36,7 +36,7 @@ def operate(
     junction: Junction, name: str, account_connector: int, cycle: str = "cycle-1", **inputs: Any
 ) -> list[dict[str, Any]]:
     context = UtilityContext(
-        database=junction.context.database,
+        database=junction.services.database,
         account_id="acme",
         account_connector_id=account_connector,
         cycle_id=cycle,

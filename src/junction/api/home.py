@@ -12,10 +12,10 @@ from sqlalchemy import func, select
 
 from junction import __version__
 from junction.accounts.models import Account
-from junction.api.context import AppContext
 from junction.cycles.models import Cycle
 from junction.engine.models import Transaction
 from junction.engine.transactions import Status
+from junction.services import Services
 
 STATUSES = tuple(status.value for status in Status)
 
@@ -28,7 +28,7 @@ class Overview:
     transactions: dict[str, int]  # last 24 hours, by status
 
 
-async def overview(context: AppContext) -> Overview:
+async def overview(context: Services) -> Overview:
     since = context.clock() - timedelta(hours=24)
     async with context.database.transaction(read_only=True) as session:
         accounts = await session.scalar(select(func.count()).select_from(Account)) or 0
@@ -89,7 +89,7 @@ See the <a href="/docs">interactive API docs</a> (<a href="/openapi.json">OpenAP
 """
 
 
-def render(context: AppContext, data: Overview) -> str:
+def render(context: Services, data: Overview) -> str:
     settings = context.settings
     database = settings.resolved_database_url.split("://")[0].split("+")[0]
     demo = ""
@@ -121,5 +121,5 @@ def render(context: AppContext, data: Overview) -> str:
 def mount_home(app: FastAPI) -> None:
     @app.get("/", include_in_schema=False)
     async def home(request: Request) -> HTMLResponse:
-        context: AppContext = request.app.state.context
+        context: Services = request.app.state.services
         return HTMLResponse(render(context, await overview(context)))

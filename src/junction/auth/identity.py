@@ -16,7 +16,7 @@ from fastapi.security import OAuth2
 from starlette.types import ASGIApp, Receive, Scope, Send
 
 from junction.accounts.models import Account
-from junction.api.context import get_context
+from junction.api.context import get_services
 from junction.auth import service
 from junction.errors import BadRequest, Forbidden, NotFound, Unauthenticated
 
@@ -47,7 +47,7 @@ async def identify_request(request: Request) -> service.Identity:
     token = token.strip()
     if scheme.lower() != "bearer" or not token or " " in token:
         raise InvalidToken("The Authorization header must be 'Bearer {access_token}'")
-    context = get_context(request)
+    context = get_services(request)
     account_id = request.headers.get(ACCOUNT_HEADER, "").strip()
     async with context.database.transaction(read_only=True) as session:
         identity = await service.identify(session=session, token=token, now=context.clock())
@@ -140,7 +140,7 @@ async def require_account(
     if checked is not None and checked[0] == account_id:
         exists = checked[1]
     else:
-        async with get_context(request).database.transaction(read_only=True) as session:
+        async with get_services(request).database.transaction(read_only=True) as session:
             exists = await session.get(Account, account_id) is not None
     if not exists:
         raise NotFound(f"No account with Id '{account_id}'")

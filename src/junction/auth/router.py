@@ -13,11 +13,12 @@ from urllib.parse import parse_qsl, unquote_plus
 from fastapi import APIRouter, Depends, Request, Response
 from fastapi.responses import JSONResponse
 
-from junction.api.context import AppContext, Context, Session
+from junction.api.context import Context, Session
 from junction.auth import service
 from junction.auth.identity import require_partner
 from junction.auth.schemas import AccessTokenOut, TokenResponse
 from junction.errors import JunctionError
+from junction.services import Services
 
 token_router = APIRouter(tags=["Authentication"])
 tokens_router = APIRouter(prefix="/tokens", tags=["Authentication"])
@@ -123,7 +124,7 @@ def _too_many(wait: int, subject: str = "from this address") -> OAuthError:
     )
 
 
-def _refuse_if_throttled(context: AppContext, key: str) -> None:
+def _refuse_if_throttled(context: Services, key: str) -> None:
     wait = context.throttle.retry_after([key])
     if wait is not None:
         raise _too_many(wait)

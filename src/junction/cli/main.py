@@ -41,6 +41,7 @@ def serve(
     import uvicorn
 
     from junction.api.app import create_app
+    from junction.services import build_services
 
     settings = load_settings()
     if demo or settings.demo:
@@ -54,7 +55,7 @@ def serve(
     try:
         keyring = load_keyring(settings)
         prepare_database(settings)
-        application = create_app(settings, keyring=keyring)
+        application = create_app(build_services(settings, keyring=keyring))
     except JunctionError as exc:
         fail(exc.message)
     console.print(
@@ -96,7 +97,7 @@ def worker(
     import asyncio
     import logging
 
-    from junction.dispatch.worker import serve_worker
+    from junction.services import build_services, serve_worker
 
     settings = load_settings()
     if settings.dispatcher != "procrastinate":
@@ -116,7 +117,10 @@ def worker(
             f"{settings.resolved_database_url.split('://')[0]}",
             highlight=False,
         )
-        asyncio.run(serve_worker(settings, keyring=keyring, concurrency=concurrency))
+        if concurrency is not None:
+            settings = settings.model_copy(update={"worker_concurrency": concurrency})
+        services = build_services(settings, role="worker", keyring=keyring)
+        asyncio.run(serve_worker(services))
     except JunctionError as exc:
         fail(exc.message)
 

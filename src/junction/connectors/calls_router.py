@@ -11,7 +11,7 @@ from fastapi import APIRouter, BackgroundTasks, Body, Request
 from fastapi.responses import HTMLResponse, JSONResponse, RedirectResponse, Response
 from pydantic import BaseModel, ConfigDict, Field
 
-from junction.api.context import AppContext, Context, get_context
+from junction.api.context import Context, get_services
 from junction.auth.identity import CurrentAccount
 from junction.connectors import calls, lookups, oauth
 from junction.connectors.custom_field_hooks import queue_discovery
@@ -25,6 +25,7 @@ from junction.errors import (
     UpstreamRateLimited,
     UpstreamTimeout,
 )
+from junction.services import Services
 
 router = APIRouter(tags=["Data on Demand"])
 callback_router = APIRouter(tags=["Account connectors"])
@@ -115,15 +116,15 @@ async def run_trigger(
 
 
 async def trigger_choices(
-    context: AppContext, account_id: str, account_connector_id: int, trigger: str
+    context: Services, account_id: str, account_connector_id: int, trigger: str
 ) -> Any:
     """A trigger's ``[{Name, Value}]``, or the upstream failure as for Data on Demand."""
     try:
         return await lookups.run(
             database=context.database,
             keyring=context.keyring,
-            oauth_env=context.oauth,
-            runtime=context.runtime,
+            oauth_env=context.gateway.oauth,
+            runtime=context.gateway.runtime,
             account_id=account_id,
             account_connector_id=account_connector_id,
             trigger_name=trigger,
@@ -133,7 +134,7 @@ async def trigger_choices(
 
 
 async def _run(
-    context: AppContext,
+    context: Services,
     account_id: str,
     account_connector_id: int,
     method: str,
@@ -142,8 +143,8 @@ async def _run(
     return await calls.run(
         database=context.database,
         keyring=context.keyring,
-        oauth_env=context.oauth,
-        runtime=context.runtime,
+        oauth_env=context.gateway.oauth,
+        runtime=context.gateway.runtime,
         account_id=account_id,
         account_connector_id=account_connector_id,
         method_ref=method,
@@ -153,7 +154,7 @@ async def _run(
 
 
 async def _try(
-    context: AppContext,
+    context: Services,
     account_id: str,
     account_connector_id: int,
     method: str,
@@ -218,7 +219,7 @@ async def try_method_post(
 
 
 async def _oauth_settings(
-    context: AppContext, account_connector_id: int
+    context: Services, account_connector_id: int
 ) -> tuple[AuthenticationSpec, dict[str, str], str | None]:
     return await calls.oauth_settings(
         database=context.database,
@@ -249,7 +250,7 @@ async def authorise(
     )
     auth, properties, script = await _oauth_settings(context, row.id)
     url = await oauth.start_authorisation(
-        env=context.oauth,
+        env=context.gateway.oauth,
         row=row,
         auth=auth,
         properties=properties,
@@ -269,9 +270,9 @@ async def oauth_callback(
 ) -> Response:
     # Unauthenticated by necessity: the provider sends the user's browser here; the
     # single-use state is what identifies the flow.
-    context = get_context(request)
+    context = get_services(request)
     result = await oauth.finish_authorisation(
-        env=context.oauth,
+        env=context.gateway.oauth,
         state=state,
         code=code,
         error=error,

@@ -10,19 +10,20 @@ from typing import Annotated
 
 from fastapi import BackgroundTasks, Depends, Request
 
-from junction.api.context import AppContext, get_context
+from junction.api.context import get_services
 from junction.connectors.custom_field_discovery import after_authentication
+from junction.services import Services
 
 
 def queue_discovery(
-    context: AppContext, background: BackgroundTasks, account_connector_id: int
+    context: Services, background: BackgroundTasks, account_connector_id: int
 ) -> None:
     background.add_task(
         after_authentication,
         database=context.database,
         keyring=context.keyring,
-        oauth_env=context.oauth,
-        runtime=context.runtime,
+        oauth_env=context.gateway.oauth,
+        runtime=context.gateway.runtime,
         account_connector_id=account_connector_id,
         now=context.clock(),
     )
@@ -31,7 +32,7 @@ def queue_discovery(
 async def _discover_after_commit(
     request: Request, background: BackgroundTasks
 ) -> Callable[[int], None]:
-    context = get_context(request)
+    context = get_services(request)
     return lambda account_connector_id: queue_discovery(context, background, account_connector_id)
 
 

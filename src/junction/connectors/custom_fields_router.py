@@ -56,8 +56,8 @@ async def discover_fields(
         counts = await discover(
             database=context.database,
             keyring=context.keyring,
-            oauth_env=context.oauth,
-            runtime=context.runtime,
+            oauth_env=context.gateway.oauth,
+            runtime=context.gateway.runtime,
             account_connector_id=account_connector_id,
             account_id=account.account_id,
             now=context.clock(),

@@ -9,7 +9,7 @@ from fastapi import APIRouter, Body, Depends, Response
 from pydantic import Field
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from junction.api.context import AppContext, Context, Session, WakeAfterCommit
+from junction.api.context import Context, Session, WakeAfterCommit
 from junction.api.paging import PageRequest, fetch_page, page_request
 from junction.auth.identity import AccountContext, CurrentAccount
 from junction.cycles import (
@@ -26,6 +26,7 @@ from junction.cycles.editing import CycleCreate, CycleUpdate, NamedVariableIn, V
 from junction.cycles.models import Cycle
 from junction.cycles.schemas import CycleOut, WebhookOut
 from junction.cycles.webhook_install import WebhookWarning
+from junction.services import Services
 from junction.templates.spec.models import Variable
 
 router = APIRouter(tags=["Cycles"])
@@ -42,17 +43,17 @@ async def _cycle(
     )
 
 
-def _caller(context: AppContext) -> activation_flow.Caller:
+def _caller(context: Services) -> activation_flow.Caller:
     return activation_flow.Caller(
         database=context.database,
         keyring=context.keyring,
-        oauth_env=context.oauth,
-        runtime=context.runtime,
+        oauth_env=context.gateway.oauth,
+        runtime=context.gateway.runtime,
         base_url=context.settings.public_base_url,
     )
 
 
-async def _out(session: AsyncSession, cycle: Cycle, context: AppContext | None = None) -> CycleOut:
+async def _out(session: AsyncSession, cycle: Cycle, context: Services | None = None) -> CycleOut:
     """The cycle; with ``context``, also the URL of its webhook trigger."""
     out = CycleOut.build(cycle, await service.connectors_of(session=session, cycle_id=cycle.id))
     facts = await service.run_facts(session=session, cycle_id=cycle.id)

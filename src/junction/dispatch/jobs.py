@@ -142,7 +142,8 @@ class JobQueue:
         )
         self.wake()  # whatever is already due
 
-    async def stop(self) -> None:
+    async def stop(self, grace: float = 10.0) -> None:
+        """``grace`` is the workers' business: queuing stops at once."""
         self._users = max(0, self._users - 1)
         if self._users:
             return

@@ -65,6 +65,10 @@ class LocalDispatcher:
     def wake(self) -> None:
         self._wake.set()
 
+    def wake_for(self, transaction_id: str, account_id: str) -> None:
+        # The claimer takes it with whatever else is due.
+        self._wake.set()
+
     @property
     def running(self) -> int:
         return len(self._running)

@@ -36,8 +36,6 @@ from junction.dispatch.upkeep import Housekeeping, housekeep, keep_leases
 from junction.engine import scheduler
 from junction.engine import transactions as tx
 from junction.engine.runner import Engine
-from junction.security.keyring import Keyring
-from junction.settings import Settings
 
 log = logging.getLogger("junction.dispatch")
 
@@ -313,19 +311,3 @@ class Worker:
                 await tx.release(session, owner=self.owner, ids=ids, now=self.clock())
         except Exception:
             log.exception("could not release %d transactions; their leases will expire", len(ids))
-
-
-async def serve_worker(settings: Settings, *, keyring: Keyring, concurrency: int | None) -> None:
-    """``junction worker``: run until SIGTERM or SIGINT, then shut down gracefully."""
-    from junction.api.app import build_context
-    from junction.dispatch.wiring import build_worker
-
-    context = build_context(settings, keyring=keyring)
-    worker = build_worker(context, concurrency=concurrency, install_signal_handlers=True)
-    try:
-        await worker.start()
-        await worker.wait()
-    finally:
-        await worker.stop()
-        await context.runtime.close()
-        await context.database.dispose()

@@ -21,9 +21,8 @@ from sqlalchemy import select
 from sqlalchemy.exc import InterfaceError, OperationalError
 
 from junction.clock import Clock
-from junction.connectors import calls, oauth
-from junction.connectors.connections import Connection, NotAuthenticated, open_connection
-from junction.connectors.models import AccountConnector
+from junction.connectors.connections import Connection
+from junction.connectors.gateway import ConnectorGateway
 from junction.connectors.runtime.call import Runtime
 from junction.cycles.models import Cycle, CycleStep
 from junction.db.engine import Database
@@ -36,7 +35,6 @@ from junction.engine.notify import Notifier
 from junction.engine.outcomes import Outcome
 from junction.engine.plans import CyclePlan, PlanCache, StepPlan
 from junction.scripting.sandbox import Limits
-from junction.security.keyring import Keyring
 from junction.templates.spec.models import ErrorAction, StepKind
 from junction.utilities import operations as utilities
 from junction.utilities.operations import UtilityContext
@@ -44,8 +42,8 @@ from junction.utilities.script_storage import storage_for
 
 log = logging.getLogger("junction.engine")
 
-CONNECTION_TTL = 30.0  # seconds a decrypted connection is reused before it is read again
-CONNECTION_CACHE_SIZE = 1024
+# Webhook calls waiting for a WebhookResponse step, by transaction id.
+Waiters = dict[str, asyncio.Future[tuple[int, Any] | None]]
 CHECKPOINT_RETRY_WAITS = (0.2, 1.0, 3.0)
 
 
@@ -81,25 +79,21 @@ class Engine:
         self,
         *,
         database: Database,
-        runtime: Runtime,
-        keyring: Keyring,
-        oauth_env: oauth.OAuthEnvironment,
+        gateway: ConnectorGateway,
         clock: Clock,
         notifier: Notifier,
         options: EngineOptions,
         plans: PlanCache | None = None,
+        waiters: Waiters | None = None,
     ) -> None:
         self.database = database
-        self.runtime = runtime
-        self.keyring = keyring
-        self.oauth_env = oauth_env
+        self.gateway = gateway
+        self.runtime: Runtime = gateway.runtime
         self.clock = clock
         self.notifier = notifier
         self.options = options
         self.plans = plans or PlanCache()
-        self._connections: dict[int, tuple[float, Connection]] = {}
-        # Webhook calls waiting for a WebhookResponse step, by transaction id.
-        self.responses: dict[str, asyncio.Future[tuple[int, Any] | None]] = {}
+        self.responses: Waiters = waiters if waiters is not None else {}
         self.on_checkpoint: Callable[[], None] = lambda: None
         self.checkpoints = checkpoints.CheckpointWriter(
             database=database,
@@ -124,24 +118,7 @@ class Engine:
             return await self.plans.of(session=session, cycle=cycle)
 
     async def connection(self, account_connector_id: int) -> Connection:
-        cached = self._connections.get(account_connector_id)
-        if cached is not None and time.monotonic() - cached[0] < CONNECTION_TTL:
-            return cached[1]
-        async with self.database.transaction(read_only=True) as session:
-            row = await session.get(AccountConnector, account_connector_id)
-            if row is None:
-                raise NotAuthenticated(f"Account connector {account_connector_id} was removed")
-            connection = await open_connection(
-                session=session,
-                keyring=self.keyring,
-                row=row,
-                token_source=calls.token_sources(self.oauth_env),
-            )
-        self._connections[account_connector_id] = (time.monotonic(), connection)
-        if len(self._connections) > CONNECTION_CACHE_SIZE:
-            oldest = min(self._connections, key=lambda key: self._connections[key][0])
-            del self._connections[oldest]
-        return connection
+        return await self.gateway.connection(account_connector_id)
 
     async def already_seen(self, step_id: str, keys: list[str]) -> set[str]:
         seen: set[str] = set()

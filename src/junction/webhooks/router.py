@@ -47,6 +47,8 @@ async def _read_limited(request: Request, limit: int) -> bytes:
     "timeout (the transaction goes on).",
 )
 async def receive(identifier: str, request: Request, context: Context) -> Any:
+    # With no engine here another process runs the transaction: its answer is read
+    # from the step data.
     engine = context.engine
     body = await _read_limited(request, context.settings.webhook_max_bytes)
     payload = service.parse_body(body, request.headers.get("content-type", ""))
@@ -58,8 +60,8 @@ async def receive(identifier: str, request: Request, context: Context) -> Any:
             headers=dict(request.headers),
             parameters=dict(request.query_params),
             payload=payload,
-            limits=context.runtime.settings.script_limits,
-            loop_http=context.runtime.script_request,
+            limits=context.gateway.runtime.settings.script_limits,
+            loop_http=context.gateway.runtime.script_request,
             loop=asyncio.get_running_loop(),
         )
         if turned is not None:
@@ -67,11 +69,11 @@ async def receive(identifier: str, request: Request, context: Context) -> Any:
     transaction_id = tx.new_id()
     waiter: asyncio.Future[tuple[int, Any] | None] = asyncio.get_running_loop().create_future()
     # Registered before the commit, so the engine cannot answer before anyone listens.
-    responses = engine.responses if engine is not None else {}
+    responses = context.waiters if engine is not None else {}
     responses[transaction_id] = waiter
     try:
         accepted = await context.intake.submit(identifier, payload, transaction_id)
-        context.woken_for(accepted.transaction_id, accepted.account_id)
+        context.dispatcher.wake_for(accepted.transaction_id, accepted.account_id)
         accepted_body = {"Message": "Accepted", "TransactionId": accepted.transaction_id}
         if not accepted.responds:
             return JSONResponse(accepted_body)

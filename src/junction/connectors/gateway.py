@@ -1,0 +1,101 @@
+"""The connector gateway: the one way a process reaches third-party APIs.
+
+It holds the connector runtime (the pooled HTTP client), the OAuth environment (token
+refreshes, one at a time per account connector) and one cache of opened connections
+(decrypted credentials and property values), shared by the engine, Data on Demand,
+look-ups, custom field discovery and webhook installation alike.
+
+A cached connection is reused for ``ttl`` seconds. Changes made through this process
+(credentials, properties, partner properties, removal) drop it at once (``forget``); a
+change made by another process is seen within the ``ttl``.
+"""
+
+from __future__ import annotations
+
+import time
+from dataclasses import dataclass
+
+from junction.connectors import calls, oauth
+from junction.connectors.connections import Connection, NotAuthenticated, open_connection
+from junction.connectors.models import AccountConnector
+from junction.connectors.runtime.call import Runtime
+from junction.db.engine import Database
+from junction.security.keyring import Keyring
+
+CONNECTION_TTL = 30.0  # seconds a decrypted connection is reused before it is read again
+CONNECTION_CACHE_SIZE = 1024
+
+
+@dataclass
+class _Cached:
+    opened: float  # time.monotonic()
+    connection: Connection
+
+
+class ConnectorGateway:
+    def __init__(
+        self,
+        *,
+        database: Database,
+        keyring: Keyring,
+        runtime: Runtime,
+        oauth_env: oauth.OAuthEnvironment,
+        ttl: float = CONNECTION_TTL,
+        size: int = CONNECTION_CACHE_SIZE,
+    ) -> None:
+        self.database = database
+        self.keyring = keyring
+        self.runtime = runtime
+        self.oauth = oauth_env
+        self.ttl = ttl
+        self.size = size
+        self._connections: dict[int, _Cached] = {}
+
+    async def connection(self, account_connector_id: int) -> Connection:
+        """The account connector's connection, from the cache while it is fresh."""
+        cached = self._connections.get(account_connector_id)
+        if cached is not None and time.monotonic() - cached.opened < self.ttl:
+            return cached.connection
+        async with self.database.transaction(read_only=True) as session:
+            row = await session.get(AccountConnector, account_connector_id)
+            if row is None:
+                raise NotAuthenticated(f"Account connector {account_connector_id} was removed")
+            connection = await open_connection(
+                session=session,
+                keyring=self.keyring,
+                row=row,
+                token_source=calls.token_sources(self.oauth),
+            )
+        self._keep(account_connector_id, connection)
+        return connection
+
+    def cached(self, row: AccountConnector) -> Connection | None:
+        """The cached connection of ``row`` if it is fresh and was opened from this very
+        version of the row (its ``updated_at``): callers that read the row anyway use it to
+        skip decrypting again, and never get credentials older than the row they read."""
+        cached = self._connections.get(row.id)
+        if cached is None or time.monotonic() - cached.opened >= self.ttl:
+            return None
+        if cached.connection.row.updated_at != row.updated_at:
+            return None
+        return cached.connection
+
+    def _keep(self, account_connector_id: int, connection: Connection) -> None:
+        self._connections[account_connector_id] = _Cached(time.monotonic(), connection)
+        if len(self._connections) > self.size:
+            oldest = min(self._connections, key=lambda key: self._connections[key].opened)
+            del self._connections[oldest]
+
+    def keep(self, connection: Connection) -> None:
+        self._keep(connection.row.id, connection)
+
+    def forget(self, account_connector_id: int | None = None) -> None:
+        """Drop one account connector's cached connection, or all of them (``None``: a
+        partner property changed, which every account connector of the connector reads)."""
+        if account_connector_id is None:
+            self._connections.clear()
+        else:
+            self._connections.pop(account_connector_id, None)
+
+    async def close(self) -> None:
+        await self.runtime.close()
