@@ -11,6 +11,7 @@ from sqlalchemy import select
 
 from junction.dispatch.local import LocalDispatcher
 from junction.dispatch.wiring import build_worker
+from junction.dispatch.worker import Worker
 from junction.engine import transactions as tx
 from junction.engine.models import StepRun, Transaction
 from junction.engine.runner import Engine, EngineOptions
@@ -121,7 +122,7 @@ def test_only_one_process_schedules(junction: Junction, crm: CrmApi, mailer: Mai
         start = junction.clock.now + timedelta(hours=1)
         activate(flow, {"StartTime": start.isoformat(), "Interval": 60})
         engine = junction.context.engine
-        other = build_worker(junction.context)  # another process: a job queue of its own
+        worker = build_worker(junction.context)  # another process: a job queue of its own
         junction.context.engine = engine  # the server's stays the one that answers calls
         # Stopped, so that only the two ticks below run (not the periodic one).
         junction.run(junction.dispatcher.stop(grace=0.1))
@@ -129,7 +130,9 @@ def test_only_one_process_schedules(junction: Junction, crm: CrmApi, mailer: Mai
             junction.clock.advance(timedelta(hours=1))
 
             async def both() -> list[int]:
-                ticks = [junction.dispatcher.tick(), other.tick()]
+                server = junction.dispatcher
+                assert isinstance(server, Worker)
+                ticks = [server.tick(), worker.tick()]
                 return list(await asyncio.gather(*ticks))
 
             assert sorted(junction.run(both())) == [0, 1]

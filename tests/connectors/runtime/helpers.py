@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import asyncio
 import functools
-from collections.abc import AsyncIterator, Awaitable, Callable
+from collections.abc import AsyncIterator, Awaitable, Callable, Mapping
 from contextlib import asynccontextmanager
 from typing import Any, ParamSpec
 
@@ -40,7 +40,7 @@ Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
 
 
 @asynccontextmanager
-async def serve(routes: dict[str, Handler] | web.Application) -> AsyncIterator[str]:
+async def serve(routes: Mapping[str, Handler] | web.Application) -> AsyncIterator[str]:
     """An aiohttp server on 127.0.0.1 (random port); yields its base URL.
 
     ``routes`` maps "METHOD /path" (or "/path" for any method) to handlers.
