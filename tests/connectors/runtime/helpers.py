@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import asyncio
 import functools
-from collections.abc import AsyncIterator, Awaitable, Callable, Mapping
+from collections.abc import AsyncIterator, Awaitable, Callable, Coroutine, Mapping
 from contextlib import asynccontextmanager
 from typing import Any, ParamSpec
 
@@ -28,10 +28,10 @@ from junction.connectors.spec.validate import parse_definition
 P = ParamSpec("P")
 
 
-def async_test(fn: Callable[P, Awaitable[None]]) -> Callable[P, None]:
+def async_test(fn: Callable[P, Coroutine[Any, Any, None]]) -> Callable[P, None]:
     @functools.wraps(fn)
     def run(*args: P.args, **kwargs: P.kwargs) -> None:
-        asyncio.run(fn(*args, **kwargs))  # type: ignore[arg-type]
+        asyncio.run(fn(*args, **kwargs))
 
     return run
 
