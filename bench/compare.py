@@ -56,7 +56,7 @@ import subprocess
 import sys
 import threading
 import time
-from collections.abc import AsyncIterator, Awaitable, Callable
+from collections.abc import AsyncIterator, Awaitable, Callable, Coroutine
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -700,7 +700,7 @@ async def _arrived(target: str, items: range, within: float) -> list[tuple[int, 
 
 def _poster(
     running: Running, offset: int
-) -> Callable[[aiohttp.ClientSession, int], Awaitable[None]]:
+) -> Callable[[aiohttp.ClientSession, int], Coroutine[Any, Any, None]]:
     async def post(session: aiohttp.ClientSession, item: int) -> None:
         body = running.body(offset + item)
         async with session.post(running.url, json=body, headers=running.headers) as response:

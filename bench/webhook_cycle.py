@@ -143,7 +143,7 @@ def _connectors(target: str) -> list[dict[str, Any]]:
     return [hooks, items]
 
 
-_TEMPLATE = {
+_TEMPLATE: dict[str, Any] = {
     "Name": "Bench webhook to POST",
     "Steps": [
         {

@@ -19,5 +19,5 @@ fi
 uv sync --frozen --quiet
 uv run --frozen ruff format --check src tests scripts bench
 uv run --frozen ruff check src tests scripts bench
-uv run --frozen mypy src
+uv run --frozen mypy src tests bench scripts
 uv run --frozen pytest "$@"

@@ -67,7 +67,7 @@ def test_sqlite_connection_settings(tmp_path: Path) -> None:
 @pytest.mark.parametrize("backend", BACKENDS)
 def test_cycles_get_their_structure_from_their_release(backend: str, tmp_path: Path) -> None:
     """0005 copies each installed cycle's steps and edges out of its release."""
-    release = {
+    release: dict[str, Any] = {
         "Name": "T",
         "Steps": [
             {"Key": "a", "Name": "First", "ConnectorName": "C", "MethodUniqueIdentifier": "m"},
@@ -117,8 +117,8 @@ def test_cycles_get_their_structure_from_their_release(backend: str, tmp_path: P
         migrate.upgrade(url)
         steps, edges = _run(url, structure)
         assert steps == [
-            ("s1", {**release["Steps"][0], **mappings}),  # type: ignore[dict-item]
-            ("s2", release["Steps"][1]),  # type: ignore[index]
+            ("s1", {**release["Steps"][0], **mappings}),
+            ("s2", release["Steps"][1]),
         ]
         assert edges == [("s1", "s2", "Forward")]
         migrate.downgrade(url, "0004")

@@ -320,7 +320,7 @@ def test_a_second_start_keeps_the_demo_data(demo: JunctionProcess, demo_dir: Pat
         }
     demo.stop()
     # Started again on the same folder, at another port this time.
-    with JunctionProcess(demo_dir, **FAST, demo=True) as again:
+    with JunctionProcess(demo_dir, serve_args=(), **FAST, demo=True) as again:
         again.starts = demo.starts
         again.start()
         seen = printed(again)

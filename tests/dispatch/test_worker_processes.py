@@ -50,6 +50,7 @@ def serving(tmp_path: Path, url: str, **settings: object) -> JunctionProcess:
         dispatcher="procrastinate",
         outbound_allow_loopback="true",
         lease_seconds=LEASE_SECONDS,
+        serve_args=(),
         **settings,
     )
 
@@ -57,7 +58,7 @@ def serving(tmp_path: Path, url: str, **settings: object) -> JunctionProcess:
 def rows(url: str, query: str) -> list[tuple[object, ...]]:
     conninfo = make_url(url).set(drivername="postgresql").render_as_string(hide_password=False)
     with psycopg.connect(conninfo) as db:
-        return list(db.execute(query).fetchall())  # type: ignore[arg-type]
+        return list(db.execute(query).fetchall())
 
 
 def wait_until_completed(account: httpx.Client, cycle_id: str, total: int) -> dict[str, int]:

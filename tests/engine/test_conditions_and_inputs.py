@@ -59,7 +59,7 @@ def step(key: str, field: str) -> Mapping:
     ],
 )
 def test_each_operator(left: str, operator: str, right: str, expected: bool) -> None:
-    condition = Condition(Left=static(left), Operator=operator, Right=static(right))  # type: ignore[arg-type]
+    condition = Condition(Left=static(left), Operator=operator, Right=static(right))
     assert holds(condition, scope()) is expected
 
 

@@ -218,13 +218,10 @@ def test_repeated_errors_pause_the_cycle_and_notify(
     junction: Junction, crm: CrmApi, mailer: MailerApi, receiver: Receiver
 ) -> None:
     settings = junction.services.settings
-    limit, url_before = (
-        settings.consecutive_error_limit,
-        junction.engine.notifier.notification_url,
-    )  # type: ignore[union-attr]
-    settings.consecutive_error_limit = 3
     engine = junction.engine
     assert engine is not None
+    limit, url_before = settings.consecutive_error_limit, engine.notifier.notification_url
+    settings.consecutive_error_limit = 3
     engine.options.consecutive_error_limit = 3
     engine.notifier.notification_url = f"{receiver.base_url}/notices"
     try:

@@ -10,6 +10,7 @@ import httpx
 from sqlalchemy import select
 
 from junction.dispatch.local import LocalDispatcher
+from junction.dispatch.worker import Worker
 from junction.engine import transactions as tx
 from junction.engine.models import StepRun, Transaction
 from junction.engine.runner import Engine, EngineOptions
@@ -120,14 +121,16 @@ def test_only_one_process_schedules(junction: Junction, crm: CrmApi, mailer: Mai
         flow = install_flow(junction, crm, mailer, scheduled_sync())
         start = junction.clock.now + timedelta(hours=1)
         activate(flow, {"StartTime": start.isoformat(), "Interval": 60})
-        other = worker_beside(junction.services)  # another process: a job queue of its own
+        worker = worker_beside(junction.services)  # another process: a job queue of its own
         # Stopped, so that only the two ticks below run (not the periodic one).
         junction.run(junction.dispatcher.stop(grace=0.1))
         try:
             junction.clock.advance(timedelta(hours=1))
 
             async def both() -> list[int]:
-                ticks = [junction.dispatcher.tick(), other.tick()]
+                server = junction.dispatcher
+                assert isinstance(server, Worker)
+                ticks = [server.tick(), worker.tick()]
                 return list(await asyncio.gather(*ticks))
 
             assert sorted(junction.run(both())) == [0, 1]

@@ -83,7 +83,7 @@ def incident(
     transaction_id: str | None = None,
     short_message: str = "Failed to call the method",
 ) -> str:
-    row = {
+    row: dict[str, Any] = {
         "id": new_id(),
         "account_id": account_id,
         "cycle_id": cycle_id,

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 import pytest
 
 from junction.utilities.operations import UtilityError
@@ -92,7 +94,7 @@ def test_a_reference_through_its_life(junction: Junction) -> None:
     ],
 )
 def test_bad_input(
-    junction: Junction, operation: str, inputs: dict[str, object], message: str
+    junction: Junction, operation: str, inputs: dict[str, Any], message: str
 ) -> None:
     _, refs = install(junction, "Entity Cross Reference Storage")
     operate(

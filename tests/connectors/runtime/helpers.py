@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import asyncio
 import functools
-from collections.abc import AsyncIterator, Awaitable, Callable
+from collections.abc import AsyncIterator, Awaitable, Callable, Coroutine, Mapping
 from contextlib import asynccontextmanager
 from typing import Any, ParamSpec
 
@@ -28,10 +28,10 @@ from junction.connectors.spec.validate import parse_definition
 P = ParamSpec("P")
 
 
-def async_test(fn: Callable[P, Awaitable[None]]) -> Callable[P, None]:
+def async_test(fn: Callable[P, Coroutine[Any, Any, None]]) -> Callable[P, None]:
     @functools.wraps(fn)
     def run(*args: P.args, **kwargs: P.kwargs) -> None:
-        asyncio.run(fn(*args, **kwargs))  # type: ignore[arg-type]
+        asyncio.run(fn(*args, **kwargs))
 
     return run
 
@@ -40,7 +40,7 @@ Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
 
 
 @asynccontextmanager
-async def serve(routes: dict[str, Handler] | web.Application) -> AsyncIterator[str]:
+async def serve(routes: Mapping[str, Handler] | web.Application) -> AsyncIterator[str]:
     """An aiohttp server on 127.0.0.1 (random port); yields its base URL.
 
     ``routes`` maps "METHOD /path" (or "/path" for any method) to handlers.
