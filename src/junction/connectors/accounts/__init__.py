@@ -1,0 +1,1 @@
+"""Account connectors: connectors installed in accounts, their credentials, properties and custom fields."""
