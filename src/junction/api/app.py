@@ -17,8 +17,8 @@ from junction.api.routes import API_PREFIX, mount_routes
 from junction.auth.identity import BearerAuthMiddleware
 from junction.auth.throttle import FailureThrottle
 from junction.clock import Clock, system_clock
-from junction.connectors.oauth import OAuthEnvironment, RefreshLocks
-from junction.connectors.runtime.call import Runtime, RuntimeSettings
+from junction.connectors.calls.oauth import OAuthEnvironment, RefreshLocks
+from junction.connectors.runtime import Runtime, RuntimeSettings
 from junction.db.engine import Database
 from junction.dispatch.wiring import build_dispatcher
 from junction.scripting.sandbox import limits_from

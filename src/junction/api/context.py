@@ -11,8 +11,8 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from junction.auth.throttle import FailureThrottle
 from junction.clock import Clock
-from junction.connectors.oauth import OAuthEnvironment
-from junction.connectors.runtime.call import Runtime
+from junction.connectors.calls.oauth import OAuthEnvironment
+from junction.connectors.runtime import Runtime
 from junction.db.engine import Database
 from junction.engine.plans import PlanCache
 from junction.engine.runner import Engine

@@ -21,10 +21,11 @@ from sqlalchemy import select
 from sqlalchemy.exc import InterfaceError, OperationalError
 
 from junction.clock import Clock
-from junction.connectors import calls, oauth
-from junction.connectors.connections import Connection, NotAuthenticated, open_connection
-from junction.connectors.models import AccountConnector
-from junction.connectors.runtime.call import Runtime
+from junction.connectors.accounts.models import AccountConnector
+from junction.connectors.calls import oauth
+from junction.connectors.calls import service as calls
+from junction.connectors.calls.connections import Connection, NotAuthenticated, open_connection
+from junction.connectors.runtime import Runtime
 from junction.cycles.models import Cycle, CycleStep
 from junction.db.engine import Database
 from junction.engine import checkpoints, outcomes

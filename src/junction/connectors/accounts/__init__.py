@@ -1,1 +1,2 @@
-"""Account connectors: connectors installed in accounts, their credentials, properties and custom fields."""
+"""Account connectors: connectors installed in accounts, their credentials,
+properties and custom fields."""

@@ -11,7 +11,7 @@ from typing import Annotated
 from fastapi import BackgroundTasks, Depends, Request
 
 from junction.api.context import AppContext, get_context
-from junction.connectors.custom_field_discovery import after_authentication
+from junction.connectors.accounts.custom_field_discovery import after_authentication
 
 
 def queue_discovery(
