@@ -34,15 +34,15 @@ from yarl import URL
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "src"))
 
 from junction.connectors.runtime import (
+    BuiltRequest,
     CallInput,
     ConnectionContext,
     Credentials,
     HttpClient,
+    HttpResponse,
     Runtime,
     RuntimeSettings,
 )
-from junction.connectors.runtime.http import HttpResponse
-from junction.connectors.runtime.request import BuiltRequest
 from junction.connectors.spec.models import ConnectorDefinition
 from junction.connectors.spec.validate import parse_definition
 

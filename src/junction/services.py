@@ -15,8 +15,8 @@ from typing import Literal
 
 from junction.auth.throttle import FailureThrottle
 from junction.clock import Clock, system_clock
-from junction.connectors.gateway import ConnectorGateway
-from junction.connectors.oauth import OAuthEnvironment, RefreshLocks
+from junction.connectors.calls.gateway import ConnectorGateway
+from junction.connectors.calls.oauth import OAuthEnvironment, RefreshLocks
 from junction.connectors.runtime import Runtime, RuntimeSettings
 from junction.db.engine import Database
 from junction.dispatch.base import Detached, Dispatcher

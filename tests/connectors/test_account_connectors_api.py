@@ -291,8 +291,8 @@ def test_key_rotation_reseals_connector_secrets(
 
     from sqlalchemy import select
 
-    from junction.connectors import account_connectors
-    from junction.connectors.models import AccountConnector, AccountConnectorProperty
+    from junction.connectors.accounts import service as account_connectors
+    from junction.connectors.accounts.models import AccountConnector, AccountConnectorProperty
     from junction.security.keyring import b64decode, generate_key
 
     api, _, multi = setup

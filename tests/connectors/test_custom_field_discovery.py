@@ -10,7 +10,7 @@ from typing import Any
 import httpx
 import pytest
 
-from junction.connectors.oauth import CALLBACK_PATH
+from junction.connectors.calls.oauth import CALLBACK_PATH
 from tests.connectors.custom_fields_helpers import (
     Installed,
     by_field,

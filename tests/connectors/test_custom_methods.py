@@ -3,9 +3,9 @@ content so the runtime's plans (cached by method object) are compiled once."""
 
 from __future__ import annotations
 
-from junction.connectors.custom_field_describe import data_type, display_name, field_values
-from junction.connectors.custom_methods import CustomField, effective
-from junction.connectors.runtime.mapping import mapping_plan
+from junction.connectors.accounts.custom_field_describe import data_type, display_name, field_values
+from junction.connectors.accounts.custom_methods import CustomField, effective
+from junction.connectors.runtime import mapping_plan
 from junction.connectors.spec.models import FieldSpec, FieldType, MethodSpec
 
 

@@ -12,7 +12,7 @@ from urllib.parse import parse_qs, urlsplit
 import httpx
 import pytest
 
-from junction.connectors.oauth import CALLBACK_PATH, tokens_json
+from junction.connectors.calls.oauth import CALLBACK_PATH, tokens_json
 from tests.fixtures.oauth_provider import OAuthProvider, RegisteredClient
 from tests.fixtures.server import Junction
 

@@ -20,8 +20,8 @@ import httpx
 import pytest
 from aiohttp import web
 
-from junction.connectors.oauth import tokens_json
-from junction.connectors.runtime.retry import RetryPolicy
+from junction.connectors.calls.oauth import tokens_json
+from junction.connectors.runtime import RetryPolicy
 from tests.cycles.builders import publish
 from tests.engine.hooks import (
     WebhookCycle,

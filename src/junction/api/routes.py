@@ -7,10 +7,10 @@ from fastapi import APIRouter, Depends, FastAPI
 from junction.accounts import router as accounts
 from junction.auth import router as auth
 from junction.auth.identity import authenticate, require_account, require_partner
-from junction.connectors import account_router as account_connectors
-from junction.connectors import calls_router
-from junction.connectors import custom_fields_router as custom_fields
-from junction.connectors import router as connectors
+from junction.connectors.accounts import custom_fields_router as custom_fields
+from junction.connectors.accounts import router as account_connectors
+from junction.connectors.calls import router as calls_router
+from junction.connectors.catalog import router as connectors
 from junction.cycles import partner_router as partner_cycles
 from junction.cycles import router as cycles
 from junction.cycles import steps_router as cycle_steps

@@ -17,8 +17,8 @@ from junction.cli.common import (
     run_in_transaction,
 )
 from junction.clock import system_clock
-from junction.connectors import catalog
-from junction.connectors.documents import load_document
+from junction.connectors.catalog import service as catalog
+from junction.connectors.catalog.documents import load_document
 from junction.connectors.openapi import import_openapi
 from junction.connectors.spec.validate import DefinitionInvalid, parse_definition
 from junction.errors import JunctionError

@@ -9,7 +9,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from junction.auth import service as auth_service
 from junction.cli.common import console, fail, keyring_for, load_settings, run_in_transaction
-from junction.connectors import account_connectors
+from junction.connectors.accounts import service as account_connectors
 from junction.security.keyring import (
     Keyring,
     b64decode,

@@ -17,7 +17,7 @@ from junction.cli.common import (
     run_in_transaction,
 )
 from junction.clock import system_clock
-from junction.connectors.models import Connector
+from junction.connectors.catalog.models import Connector
 from junction.connectors.spec.validate import DefinitionInvalid
 from junction.errors import JunctionError
 from junction.templates import transfer

@@ -24,8 +24,8 @@ from datetime import datetime
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from junction.connectors import oauth
-from junction.connectors.runtime.call import Runtime
+from junction.connectors.calls import oauth
+from junction.connectors.runtime import Runtime
 from junction.cycles import activation, service, structure, webhook_install, webhook_urls
 from junction.cycles.activation import ActivateIn
 from junction.cycles.models import Cycle

@@ -6,8 +6,9 @@ from datetime import datetime
 
 from pydantic import BaseModel, Field
 
-from junction.connectors import catalog
-from junction.connectors.models import AccountConnector, Connector
+from junction.connectors.accounts.models import AccountConnector
+from junction.connectors.catalog import service as catalog
+from junction.connectors.catalog.models import Connector
 from junction.cycles.models import Cycle
 
 

@@ -10,9 +10,11 @@ from typing import Any
 from sqlalchemy import Select, delete, func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from junction.connectors import account_connectors, catalog
-from junction.connectors.account_schemas import InstallIn
-from junction.connectors.models import AccountConnector, Connector
+from junction.connectors.accounts import service as account_connectors
+from junction.connectors.accounts.models import AccountConnector
+from junction.connectors.accounts.schemas import InstallIn
+from junction.connectors.catalog import service as catalog
+from junction.connectors.catalog.models import Connector
 from junction.connectors.spec.models import ReleaseStatusName
 from junction.cycles import webhook_urls
 from junction.cycles.models import Cycle, CycleEdge, CycleStep

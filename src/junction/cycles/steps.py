@@ -9,7 +9,8 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError
 from sqlalchemy import delete
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from junction.connectors import account_connectors, catalog
+from junction.connectors.accounts import service as account_connectors
+from junction.connectors.catalog import service as catalog
 from junction.connectors.spec.models import MethodKind
 from junction.cycles import webhook_urls
 from junction.cycles.models import CycleEdge, CycleStep

@@ -8,7 +8,7 @@ from fastapi import APIRouter, Body
 
 from junction.api.context import Context, Session
 from junction.auth.identity import CurrentAccount
-from junction.connectors.calls_router import trigger_choices
+from junction.connectors.calls.answers import trigger_choices
 from junction.cycles import prerequisites, service, setup, steps, structure
 from junction.cycles.setup import FIELDS, PARAMETERS, MappingIn
 from junction.cycles.steps import EdgeIn, StepIn

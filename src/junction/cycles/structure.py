@@ -13,9 +13,11 @@ from dataclasses import dataclass, field
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from junction.connectors import catalog, custom_methods
-from junction.connectors.catalog import MethodIds
-from junction.connectors.models import AccountConnector, Connector
+from junction.connectors.accounts import custom_methods
+from junction.connectors.accounts.models import AccountConnector
+from junction.connectors.catalog import service as catalog
+from junction.connectors.catalog.models import Connector
+from junction.connectors.catalog.service import MethodIds
 from junction.connectors.spec.models import MethodKind, MethodSpec
 from junction.connectors.spec.validate import Problem
 from junction.cycles.models import Cycle, CycleEdge, CycleStep

@@ -17,7 +17,7 @@ from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import aliased
 
-from junction.connectors.models import AccountConnector
+from junction.connectors.accounts.models import AccountConnector
 from junction.cycles import prerequisites, service, structure
 from junction.cycles.models import Cycle
 from junction.cycles.structure import Structure

@@ -21,11 +21,11 @@ from pydantic import BaseModel
 from sqlalchemy import update
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from junction.connectors import calls, catalog, oauth
-from junction.connectors.connections import Connection, open_connection
-from junction.connectors.runtime.call import Runtime
-from junction.connectors.runtime.redact import Redactor
-from junction.connectors.runtime.types import CallInput
+from junction.connectors.calls import oauth
+from junction.connectors.calls import service as calls
+from junction.connectors.calls.connections import Connection, open_connection
+from junction.connectors.catalog import service as catalog
+from junction.connectors.runtime import CallInput, Redactor, Runtime
 from junction.connectors.spec.models import MethodSpec
 from junction.cycles import webhook_urls
 from junction.cycles.models import CycleStep

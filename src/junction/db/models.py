@@ -2,7 +2,9 @@
 
 from junction.accounts import models as accounts_models
 from junction.auth import models as auth_models
-from junction.connectors import models as connectors_models
+from junction.connectors.accounts import models as account_connectors_models
+from junction.connectors.calls import models as connector_calls_models
+from junction.connectors.catalog import models as connectors_models
 from junction.cycles import models as cycles_models
 from junction.db.base import Base
 from junction.engine import models as engine_models
@@ -11,8 +13,10 @@ from junction.utilities import models as utilities_models
 
 __all__ = [
     "Base",
+    "account_connectors_models",
     "accounts_models",
     "auth_models",
+    "connector_calls_models",
     "connectors_models",
     "cycles_models",
     "engine_models",

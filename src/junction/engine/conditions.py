@@ -7,7 +7,7 @@ from datetime import datetime
 from decimal import Decimal, InvalidOperation
 from typing import Any
 
-from junction.connectors.runtime.dates import as_utc, parse_iso
+from junction.connectors.runtime import as_utc, parse_iso
 from junction.engine.inputs import Scope, resolve
 from junction.templates.spec.models import Condition
 

@@ -11,12 +11,16 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any
 
-from junction.connectors.connections import Connection, NotAuthenticated
-from junction.connectors.runtime.call import Runtime
-from junction.connectors.runtime.dates import as_utc, parse_iso
-from junction.connectors.runtime.mapping import map_records
-from junction.connectors.runtime.redact import Redactor
-from junction.connectors.runtime.types import CallInput, Exchange
+from junction.connectors.calls.connections import Connection, NotAuthenticated
+from junction.connectors.runtime import (
+    CallInput,
+    Exchange,
+    Redactor,
+    Runtime,
+    as_utc,
+    map_records,
+    parse_iso,
+)
 from junction.connectors.spec.validate import BUILTIN_PREFIX
 from junction.engine import outcomes
 from junction.engine.conditions import decide

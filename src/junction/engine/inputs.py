@@ -13,7 +13,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
-from junction.connectors.runtime.request import run_date_text
+from junction.connectors.runtime import run_date_text
 from junction.connectors.spec.mergefields import MERGEFIELD
 from junction.connectors.spec.paths import parse_path
 from junction.scripting.functions import install

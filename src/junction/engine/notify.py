@@ -16,9 +16,7 @@ from typing import Any
 from yarl import URL
 
 from junction.accounts.models import Account
-from junction.connectors.runtime.dates import iso_utc
-from junction.connectors.runtime.http import HttpClient
-from junction.connectors.runtime.request import BuiltRequest
+from junction.connectors.runtime import BuiltRequest, HttpClient, iso_utc
 from junction.db.engine import Database
 from junction.errors import JunctionError
 

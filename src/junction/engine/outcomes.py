@@ -6,7 +6,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
-from junction.connectors.runtime.types import Exchange
+from junction.connectors.runtime import Exchange
 
 # Cyclr's short messages for step incidents (its transaction error webhook's "Message").
 FAILED_TO_CALL = "Failed to call the method"

@@ -20,7 +20,7 @@ from typing import Any
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from junction.connectors import catalog
+from junction.connectors.catalog import service as catalog
 from junction.connectors.spec.models import ConnectorDefinition, MethodKind, MethodSpec, Verb
 from junction.cycles import structure as structures
 from junction.cycles.models import Cycle

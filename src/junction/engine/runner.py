@@ -21,9 +21,9 @@ from sqlalchemy import select
 from sqlalchemy.exc import InterfaceError, OperationalError
 
 from junction.clock import Clock
-from junction.connectors.connections import Connection
-from junction.connectors.gateway import ConnectorGateway
-from junction.connectors.runtime.call import Runtime
+from junction.connectors.calls.connections import Connection
+from junction.connectors.calls.gateway import ConnectorGateway
+from junction.connectors.runtime import Runtime
 from junction.cycles.models import Cycle, CycleStep
 from junction.db.engine import Database
 from junction.engine import checkpoints, outcomes

@@ -10,8 +10,8 @@ from typing import Any
 from sqlalchemy import Select, func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from junction.connectors import catalog
-from junction.connectors.models import Connector
+from junction.connectors.catalog import service as catalog
+from junction.connectors.catalog.models import Connector
 from junction.connectors.spec.models import MethodSpec
 from junction.connectors.spec.validate import Problem
 from junction.db.types import name_tokens

@@ -17,8 +17,8 @@ from typing import Annotated, Any, Literal
 from pydantic import BaseModel, ConfigDict, Field, TypeAdapter, ValidationError
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from junction.connectors import catalog
-from junction.connectors.models import Connector
+from junction.connectors.catalog import service as catalog
+from junction.connectors.catalog.models import Connector
 from junction.connectors.spec.models import ConnectorDefinition
 from junction.connectors.spec.validate import (
     DefinitionInvalid,

@@ -11,7 +11,7 @@ from importlib import resources
 import yaml
 from sqlalchemy.exc import IntegrityError
 
-from junction.connectors import catalog
+from junction.connectors.catalog import service as catalog
 from junction.db.engine import Database
 from junction.errors import JunctionError
 

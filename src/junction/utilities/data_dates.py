@@ -14,7 +14,7 @@ from __future__ import annotations
 from datetime import UTC, timedelta
 from typing import Any
 
-from junction.connectors.runtime.dates import compile_format
+from junction.connectors.runtime import compile_format
 from junction.utilities.data_values import iso, moment, whole, zone
 from junction.utilities.operations import UtilityContext, UtilityError, operation, text
 

@@ -11,8 +11,7 @@ from urllib.parse import urlencode
 
 from yarl import URL
 
-from junction.connectors.runtime.request import BuiltRequest
-from junction.connectors.runtime.response import content_type
+from junction.connectors.runtime import BuiltRequest, content_type
 from junction.utilities.operations import UtilityContext, UtilityError, operation, text
 
 TIMEOUT_SECONDS = 30.0

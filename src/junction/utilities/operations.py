@@ -14,7 +14,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from junction.connectors.runtime.http import HttpClient
+from junction.connectors.runtime import HttpClient
 from junction.db.engine import Database
 from junction.errors import BadRequest
 

@@ -17,6 +17,8 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 import quickjs
 
+# The dates module itself, not the runtime's package face: the runtime imports scripting
+# (its script events), so this module is loaded while that face is still half-built.
 from junction.connectors.runtime.dates import as_utc, compile_format, parse_iso
 from junction.scripting.functions.bridge import (
     Answer,

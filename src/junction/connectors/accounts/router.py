@@ -9,33 +9,23 @@ from fastapi import APIRouter, Depends, Response
 from junction.api.context import Context, Session
 from junction.api.paging import PageRequest, fetch_page, page_request
 from junction.auth.identity import CurrentAccount
-from junction.connectors import account_connectors as service
-from junction.connectors import catalog
-from junction.connectors.account_schemas import (
+from junction.connectors.accounts import service
+from junction.connectors.accounts.custom_field_hooks import DiscoverAfterCommit
+from junction.connectors.accounts.dependencies import Row
+from junction.connectors.accounts.models import AccountConnector
+from junction.connectors.accounts.schemas import (
     AccountConnectorOut,
     AccountConnectorUpdate,
     InstallIn,
     PropertyIn,
     PropertyOut,
 )
-from junction.connectors.custom_field_hooks import DiscoverAfterCommit
-from junction.connectors.models import AccountConnector
+from junction.connectors.catalog import service as catalog
 from junction.errors import BadRequest
 
 router = APIRouter(tags=["Account connectors"])
 
 Paging = Annotated[PageRequest, Depends(page_request)]
-
-
-async def _row(
-    account: CurrentAccount, session: Session, account_connector_id: int
-) -> AccountConnector:
-    return await service.get(
-        session=session, account_id=account.account_id, account_connector_id=account_connector_id
-    )
-
-
-Row = Annotated[AccountConnector, Depends(_row)]
 
 
 @router.post(

@@ -6,8 +6,8 @@ from datetime import datetime
 
 from pydantic import BaseModel, Field
 
-from junction.connectors.catalog import MethodIds, definition_of
-from junction.connectors.models import Connector
+from junction.connectors.catalog.models import Connector
+from junction.connectors.catalog.service import MethodIds, definition_of
 from junction.connectors.spec.models import AuthenticationSpec, FieldSpec, MethodSpec, ParameterSpec
 
 

@@ -4,9 +4,11 @@ from __future__ import annotations
 
 from typing import Any
 
-from junction.connectors import account_connectors, calls, catalog, oauth
-from junction.connectors.runtime.call import Runtime
-from junction.connectors.runtime.mapping import flatten
+from junction.connectors.accounts import service as account_connectors
+from junction.connectors.calls import oauth
+from junction.connectors.calls import service as calls
+from junction.connectors.catalog import service as catalog
+from junction.connectors.runtime import Runtime, flatten
 from junction.connectors.spec.models import TriggerSpec
 from junction.connectors.spec.paths import parse_path
 from junction.db.engine import Database

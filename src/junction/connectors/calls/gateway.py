@@ -15,10 +15,11 @@ from __future__ import annotations
 import time
 from dataclasses import dataclass
 
-from junction.connectors import calls, oauth
-from junction.connectors.connections import Connection, NotAuthenticated, open_connection
-from junction.connectors.models import AccountConnector
-from junction.connectors.runtime.call import Runtime
+from junction.connectors.accounts.models import AccountConnector
+from junction.connectors.calls import oauth
+from junction.connectors.calls import service as calls
+from junction.connectors.calls.connections import Connection, NotAuthenticated, open_connection
+from junction.connectors.runtime import Runtime
 from junction.db.engine import Database
 from junction.security.keyring import Keyring
 

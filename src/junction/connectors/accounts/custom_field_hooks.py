@@ -11,7 +11,7 @@ from typing import Annotated
 from fastapi import BackgroundTasks, Depends, Request
 
 from junction.api.context import get_services
-from junction.connectors.custom_field_discovery import after_authentication
+from junction.connectors.accounts.custom_field_discovery import after_authentication
 from junction.services import Services
 
 

@@ -14,10 +14,15 @@ from datetime import datetime, timedelta
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from junction.connectors import catalog, custom_methods
-from junction.connectors.custom_field_schemas import CustomFieldIn, CustomFieldOut, FieldValue
-from junction.connectors.custom_methods import MANUAL, CustomField
-from junction.connectors.models import AccountConnector, AccountConnectorField
+from junction.connectors.accounts import custom_methods
+from junction.connectors.accounts.custom_field_schemas import (
+    CustomFieldIn,
+    CustomFieldOut,
+    FieldValue,
+)
+from junction.connectors.accounts.custom_methods import MANUAL, CustomField
+from junction.connectors.accounts.models import AccountConnector, AccountConnectorField
+from junction.connectors.catalog import service as catalog
 from junction.connectors.spec.models import ConnectorDefinition, FieldSpec, MethodSpec
 from junction.connectors.spec.paths import PathError, parse_path
 from junction.cycles.models import Cycle, CycleStep

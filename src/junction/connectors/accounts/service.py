@@ -13,8 +13,9 @@ from typing import Any
 from sqlalchemy import Select, delete, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from junction.connectors import catalog
-from junction.connectors.account_schemas import (
+from junction.connectors.accounts.auth_values import parse_auth_value
+from junction.connectors.accounts.models import AccountConnector, AccountConnectorProperty
+from junction.connectors.accounts.schemas import (
     AccountConnectorOut,
     AccountConnectorUpdate,
     ConnectorSummary,
@@ -22,14 +23,9 @@ from junction.connectors.account_schemas import (
     PropertyIn,
     PropertyOut,
 )
-from junction.connectors.auth_values import parse_auth_value
-from junction.connectors.models import (
-    AccountConnector,
-    AccountConnectorProperty,
-    Connector,
-    PartnerConnectorProperty,
-)
-from junction.connectors.partner_properties import value_context
+from junction.connectors.catalog import service as catalog
+from junction.connectors.catalog.models import Connector, PartnerConnectorProperty
+from junction.connectors.catalog.partner_properties import value_context
 from junction.connectors.spec.models import (
     AuthenticationSpec,
     AuthType,

@@ -13,18 +13,15 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from junction.api.context import Context, get_services
 from junction.auth.identity import CurrentAccount
-from junction.connectors import calls, lookups, oauth
-from junction.connectors.custom_field_hooks import queue_discovery
-from junction.connectors.runtime.types import CallResult, Exchange
+from junction.connectors.accounts.custom_field_hooks import queue_discovery
+from junction.connectors.calls import oauth
+from junction.connectors.calls import service as calls
+from junction.connectors.calls.answers import trigger_choices, upstream_error
+from junction.connectors.runtime import CallResult, Exchange
 from junction.connectors.spec.models import (
     AuthenticationSpec,
 )
-from junction.errors import (
-    ConnectorCallError,
-    UpstreamHttpError,
-    UpstreamRateLimited,
-    UpstreamTimeout,
-)
+from junction.errors import ConnectorCallError, UpstreamHttpError
 from junction.services import Services
 
 router = APIRouter(tags=["Data on Demand"])
@@ -52,26 +49,6 @@ class AuthoriseIn(BaseModel):
 
 class AuthoriseOut(BaseModel):
     AuthoriseUrl: str
-
-
-def upstream_error(exc: ConnectorCallError) -> JSONResponse:
-    body: dict[str, Any] = {"Message": exc.message}
-    headers: dict[str, str] = {}
-    status = exc.status_code
-    if isinstance(exc, UpstreamHttpError):
-        body |= {"UpstreamStatus": exc.upstream_status, "UpstreamBody": exc.body_text}
-        # Upstream 4xx answers pass through, except those that would read as being about
-        # this API itself (our own authentication and rate limits).
-        status = (
-            exc.upstream_status
-            if 400 <= exc.upstream_status < 500 and exc.upstream_status not in (401, 403, 407, 429)
-            else (400 if exc.upstream_status < 500 else 502)
-        )
-    elif isinstance(exc, UpstreamRateLimited):
-        headers["Retry-After"] = str(max(1, round(exc.retry_after)))
-    elif isinstance(exc, UpstreamTimeout):
-        status = 504
-    return JSONResponse(body, status_code=status, headers=headers)
 
 
 @router.post(
@@ -113,24 +90,6 @@ async def run_trigger(
     account_connector_id: int, trigger_id: str, account: CurrentAccount, context: Context
 ) -> Any:
     return await trigger_choices(context, account.account_id, account_connector_id, trigger_id)
-
-
-async def trigger_choices(
-    context: Services, account_id: str, account_connector_id: int, trigger: str
-) -> Any:
-    """A trigger's ``[{Name, Value}]``, or the upstream failure as for Data on Demand."""
-    try:
-        return await lookups.run(
-            database=context.database,
-            keyring=context.keyring,
-            oauth_env=context.gateway.oauth,
-            runtime=context.gateway.runtime,
-            account_id=account_id,
-            account_connector_id=account_connector_id,
-            trigger_name=trigger,
-        )
-    except ConnectorCallError as exc:
-        return upstream_error(exc)
 
 
 async def _run(

@@ -10,10 +10,11 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from junction.api.context import Context, Session
 from junction.api.paging import PageRequest, fetch_page, page_request
-from junction.connectors import catalog, partner_properties
-from junction.connectors.documents import YAML_TYPES, load_document
+from junction.connectors.catalog import partner_properties
+from junction.connectors.catalog import service as catalog
+from junction.connectors.catalog.documents import YAML_TYPES, load_document
+from junction.connectors.catalog.schemas import ConnectorImportOut, ConnectorOut, MethodOut
 from junction.connectors.openapi import import_openapi
-from junction.connectors.schemas import ConnectorImportOut, ConnectorOut, MethodOut
 from junction.connectors.spec.models import ConnectorDefinition
 from junction.errors import BadRequest, PayloadTooLarge
 

@@ -8,15 +8,12 @@ from typing import Any
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from junction.connectors import account_connectors, catalog, partner_properties
-from junction.connectors.catalog import MethodIds
-from junction.connectors.models import AccountConnector
-from junction.connectors.runtime.types import (
-    AccessTokenSource,
-    CallInput,
-    ConnectionContext,
-    Credentials,
-)
+from junction.connectors.accounts import service as account_connectors
+from junction.connectors.accounts.models import AccountConnector
+from junction.connectors.catalog import partner_properties
+from junction.connectors.catalog import service as catalog
+from junction.connectors.catalog.service import MethodIds
+from junction.connectors.runtime import AccessTokenSource, CallInput, ConnectionContext, Credentials
 from junction.connectors.spec.models import AuthType, ConnectorDefinition, MethodSpec
 from junction.errors import BadRequest
 from junction.security.keyring import Keyring

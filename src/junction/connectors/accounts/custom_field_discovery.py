@@ -25,14 +25,21 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from junction.connectors import account_connectors, calls, custom_fields, oauth
-from junction.connectors.connections import Connection, open_connection
-from junction.connectors.custom_field_describe import Found, basic_fields, enhanced_fields
-from junction.connectors.custom_methods import LOOKUP, MANUAL, CustomField, read, stored_spec
-from junction.connectors.models import AccountConnector, AccountConnectorField
-from junction.connectors.runtime.call import Runtime
-from junction.connectors.runtime.redact import Redactor
-from junction.connectors.runtime.types import CallInput
+from junction.connectors.accounts import custom_fields
+from junction.connectors.accounts import service as account_connectors
+from junction.connectors.accounts.custom_field_describe import Found, basic_fields, enhanced_fields
+from junction.connectors.accounts.custom_methods import (
+    LOOKUP,
+    MANUAL,
+    CustomField,
+    read,
+    stored_spec,
+)
+from junction.connectors.accounts.models import AccountConnector, AccountConnectorField
+from junction.connectors.calls import oauth
+from junction.connectors.calls import service as calls
+from junction.connectors.calls.connections import Connection, open_connection
+from junction.connectors.runtime import CallInput, Redactor, Runtime
 from junction.connectors.spec.models import ConnectorDefinition, MethodSpec, Verb
 from junction.db.engine import Database
 from junction.errors import ConnectorCallError, JunctionError, NotFound, UpstreamHttpError

@@ -26,8 +26,10 @@ from authlib.oauth2.rfc7636 import create_s256_code_challenge
 from sqlalchemy import delete, select
 
 from junction.clock import Clock
-from junction.connectors import account_connectors, oauth_scripts
-from junction.connectors.models import AccountConnector, OAuthState
+from junction.connectors.accounts import service as account_connectors
+from junction.connectors.accounts.models import AccountConnector
+from junction.connectors.calls import oauth_scripts
+from junction.connectors.calls.models import OAuthState
 from junction.connectors.spec.mergefields import MERGEFIELD, merge
 from junction.connectors.spec.models import AuthenticationSpec, OAuth2Auth, OAuth2Type
 from junction.db.engine import Database

@@ -23,7 +23,7 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from junction.connectors.models import AccountConnectorField
+from junction.connectors.accounts.models import AccountConnectorField
 from junction.connectors.spec.models import FieldSpec, MethodSpec
 
 MANUAL, LOOKUP = "Manual", "Lookup"

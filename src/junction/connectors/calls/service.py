@@ -12,19 +12,21 @@ from typing import Any
 
 from sqlalchemy import select
 
-from junction.connectors import account_connectors, catalog, custom_methods, oauth
-from junction.connectors.catalog import MethodIds
-from junction.connectors.connections import (
+from junction.connectors.accounts import custom_methods
+from junction.connectors.accounts import service as account_connectors
+from junction.connectors.accounts.models import AccountConnector
+from junction.connectors.calls import oauth
+from junction.connectors.calls.connections import (
     Connection,
     TokenSourceFactory,
     call_input,
     connection_properties,
     open_connection,
 )
-from junction.connectors.models import AccountConnector, Connector
-from junction.connectors.runtime.call import Runtime
-from junction.connectors.runtime.redact import Redactor
-from junction.connectors.runtime.types import AccessTokenSource, CallResult
+from junction.connectors.catalog import service as catalog
+from junction.connectors.catalog.models import Connector
+from junction.connectors.catalog.service import MethodIds
+from junction.connectors.runtime import AccessTokenSource, CallResult, Redactor, Runtime
 from junction.connectors.spec.models import (
     AuthenticationSpec,
     AuthType,

@@ -27,7 +27,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field
 from typing import Any
 
-from junction.connectors.runtime.mapping import flatten
+from junction.connectors.runtime import flatten
 from junction.connectors.spec.models import FieldSpec, FieldType, MethodSpec
 from junction.connectors.spec.paths import FieldPath, PathError, parse_path
 

@@ -9,7 +9,7 @@ from __future__ import annotations
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from junction.connectors.models import Connector, PartnerConnectorProperty
+from junction.connectors.catalog.models import Connector, PartnerConnectorProperty
 from junction.connectors.spec.models import ConnectorDefinition
 from junction.errors import BadRequest
 from junction.security.keyring import Keyring

@@ -11,7 +11,7 @@ from typing import Any
 from sqlalchemy import Select, delete, func, or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from junction.connectors.models import Connector, ConnectorField, ConnectorMethod
+from junction.connectors.catalog.models import Connector, ConnectorField, ConnectorMethod
 from junction.connectors.spec.models import ConnectorDefinition, MethodSpec, ReleaseStatusName
 from junction.connectors.spec.validate import parse_definition
 from junction.db.types import name_tokens

@@ -9,12 +9,16 @@ from fastapi.responses import JSONResponse
 
 from junction.api.context import Context, Session
 from junction.auth.identity import CurrentAccount
-from junction.connectors import account_connectors
-from junction.connectors import custom_fields as service
-from junction.connectors.account_router import Row
-from junction.connectors.custom_field_discovery import LookupFailed, discover
-from junction.connectors.custom_field_schemas import CustomFieldIn, CustomFieldOut, DiscoveryOut
-from junction.connectors.custom_methods import LOOKUP
+from junction.connectors.accounts import custom_fields as service
+from junction.connectors.accounts import service as account_connectors
+from junction.connectors.accounts.custom_field_discovery import LookupFailed, discover
+from junction.connectors.accounts.custom_field_schemas import (
+    CustomFieldIn,
+    CustomFieldOut,
+    DiscoveryOut,
+)
+from junction.connectors.accounts.custom_methods import LOOKUP
+from junction.connectors.accounts.dependencies import Row
 
 router = APIRouter(tags=["Account connector custom fields"])
 FIELDS = "/account/connectors/{account_connector_id}/fields"

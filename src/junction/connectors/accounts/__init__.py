@@ -1,0 +1,2 @@
+"""Account connectors: connectors installed in accounts, their credentials,
+properties and custom fields."""
