@@ -118,7 +118,7 @@ _WHAT: dict[Change, str] = {
     Change.PAUSE_FOR_ERRORS: "be paused for repeated errors",
     Change.STOP_INTEGRATION: "be stopped by a step's error",
     Change.UPGRADE_PAUSE: "be paused by an upgrade",
-    Change.DRAINED: "end a finish it is not in",
+    Change.DRAINED: "end its finishing",
 }
 
 
