@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, datetime
 from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from junction.cycles import prerequisites, webhook_urls
+from junction.cycles import lifecycle, prerequisites, webhook_urls
+from junction.cycles.lifecycle import Change
 from junction.cycles.models import Cycle
 from junction.cycles.structure import Structure
 from junction.engine import transactions
@@ -64,18 +65,17 @@ async def activate(
         start = start.replace(tzinfo=UTC)
     for cycle_step in structure.steps:
         webhook_urls.ensure_identifier(cycle_step)  # steps stored before identifiers existed
-    cycle.status = "Active"
     # A webhook trigger runs when called: Interval does not apply to it.
     cycle.interval_minutes = None if webhook else interval
     cycle.start_time = start or now
     cycle.run_once = activate_in.RunOnce
-    cycle.next_run_at = None if webhook else cycle.start_time
-    cycle.draining = False
-    cycle.stopped_at = None
-    cycle.consecutive_errors = 0
-    # A new version: running code compiled from the cycle's structure reloads it.
-    cycle.updated_at = max(now, cycle.updated_at + timedelta(microseconds=1))
-    await session.flush()
+    await lifecycle.apply(
+        session,
+        cycle,
+        Change.ACTIVATE,
+        now=now,
+        first_run=None if webhook else cycle.start_time,
+    )
     return cycle
 
 
@@ -85,13 +85,8 @@ async def deactivate(
     """Stop: what has started ends Stopped, the queue waits for a restart (and is cancelled
     after a while). Finish and stop: everything queued or started runs to its end first."""
     if finish_queued:
-        cycle.draining = cycle.status == "Active" or cycle.draining
+        await lifecycle.apply(session, cycle, Change.PAUSE_AND_FINISH, now=now)
     else:
-        cycle.draining = False
+        await lifecycle.apply(session, cycle, Change.PAUSE, now=now)
         await transactions.stop_in_progress(session, cycle_id=cycle.id, now=now)
-    cycle.status = "Paused"
-    cycle.next_run_at = None
-    cycle.stopped_at = now
-    cycle.updated_at = max(now, cycle.updated_at + timedelta(microseconds=1))
-    await session.flush()
     return cycle

@@ -28,6 +28,7 @@ from junction.connectors.calls import oauth
 from junction.connectors.runtime import Runtime
 from junction.cycles import activation, service, structure, webhook_install, webhook_urls
 from junction.cycles.activation import ActivateIn
+from junction.cycles.lifecycle import CycleStatus
 from junction.cycles.models import Cycle
 from junction.cycles.webhook_install import Created, InstallFailed, Target, WebhookWarning
 from junction.db.engine import Database
@@ -66,8 +67,8 @@ async def activate(
             structure=loaded,
             base_url=caller.base_url,
         )
-        active = cycle.status == "Active"
-        version = cycle.updated_at  # any change while the API is called shows here
+        active = cycle.status == CycleStatus.ACTIVE
+        version = cycle.version  # any change while the API is called shows here
         # An active cycle's stored ids are its installed webhooks; a paused cycle's are
         # left by a delete that failed, and go before new ones are installed.
         stale = [t for t in found if t.stored_id is not None and not active]
@@ -83,7 +84,7 @@ async def activate(
             cycle = await service.get(
                 session=session, account_id=account_id, cycle_id=cycle_id, lock=True
             )
-            if cycle.updated_at != version and cycle.status != "Active":
+            if cycle.version != version and cycle.status != CycleStatus.ACTIVE:
                 # Paused or edited by another request while the API was called: this
                 # activation's webhooks go (below) and the caller may try again. (Activated
                 # by another request meanwhile: record() keeps one webhook of the two.)

@@ -13,8 +13,9 @@ from typing import Any
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from junction.cycles import lifecycle
+from junction.cycles.lifecycle import require_paused
 from junction.cycles.models import Cycle
-from junction.cycles.structure import require_paused
 from junction.errors import BadRequest, Conflict, NotFound
 from junction.templates.spec.models import (
     CollectionSplit,
@@ -109,12 +110,12 @@ async def create(
         template_release_id=None,
         name=create_in.Name,
         description=create_in.Description,
-        status="Paused",
         settings=TemplateSettings().model_dump(mode="json"),
         variables=[],
         run_once=False,
         created_at=now,
         updated_at=now,
+        **lifecycle.initial_state(),
     )
     _apply_settings(cycle, create_in)
     session.add(cycle)
@@ -128,7 +129,7 @@ async def update(
     require_paused(cycle)
     _apply_settings(cycle, update_in)
     cycle.updated_at = now
-    await session.flush()
+    await lifecycle.touch(session, cycle)
     return cycle
 
 
@@ -152,9 +153,12 @@ def get_variable(cycle: Cycle, name: str) -> dict[str, Any]:
     raise NotFound(f"Cycle '{cycle.name}' has no variable '{name}'")
 
 
-def _save_variables(cycle: Cycle, variables: list[dict[str, Any]], now: datetime) -> None:
+async def _save_variables(
+    session: AsyncSession, cycle: Cycle, variables: list[dict[str, Any]], now: datetime
+) -> None:
     cycle.variables = variables
     cycle.updated_at = now
+    await lifecycle.touch(session, cycle)
 
 
 async def set_variable(
@@ -165,8 +169,7 @@ async def set_variable(
     for variable in variables:
         if variable["SystemName"].lower() == name.lower():
             variable["Value"] = value
-            _save_variables(cycle, variables, now)
-            await session.flush()
+            await _save_variables(session, cycle, variables, now)
             return get_variable(cycle, name)
     raise NotFound(f"Cycle '{cycle.name}' has no variable '{name}'")
 
@@ -185,8 +188,7 @@ async def set_variables(
                 f"[{index}].SystemName: cycle '{cycle.name}' has no variable '{item.SystemName}'"
             )
         variable["Value"] = item.Value
-    _save_variables(cycle, variables, now)
-    await session.flush()
+    await _save_variables(session, cycle, variables, now)
     return variables_out(cycle)
 
 
@@ -196,8 +198,7 @@ async def add_variable(
     require_paused(cycle)
     if any(v["SystemName"].lower() == variable.SystemName.lower() for v in cycle.variables):
         raise Conflict(f"Cycle '{cycle.name}' already has a variable '{variable.SystemName}'")
-    _save_variables(cycle, [*cycle.variables, variable.model_dump(mode="json")], now)
-    await session.flush()
+    await _save_variables(session, cycle, [*cycle.variables, variable.model_dump(mode="json")], now)
     return get_variable(cycle, variable.SystemName)
 
 
@@ -206,5 +207,4 @@ async def remove_variable(*, session: AsyncSession, cycle: Cycle, name: str, now
     require_paused(cycle)
     get_variable(cycle, name)
     kept = [v for v in cycle.variables if v["SystemName"].lower() != name.lower()]
-    _save_variables(cycle, kept, now)
-    await session.flush()
+    await _save_variables(session, cycle, kept, now)

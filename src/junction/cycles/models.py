@@ -31,6 +31,7 @@ class Cycle(Base):
     )
     name: Mapped[str] = mapped_column(String(255))
     description: Mapped[str | None] = mapped_column(Text)
+    # The status, its companions below and the version have one writer: cycles/lifecycle.py.
     status: Mapped[str] = mapped_column(String(16), default="Paused")
     # The release's settings and variables as installed; the account may change them.
     settings: Mapped[dict[str, Any]] = mapped_column(JSONDocument)
@@ -44,6 +45,8 @@ class Cycle(Base):
     draining: Mapped[bool] = mapped_column(Boolean, default=False)
     stopped_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
     consecutive_errors: Mapped[int] = mapped_column(Integer, default=0)
+    # Raised by every change of state or structure: what compiled cycles are cached by.
+    version: Mapped[int] = mapped_column(Integer, default=1)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime())
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime())
 

@@ -16,7 +16,7 @@ from junction.connectors.accounts.schemas import InstallIn
 from junction.connectors.catalog import service as catalog
 from junction.connectors.catalog.models import Connector
 from junction.connectors.spec.models import ReleaseStatusName
-from junction.cycles import webhook_urls
+from junction.cycles import lifecycle, webhook_urls
 from junction.cycles.models import Cycle, CycleEdge, CycleStep
 from junction.engine import transactions
 from junction.engine.models import Incident, Transaction
@@ -156,12 +156,12 @@ async def install(
         template_release_id=release.id,
         name=document.Name,
         description=document.Description,
-        status="Paused",
         settings=document.Settings.model_dump(mode="json"),
         variables=[v.model_dump(mode="json") for v in document.Variables],
         run_once=False,
         created_at=now,
         updated_at=now,
+        **lifecycle.initial_state(),
     )
     session.add(cycle)
     await session.flush()

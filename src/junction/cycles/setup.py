@@ -25,8 +25,10 @@ from junction.connectors.spec.models import (
     ParameterSpec,
     Target,
 )
+from junction.cycles import lifecycle
+from junction.cycles.lifecycle import require_paused
 from junction.cycles.models import CycleStep
-from junction.cycles.structure import Structure, require_paused
+from junction.cycles.structure import Structure
 from junction.errors import BadRequest, NotFound
 from junction.templates.spec.graph import ancestors_of, check_mapping
 from junction.templates.spec.models import Mapping, MappingKind
@@ -303,7 +305,7 @@ async def set_mapping(
         if m.get("Name") not in (item.name, old.get("Name"))
     ]
     cycle_step.document = {**cycle_step.document, section: [*kept, stored]}
-    await session.flush()
+    await lifecycle.touch(session, setup.structure.cycle)
     return mapping_out(setup, found, section, item, cycle_step)
 
 

@@ -12,9 +12,10 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from junction.connectors.accounts import service as account_connectors
 from junction.connectors.catalog import service as catalog
 from junction.connectors.spec.models import MethodKind
-from junction.cycles import webhook_urls
+from junction.cycles import lifecycle, webhook_urls
+from junction.cycles.lifecycle import require_paused
 from junction.cycles.models import CycleEdge, CycleStep
-from junction.cycles.structure import Structure, require_paused
+from junction.cycles.structure import Structure
 from junction.errors import BadRequest, NotFound
 from junction.templates.spec.models import (
     CollectionSplit,
@@ -219,7 +220,7 @@ async def add_step(*, session: AsyncSession, structure: Structure, step_in: Step
         raise BadRequest(f"AccountConnectorId: a {kind.value} step calls no connector")
     session.add(cycle_step)
     structure.steps.append(cycle_step)
-    await session.flush()
+    await lifecycle.touch(session, structure.cycle)
     return cycle_step
 
 
@@ -249,7 +250,7 @@ async def update_step(
             account_connector_id=account_connector_id,
             mui=mui,
         )
-    await session.flush()
+    await lifecycle.touch(session, structure.cycle)
     return cycle_step
 
 
@@ -264,7 +265,7 @@ async def remove_step(
     structure.edges = [
         e for e in structure.edges if cycle_step.id not in (e.tail_step_id, e.head_step_id)
     ]
-    await session.flush()
+    await lifecycle.touch(session, structure.cycle)
 
 
 def _reaches(structure: Structure, start: str, goal: str) -> bool:
@@ -325,7 +326,7 @@ async def add_edge(*, session: AsyncSession, structure: Structure, edge_in: Edge
     )
     session.add(edge)
     structure.edges.append(edge)
-    await session.flush()
+    await lifecycle.touch(session, structure.cycle)
     return edge
 
 
@@ -341,4 +342,4 @@ async def remove_edge(*, session: AsyncSession, structure: Structure, edge: Cycl
     await session.execute(delete(CycleEdge).where(CycleEdge.id == edge.id))
     session.expunge(edge)
     structure.edges.remove(edge)
-    await session.flush()
+    await lifecycle.touch(session, structure.cycle)

@@ -21,7 +21,7 @@ from junction.connectors.catalog.service import MethodIds
 from junction.connectors.spec.models import MethodKind, MethodSpec
 from junction.connectors.spec.validate import Problem
 from junction.cycles.models import Cycle, CycleEdge, CycleStep
-from junction.errors import Conflict, NotFound
+from junction.errors import NotFound
 from junction.templates import service as templates
 from junction.templates.spec.graph import check_template
 from junction.templates.spec.models import (
@@ -32,16 +32,6 @@ from junction.templates.spec.models import (
     TemplateDocument,
     Variable,
 )
-
-
-def require_paused(cycle: Cycle) -> None:
-    if cycle.status == "Active":
-        raise Conflict(f"Cycle '{cycle.name}' is active; deactivate it before changing it")
-    if cycle.draining:
-        raise Conflict(
-            f"Cycle '{cycle.name}' is finishing its queued transactions; change it once they "
-            "have ended, or deactivate it without finishQueuedTransactions"
-        )
 
 
 @dataclass

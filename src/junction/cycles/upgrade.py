@@ -18,7 +18,8 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import aliased
 
 from junction.connectors.accounts.models import AccountConnector
-from junction.cycles import prerequisites, service, structure
+from junction.cycles import lifecycle, prerequisites, service, structure
+from junction.cycles.lifecycle import Change, CycleStatus
 from junction.cycles.models import Cycle
 from junction.cycles.structure import Structure
 from junction.errors import BadRequest, Conflict, JunctionError
@@ -209,15 +210,17 @@ async def upgrade(
     cycle.variables = [v.model_dump(mode="json") for v in document.Variables]
     cycle.updated_at = now
     await session.flush()
-    if cycle.status == "Active":
+    if cycle.status == CycleStatus.ACTIVE:
         unmet = await prerequisites.of_cycle(
             session=session, structure=await structure.load(session=session, cycle=cycle)
         )
         if unmet:
             # Running it half set up would fail every transaction: it waits for the account.
-            cycle.status = "Paused"
+            # (The pause is the upgrade's one new version.)
+            await lifecycle.apply(session, cycle, Change.UPGRADE_PAUSE, now=now)
             report.Deactivated = True
-            await session.flush()
+            return report
+    await lifecycle.touch(session, cycle)
     return report
 
 

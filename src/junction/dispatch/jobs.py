@@ -27,12 +27,13 @@ from typing import Any
 from procrastinate import App, PsycopgConnector
 from procrastinate.exceptions import AlreadyEnqueued
 from procrastinate.jobs import Job
-from sqlalchemy import column, exists, literal, literal_column, or_, select, table
+from sqlalchemy import column, exists, literal, literal_column, select, table
 from sqlalchemy.engine import make_url
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.sql.elements import ColumnElement
 
 from junction.clock import Clock
+from junction.cycles import lifecycle
 from junction.cycles.models import Cycle
 from junction.db.engine import Database
 from junction.engine import transactions as tx
@@ -97,7 +98,7 @@ async def without_jobs(session: AsyncSession, *, now: object, limit: int) -> lis
     rows = await session.execute(
         select(Transaction.id, Transaction.account_id)
         .join(Cycle, Cycle.id == Transaction.cycle_id)
-        .where(tx.runnable(now), or_(Cycle.status == "Active", Cycle.draining), ~has_job)
+        .where(tx.runnable(now), lifecycle.running(), ~has_job)
         .order_by(Transaction.due_at.nulls_first())
         .limit(limit)
     )

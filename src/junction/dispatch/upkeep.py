@@ -11,9 +11,11 @@ import uuid
 from collections.abc import Awaitable, Callable, Collection
 from datetime import timedelta
 
-from sqlalchemy import exists, update
+from sqlalchemy import exists
 
 from junction.clock import Clock
+from junction.cycles import lifecycle
+from junction.cycles.lifecycle import Change
 from junction.cycles.models import Cycle
 from junction.db.engine import Database
 from junction.engine import transactions as tx
@@ -67,11 +69,6 @@ async def housekeep(
             Transaction.status.in_([s.value for s in tx.IN_PROGRESS]),
         )
         # A finished drain: the cycle is simply paused now (and may change again).
-        await session.execute(
-            update(Cycle)
-            .where(Cycle.draining, ~in_progress)
-            .values(draining=False)
-            .execution_options(synchronize_session=False)
-        )
+        await session.execute(lifecycle.statement(Change.DRAINED, ~in_progress, now=now))
     if extra is not None:
         await extra()

@@ -16,10 +16,12 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import select, update
+from sqlalchemy import select
 from sqlalchemy.exc import InterfaceError, OperationalError
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from junction.cycles import lifecycle
+from junction.cycles.lifecycle import Change
 from junction.cycles.models import Cycle
 from junction.db.engine import Database
 from junction.engine import transactions as tx
@@ -127,7 +129,7 @@ class CheckpointWriter:
         if job.count_errors and change.status in tx.ENDED and not change.discard:
             paused = await self._count_errors(session, claimed, change.status, now, errors)
         if job.stop_cycle:
-            await pause(session, claimed.cycle_id, now)
+            await pause(session, claimed.cycle_id, now, Change.STOP_INTEGRATION)
             await tx.stop_in_progress(session, cycle_id=claimed.cycle_id, now=now)
         return Written(paused)
 
@@ -147,20 +149,9 @@ class CheckpointWriter:
             # Asked whatever the count was at the claim: errors of transactions running
             # alongside may have raised it since. Matching no row, it writes nothing.
             errors[claimed.cycle_id] = 0
-            await session.execute(
-                update(Cycle)
-                .where(Cycle.id == claimed.cycle_id, Cycle.consecutive_errors > 0)
-                .values(consecutive_errors=0)
-                .execution_options(synchronize_session=False)
-            )
+            await session.execute(lifecycle.reset_errors_statement(claimed.cycle_id))
             return None
-        count = await session.scalar(
-            update(Cycle)
-            .where(Cycle.id == claimed.cycle_id)
-            .values(consecutive_errors=Cycle.consecutive_errors + 1)
-            .returning(Cycle.consecutive_errors)
-            .execution_options(synchronize_session=False)
-        )
+        count = await session.scalar(lifecycle.count_error_statement(claimed.cycle_id))
         if count is not None and claimed.cycle_id in errors:
             errors[claimed.cycle_id] = int(count)
         limit = self.error_limit()
@@ -168,7 +159,7 @@ class CheckpointWriter:
             limit
             and count is not None
             and count >= limit
-            and await pause(session, claimed.cycle_id, now)
+            and await pause(session, claimed.cycle_id, now, Change.PAUSE_FOR_ERRORS)
         ):
             # Paused like a Stop: nothing of the cycle is left in progress.
             await tx.stop_in_progress(session, cycle_id=claimed.cycle_id, now=now)
@@ -185,12 +176,7 @@ def _settle(future: asyncio.Future[Written], result: Written | BaseException) ->
         future.set_result(result)
 
 
-async def pause(session: Any, cycle_id: str, now: datetime) -> bool:
+async def pause(session: Any, cycle_id: str, now: datetime, change: Change) -> bool:
     """Pause an active cycle (as a Stop does); False when it was not active."""
-    result = await session.execute(
-        update(Cycle)
-        .where(Cycle.id == cycle_id, Cycle.status == "Active")
-        .values(status="Paused", next_run_at=None, draining=False, stopped_at=now, updated_at=now)
-        .execution_options(synchronize_session=False)
-    )
+    result = await session.execute(lifecycle.statement(change, Cycle.id == cycle_id, now=now))
     return bool(result.rowcount)

@@ -1,13 +1,13 @@
 """A cycle compiled for running: its steps, where each leads, and its settings.
 
-A cycle can only change while nothing of it runs (structural edits need it paused and not
-finishing its queue), and activating it again stamps a new ``updated_at``; so a plan is
-cached by (cycle id, updated_at) and never goes stale.
+Every change of what a plan is made of, and every change of the cycle's state, gives the
+cycle a new ``version`` (``cycles.lifecycle``); so a plan is cached by (cycle id, version)
+and never goes stale.
 
 A method step runs its method as its account connector has it: with the account
-connector's custom fields (``connectors.custom_methods``). A change of those fields stamps a
-new ``updated_at`` on the cycles using the account connector, so their plans are compiled
-again; fields that did not change give the very same method object, so the runtime's plans
+connector's custom fields (``connectors.custom_methods``). A change of those fields gives
+the cycles using the account connector a new version, so their plans are compiled again;
+fields that did not change give the very same method object, so the runtime's plans
 compiled for it (cached by object identity) are used again.
 """
 
@@ -15,7 +15,6 @@ from __future__ import annotations
 
 from collections import OrderedDict
 from dataclasses import dataclass
-from datetime import datetime
 from typing import Any
 
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -69,7 +68,7 @@ class CyclePlan:
     cycle_id: str
     account_id: str
     name: str
-    version: datetime
+    version: int
     steps: dict[str, StepPlan]
     trigger: StepPlan | None
     variables: dict[str, str]
@@ -147,7 +146,7 @@ async def compile_plan(*, session: AsyncSession, cycle: Cycle) -> CyclePlan:
         cycle_id=cycle.id,
         account_id=cycle.account_id,
         name=cycle.name,
-        version=cycle.updated_at,
+        version=cycle.version,
         steps=steps,
         trigger=steps.get(trigger.id) if trigger else None,
         variables=variables,
@@ -167,7 +166,7 @@ class PlanCache:
         self._plans: OrderedDict[str, CyclePlan] = OrderedDict()
         self._size = size
 
-    def get(self, cycle_id: str, version: datetime) -> CyclePlan | None:
+    def get(self, cycle_id: str, version: int) -> CyclePlan | None:
         plan = self._plans.get(cycle_id)
         if plan is None or plan.version != version:
             return None
@@ -176,7 +175,7 @@ class PlanCache:
 
     async def of(self, *, session: AsyncSession, cycle: Cycle) -> CyclePlan:
         """The cycle's plan for its current version, compiled once."""
-        plan = self.get(cycle.id, cycle.updated_at)
+        plan = self.get(cycle.id, cycle.version)
         if plan is None:
             plan = await compile_plan(session=session, cycle=cycle)
             self.put(plan)

@@ -104,9 +104,9 @@ class Engine:
 
     # -- what steps need -------------------------------------------------------------
 
-    async def plan(self, cycle_id: str, version: datetime | None = None) -> CyclePlan | None:
-        """The cycle's compiled plan; ``version`` (its updated_at, read with the claim) spares
-        a read when the cached plan is that version."""
+    async def plan(self, cycle_id: str, version: int | None = None) -> CyclePlan | None:
+        """The cycle's compiled plan; ``version`` (read with the claim) spares a read when the
+        cached plan is that version."""
         if version is not None:
             cached = self.plans.get(cycle_id, version)
             if cached is not None:

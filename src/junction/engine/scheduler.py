@@ -14,6 +14,8 @@ from sqlalchemy import and_, insert, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from junction.cycles import lifecycle
+from junction.cycles.lifecycle import Change, CycleStatus
 from junction.cycles.models import Cycle
 from junction.engine import transactions as tx
 from junction.engine.models import Lease, Transaction
@@ -72,7 +74,9 @@ async def tick(session: AsyncSession, *, now: datetime, plans: PlanCache) -> int
         await session.execute(
             select(Cycle)
             .where(
-                Cycle.status == "Active", Cycle.next_run_at.is_not(None), Cycle.next_run_at <= now
+                Cycle.status == CycleStatus.ACTIVE.value,
+                Cycle.next_run_at.is_not(None),
+                Cycle.next_run_at <= now,
             )
             .order_by(Cycle.next_run_at)
             .limit(500)
@@ -115,14 +119,15 @@ async def tick(session: AsyncSession, *, now: datetime, plans: PlanCache) -> int
             queued += 1
         if cycle.run_once:
             # Paused after its first run, which still runs to its end.
-            cycle.status, cycle.draining, cycle.next_run_at = "Paused", True, None
-            cycle.stopped_at = now
+            await lifecycle.apply(session, cycle, Change.RUN_ONCE_STARTED, now=now)
         elif cycle.interval_minutes:
             assert cycle.next_run_at is not None
-            cycle.next_run_at = next_slot(
-                cycle.next_run_at, timedelta(minutes=cycle.interval_minutes), now
+            await lifecycle.reschedule(
+                session,
+                cycle,
+                next_slot(cycle.next_run_at, timedelta(minutes=cycle.interval_minutes), now),
             )
         else:
-            cycle.next_run_at = None
+            await lifecycle.reschedule(session, cycle, None)
     await session.flush()
     return queued

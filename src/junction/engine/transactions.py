@@ -40,6 +40,8 @@ from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from junction.cycles import lifecycle
+from junction.cycles.lifecycle import CycleStatus
 from junction.cycles.models import Cycle, CycleStep
 from junction.engine.models import Incident, SeenItem, StepRun, Transaction
 from junction.errors import JunctionError
@@ -158,7 +160,7 @@ class Claimed:
     warning_count: int
     created_at: datetime
     waiting: bool = False  # set by the runner when it leaves the transaction Waiting
-    cycle_version: datetime | None = None  # the cycle's updated_at when claimed
+    cycle_version: int | None = None  # the cycle's version when claimed
 
 
 _CLAIMED_COLUMNS = (
@@ -215,7 +217,7 @@ async def claim(
     # Accounts at their limit are left out in SQL: otherwise one account's backlog, being
     # the oldest, could fill every candidate slot and starve the others.
     full = [account for account, left in (account_room or {}).items() if left <= 0]
-    columns = (Transaction.id, Transaction.account_id, Cycle.updated_at)
+    columns = (Transaction.id, Transaction.account_id, Cycle.version)
     candidates: Any
     if _dialect(session) == "postgresql":
         candidates = (
@@ -237,14 +239,14 @@ async def claim(
         ]
         merged = union_all(*(select(*head.c) for head in heads)).subquery()
         candidates = (
-            select(merged.c.id, merged.c.account_id, merged.c.updated_at)
+            select(merged.c.id, merged.c.account_id, merged.c.version)
             .order_by(merged.c.due_at.nulls_first())
             .limit(limit * 4)
         )
     rows = (await session.execute(candidates)).all()
     room = dict(account_room or {})
     chosen: list[str] = []
-    versions: dict[str, datetime] = {}
+    versions: dict[str, int] = {}
     for transaction_id, account_id, version in rows:
         versions[transaction_id] = version
         left = room.get(account_id, default_room if default_room is not None else limit)
@@ -280,10 +282,9 @@ def _claim_one_statement() -> Any:
     """Built once: the one statement of ``claim_one`` (a job's claim, the hot path of the
     procrastinate dispatcher)."""
     t = _TABLE.c
-    cycles: Table = Cycle.__table__  # type: ignore[assignment]
     now = bindparam("now", type_=t.due_at.type)
-    running_cycle = select(cycles.c.id).where(or_(cycles.c.status == "Active", cycles.c.draining))
-    version = select(cycles.c.updated_at).where(cycles.c.id == t.cycle_id).scalar_subquery()
+    running_cycle = select(Cycle.id).where(lifecycle.running())
+    version = select(Cycle.version).where(Cycle.id == t.cycle_id).scalar_subquery()
     return (
         _TABLE.update()
         .where(
@@ -347,7 +348,7 @@ def _due_rows(
     return (
         select(*columns)
         .join(Cycle, Cycle.id == Transaction.cycle_id)
-        .where(due, or_(Cycle.status == "Active", Cycle.draining))
+        .where(due, lifecycle.running())
         .where(Transaction.id.not_in(list(exclude)), Transaction.account_id.not_in(list(full)))
     )
 
@@ -604,7 +605,7 @@ async def cancel_stale_queue(session: AsyncSession, *, now: datetime, after: tim
     """What is left of cycles stopped longer than ``after`` (queued, waiting, or orphaned by
     a process that died) is cancelled: Stopped, never left in progress for ever."""
     stale_cycles = select(Cycle.id).where(
-        Cycle.status != "Active",
+        Cycle.status != CycleStatus.ACTIVE.value,
         Cycle.draining == false(),
         Cycle.stopped_at.is_not(None),
         Cycle.stopped_at <= now - after,

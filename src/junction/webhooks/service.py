@@ -12,6 +12,8 @@ from urllib.parse import parse_qsl
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from junction.cycles import lifecycle
+from junction.cycles.lifecycle import Change, CycleStatus
 from junction.cycles.models import Cycle, CycleStep
 from junction.engine import transactions as tx
 from junction.engine.plans import PlanCache
@@ -99,11 +101,11 @@ async def _accept(
     trigger = plan.trigger
     if trigger is None or not trigger.is_webhook or step_id != trigger.id:
         raise NotFound("No webhook at this address")
-    if cycle.run_once and cycle.status == "Active":
+    if cycle.run_once and cycle.status == CycleStatus.ACTIVE:
         # Only the first call may start a RunOnce cycle: lock the row (PostgreSQL; SQLite's
         # writer lock already serialises) and look again.
         await session.refresh(cycle, with_for_update=True)
-    if cycle.status != "Active":
+    if cycle.status != CycleStatus.ACTIVE:
         # Not accepted, so the sender keeps the data and may send it again later.
         raise Conflict(f"The cycle '{cycle.name}' is not running; activate it to accept calls")
     row = tx.new_row(
@@ -118,5 +120,5 @@ async def _accept(
     if cycle.run_once:
         # Paused after the first call it accepts (later calls of the same batch see it
         # paused); that call still runs to its end.
-        cycle.status, cycle.draining, cycle.stopped_at = "Paused", True, now
+        await lifecycle.apply(session, cycle, Change.RUN_ONCE_STARTED, now=now)
     return Accepted(row["id"], cycle.account_id, cycle.id, plan.responses), row

@@ -1,15 +1,15 @@
 """An account connector's custom fields: made by hand through the API, or found by a method's
 custom fields lookup (``custom_field_discovery``). Functions flush; the caller commits.
 
-A change of an account connector's custom fields stamps a new ``updated_at`` on the cycles
-that use it: running code compiles a cycle per version (``engine.plans``), and this is how a
-worker in any process learns that a step's method gained or lost a field.
+A change of an account connector's custom fields gives the cycles that use it a new version:
+running code compiles a cycle per version (``engine.plans``), and this is how a worker in
+any process learns that a step's method gained or lost a field.
 """
 
 from __future__ import annotations
 
 from collections.abc import Sequence
-from datetime import datetime, timedelta
+from datetime import datetime
 
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -25,6 +25,7 @@ from junction.connectors.accounts.models import AccountConnector, AccountConnect
 from junction.connectors.catalog import service as catalog
 from junction.connectors.spec.models import ConnectorDefinition, FieldSpec, MethodSpec
 from junction.connectors.spec.paths import PathError, parse_path
+from junction.cycles import lifecycle
 from junction.cycles.models import Cycle, CycleStep
 from junction.errors import BadRequest, NotFound
 
@@ -203,9 +204,7 @@ async def remove(
 async def touch_cycles(*, session: AsyncSession, account_connector_id: int, now: datetime) -> None:
     """A new version for every cycle with a step on this account connector (see above)."""
     using = select(CycleStep.cycle_id).where(CycleStep.account_connector_id == account_connector_id)
-    for cycle in await session.scalars(select(Cycle).where(Cycle.id.in_(using))):
-        cycle.updated_at = max(now, cycle.updated_at + timedelta(microseconds=1))
-    await session.flush()
+    await lifecycle.touch_where(session, Cycle.id.in_(using))
 
 
 def to_out(stored: AccountConnectorField) -> CustomFieldOut:
