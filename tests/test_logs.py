@@ -207,3 +207,28 @@ def test_commands_set_up_logging_as_they_start(
     logging.getLogger("junction.cli").debug("after the command")
     [entry] = json_lines(capsys)
     assert (entry["level"], entry["message"]) == ("DEBUG", "after the command")
+
+
+def test_scripts_threads_log_with_the_ids_of_their_transaction(
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    """Scripts run on a thread pool: what their functions log still names the transaction."""
+    import asyncio
+
+    from junction.scripting.sandbox import Limits, evaluate
+
+    configured(capsys, log_format="json")
+
+    def setup(_context: object) -> None:  # runs on the scripts' thread, as functions do
+        logging.getLogger("junction.scripting").warning("from the script thread")
+
+    async def main() -> None:
+        bound = bind_transaction(account_id="a", cycle_id="c", transaction_id="t")
+        try:
+            assert await evaluate("1 + 1", Limits(), setup) == 2
+        finally:
+            unbind(bound)
+
+    asyncio.run(main())
+    [entry] = json_lines(capsys)
+    assert (entry["message"], entry["transaction_id"]) == ("from the script thread", "t")
