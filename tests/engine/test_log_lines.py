@@ -8,6 +8,7 @@ import logging
 from collections.abc import Iterator
 from datetime import timedelta
 
+import httpx
 import pytest
 
 from junction.engine import transactions as tx
@@ -145,3 +146,42 @@ def test_a_lease_taken_over_logs_one_line_with_the_previous_owner(
     assert line.getMessage() == "took over the lease of gone-host:4242:0badcafe, which had expired"
     assert line.__dict__["previous_owner"] == "gone-host:4242:0badcafe"
     assert ids(line) == (flow.account_id, flow.cycle_id, orphan["id"])
+
+
+def test_each_refused_webhook_call_logs_one_line_naming_its_cycle(
+    junction: Junction, crm: CrmApi, mailer: MailerApi, records: list[logging.LogRecord]
+) -> None:
+    flow, url = flow_with(junction, crm, mailer)
+    identifier = url.rsplit("/", 1)[1]
+    settings = junction.context.settings
+
+    def refusals() -> list[tuple[int, str, object]]:
+        found = [r for r in records if r.name == "junction.webhooks"]
+        return [(r.levelno, r.getMessage(), r.__dict__.get("cycle_id")) for r in found]
+
+    assert httpx.post(url, json={"email": "taken@example.com"}).status_code == 200
+    bad = httpx.post(url, content=b'{"email": ', headers={"Content-Type": "application/json"})
+    assert bad.status_code == 400
+    limit = settings.webhook_max_bytes
+    settings.webhook_max_bytes = 100
+    try:
+        large = httpx.post(url, json={"email": "x" * 200})
+    finally:
+        settings.webhook_max_bytes = limit
+    assert large.status_code == 413
+    unknown = httpx.post(f"{junction.base_url}/api/webhook/no-such-address", json={})
+    assert unknown.status_code == 404
+    stopped = flow.account.put(f"/v1.0/cycles/{flow.cycle_id}/deactivate", json={})
+    assert stopped.status_code == 200, stopped.text
+    paused = httpx.post(url, json={"email": "late@example.com"})
+    assert paused.status_code == 409
+
+    warning, info = logging.WARNING, logging.INFO
+    assert refusals() == [
+        (warning, f"webhook call refused (400): {bad.json()['Message']}", flow.cycle_id),
+        (warning, f"webhook call refused (413): {large.json()['Message']}", flow.cycle_id),
+        (info, "webhook call refused (404): No webhook at this address", None),
+        (warning, f"webhook call refused (409): {paused.json()['Message']}", flow.cycle_id),
+    ]
+    # The address is the webhook's secret, the body the sender's data: neither is written.
+    assert not any(identifier in r.getMessage() or "late@" in r.getMessage() for r in records)
