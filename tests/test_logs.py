@@ -232,3 +232,26 @@ def test_scripts_threads_log_with_the_ids_of_their_transaction(
     asyncio.run(main())
     [entry] = json_lines(capsys)
     assert (entry["message"], entry["transaction_id"]) == ("from the script thread", "t")
+
+
+def test_access_lines_leave_out_webhook_addresses_and_query_values(
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    configured(capsys, log_format="json")
+    configured(capsys, log_format="json")  # its filter is not added twice
+    access = logging.getLogger("uvicorn.access")
+    line = '%s - "%s %s HTTP/%s" %d'
+    for path in (
+        "/api/webhook/s3cr3t-identifier",
+        "/oauth/callback?state=st4te&code=c0de",
+        "/v1.0/cycles?page=2&pageSize=50",
+        "/api/webhook/",
+    ):
+        access.info(line, "127.0.0.1:5000", "POST", path, "1.1", 200)
+    messages = [str(e["message"]) for e in json_lines(capsys)]
+    assert messages == [
+        '127.0.0.1:5000 - "POST /api/webhook/*** HTTP/1.1" 200',
+        '127.0.0.1:5000 - "POST /oauth/callback?state=***&code=*** HTTP/1.1" 200',
+        '127.0.0.1:5000 - "POST /v1.0/cycles?page=***&pageSize=*** HTTP/1.1" 200',
+        '127.0.0.1:5000 - "POST /api/webhook/ HTTP/1.1" 200',
+    ]

@@ -55,6 +55,9 @@ def test_serve_writes_one_json_line_for_an_errored_transaction(tmp_path: Path) -
         # Uvicorn's lines take the same path (its start-up and access lines).
         assert any(e["logger"] == "uvicorn.error" for e in entries), text
         assert any(e["logger"] == "uvicorn.access" for e in entries), text
+        # The webhook's address is its secret: its access line leaves it out.
+        assert url.rsplit("/", 1)[1] not in text
+        assert any("POST /api/webhook/*** " in e["message"] for e in entries), text
 
         [line] = errored_lines(server)
         print(f"\nthe errored transaction's line: {json.dumps(line)}")

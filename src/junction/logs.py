@@ -20,6 +20,7 @@ from contextvars import ContextVar, Token
 from datetime import UTC, datetime
 from typing import Any, TextIO
 
+from junction.cycles.webhook_urls import WEBHOOK_PATH
 from junction.settings import Settings
 
 TRACE = 5  # Uvicorn's level below DEBUG (JUNCTION_LOG_LEVEL=trace)
@@ -35,6 +36,7 @@ IDS = ("account_id", "cycle_id", "transaction_id")
 # What a line carries after its message, in this order: the ids, then what log calls pass
 # with ``extra`` (never payloads or secrets: these are written as they are).
 FIELDS = (*IDS, "step_id", "previous_owner")
+REDACTED = "***"
 # The loggers JUNCTION_LOG_LEVEL governs.
 GOVERNED = ("junction", "uvicorn", "uvicorn.error", "uvicorn.access", "uvicorn.asgi")
 
@@ -66,6 +68,29 @@ class TransactionIds(logging.Filter):
             for name, value in zip(IDS, ids, strict=True):
                 fields.setdefault(name, value)
         return True
+
+
+class AccessLineSecrets(logging.Filter):
+    """Uvicorn's access lines without the secrets a URL may carry: a webhook's address (its
+    identifier is all a sender needs) and the values of query parameters (an OAuth 2.0
+    callback's code and state). The path and the parameters' names stay."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        args = record.args
+        # Uvicorn's access line: (client, method, path with query, HTTP version, status).
+        if isinstance(args, tuple) and len(args) == 5 and isinstance(args[2], str):
+            record.args = (*args[:2], redact_url_path(args[2]), *args[3:])
+        return True
+
+
+def redact_url_path(full_path: str) -> str:
+    path, question_mark, query = full_path.partition("?")
+    if path.startswith(WEBHOOK_PATH) and len(path) > len(WEBHOOK_PATH):
+        path = f"{WEBHOOK_PATH}{REDACTED}"
+    if query:
+        names = (part.partition("=")[0] for part in query.split("&"))
+        query = "&".join(f"{name}={REDACTED}" for name in names)
+    return f"{path}{question_mark}{query}"
 
 
 def _time(record: logging.LogRecord) -> str:
@@ -156,3 +181,6 @@ def configure_logging(settings: Settings) -> None:
             # bypass the format above, or be written twice.
             logger.handlers.clear()
             logger.propagate = True
+    access = logging.getLogger("uvicorn.access")
+    if not any(isinstance(f, AccessLineSecrets) for f in access.filters):
+        access.addFilter(AccessLineSecrets())
