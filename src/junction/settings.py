@@ -94,7 +94,20 @@ class Settings(BaseSettings):
             "fc00::/7)."
         ),
     )
-    log_level: str = Field("info", description="Log level for `junction serve`.")
+    log_level: Literal["critical", "error", "warning", "info", "debug", "trace"] = Field(
+        "info",
+        description=(
+            "Level of Junction's own log lines and Uvicorn's, for every command (other "
+            "libraries log their warnings and errors only)."
+        ),
+    )
+    log_format: Literal["text", "json"] = Field(
+        "text",
+        description=(
+            "text: one readable line per event; json: one JSON object per line (time, level, "
+            "logger, message and the ids of the transaction being run). Logs go to stderr."
+        ),
+    )
     # The engine (see docs/architecture.md, "The engine").
     engine_enabled: bool = Field(
         True, description="Run transactions, schedules and retention inside `junction serve`."
@@ -191,6 +204,12 @@ class Settings(BaseSettings):
     @classmethod
     def _strip_trailing_slash(cls, value: str) -> str:
         return value.rstrip("/")
+
+    @field_validator("log_level", "log_format", mode="before")
+    @classmethod
+    def _lower_case(cls, value: object) -> object:
+        # INFO and JSON are written as often as info and json.
+        return value.strip().lower() if isinstance(value, str) else value
 
     @field_validator("retry_schedule", mode="before")
     @classmethod

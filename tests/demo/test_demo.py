@@ -109,7 +109,7 @@ def demo_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
 
 @pytest.fixture(scope="module")
 def demo(demo_dir: Path) -> Iterator[JunctionProcess]:
-    with JunctionProcess(demo_dir, serve_args=("--demo",), **FAST) as process:
+    with JunctionProcess(demo_dir, serve_args=("--demo",), split_stderr=False, **FAST) as process:
         process.start()
         process.started_at = time.monotonic()  # type: ignore[attr-defined]
         yield process
@@ -320,7 +320,7 @@ def test_a_second_start_keeps_the_demo_data(demo: JunctionProcess, demo_dir: Pat
         }
     demo.stop()
     # Started again on the same folder, at another port this time.
-    with JunctionProcess(demo_dir, serve_args=(), **FAST, demo=True) as again:
+    with JunctionProcess(demo_dir, serve_args=(), split_stderr=False, **FAST, demo=True) as again:
         again.starts = demo.starts
         again.start()
         seen = printed(again)

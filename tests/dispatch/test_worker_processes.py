@@ -51,6 +51,7 @@ def serving(tmp_path: Path, url: str, **settings: object) -> JunctionProcess:
         outbound_allow_loopback="true",
         lease_seconds=LEASE_SECONDS,
         serve_args=(),
+        split_stderr=False,
         **settings,
     )
 

@@ -459,7 +459,7 @@ def test_a_job_claims_its_transaction_only_when_due(
                     claimed = await tx.claim_one(
                         session, transaction_id, owner=owner, now=at, lease=lease
                     )
-                seen.append(claimed.id if claimed is not None else None)
+                seen.append((claimed.id, claimed.previous_owner) if claimed is not None else None)
             async with database.transaction() as session:
                 cycle = await session.get(Cycle, flow.cycle_id)
                 assert cycle is not None
@@ -472,6 +472,7 @@ def test_a_job_claims_its_transaction_only_when_due(
             return [seen, rows[0]["id"]]
 
         seen, first = junction.run(go())
-        assert seen == [first, None, first, None, None]
+        # The takeover knows whose lease it replaced (for its log line).
+        assert seen == [(first, None), None, (first, "a"), None, None]
 
     _with_dispatcher_stopped(junction, body)

@@ -15,6 +15,7 @@ from junction.connectors.spec.validate import DefinitionInvalid
 from junction.db import migrate
 from junction.db.engine import Database
 from junction.errors import JunctionError
+from junction.logs import configure_logging
 from junction.security.keyring import Keyring, load_keyring
 from junction.settings import Settings
 
@@ -25,10 +26,14 @@ errors = Console(stderr=True)
 
 
 def load_settings() -> Settings:
+    """The settings, with logging set up from them: the first thing every command that
+    reads settings does, so that each starts with the same log format and levels."""
     try:
-        return Settings()
+        settings = Settings()
     except ValueError as exc:
         fail(f"Invalid settings: {exc}")
+    configure_logging(settings)
+    return settings
 
 
 def keyring_for(settings: Settings) -> Keyring:

@@ -75,6 +75,9 @@ def serve(
         application,
         host=host or settings.host,
         port=port or settings.port,
+        # Logging is set up already (load_settings): Uvicorn's own configuration would
+        # replace it, and its access and error lines would bypass JUNCTION_LOG_FORMAT.
+        log_config=None,
         log_level=settings.log_level,
         proxy_headers=True,
     )
@@ -95,7 +98,6 @@ def worker(
     to finish, the rest go back to the queue for another worker.
     """
     import asyncio
-    import logging
 
     from junction.services import build_services, serve_worker
 
@@ -105,9 +107,6 @@ def worker(
             "junction worker runs the procrastinate dispatcher's jobs: set "
             "JUNCTION_DISPATCHER=procrastinate (and the same on every junction serve)"
         )
-    logging.basicConfig(
-        level=settings.log_level.upper(), format="%(asctime)s %(levelname)s %(name)s: %(message)s"
-    )
     try:
         keyring = load_keyring(settings)
         prepare_database(settings)

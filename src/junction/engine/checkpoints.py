@@ -11,6 +11,7 @@ each caller retries.
 from __future__ import annotations
 
 import asyncio
+import contextvars
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
@@ -64,7 +65,11 @@ class CheckpointWriter:
         future: asyncio.Future[Written] = asyncio.get_running_loop().create_future()
         self._queue.append((job, future))
         if self._writer is None or self._writer.done():
-            self._writer = asyncio.get_running_loop().create_task(self._write_all())
+            # A context of its own: it writes for every transaction, so it must not carry
+            # the logging ids of the one whose checkpoint happened to start it.
+            self._writer = asyncio.get_running_loop().create_task(
+                self._write_all(), context=contextvars.Context()
+            )
         return await future
 
     async def _write_all(self) -> None:

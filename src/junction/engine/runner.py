@@ -20,6 +20,7 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.exc import InterfaceError, OperationalError
 
+from junction import logs
 from junction.clock import Clock
 from junction.connectors.calls.connections import Connection
 from junction.connectors.calls.gateway import ConnectorGateway
@@ -143,7 +144,17 @@ class Engine:
     # -- running ---------------------------------------------------------------------
 
     async def run(self, claimed: tx.Claimed) -> None:
+        # Every line logged while it runs, here or in what it calls, carries its ids.
+        bound = logs.bind_transaction(
+            account_id=claimed.account_id, cycle_id=claimed.cycle_id, transaction_id=claimed.id
+        )
         try:
+            if claimed.previous_owner not in (None, self.options.owner):
+                log.info(
+                    "took over the lease of %s, which had expired",
+                    claimed.previous_owner,
+                    extra={"previous_owner": claimed.previous_owner},
+                )
             await self._run(claimed)
         except tx.LeaseLost:
             log.info("transaction %s was taken over by another process", claimed.id)
@@ -158,6 +169,7 @@ class Engine:
             if not claimed.waiting:
                 # A webhook call waiting for a WebhookResponse that will not come now.
                 self._answer(claimed.id, None)
+            logs.unbind(bound)
 
     async def _give_up(self, claimed: tx.Claimed) -> None:
         """An unexpected failure ends the transaction Errored (visible, replayable)
@@ -489,6 +501,13 @@ class Engine:
                     raise CheckpointFailed(str(exc)) from exc
                 log.warning("checkpoint of %s failed (%s); retrying", claimed.id, exc)
                 await asyncio.sleep(wait)
+        if change.status is tx.Status.ERRORED:
+            # One line per errored transaction (its ids come from bind_transaction).
+            log.warning(
+                "transaction ended Errored: %s", change.message, extra={"step_id": change.step_id}
+            )
+        if paused is not None:
+            log.warning("cycle paused after %d transactions in a row ended with an error", paused)
         claimed.waiting = change.status is tx.Status.WAITING
         if not change.discard:
             claimed.values = change.values

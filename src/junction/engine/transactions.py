@@ -161,6 +161,9 @@ class Claimed:
     created_at: datetime
     waiting: bool = False  # set by the runner when it leaves the transaction Waiting
     cycle_version: int | None = None  # the cycle's version when claimed
+    # Whose lease ran out when this claim took the transaction over (None: it was not
+    # running): read with the claim, for the one log line a takeover writes.
+    previous_owner: str | None = None
 
 
 _CLAIMED_COLUMNS = (
@@ -217,7 +220,7 @@ async def claim(
     # Accounts at their limit are left out in SQL: otherwise one account's backlog, being
     # the oldest, could fill every candidate slot and starve the others.
     full = [account for account, left in (account_room or {}).items() if left <= 0]
-    columns = (Transaction.id, Transaction.account_id, Cycle.version)
+    columns = (Transaction.id, Transaction.account_id, Cycle.version, Transaction.lease_owner)
     candidates: Any
     if _dialect(session) == "postgresql":
         candidates = (
@@ -239,7 +242,7 @@ async def claim(
         ]
         merged = union_all(*(select(*head.c) for head in heads)).subquery()
         candidates = (
-            select(merged.c.id, merged.c.account_id, merged.c.version)
+            select(merged.c.id, merged.c.account_id, merged.c.version, merged.c.lease_owner)
             .order_by(merged.c.due_at.nulls_first())
             .limit(limit * 4)
         )
@@ -247,8 +250,10 @@ async def claim(
     room = dict(account_room or {})
     chosen: list[str] = []
     versions: dict[str, int] = {}
-    for transaction_id, account_id, version in rows:
+    owners: dict[str, str | None] = {}  # read under the write lock: still theirs at the update
+    for transaction_id, account_id, version, owner_before in rows:
         versions[transaction_id] = version
+        owners[transaction_id] = owner_before
         left = room.get(account_id, default_room if default_room is not None else limit)
         if left <= 0:
             continue
@@ -275,16 +280,23 @@ async def claim(
     claimed = [Claimed(*row) for row in result.all()]
     for item in claimed:
         item.cycle_version = versions[item.id]
+        item.previous_owner = owners[item.id]
     return claimed
 
 
-def _claim_one_statement() -> Any:
+def _claim_one_statement(*, previous_owner: bool) -> Any:
     """Built once: the one statement of ``claim_one`` (a job's claim, the hot path of the
-    procrastinate dispatcher)."""
+    procrastinate dispatcher). ``previous_owner``: also return the lease owner the update
+    replaces (PostgreSQL only: it evaluates a subquery of RETURNING on the statement's
+    snapshot, the row as it was; SQLite's would see the row as updated)."""
     t = _TABLE.c
     now = bindparam("now", type_=t.due_at.type)
     running_cycle = select(Cycle.id).where(lifecycle.running())
     version = select(Cycle.version).where(Cycle.id == t.cycle_id).scalar_subquery()
+    returned = [*(t[c.key] for c in _CLAIMED_COLUMNS), version]
+    if previous_owner:
+        before = _TABLE.alias("before")
+        returned.append(select(before.c.lease_owner).where(before.c.id == t.id).scalar_subquery())
     return (
         _TABLE.update()
         .where(
@@ -299,11 +311,12 @@ def _claim_one_statement() -> Any:
             started_at=func.coalesce(t.started_at, now),
             updated_at=now,
         )
-        .returning(*(t[c.key] for c in _CLAIMED_COLUMNS), version)
+        .returning(*returned)
     )
 
 
-_CLAIM_ONE = _claim_one_statement()
+_CLAIM_ONE = _claim_one_statement(previous_owner=False)
+_CLAIM_ONE_POSTGRESQL = _claim_one_statement(previous_owner=True)
 
 
 async def claim_one(
@@ -311,9 +324,17 @@ async def claim_one(
 ) -> Claimed | None:
     """Take the lease of this one transaction if it is due and its cycle running, in one
     statement (a concurrent claimer waits for the row and then finds it no longer due)."""
+    postgresql = _dialect(session) == "postgresql"
+    previous: str | None = None
+    if not postgresql:
+        # SQLite: its writers take turns (BEGIN IMMEDIATE), so what this reads is what the
+        # update below replaces.
+        previous = await session.scalar(
+            select(Transaction.lease_owner).where(Transaction.id == transaction_id)
+        )
     row = (
         await session.execute(
-            _CLAIM_ONE,
+            _CLAIM_ONE_POSTGRESQL if postgresql else _CLAIM_ONE,
             {
                 "transaction_id": transaction_id,
                 "now": now,
@@ -324,8 +345,12 @@ async def claim_one(
     ).first()
     if row is None:
         return None
-    claimed = Claimed(*row[:-1])
-    claimed.cycle_version = row[-1]
+    values = list(row)
+    if postgresql:
+        previous = values.pop()
+    claimed = Claimed(*values[:-1])
+    claimed.cycle_version = values[-1]
+    claimed.previous_owner = previous
     return claimed
 
 

@@ -12,6 +12,7 @@ back afterwards, so a handler changes what the call does by assigning them.
 from __future__ import annotations
 
 import asyncio
+import contextvars
 import json
 from collections.abc import Iterable
 from concurrent.futures import ThreadPoolExecutor
@@ -184,6 +185,9 @@ async def fire(
     names = tuple(readback)
     if not handlers:
         return Fired(proceed=True, values={name: values.get(name) for name in names})
+    # With this task's context: what the handlers' functions log carries the ids of the
+    # transaction being run.
+    in_context = contextvars.copy_context().run
     return await asyncio.get_running_loop().run_in_executor(
-        pool or _POOL, run_event, event, handlers, values, names, limits, host
+        pool or _POOL, in_context, run_event, event, handlers, values, names, limits, host
     )

@@ -14,6 +14,7 @@ holds one of those threads, never the event loop, and the executor threads other
 from __future__ import annotations
 
 import asyncio
+import contextvars
 import json
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
@@ -105,8 +106,12 @@ def syntax_error(code: str) -> str | None:
 
 
 async def evaluate(code: str, limits: Limits, setup: Setup | None = None) -> Any:
-    """``run`` on the scripts' thread pool."""
-    return await asyncio.get_running_loop().run_in_executor(_POOL, run, code, limits, setup)
+    """``run`` on the scripts' thread pool (with this task's context: what the script's
+    functions log carries the ids of the transaction being run)."""
+    in_context = contextvars.copy_context().run
+    return await asyncio.get_running_loop().run_in_executor(
+        _POOL, in_context, run, code, limits, setup
+    )
 
 
 def limits_from(seconds: float, memory_mb: int) -> Limits:

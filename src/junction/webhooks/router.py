@@ -17,8 +17,8 @@ from fastapi.responses import JSONResponse, PlainTextResponse, Response
 
 from junction.api.context import Context
 from junction.engine import transactions as tx
-from junction.errors import PayloadTooLarge
-from junction.webhooks import answers, scripts, service
+from junction.errors import JunctionError, PayloadTooLarge
+from junction.webhooks import answers, refusals, scripts, service
 
 router = APIRouter(tags=["Webhooks"])
 
@@ -47,6 +47,15 @@ async def _read_limited(request: Request, limit: int) -> bytes:
     "timeout (the transaction goes on).",
 )
 async def receive(identifier: str, request: Request, context: Context) -> Any:
+    try:
+        return await _receive(identifier, request, context)
+    except JunctionError as exc:
+        if exc.status_code < 500:
+            await refusals.log_refusal(context.database, identifier, exc)
+        raise
+
+
+async def _receive(identifier: str, request: Request, context: Context) -> Any:
     # With no engine here another process runs the transaction: its answer is read
     # from the step data.
     engine = context.engine
