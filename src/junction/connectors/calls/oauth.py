@@ -1,7 +1,7 @@
 """OAuth 2.0 for account connectors: authorisation-code flow with PKCE, and access tokens
 that refresh themselves, one refresh at a time per account connector.
 
-Token requests go through authlib's client (they are rare; the hot path is the runtime's
+Token requests are rare, so each is a form post in a short-lived session (not the runtime's
 aiohttp session). A refresh runs inside a database transaction that locks the account
 connector's row (``FOR UPDATE`` on PostgreSQL; SQLite's write lock), and re-reads the
 tokens there: whoever waited finds the new token and does not refresh again, in this

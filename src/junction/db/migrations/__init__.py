@@ -1,0 +1,1 @@
+"""Alembic migrations: the environment (``env.py``) and the revisions (``versions/``)."""
