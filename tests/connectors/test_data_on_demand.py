@@ -260,3 +260,31 @@ def test_connector_scripts_shape_data_on_demand(
     assert words in answer.text.replace(" ", "") or words in answer.text
     if status == 409:
         assert len(saas.state.requests) == before
+
+
+def test_changes_of_the_account_connector_apply_to_the_next_call(
+    installed: tuple[httpx.Client, int, int], saas: ContactsApi
+) -> None:
+    """Opened connections are reused between calls, but never past a change: a new property
+    value, a new credential or a removed property applies to the very next call."""
+    api, ac, _ = installed
+    assert _call(api, ac, "contacts-get", {"Parameters": {"ContactId": 1}}).status_code == 200
+    assert saas.state.requests[-1]["headers"]["X-Region"] == "eu"
+
+    region = api.post(
+        f"/v1.0/account/connectors/{ac}/properties", json={"Name": "X-Region", "Value": "us"}
+    )
+    assert region.status_code in (200, 201), region.text
+    assert _call(api, ac, "contacts-get", {"Parameters": {"ContactId": 1}}).status_code == 200
+    assert saas.state.requests[-1]["headers"]["X-Region"] == "us"
+
+    removed = api.delete(f"/v1.0/account/connectors/{ac}/properties/{region.json()['Id']}")
+    assert removed.status_code == 200, removed.text
+    assert _call(api, ac, "contacts-get", {"Parameters": {"ContactId": 1}}).status_code == 200
+    assert saas.state.requests[-1]["headers"]["X-Region"] == "eu"
+
+    rekeyed = api.put(f"/v1.0/account/connectors/{ac}", json={"AuthValue": "another-key"})
+    assert rekeyed.status_code == 200, rekeyed.text
+    refused = _call(api, ac, "contacts-get", {"Parameters": {"ContactId": 1}})
+    assert saas.state.requests[-1]["headers"]["X-Api-Key"] == "another-key"
+    assert refused.status_code != 200

@@ -20,6 +20,9 @@ import pytest
 from tests.fixtures.process import JunctionProcess
 from tests.fixtures.server import Junction
 
+# Real junction processes: part of the full run, not of the fast path.
+pytestmark = pytest.mark.slow
+
 FAST = {"demo_contact_interval_seconds": 2, "poll_interval_seconds": 0.2}
 
 

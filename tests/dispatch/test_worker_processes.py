@@ -32,6 +32,9 @@ from tests.fixtures.databases import fresh_database
 from tests.fixtures.items import STATUSES, ItemsApi, counts, set_up_cycle
 from tests.fixtures.process import JunctionProcess, WorkerProcess
 
+# Real junction processes: part of the full run, not of the fast path.
+pytestmark = pytest.mark.slow
+
 ITEMS = 1000
 LEASE_SECONDS = 3
 DEADLINE_SECONDS = 120

@@ -19,9 +19,13 @@ from collections import Counter
 from pathlib import Path
 
 import httpx
+import pytest
 
 from tests.fixtures.items import STATUSES, ItemsApi, counts, set_up_cycle
 from tests.fixtures.process import JunctionProcess
+
+# Real junction processes: part of the full run, not of the fast path.
+pytestmark = pytest.mark.slow
 
 ITEMS = 1000
 SENDERS = 50  # webhook calls in flight

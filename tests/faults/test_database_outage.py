@@ -33,6 +33,9 @@ from tests.fixtures.items import ItemsApi, counts, set_up_cycle
 from tests.fixtures.pg_cluster import PgCluster, private_cluster
 from tests.fixtures.process import JunctionProcess, WorkerProcess
 
+# Real junction processes: part of the full run, not of the fast path.
+pytestmark = pytest.mark.slow
+
 ITEMS = 600
 SENDERS = 30  # webhook calls in flight
 CRASH_AFTER = 150  # acknowledged calls before the database goes down

@@ -24,7 +24,7 @@ from datetime import datetime
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from junction.connectors.calls import oauth
+from junction.connectors.calls.gateway import ConnectorGateway
 from junction.connectors.runtime import Runtime
 from junction.cycles import activation, service, structure, webhook_install, webhook_urls
 from junction.cycles.activation import ActivateIn
@@ -33,7 +33,6 @@ from junction.cycles.models import Cycle
 from junction.cycles.webhook_install import Created, InstallFailed, Target, WebhookWarning
 from junction.db.engine import Database
 from junction.errors import Conflict
-from junction.security.keyring import Keyring
 
 
 @dataclass(frozen=True)
@@ -41,10 +40,12 @@ class Caller:
     """What the flows need: the database and what calls an account connector's API."""
 
     database: Database
-    keyring: Keyring
-    oauth_env: oauth.OAuthEnvironment
-    runtime: Runtime
-    base_url: str  # webhook URLs start with it
+    gateway: ConnectorGateway
+    base_url: str
+
+    @property
+    def runtime(self) -> Runtime:
+        return self.gateway.runtime  # webhook URLs start with it
 
 
 async def activate(
@@ -62,8 +63,7 @@ async def activate(
         await session.flush()
         found = await webhook_install.targets(
             session=session,
-            keyring=caller.keyring,
-            oauth_env=caller.oauth_env,
+            gateway=caller.gateway,
             structure=loaded,
             base_url=caller.base_url,
         )
@@ -182,8 +182,7 @@ async def _installed(caller: Caller, session: AsyncSession, cycle: Cycle) -> lis
         return []
     found = await webhook_install.targets(
         session=session,
-        keyring=caller.keyring,
-        oauth_env=caller.oauth_env,
+        gateway=caller.gateway,
         structure=loaded,
         base_url=caller.base_url,
     )

@@ -46,9 +46,7 @@ async def _cycle(
 def _caller(context: Services) -> activation_flow.Caller:
     return activation_flow.Caller(
         database=context.database,
-        keyring=context.keyring,
-        oauth_env=context.gateway.oauth,
-        runtime=context.gateway.runtime,
+        gateway=context.gateway,
         base_url=context.settings.public_base_url,
     )
 

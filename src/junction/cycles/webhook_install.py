@@ -21,9 +21,8 @@ from pydantic import BaseModel
 from sqlalchemy import update
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from junction.connectors.calls import oauth
-from junction.connectors.calls import service as calls
-from junction.connectors.calls.connections import Connection, open_connection
+from junction.connectors.calls.connections import Connection
+from junction.connectors.calls.gateway import ConnectorGateway
 from junction.connectors.catalog import service as catalog
 from junction.connectors.runtime import CallInput, Redactor, Runtime
 from junction.connectors.spec.models import MethodSpec
@@ -31,7 +30,6 @@ from junction.cycles import webhook_urls
 from junction.cycles.models import CycleStep
 from junction.cycles.structure import Structure
 from junction.errors import BadRequest, Conflict, JunctionError, UpstreamHttpError
-from junction.security.keyring import Keyring
 
 log = logging.getLogger("junction.cycles")
 
@@ -113,8 +111,7 @@ class InstallFailed(BadRequest):
 async def targets(
     *,
     session: AsyncSession,
-    keyring: Keyring,
-    oauth_env: oauth.OAuthEnvironment,
+    gateway: ConnectorGateway,
     structure: Structure,
     base_url: str,
 ) -> list[Target]:
@@ -132,8 +129,7 @@ async def targets(
         found.append(
             await _target(
                 session=session,
-                keyring=keyring,
-                oauth_env=oauth_env,
+                gateway=gateway,
                 structure=structure,
                 cycle_step=cycle_step,
                 method=method,
@@ -147,8 +143,7 @@ async def targets(
 async def _target(
     *,
     session: AsyncSession,
-    keyring: Keyring,
-    oauth_env: oauth.OAuthEnvironment,
+    gateway: ConnectorGateway,
     structure: Structure,
     cycle_step: CycleStep,
     method: MethodSpec | None,
@@ -187,12 +182,7 @@ async def _target(
             lasting=True,
         )
     try:
-        connection = await open_connection(
-            session=session,
-            keyring=keyring,
-            row=used[0],
-            token_source=calls.token_sources(oauth_env),
-        )
+        connection = await gateway.open(session=session, row=used[0])
     except JunctionError as exc:
         return _with_problem(replace(base, create=create, delete=delete), exc.message)
     return replace(base, create=create, delete=delete, connection=connection)

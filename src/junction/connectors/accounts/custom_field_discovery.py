@@ -36,14 +36,11 @@ from junction.connectors.accounts.custom_methods import (
     stored_spec,
 )
 from junction.connectors.accounts.models import AccountConnector, AccountConnectorField
-from junction.connectors.calls import oauth
-from junction.connectors.calls import service as calls
-from junction.connectors.calls.connections import Connection, open_connection
+from junction.connectors.calls.connections import Connection
+from junction.connectors.calls.gateway import ConnectorGateway
 from junction.connectors.runtime import CallInput, Redactor, Runtime
 from junction.connectors.spec.models import ConnectorDefinition, MethodSpec, Verb
-from junction.db.engine import Database
 from junction.errors import ConnectorCallError, JunctionError, NotFound, UpstreamHttpError
-from junction.security.keyring import Keyring
 
 log = logging.getLogger("junction.connectors.custom_fields")
 
@@ -136,10 +133,7 @@ async def find(runtime: Runtime, connection: Connection) -> list[Found]:
 
 async def discover(
     *,
-    database: Database,
-    keyring: Keyring,
-    oauth_env: oauth.OAuthEnvironment,
-    runtime: Runtime,
+    gateway: ConnectorGateway,
     account_connector_id: int,
     account_id: str | None,
     now: datetime,
@@ -148,6 +142,7 @@ async def discover(
 
     ``account_id`` None: an internal caller that already knows the account connector.
     """
+    database = gateway.database
     async with database.transaction(read_only=True) as session:
         if account_id is None:
             row = await session.get(AccountConnector, account_connector_id)
@@ -160,13 +155,8 @@ async def discover(
         definition = await custom_fields.definition_of(session=session, row=row)
         if not lookups_of(definition):
             return Counts()
-        connection = await open_connection(
-            session=session,
-            keyring=keyring,
-            row=row,
-            token_source=calls.token_sources(oauth_env),
-        )
-    found = await find(runtime, connection)
+        connection = await gateway.open(session=session, row=row)
+    found = await find(gateway.runtime, connection)
     async with database.transaction() as session:
         # Locked (PostgreSQL) so that two discoveries of one account connector take turns.
         locked = await session.scalar(
@@ -248,10 +238,7 @@ def _clashes(item: Found, manual: list[CustomField]) -> bool:
 
 async def after_authentication(
     *,
-    database: Database,
-    keyring: Keyring,
-    oauth_env: oauth.OAuthEnvironment,
-    runtime: Runtime,
+    gateway: ConnectorGateway,
     account_connector_id: int,
     now: datetime,
 ) -> None:
@@ -260,10 +247,7 @@ async def after_authentication(
     with POST /v1.0/account/connectors/{id}/fields/discover)."""
     try:
         counts = await discover(
-            database=database,
-            keyring=keyring,
-            oauth_env=oauth_env,
-            runtime=runtime,
+            gateway=gateway,
             account_connector_id=account_connector_id,
             account_id=None,
             now=now,

@@ -20,10 +20,7 @@ def queue_discovery(
 ) -> None:
     background.add_task(
         after_authentication,
-        database=context.database,
-        keyring=context.keyring,
-        oauth_env=context.gateway.oauth,
-        runtime=context.gateway.runtime,
+        gateway=context.gateway,
         account_connector_id=account_connector_id,
         now=context.clock(),
     )

@@ -58,10 +58,7 @@ async def discover_fields(
     # No request transaction: none may stay open while the third party answers.
     try:
         counts = await discover(
-            database=context.database,
-            keyring=context.keyring,
-            oauth_env=context.gateway.oauth,
-            runtime=context.gateway.runtime,
+            gateway=context.gateway,
             account_connector_id=account_connector_id,
             account_id=account.account_id,
             now=context.clock(),

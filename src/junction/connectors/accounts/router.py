@@ -99,6 +99,8 @@ async def update_account_connector(
     discover_fields: DiscoverAfterCommit,
 ) -> AccountConnectorOut:
     was_authenticated = row.authenticated
+    # Dropped from the cache of opened connections: the next call reads the new values.
+    context.gateway.forget(row.id)
     await service.update(
         session=session, keyring=context.keyring, row=row, update_in=update_in, now=context.clock()
     )
@@ -108,7 +110,8 @@ async def update_account_connector(
 
 
 @router.delete("/account/connectors/{account_connector_id}", summary="Remove an account connector")
-async def delete_account_connector(row: Row, session: Session) -> Any:
+async def delete_account_connector(row: Row, session: Session, context: Context) -> Any:
+    context.gateway.forget(row.id)
     name = row.name
     await service.remove(session=session, row=row)
     return {"Message": f"Connector '{name}' removed from the account."}
@@ -119,6 +122,7 @@ async def delete_account_connector(row: Row, session: Session) -> Any:
     summary="Forget an account connector's credentials",
 )
 async def deauthenticate(row: Row, session: Session, context: Context) -> Any:
+    context.gateway.forget(row.id)
     await service.deauthenticate(session=session, row=row, now=context.clock())
     return {"Message": f"Connector '{row.name}' successfully de-authenticated."}
 
@@ -137,6 +141,8 @@ async def _set(
 ) -> PropertyOut:
     connector = await catalog.get_connector(session=session, connector_id=row.connector_id)
     parameter = service.account_property(catalog.definition_of(connector), prop.Name)
+    context.gateway.forget(row.id)
+    service.touch(row, context.clock())
     stored = await service.set_property(
         session=session, keyring=context.keyring, row=row, parameter=parameter, value=prop.Value
     )
@@ -185,7 +191,9 @@ async def put_property(
     "/account/connectors/{account_connector_id}/properties/{property_id}",
     summary="Remove an account connector property",
 )
-async def delete_property(row: Row, property_id: int, session: Session) -> Any:
+async def delete_property(row: Row, property_id: int, session: Session, context: Context) -> Any:
+    context.gateway.forget(row.id)
+    service.touch(row, context.clock())
     stored = await service.get_property(session=session, row=row, property_id=property_id)
     await service.delete_property(session=session, stored=stored)
     return {"Message": f"Property '{stored.name}' removed."}

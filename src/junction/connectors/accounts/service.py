@@ -7,7 +7,7 @@ object per account connector, bound to its row; Sensitive property values likewi
 from __future__ import annotations
 
 import json
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Any
 
 from sqlalchemy import Select, delete, select
@@ -261,6 +261,12 @@ async def update(
     row.updated_at = now
     await session.flush()
     return row
+
+
+def touch(row: AccountConnector, now: datetime) -> None:
+    """A change the connection reads (a property): a new ``updated_at``, always later, since
+    opened connections are reused while they were opened from the row's current one."""
+    row.updated_at = max(now, row.updated_at + timedelta(microseconds=1))
 
 
 async def deauthenticate(*, session: AsyncSession, row: AccountConnector, now: datetime) -> None:

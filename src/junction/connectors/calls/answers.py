@@ -47,10 +47,7 @@ async def trigger_choices(
     """A trigger's ``[{Name, Value}]``, or the upstream failure as for Data on Demand."""
     try:
         return await lookups.run(
-            database=context.database,
-            keyring=context.keyring,
-            oauth_env=context.gateway.oauth,
-            runtime=context.gateway.runtime,
+            gateway=context.gateway,
             account_id=account_id,
             account_connector_id=account_connector_id,
             trigger_name=trigger,

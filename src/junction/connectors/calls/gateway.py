@@ -15,6 +15,8 @@ from __future__ import annotations
 import time
 from dataclasses import dataclass
 
+from sqlalchemy.ext.asyncio import AsyncSession
+
 from junction.connectors.accounts.models import AccountConnector
 from junction.connectors.calls import oauth
 from junction.connectors.calls import service as calls
@@ -81,14 +83,28 @@ class ConnectorGateway:
             return None
         return cached.connection
 
+    async def open(self, *, session: AsyncSession, row: AccountConnector) -> Connection:
+        """``row``'s connection, opened in the caller's ``session`` unless the cache holds
+        one opened from this very version of the row. For callers that read the row anyway
+        (Data on Demand, look-ups, discovery, webhook installation): they never act on
+        credentials older than the row they read."""
+        cached = self.cached(row)
+        if cached is not None:
+            return cached
+        connection = await open_connection(
+            session=session,
+            keyring=self.keyring,
+            row=row,
+            token_source=calls.token_sources(self.oauth),
+        )
+        self._keep(row.id, connection)
+        return connection
+
     def _keep(self, account_connector_id: int, connection: Connection) -> None:
         self._connections[account_connector_id] = _Cached(time.monotonic(), connection)
         if len(self._connections) > self.size:
             oldest = min(self._connections, key=lambda key: self._connections[key].opened)
             del self._connections[oldest]
-
-    def keep(self, connection: Connection) -> None:
-        self._keep(connection.row.id, connection)
 
     def forget(self, account_connector_id: int | None = None) -> None:
         """Drop one account connector's cached connection, or all of them (``None``: a

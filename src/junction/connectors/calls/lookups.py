@@ -5,15 +5,13 @@ from __future__ import annotations
 from typing import Any
 
 from junction.connectors.accounts import service as account_connectors
-from junction.connectors.calls import oauth
 from junction.connectors.calls import service as calls
+from junction.connectors.calls.gateway import ConnectorGateway
 from junction.connectors.catalog import service as catalog
-from junction.connectors.runtime import Runtime, flatten
+from junction.connectors.runtime import flatten
 from junction.connectors.spec.models import TriggerSpec
 from junction.connectors.spec.paths import parse_path
-from junction.db.engine import Database
 from junction.errors import NotFound
-from junction.security.keyring import Keyring
 
 
 def _values(body: Any, path_text: str) -> list[Any]:
@@ -36,16 +34,13 @@ def choices(trigger: TriggerSpec, body: Any) -> list[dict[str, Any]]:
 
 async def run(
     *,
-    database: Database,
-    keyring: Keyring,
-    oauth_env: oauth.OAuthEnvironment,
-    runtime: Runtime,
+    gateway: ConnectorGateway,
     account_id: str,
     account_connector_id: int,
     trigger_name: str,
 ) -> list[dict[str, Any]]:
     """Call the trigger's method through the runtime (no transaction stays open meanwhile)."""
-    async with database.transaction(read_only=True) as session:
+    async with gateway.database.transaction(read_only=True) as session:
         row = await account_connectors.get(
             session=session, account_id=account_id, account_connector_id=account_connector_id
         )
@@ -55,10 +50,7 @@ async def run(
     if trigger is None:
         raise NotFound(f"Connector '{definition.Name}' has no trigger '{trigger_name}'")
     result = await calls.run(
-        database=database,
-        keyring=keyring,
-        oauth_env=oauth_env,
-        runtime=runtime,
+        gateway=gateway,
         account_id=account_id,
         account_connector_id=account_connector_id,
         method_ref=trigger.MethodUniqueIdentifier,

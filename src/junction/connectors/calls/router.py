@@ -100,10 +100,7 @@ async def _run(
     values: MethodCallIn,
 ) -> CallResult:
     return await calls.run(
-        database=context.database,
-        keyring=context.keyring,
-        oauth_env=context.gateway.oauth,
-        runtime=context.gateway.runtime,
+        gateway=context.gateway,
         account_id=account_id,
         account_connector_id=account_connector_id,
         method_ref=method,

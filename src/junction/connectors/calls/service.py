@@ -8,7 +8,7 @@ write meanwhile, and connections are pooled).
 from __future__ import annotations
 
 from dataclasses import dataclass, replace
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from sqlalchemy import select
 
@@ -21,12 +21,11 @@ from junction.connectors.calls.connections import (
     TokenSourceFactory,
     call_input,
     connection_properties,
-    open_connection,
 )
 from junction.connectors.catalog import service as catalog
 from junction.connectors.catalog.models import Connector
 from junction.connectors.catalog.service import MethodIds
-from junction.connectors.runtime import AccessTokenSource, CallResult, Redactor, Runtime
+from junction.connectors.runtime import AccessTokenSource, CallResult, Redactor
 from junction.connectors.spec.models import (
     AuthenticationSpec,
     AuthType,
@@ -36,6 +35,9 @@ from junction.connectors.spec.models import (
 from junction.db.engine import Database
 from junction.errors import BadRequest, JunctionError
 from junction.security.keyring import Keyring
+
+if TYPE_CHECKING:
+    from junction.connectors.calls.gateway import ConnectorGateway
 
 
 def token_sources(env: oauth.OAuthEnvironment) -> TokenSourceFactory:
@@ -60,14 +62,12 @@ class Prepared:
 
 async def prepare(
     *,
-    database: Database,
-    keyring: Keyring,
-    oauth_env: oauth.OAuthEnvironment,
+    gateway: ConnectorGateway,
     account_id: str,
     account_connector_id: int,
     method_ref: str,
 ) -> Prepared:
-    async with database.transaction(read_only=True) as session:
+    async with gateway.database.transaction(read_only=True) as session:
         # One query loads the account connector and its release into the session, so the
         # look-ups below by primary key cost no further round trip. (The session's identity
         # map holds objects weakly: `loaded` keeps them alive until the block ends.)
@@ -81,9 +81,7 @@ async def prepare(
         row = await account_connectors.get(
             session=session, account_id=account_id, account_connector_id=account_connector_id
         )
-        connection = await open_connection(
-            session=session, keyring=keyring, row=row, token_source=token_sources(oauth_env)
-        )
+        connection = await gateway.open(session=session, row=row)
         connector = await catalog.get_connector(session=session, connector_id=row.connector_id)
         method, ids = await catalog.find_method(
             session=session, connector=connector, method_ref=method_ref
@@ -96,10 +94,7 @@ async def prepare(
 
 async def run(
     *,
-    database: Database,
-    keyring: Keyring,
-    oauth_env: oauth.OAuthEnvironment,
-    runtime: Runtime,
+    gateway: ConnectorGateway,
     account_id: str,
     account_connector_id: int,
     method_ref: str,
@@ -108,9 +103,7 @@ async def run(
 ) -> CallResult:
     """One call of a method: input resolved, then the runtime (ConnectorCallError on failure)."""
     prepared = await prepare(
-        database=database,
-        keyring=keyring,
-        oauth_env=oauth_env,
+        gateway=gateway,
         account_id=account_id,
         account_connector_id=account_connector_id,
         method_ref=method_ref,
@@ -121,7 +114,9 @@ async def run(
         request = replace(request, fields={**request.fields, **custom})
     context = prepared.connection.context
     try:
-        return await runtime.call(prepared.connection.definition, prepared.method, context, request)
+        return await gateway.runtime.call(
+            prepared.connection.definition, prepared.method, context, request
+        )
     except JunctionError as exc:
         # Messages may quote a URL or an API's words; none may carry a credential out.
         exc.message = Redactor(secrets=context.sensitive_values).text(exc.message)
