@@ -4,9 +4,18 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
+# --fast: the edit loop. SQLite only, without the tests that start real processes
+# (-m "not slow"); the full run (no flag) is what CI runs.
+fast=false
+if [ "${1:-}" = "--fast" ]; then
+    fast=true
+    shift
+    export JUNCTION_TEST_POSTGRES_URL=""
+fi
+
 # Without JUNCTION_TEST_POSTGRES_URL, use a PostgreSQL on this machine if one answers
 # (the tests create and drop their own junction_test_* databases there).
-if [ -z "${JUNCTION_TEST_POSTGRES_URL:-}" ] && command -v pg_isready >/dev/null \
+if ! $fast && [ -z "${JUNCTION_TEST_POSTGRES_URL:-}" ] && command -v pg_isready >/dev/null \
     && pg_isready -q -h 127.0.0.1 -p 5432 -U postgres; then
     export JUNCTION_TEST_POSTGRES_URL="postgresql://postgres@127.0.0.1:5432/postgres"
 fi
@@ -21,4 +30,8 @@ uv run --frozen ruff format --check src tests scripts bench
 uv run --frozen ruff check src tests scripts bench
 uv run --frozen lint-imports
 uv run --frozen mypy src tests bench scripts
-uv run --frozen pytest "$@"
+if $fast; then
+    uv run --frozen pytest -m "not slow" "$@"
+else
+    uv run --frozen pytest "$@"
+fi
