@@ -27,7 +27,7 @@ def stored(junction: Junction, transaction_id: str) -> Transaction:
 @pytest.fixture
 def wakes(reports: Reports, monkeypatch: pytest.MonkeyPatch) -> list[int]:
     calls: list[int] = []
-    monkeypatch.setattr(reports.junction.services, "wake", lambda: calls.append(1))
+    monkeypatch.setattr(reports.junction.services.dispatcher, "wake", lambda: calls.append(1))
     return calls
 
 
