@@ -30,8 +30,11 @@ uv run --frozen ruff format --check src tests scripts bench
 uv run --frozen ruff check src tests scripts bench
 uv run --frozen lint-imports
 uv run --frozen mypy src tests bench scripts
+# The tests run in one process per core (pytest-xdist); JUNCTION_TEST_WORKERS=0 runs them
+# in this process, which a debugger or -x wants.
+workers=(-n "${JUNCTION_TEST_WORKERS:-auto}")
 if $fast; then
-    uv run --frozen pytest -m "not slow" "$@"
+    uv run --frozen pytest "${workers[@]}" -m "not slow" "$@"
 else
-    uv run --frozen pytest "$@"
+    uv run --frozen pytest "${workers[@]}" "$@"
 fi

@@ -94,7 +94,7 @@ def test_upstream_errors(installed: tuple[httpx.Client, int, int], saas: Contact
     recovered = _call(api, ac, "contacts-get", {"Parameters": {"ContactId": 1}})
     assert recovered.status_code == 200  # two 503s, then success
 
-    saas.state.delay_seconds = 3
+    saas.state.delay_seconds = 1.5  # past the method's 1 s timeout
     slow = _call(api, ac, "contacts-get", {"Parameters": {"ContactId": 1}})
     assert slow.status_code == 504
     saas.state.delay_seconds = 0

@@ -199,7 +199,7 @@ def test_shutdown_hands_back_what_it_could_not_finish(
     assert engine is not None
     flow = install_flow(junction, crm, mailer, document(hook(), add("hook")))
     flow.account.put(f"/v1.0/cycles/{flow.cycle_id}/activate", json={})
-    mailer.delay_seconds = 5
+    mailer.delay_seconds = 1.5  # well past the spare's grace below
     spare = LocalDispatcher(
         engine=engine,
         database=engine.database,
