@@ -1,8 +1,12 @@
-"""ASGI middleware applied to every response."""
+"""ASGI middleware applied to every request and response."""
 
 from __future__ import annotations
 
+from starlette.responses import JSONResponse
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
+
+from junction.errors import BadRequest
+from junction.security.json_bodies import check_depth
 
 NOSNIFF = "nosniff"
 
@@ -30,3 +34,78 @@ class SecurityHeadersMiddleware:
             await send(message)
 
         await self.app(scope, receive, send_with_headers)
+
+
+class BodyLimitMiddleware:
+    """Refuses request bodies over ``max_bytes`` (413) or JSON nested deeper than
+    ``max_depth`` (400) before any route reads them.
+
+    Paths under ``exempt`` (the webhook intake, which has limits of its own) pass through
+    untouched. The body is read here, up to the limit, and handed on whole: routes read it
+    whole anyway, and a body over the limit is never held.
+    """
+
+    def __init__(self, app: ASGIApp, *, max_bytes: int, max_depth: int, exempt: str) -> None:
+        self.app = app
+        self.max_bytes = max_bytes
+        self.max_depth = max_depth
+        self.exempt = exempt
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http" or str(scope["path"]).startswith(self.exempt):
+            await self.app(scope, receive, send)
+            return
+        headers = dict(scope.get("headers", []))
+        declared = headers.get(b"content-length", b"")
+        if declared.isdigit() and int(declared) > self.max_bytes:
+            await self._refuse(send, scope, 413, self._too_large())
+            return
+        chunks: list[bytes] = []
+        size = 0
+        more = True
+        while more:
+            message = await receive()
+            if message["type"] != "http.request":
+                await self.app(scope, _replay([message]), send)
+                return
+            chunk = message.get("body", b"")
+            size += len(chunk)
+            if size > self.max_bytes:
+                await self._refuse(send, scope, 413, self._too_large())
+                return
+            chunks.append(chunk)
+            more = message.get("more_body", False)
+        body = b"".join(chunks)
+        content_type = headers.get(b"content-type", b"").split(b";")[0].strip().lower()
+        if content_type.endswith(b"json") or body.lstrip()[:1] in (b"{", b"["):
+            try:
+                check_depth(body, max_depth=self.max_depth)
+            except BadRequest as exc:
+                await self._refuse(send, scope, exc.status_code, exc.message)
+                return
+        await self.app(scope, _replay([{"type": "http.request", "body": body}], receive), send)
+
+    def _too_large(self) -> str:
+        return (
+            f"The body is larger than the {self.max_bytes} bytes a request accepts "
+            "(JUNCTION_API_MAX_BYTES)"
+        )
+
+    @staticmethod
+    async def _refuse(send: Send, scope: Scope, status: int, message: str) -> None:
+        response = JSONResponse({"Message": message}, status)
+        await response(scope, _replay([]), send)
+
+
+def _replay(messages: list[Message], then: Receive | None = None) -> Receive:
+    """A ``receive`` that gives ``messages`` first, then waits on ``then`` (a disconnect)."""
+    pending = list(messages)
+
+    async def receive() -> Message:
+        if pending:
+            return pending.pop(0)
+        if then is not None:
+            return await then()
+        return {"type": "http.disconnect"}
+
+    return receive

@@ -3,7 +3,6 @@ trigger, in the caller's database transaction (committed before the call is answ
 
 from __future__ import annotations
 
-import json
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
@@ -17,24 +16,41 @@ from junction.cycles.lifecycle import Change, CycleStatus
 from junction.cycles.models import Cycle, CycleStep
 from junction.engine import transactions as tx
 from junction.engine.plans import PlanCache
-from junction.errors import BadRequest, Conflict, JunctionError, NotFound
+from junction.errors import Conflict, JunctionError, NotFound, PayloadTooLarge
+from junction.security import json_bodies
 
 FORM_TYPES = frozenset({"application/x-www-form-urlencoded"})
 
 
-def parse_body(body: bytes, content_type: str) -> Any:
-    """JSON (the usual case), a form, or text kept as ``{"Body": text}``."""
+def parse_body(body: bytes, content_type: str, *, max_depth: int, max_items: int) -> Any:
+    """JSON (the usual case), a form, or text kept as ``{"Body": text}``.
+
+    JSON is held to what both databases store alike (``json_bodies.strict_loads``); a list
+    of more than ``max_items`` items is refused before it is parsed, since each item may
+    become a transaction of its own. Form and text bodies may not hold NUL characters.
+    """
     kind = content_type.split(";")[0].strip().lower()
     if not body.strip():
         return {}
     if kind in FORM_TYPES:
-        return dict(parse_qsl(body.decode("utf-8", "replace"), keep_blank_values=True))
+        fields = parse_qsl(body.decode("utf-8", "replace"), keep_blank_values=True)
+        for key, value in fields:
+            json_bodies.check_text(key, f"the form field name {key!r}")
+            json_bodies.check_text(value, f"the form field {key!r}")
+        return dict(fields)
     if kind == "application/json" or kind.endswith("+json") or body.lstrip()[:1] in (b"{", b"["):
-        try:
-            return json.loads(body)
-        except ValueError as exc:
-            raise BadRequest(f"Body: not valid JSON ({exc})") from None
-    return {"Body": body.decode("utf-8", "replace")}
+        json_bodies.check_depth(body, max_depth=max_depth)
+        items = json_bodies.count_items(body, limit=max_items)
+        if items is not None and items > max_items:
+            raise PayloadTooLarge(
+                f"Body: a list of more than {max_items} items; one webhook call may hold at "
+                "most that many (JUNCTION_WEBHOOK_MAX_ITEMS), since each may become a "
+                "transaction: send the items in several calls"
+            )
+        return json_bodies.strict_loads(body)
+    text = body.decode("utf-8", "replace")
+    json_bodies.check_text(text, "the text")
+    return {"Body": text}
 
 
 @dataclass(frozen=True)
