@@ -11,6 +11,7 @@ import httpx
 import pytest
 
 from junction.api.app import create_app
+from tests.cycles.builders import authenticate, publish
 from tests.engine.hooks import WebhookCycle, chain, create_step, hook_step, install_webhook_cycle
 from tests.fixtures.saas import ContactsApi
 from tests.fixtures.server import Junction
@@ -150,3 +151,57 @@ def test_form_and_text_bodies_with_nul_are_refused(
     assert refused.status_code == 400, refused.text
     assert "NUL character" in refused.json()["Message"]
     assert _stored(cycle) == 1
+
+
+def _batch_hooks() -> dict[str, Any]:
+    """A webhook method whose records are the items of ``contacts`` in the body."""
+    return {
+        "Name": "Test Batch Hooks",
+        "Version": "1.0",
+        "BaseUrl": "https://hooks.example.com",
+        "ReleaseStatus": "Live",
+        "Methods": [
+            {
+                "Name": "Contacts created",
+                "MethodUniqueIdentifier": "contacts-hook",
+                "MethodType": "Webhook",
+                "Endpoint": "/hooks",
+                "ResponseFields": [{"ConnectorField": "[contacts].email", "SystemField": "Email"}],
+            }
+        ],
+    }
+
+
+def test_items_under_a_key_count_when_the_trigger_splits_them(
+    junction: Junction, clients: Clients, saas: ContactsApi
+) -> None:
+    partner, account = clients
+    assert partner.post("/v1.0/connectors", json=_batch_hooks()).status_code == 201
+    hook = {
+        "Key": "hook",
+        "Name": "Contacts created",
+        "ConnectorName": "Test Batch Hooks",
+        "MethodUniqueIdentifier": "contacts-hook",
+    }
+    document = {"Name": "Batch hook", "Steps": [hook, create_step()]}
+    template_id = publish(partner, document | {"Edges": chain("hook", "create")})
+    installed = account.post(f"/v1.0/templates/{template_id}/install", json={}).json()
+    others = [c for c in installed["Connectors"] if c["Name"] != "Test Batch Hooks"]
+    authenticate(account, {"Connectors": others}, saas.base_url)
+    activated = account.put(f"/v1.0/cycles/{installed['Id']}/activate", json={})
+    assert activated.status_code == 200, activated.text
+    cycle = WebhookCycle(installed["Id"], activated.json()["Webhooks"][0]["Url"], account)
+
+    def batch(count: int) -> bytes:
+        return b'{"contacts":' + _list(count) + b"}"
+
+    taken = post_with(junction, cycle, batch(3), JSON, webhook_max_items=3)
+    assert taken.status_code == 200, taken.text
+    refused = post_with(junction, cycle, batch(4), JSON, webhook_max_items=3)
+    assert refused.status_code == 413, refused.text
+    assert "more than 3 items" in refused.json()["Message"]
+    # The accepted call became its three transactions once run; the refused one, none.
+    first = taken.json()["TransactionId"]
+    cycle.wait_status(first, "Completed")
+    listed = account.get(f"/v1.0/cycles/{cycle.id}/transactions").json()
+    assert len(listed) == 3, listed

@@ -87,7 +87,9 @@ async def _receive(identifier: str, request: Request, context: Context) -> Any:
     responses = context.waiters if engine is not None else {}
     responses[transaction_id] = waiter
     try:
-        accepted = await context.intake.submit(identifier, payload, transaction_id)
+        accepted = await context.intake.submit(
+            identifier, payload, transaction_id, max_items=context.settings.webhook_max_items
+        )
         context.dispatcher.wake_for(accepted.transaction_id, accepted.account_id)
         accepted_body = {"Message": "Accepted", "TransactionId": accepted.transaction_id}
         if not accepted.responds:

@@ -11,11 +11,12 @@ from urllib.parse import parse_qsl
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from junction.connectors.runtime import mapping_plan
 from junction.cycles import lifecycle
 from junction.cycles.lifecycle import Change, CycleStatus
 from junction.cycles.models import Cycle, CycleStep
 from junction.engine import transactions as tx
-from junction.engine.plans import PlanCache
+from junction.engine.plans import PlanCache, StepPlan
 from junction.errors import Conflict, JunctionError, NotFound, PayloadTooLarge
 from junction.security import json_bodies
 
@@ -71,6 +72,20 @@ class Call:
     identifier: str
     payload: Any
     transaction_id: str
+    # Most transactions the trigger may split the payload into (None: no limit).
+    max_items: int | None = None
+
+
+def split_count(trigger: StepPlan, payload: Any) -> int:
+    """How many transactions the webhook trigger makes of ``payload``, as the engine's
+    webhook executor reads it: the items of the response fields' collection, else the
+    items of a list body; one when it does not split."""
+    if not trigger.splits:
+        return 1
+    if trigger.method is not None and trigger.method.ResponseFields:
+        items = mapping_plan(trigger.method).items(payload)
+        return 1 if items is None else len(items)
+    return len(payload) if isinstance(payload, list) else 1
 
 
 async def accept_many(
@@ -93,7 +108,7 @@ async def accept_many(
     for call in calls:
         try:
             accepted, row = await _accept(session, plans, found.get(call.identifier), call, now)
-        except (NotFound, Conflict) as exc:
+        except (NotFound, Conflict, PayloadTooLarge) as exc:
             results.append(exc)
             continue
         results.append(accepted)
@@ -124,6 +139,14 @@ async def _accept(
     if cycle.status != CycleStatus.ACTIVE:
         # Not accepted, so the sender keeps the data and may send it again later.
         raise Conflict(f"The cycle '{cycle.name}' is not running; activate it to accept calls")
+    # A list under a key (the response fields' collection) escapes the count made before
+    # parsing, which sees only a list body.
+    if call.max_items is not None and split_count(trigger, call.payload) > call.max_items:
+        raise PayloadTooLarge(
+            f"Body: more than {call.max_items} items to split into transactions; one webhook "
+            "call may hold at most that many (JUNCTION_WEBHOOK_MAX_ITEMS): send the items "
+            "in several calls"
+        )
     row = tx.new_row(
         account_id=cycle.account_id,
         cycle_id=cycle.id,
