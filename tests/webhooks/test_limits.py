@@ -98,7 +98,7 @@ def test_a_body_nested_past_the_limit_is_refused_with_400(
     ("body", "said"),
     [
         pytest.param(rb'{"email":"a\u0000b"}', "the string at $.email holds a NUL", id="nul"),
-        pytest.param(rb'{"k\u0000":1}', "holds a NUL", id="nul-in-key"),
+        pytest.param(rb'{"k\u0000":1}', "the key $.k\\u0000 holds a NUL", id="nul-in-key"),
         pytest.param(rb'{"email":["x","\ud800"]}', "$.email[1] holds a lone surrogate", id="lone"),
         pytest.param(b'{"n":NaN}', "NaN is not JSON", id="nan"),
         pytest.param(b'{"n":-Infinity}', "-Infinity is not JSON", id="infinity"),
@@ -120,9 +120,14 @@ def test_strict_json_near_those_edges_is_taken(
     junction: Junction, clients: Clients, saas: ContactsApi
 ) -> None:
     cycle = _cycle(clients, saas)
-    # An escaped backslash before u0000 is text, a surrogate pair is one character, and the
-    # largest double is a number.
-    body = rb'{"email":"x\\u0000@example.com","name":"\ud83d\ude00","n":1.7976931348623157e308}'
+    # An escaped backslash before u0000 is text, a surrogate pair is one character, the
+    # largest double is a number, and brackets in a string do not nest.
+    body = (
+        rb'{"email":"x\\u0000@example.com","name":"\ud83d\ude00","n":1.7976931348623157e308,'
+        + b'"text":"'
+        + b"[" * 100
+        + b'"}'
+    )
     taken = httpx.post(cycle.url, content=body, headers=JSON)
     assert taken.status_code == 200, taken.text
     done = cycle.wait_status(taken.json()["TransactionId"], "Completed")

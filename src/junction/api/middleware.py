@@ -6,7 +6,7 @@ from starlette.responses import JSONResponse
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from junction.errors import BadRequest
-from junction.security.json_bodies import check_depth
+from junction.security.json_bodies import loads
 
 NOSNIFF = "nosniff"
 
@@ -79,10 +79,14 @@ class BodyLimitMiddleware:
         content_type = headers.get(b"content-type", b"").split(b";")[0].strip().lower()
         if content_type.endswith(b"json") or body.lstrip()[:1] in (b"{", b"["):
             try:
-                check_depth(body, max_depth=self.max_depth)
+                # Parsed here only to be measured; the route parses it again (a small
+                # body's parse costs little, and a large one is bounded by max_bytes).
+                loads(body, max_depth=self.max_depth)
             except BadRequest as exc:
                 await self._refuse(send, scope, exc.status_code, exc.message)
                 return
+            except ValueError:
+                pass  # not JSON: the route says so in its own words
         await self.app(scope, _replay([{"type": "http.request", "body": body}], receive), send)
 
     def _too_large(self) -> str:

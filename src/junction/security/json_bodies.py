@@ -1,10 +1,10 @@
 """Limits on JSON request bodies, checked on the raw bytes before anything is built from them.
 
 A 3 MB body of a million ``{}`` costs well over a hundred megabytes once parsed into Python
-objects, and a body nested a few thousand deep overflows the parser's stack. So the nesting
-depth is read from the bytes first (``check_depth``), and the items of a top-level list are
-counted one at a time, each dropped once counted, stopping one past the limit
-(``count_items``).
+objects, so the items of a top-level list are counted one at a time, each dropped once
+counted, stopping one past the limit (``count_items``), before the body is parsed. A body
+nested a few thousand deep overflows the parser's stack: that, and any nesting past the
+limit, is refused with 400 (``check_depth``, ``loads``).
 
 ``strict_loads`` is the webhook's parser: only JSON that SQLite and PostgreSQL store alike
 (RFC 8259, no NUL character, no lone surrogate, no NaN or Infinity, every number a finite
@@ -20,12 +20,6 @@ from typing import Any
 
 from junction.errors import BadRequest
 
-# A JSON string: a quote, then anything but a quote or backslash, or an escape; unrolled so
-# the regular expression engine runs long stretches without backtracking.
-_STRING = re.compile(rb'"[^"\\]*(?:\\.[^"\\]*)*"', re.DOTALL)
-# Objects and lists nest alike: both become lists, and every other byte is dropped.
-_BRACKETS = bytes.maketrans(b"{}", b"[]")
-_DROP = bytes(b for b in range(256) if b not in b"[]{}")
 _SPACE = re.compile(r"[ \t\n\r]*")
 # Escapes or raw bytes that may stand for a NUL character or a surrogate, or a run of
 # digits long enough for an integer past the double range: only a body holding one of
@@ -33,27 +27,44 @@ _SPACE = re.compile(r"[ \t\n\r]*")
 _SUSPECT = re.compile(rb"\\u(?:0000|[dD][89a-fA-F])|\xed[\xa0-\xbf]|[0-9]{309}")
 
 
-def check_depth(body: bytes, *, max_depth: int, what: str = "Body") -> int:
-    """The body's nesting depth; BadRequest when it is deeper than ``max_depth``.
+_CONTAINER_TYPES = frozenset({dict, list})
 
-    Meant for JSON; on anything else the figure means little, and the parser that runs
-    next refuses it. Each pass removes the innermost lists (``bytes.replace`` only
-    matches pairs that were there before the pass, so exactly one level goes), and
-    every pass copies the body at most once: no object per item.
+
+def _too_deep(max_depth: int, what: str) -> BadRequest:
+    return BadRequest(
+        f"{what}: JSON nested deeper than {max_depth} levels, the most accepted "
+        "(JUNCTION_JSON_MAX_DEPTH)"
+    )
+
+
+def check_depth(value: Any, *, max_depth: int, what: str = "Body") -> None:
+    """BadRequest when the parsed ``value`` nests deeper than ``max_depth``.
+
+    Read from the parsed value: a scan of the bytes must cut out every string first, which
+    costs more than the parse itself for a body of many short strings. Deeper than the
+    parser's own stack is caught while parsing (``loads``).
     """
-    skeleton = _STRING.sub(b"", body).translate(_BRACKETS, _DROP)
-    depth = 0
-    while skeleton:
-        if depth >= max_depth:
-            raise BadRequest(
-                f"{what}: JSON nested deeper than {max_depth} levels, the most accepted"
-            )
-        shorter = skeleton.replace(b"[]", b"")
-        if len(shorter) == len(skeleton):
-            break  # unbalanced brackets: not JSON, which the parser says
-        skeleton = shorter
-        depth += 1
-    return depth
+    stack: list[tuple[Any, int]] = [(value, 1)] if isinstance(value, dict | list) else []
+    while stack:
+        node, depth = stack.pop()
+        if depth > max_depth:
+            raise _too_deep(max_depth, what)
+        children = node.values() if isinstance(node, dict) else node
+        # Most containers hold no container: their types are read in C, without a loop.
+        if _CONTAINER_TYPES.isdisjoint(map(type, children)):
+            continue
+        stack.extend((child, depth + 1) for child in children if isinstance(child, dict | list))
+
+
+def loads(body: bytes, *, max_depth: int, what: str = "Body") -> Any:
+    """``body`` parsed as JSON (as the API's routes parse it), held to ``max_depth``;
+    ValueError when it is not JSON, which the route reports in its own words."""
+    try:
+        value = json.loads(body)
+    except RecursionError:
+        raise _too_deep(max_depth, what) from None
+    check_depth(value, max_depth=max_depth, what=what)
+    return value
 
 
 def _skip_space(text: str, at: int = 0) -> int:
@@ -67,7 +78,7 @@ def count_items(body: bytes, *, limit: int) -> int | None:
     caller only needs to know it is over); None when the body is not a list.
 
     Each item is parsed and dropped at once, so memory stays flat however many there
-    are, and counting stops one past the limit. Call ``check_depth`` first.
+    are, and counting stops one past the limit.
     """
     text = body.decode("utf-8", "surrogatepass")
     at = _skip_space(text)
@@ -83,6 +94,8 @@ def count_items(body: bytes, *, limit: int) -> int | None:
             _, at = decoder.raw_decode(text, at)
         except ValueError:
             return count  # not JSON: the parser that runs next says where
+        except RecursionError:
+            return count  # nested past the parser's stack: the parser says so too
         count += 1
         at = _skip_space(text, at)
         if text[at : at + 1] != ",":
@@ -106,17 +119,18 @@ class _Refused(ValueError):
     pass
 
 
-def strict_loads(body: bytes, *, what: str = "Body") -> Any:
-    """``body`` parsed as strict JSON, or BadRequest saying what is wrong and where."""
+def strict_loads(body: bytes, *, max_depth: int, what: str = "Body") -> Any:
+    """``body`` parsed as strict JSON no deeper than ``max_depth``, or BadRequest saying
+    what is wrong and where."""
     try:
         value = json.loads(body, parse_constant=_refuse_constant, parse_float=_finite)
     except _Refused as exc:
         raise BadRequest(f"{what}: {exc}") from None
     except RecursionError:
-        # Only reached when the caller skipped ``scan``.
-        raise BadRequest(f"{what}: JSON nested too deep") from None
+        raise _too_deep(max_depth, what) from None
     except ValueError as exc:
         raise BadRequest(f"{what}: not valid JSON ({exc})") from None
+    check_depth(value, max_depth=max_depth, what=what)
     if _SUSPECT.search(body):
         _walk(value, what)
     return value
@@ -137,7 +151,8 @@ def _walk(value: Any, what: str) -> None:
         node, path = stack.pop()
         if isinstance(node, dict):
             for key, item in node.items():
-                child = f"{path}.{key}"
+                # Escaped, so a NUL or a surrogate in the key is shown, not sent.
+                child = f"{path}.{json.dumps(key)[1:-1]}"
                 _check_text(key, f"the key {child}", what)
                 stack.append((item, child))
         elif isinstance(node, list):

@@ -40,7 +40,6 @@ def parse_body(body: bytes, content_type: str, *, max_depth: int, max_items: int
             json_bodies.check_text(value, f"the form field {key!r}")
         return dict(fields)
     if kind == "application/json" or kind.endswith("+json") or body.lstrip()[:1] in (b"{", b"["):
-        json_bodies.check_depth(body, max_depth=max_depth)
         items = json_bodies.count_items(body, limit=max_items)
         if items is not None and items > max_items:
             raise PayloadTooLarge(
@@ -48,7 +47,7 @@ def parse_body(body: bytes, content_type: str, *, max_depth: int, max_items: int
                 "most that many (JUNCTION_WEBHOOK_MAX_ITEMS), since each may become a "
                 "transaction: send the items in several calls"
             )
-        return json_bodies.strict_loads(body)
+        return json_bodies.strict_loads(body, max_depth=max_depth)
     text = body.decode("utf-8", "replace")
     json_bodies.check_text(text, "the text")
     return {"Body": text}
