@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import dataclasses
 import json
+from pathlib import Path
 from typing import Any
 
 import httpx
@@ -13,6 +14,7 @@ from junction.api.app import create_app
 from tests.fixtures.server import Junction
 
 JSON = {"Content-Type": "application/json"}
+FIXTURES = Path(__file__).resolve().parent.parent / "fixtures" / "openapi"
 
 
 def post_with(
@@ -83,3 +85,23 @@ def test_a_body_nested_past_the_depth_limit_is_refused_with_400(junction: Juncti
         assert over.status_code == 400, over.text
         assert f"nested deeper than {limit} levels" in over.json()["Message"]
     assert partner.get("/v1.0/accounts/deeper").status_code == 404
+
+
+def test_an_openapi_document_keeps_its_own_larger_limit(junction: Junction) -> None:
+    document = (FIXTURES / "petstore-v3.yaml").read_bytes()
+    assert len(document) > 1000
+    settings = junction.services.settings.model_copy(update={"api_max_bytes": 1000})
+    app = create_app(dataclasses.replace(junction.services, settings=settings))
+    token = junction.token()
+
+    async def post(path: str, content: bytes, content_type: str) -> httpx.Response:
+        transport = httpx.ASGITransport(app=app)
+        async with httpx.AsyncClient(transport=transport, base_url=junction.base_url) as client:
+            headers = {"Content-Type": content_type, "Authorization": f"Bearer {token}"}
+            return await client.post(path, content=content, headers=headers)
+
+    imported = junction.run(post("/v1.0/connectors/import/openapi", document, "application/yaml"))
+    assert imported.status_code == 201, imported.text
+    # The same size elsewhere is over the limit.
+    refused = junction.run(post("/v1.0/connectors", document, "application/yaml"))
+    assert refused.status_code == 413

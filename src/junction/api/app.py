@@ -14,6 +14,7 @@ from junction.api.home import mount_home
 from junction.api.middleware import BodyLimitMiddleware, SecurityHeadersMiddleware
 from junction.api.routes import API_PREFIX, mount_routes
 from junction.auth.identity import BearerAuthMiddleware
+from junction.connectors.catalog.router import MAX_OPENAPI_BYTES
 from junction.services import Services
 from junction.utilities import builtin
 
@@ -77,6 +78,7 @@ def create_app(services: Services) -> FastAPI:
         max_bytes=services.settings.api_max_bytes,
         max_depth=services.settings.json_max_depth,
         exempt="/api/webhook/",
+        larger={f"{API_PREFIX}/connectors/import/openapi": MAX_OPENAPI_BYTES},
     )
     app.add_middleware(BearerAuthMiddleware, prefix=API_PREFIX)
     app.add_middleware(SecurityHeadersMiddleware)

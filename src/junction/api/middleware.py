@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
+
 from starlette.responses import JSONResponse
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
@@ -45,20 +47,31 @@ class BodyLimitMiddleware:
     whole anyway, and a body over the limit is never held.
     """
 
-    def __init__(self, app: ASGIApp, *, max_bytes: int, max_depth: int, exempt: str) -> None:
+    def __init__(
+        self,
+        app: ASGIApp,
+        *,
+        max_bytes: int,
+        max_depth: int,
+        exempt: str,
+        larger: Mapping[str, int] | None = None,
+    ) -> None:
         self.app = app
         self.max_bytes = max_bytes
         self.max_depth = max_depth
         self.exempt = exempt
+        # Paths documented with a larger limit of their own (an OpenAPI document to import).
+        self.larger = dict(larger or {})
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http" or str(scope["path"]).startswith(self.exempt):
             await self.app(scope, receive, send)
             return
+        limit = max(self.max_bytes, self.larger.get(str(scope["path"]), 0))
         headers = dict(scope.get("headers", []))
         declared = headers.get(b"content-length", b"")
-        if declared.isdigit() and int(declared) > self.max_bytes:
-            await self._refuse(send, scope, 413, self._too_large())
+        if declared.isdigit() and int(declared) > limit:
+            await self._refuse(send, scope, 413, self._too_large(limit))
             return
         chunks: list[bytes] = []
         size = 0
@@ -70,8 +83,8 @@ class BodyLimitMiddleware:
                 return
             chunk = message.get("body", b"")
             size += len(chunk)
-            if size > self.max_bytes:
-                await self._refuse(send, scope, 413, self._too_large())
+            if size > limit:
+                await self._refuse(send, scope, 413, self._too_large(limit))
                 return
             chunks.append(chunk)
             more = message.get("more_body", False)
@@ -89,10 +102,11 @@ class BodyLimitMiddleware:
                 pass  # not JSON: the route says so in its own words
         await self.app(scope, _replay([{"type": "http.request", "body": body}], receive), send)
 
-    def _too_large(self) -> str:
+    def _too_large(self, limit: int) -> str:
+        if limit > self.max_bytes:
+            return f"The body is larger than the {limit} bytes this path accepts"
         return (
-            f"The body is larger than the {self.max_bytes} bytes a request accepts "
-            "(JUNCTION_API_MAX_BYTES)"
+            f"The body is larger than the {limit} bytes a request accepts (JUNCTION_API_MAX_BYTES)"
         )
 
     @staticmethod
