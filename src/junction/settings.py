@@ -11,7 +11,7 @@ from enum import StrEnum
 from pathlib import Path
 from typing import Annotated, Literal
 
-from pydantic import Field, field_validator
+from pydantic import Field, ValidationError, ValidationInfo, field_validator
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
 
@@ -200,6 +200,20 @@ class Settings(BaseSettings):
         15, gt=0, description="How often the demo CRM creates a new contact by itself."
     )
 
+    @field_validator("*", mode="before")
+    @classmethod
+    def _seconds_as_timedelta(cls, value: object, info: ValidationInfo) -> object:
+        # Durations are documented in seconds ("1209600"); pydantic reads a string only as
+        # ISO 8601 ("P14D") or [-][DD]D[,][HH:MM:]SS, so a plain number is turned into one.
+        if info.field_name is None or not isinstance(value, str):
+            return value
+        if cls.model_fields[info.field_name].annotation is not timedelta:
+            return value
+        try:
+            return float(value.strip())
+        except ValueError:
+            return value
+
     @field_validator("public_base_url")
     @classmethod
     def _strip_trailing_slash(cls, value: str) -> str:
@@ -227,3 +241,21 @@ class Settings(BaseSettings):
     @property
     def keyring_path(self) -> Path:
         return self.data_dir / "keyring.json"
+
+
+# Settings whose values must not be echoed in error messages.
+_SECRET_SETTINGS = frozenset({"encryption_keys", "database_url"})
+
+
+def describe_settings_error(exc: ValidationError) -> str:
+    """One line naming each environment variable at fault and what is wrong with it."""
+    problems = []
+    for error in exc.errors():
+        field = str(error["loc"][0]) if error["loc"] else ""
+        variable = f"JUNCTION_{field.upper()}" if field else "JUNCTION_*"
+        problem = f"{variable}: {error['msg']}"
+        value = error.get("input")
+        if field and field not in _SECRET_SETTINGS and isinstance(value, str | int | float):
+            problem += f" (got {str(value)[:80]!r})"
+        problems.append(problem)
+    return "; ".join(problems)
