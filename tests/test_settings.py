@@ -87,3 +87,35 @@ def test_a_bad_value_is_named_by_its_variable_in_one_line(
     assert message.startswith(expected)
     assert f"(got {value!r})" in message
     assert "\n" not in message
+
+
+@pytest.mark.parametrize(
+    ("value", "expected"),
+    [
+        pytest.param("10.0.0.0/8, 192.0.2.1,::1", ["10.0.0.0/8", "192.0.2.1", "::1"], id="list"),
+        pytest.param("", [], id="no-proxy"),
+        pytest.param("*", ["*"], id="every-peer"),
+    ],
+)
+def test_forwarded_allow_ips_lists_addresses_and_networks(
+    monkeypatch: pytest.MonkeyPatch, value: str, expected: list[str]
+) -> None:
+    monkeypatch.setenv("JUNCTION_FORWARDED_ALLOW_IPS", value)
+    assert Settings().forwarded_allow_ips == expected
+
+
+def test_forwarded_allow_ips_defaults_to_loopback(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.delenv("JUNCTION_FORWARDED_ALLOW_IPS", raising=False)
+    assert Settings().forwarded_allow_ips == ["127.0.0.1", "::1"]
+
+
+@pytest.mark.parametrize("value", ["proxy.internal", "10.0.0.1/8", "10.0.0.0/8,*"])
+def test_a_forwarded_allow_ips_typo_is_an_error(
+    monkeypatch: pytest.MonkeyPatch, value: str
+) -> None:
+    monkeypatch.setenv("JUNCTION_FORWARDED_ALLOW_IPS", value)
+    with pytest.raises(ValidationError) as raised:
+        Settings()
+    message = describe_settings_error(raised.value)
+    assert message.startswith("JUNCTION_FORWARDED_ALLOW_IPS: Value error")
+    assert "is not an IP address or network" in message

@@ -6,6 +6,7 @@ them; nothing reads the environment at import time.
 
 from __future__ import annotations
 
+import ipaddress
 from datetime import timedelta
 from enum import StrEnum
 from pathlib import Path
@@ -188,6 +189,15 @@ class Settings(BaseSettings):
         30, gt=0, description="How long a webhook call waits for a WebhookResponse step."
     )
 
+    # Reverse proxies (see docs/api.md, "Throttling"): whose X-Forwarded-For is believed.
+    forwarded_allow_ips: Annotated[list[str], NoDecode] = Field(
+        ["127.0.0.1", "::1"],
+        description=(
+            "Comma-separated addresses and networks (10.0.0.0/8) of the reverse proxies whose "
+            "X-Forwarded-For and X-Forwarded-Proto are believed; empty: none; * : every peer."
+        ),
+    )
+
     # The offline demo (see docs/architecture.md, "Demo").
     demo: bool = Field(
         False,
@@ -231,6 +241,22 @@ class Settings(BaseSettings):
         if isinstance(value, str):
             return [int(part) for part in value.split(",") if part.strip()]
         return value
+
+    @field_validator("forwarded_allow_ips", mode="before")
+    @classmethod
+    def _split_addresses(cls, value: object) -> object:
+        if not isinstance(value, str):
+            return value
+        items = [part.strip() for part in value.split(",") if part.strip()]
+        if items == ["*"]:
+            return items
+        for item in items:
+            try:
+                ipaddress.ip_network(item)
+            except ValueError as exc:
+                # A typo would otherwise never match and silently trust no one.
+                raise ValueError(f"{item!r} is not an IP address or network: {exc}") from None
+        return items
 
     @property
     def resolved_database_url(self) -> str:
