@@ -11,7 +11,7 @@ from junction import __version__
 from junction.api.docs import mount_docs
 from junction.api.errors import install_error_handlers
 from junction.api.home import mount_home
-from junction.api.middleware import SecurityHeadersMiddleware
+from junction.api.middleware import ForwardedHeadersMiddleware, SecurityHeadersMiddleware
 from junction.api.routes import API_PREFIX, mount_routes
 from junction.auth.identity import BearerAuthMiddleware
 from junction.services import Services
@@ -73,6 +73,8 @@ def create_app(services: Services) -> FastAPI:
     # Added last = outermost: the headers middleware also covers the auth middleware's 401s.
     app.add_middleware(BearerAuthMiddleware, prefix=API_PREFIX)
     app.add_middleware(SecurityHeadersMiddleware)
+    # Outermost: every layer inside sees the client address a trusted proxy reported.
+    app.add_middleware(ForwardedHeadersMiddleware, trusted=services.settings.forwarded_allow_ips)
     install_error_handlers(app)
     mount_routes(app)
     mount_docs(app)
