@@ -1,0 +1,675 @@
+"""Tenant isolation: every account-level route, called by one account with another's ids.
+
+The routes come from the application's OpenAPI document (an operation is account level when
+it takes the ``X-Cyclr-Account`` header), so a route added later is probed without anyone
+remembering to. What the matrix cannot guess is written down here: how to fill each kind of
+path parameter (``PATH_IDS``), the body each operation is sent (``BODIES``) and which body
+fields name ids (``BODY_IDS``). A new route or body field missing from them fails
+``test_the_matrix_knows_every_account_route`` with a message saying what to add.
+
+Account A (alpha) and account B (bravo) each get the same realistic data: account
+connectors with properties and custom fields, a cycle installed from a template (steps,
+parameters, field mappings, edges, variables, webhook identifiers), transactions with step
+data, and incidents. Then, for each operation, A calls it with B's ids (with an
+account-scoped token, and with a partner token and ``X-Cyclr-Account: A``) and must get a
+404 that names nothing of B, while every stored row stays as it was; where a body names
+ids, A's own objects are also sent with B's ids in the body. A with A's ids must get an
+answer below 400 from every GET route, so the matrix cannot pass by refusing everything.
+
+The whole matrix is one test per database: the shared server is emptied before each test,
+and under pytest-xdist tests of one module may run between other modules' tests, so the data
+is built once inside the test rather than in a module-scoped fixture.
+"""
+
+from __future__ import annotations
+
+import copy
+import json
+import re
+import uuid
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import timedelta
+from typing import Any
+
+import httpx
+import pytest
+from sqlalchemy import select
+
+from junction.cycles.models import CycleStep
+from junction.db.models import Base
+from junction.engine.transactions import Status
+from tests.connectors.test_catalog_api import contacts_definition
+from tests.cycles.builders import life_template, mailing_definition, publish
+from tests.fixtures.saas import API_KEY, ContactsApi
+from tests.fixtures.server import Junction
+from tests.reports import seed
+
+ACCOUNT_HEADER = "X-Cyclr-Account"
+ALPHA = "tenant-alpha"
+BRAVO = "tenant-bravo"
+# Every name and value of B's data holds this word, so any of it in an answer to A shows.
+BRAVO_MARK = "bravo"
+BRAVO_KEY = "bravo-api-key-0001"
+# Rows the caller's own request may write whatever it asks: the token's table (its use is
+# recorded) and the scheduler's leases (taken by the server's own loop).
+IGNORED_TABLES = frozenset({"access_tokens", "leases"})
+
+Snapshot = dict[str, dict[tuple[Any, ...], tuple[Any, ...]]]
+
+
+@dataclass
+class Tenant:
+    account_id: str
+    # What fills each kind of path parameter ("collection/{param}", see PATH_IDS).
+    ids: dict[str, str] = field(default_factory=dict)
+    # Ids that are this account's only, as text: none may appear in an answer to the other.
+    private_ids: set[str] = field(default_factory=set)
+    # Catalogue ids met while building (the same for every account).
+    catalogue_ids: dict[str, str] = field(default_factory=dict)
+
+
+# How to fill each path parameter, keyed by the literal segment before it and its name.
+# "tenant" means it names an object of one account (its value comes from Tenant.ids);
+# "shared" means it names a catalogue or partner-level object, the same for every account.
+PATH_IDS: dict[str, str] = {
+    "connectors/{account_connector_id}": "tenant",
+    "properties/{property_id}": "tenant",
+    "fields/{field_id}": "tenant",
+    "cycles/{cycle_id}": "tenant",
+    "transactions/{transaction_id}": "tenant",
+    "variables/{name}": "shared",  # the template's variable: the cycle in the path is B's
+    "steps/{step_id}": "tenant",
+    "edges/{edge_id}": "tenant",
+    "parameters/{parameter_id}": "shared",  # a method's parameter in the catalogue
+    "fieldmappings/{field_id}": "shared",  # a method's field in the catalogue
+    "methods/{method}": "shared",
+    "test/{method}": "shared",
+    "triggers/{trigger_id}": "shared",
+    "incidents/{level}": "shared",
+    "connectors/{connector}": "shared",
+    "templates/{template_id}": "shared",
+}
+
+FUTURE = "2099-01-01T00:00:00Z"
+
+
+def _mapping_from(tenant: Tenant) -> dict[str, Any]:
+    return {
+        "MappingType": "StepData",
+        "SourceStepId": tenant.ids["source-step"],
+        "SourceField": "Email",
+    }
+
+
+# The body each account-level operation is sent: valid for the account whose ids it is
+# given, so that a refusal comes from the ids and not from the shape of the body.
+BODIES: dict[str, Callable[[Tenant], Any]] = {
+    "POST /v1.0/connectors/{connector}/install": lambda t: {"Name": "Second install"},
+    "PUT /v1.0/account/connectors/{account_connector_id}": lambda t: {
+        "Name": "Renamed",
+        "Properties": [
+            {"Id": int(t.ids["properties/{property_id}"]), "Name": "X-Region", "Value": "eu"}
+        ],
+    },
+    "POST /v1.0/account/connectors/{account_connector_id}/properties": lambda t: {
+        "Id": int(t.ids["properties/{property_id}"]),
+        "Name": "X-Region",
+        "Value": "eu",
+    },
+    "PUT /v1.0/account/connectors/{account_connector_id}/properties/{property_id}": lambda t: {
+        "Name": "ApiBase",
+        "Value": "http://127.0.0.1:9/",
+    },
+    "POST /v1.0/account/connectors/{account_connector_id}/fields": lambda t: {
+        **_custom_field("changed"),
+        "Id": int(t.ids["fields/{field_id}"]),
+    },
+    "PUT /v1.0/account/connectors/{account_connector_id}/fields/{field_id}": lambda t: {
+        **_custom_field("changed"),
+        "Id": int(t.ids["fields/{field_id}"]),
+    },
+    "POST /v1.0/account/connectors/{account_connector_id}/methods/{method}": lambda t: {},
+    "POST /v1.0/account/connectors/{account_connector_id}/test/{method}": lambda t: {},
+    "POST /v1.0/account/connectors/{account_connector_id}/oauth/authorize": lambda t: {},
+    "POST /v1.0/cycles/transactions/replay": lambda t: {
+        "TransactionIds": [t.ids["transactions/{transaction_id}"]]
+    },
+    "POST /v1.0/cycles": lambda t: {"Name": "Hand made"},
+    "PUT /v1.0/cycles/{cycle_id}": lambda t: {"Name": "Renamed"},
+    "PUT /v1.0/cycles/{cycle_id}/activate": lambda t: {"StartTime": FUTURE, "Interval": 60},
+    "POST /v1.0/cycles/{cycle_id}/variables": lambda t: {"SystemName": "Extra", "Value": "x"},
+    "PATCH /v1.0/cycles/{cycle_id}/variables": lambda t: [{"SystemName": "Domain", "Value": "x"}],
+    "PUT /v1.0/cycles/{cycle_id}/variables/{name}": lambda t: {"Value": "x"},
+    "POST /v1.0/cycles/{cycle_id}/steps": lambda t: {
+        "Name": "Another",
+        "AccountConnectorId": int(t.ids["connectors/{account_connector_id}"]),
+        "MethodUniqueIdentifier": "contacts-get",
+    },
+    "PUT /v1.0/cycles/{cycle_id}/steps/{step_id}": lambda t: {
+        "AccountConnectorId": int(t.ids["connectors/{account_connector_id}"]),
+    },
+    "POST /v1.0/cycles/{cycle_id}/edges": lambda t: {
+        "TailStepId": t.ids["steps/{step_id}"],
+        "HeadStepId": t.ids["stop-step"],
+        "EdgeType": "Forward",
+    },
+    "PUT /v1.0/steps/{step_id}/parameters/{parameter_id}": _mapping_from,
+    "POST /v1.0/steps/{step_id}/fieldmappings/{field_id}": _mapping_from,
+    "PUT /v1.0/steps/{step_id}/fieldmappings/{field_id}": _mapping_from,
+    "POST /v1.0/steps/{step_id}/parameters/{parameter_id}/lookup": lambda t: {},
+}
+
+# Body fields whose names say they hold an id, and whether the id is an account's own
+# ("tenant": A's objects are then also sent with B's id there) or a catalogue one ("shared").
+BODY_IDS: dict[str, str] = {
+    # Documented as accepted and ignored (clients send back what they read); B's ids are
+    # sent there too, but a call naming no other id is A acting on its own objects.
+    "Id": "ignored",
+    "AccountConnectorId": "tenant",
+    "TransactionIds": "tenant",
+    "CycleId": "tenant",
+    "TailStepId": "tenant",
+    "HeadStepId": "tenant",
+    "SourceStepId": "tenant",
+    "SourceFieldId": "shared",  # a method's field in the catalogue
+    "AuthenticationId": "shared",  # an authentication of the connector definition
+}
+
+PATH_HINT = (
+    'PATH_IDS ("tenant": an object of one account, its value set in build_tenant; '
+    '"shared": a catalogue object, its value set in build_world)'
+)
+
+ID_FIELD = re.compile(r"(Id|Ids)$")
+
+
+def _custom_field(name: str) -> dict[str, Any]:
+    return {
+        "ConnectorField": f"{name}_code",
+        "SystemField": f"{name.capitalize()}Code",
+        "DisplayName": f"{name} code",
+        "DataType": "Text",
+        "MethodUniqueIdentifier": "contacts-create",
+        "ForRequestFormat": True,
+    }
+
+
+@dataclass(frozen=True)
+class Operation:
+    method: str
+    path: str  # as the OpenAPI document spells it
+    body_schema: dict[str, Any] | None
+
+    @property
+    def key(self) -> str:
+        return f"{self.method} {self.path}"
+
+    def slots(self) -> list[str]:
+        """The path's parameters as PATH_IDS keys ("collection/{param}")."""
+        parts = self.path.split("/")
+        return [
+            f"{parts[i - 1]}/{part}"
+            for i, part in enumerate(parts)
+            if part.startswith("{") and part.endswith("}")
+        ]
+
+    def tenant_slots(self) -> list[str]:
+        return [slot for slot in self.slots() if PATH_IDS.get(slot) == "tenant"]
+
+    def url(self, tenant: Tenant, shared: dict[str, str]) -> str:
+        url = self.path
+        for slot in self.slots():
+            value = tenant.ids[slot] if PATH_IDS[slot] == "tenant" else shared[slot]
+            url = url.replace(slot.split("/", 1)[1], value, 1)
+        return url
+
+
+def account_operations(document: dict[str, Any]) -> list[Operation]:
+    found = []
+    for path, item in document["paths"].items():
+        for method, operation in item.items():
+            headers = {p["name"] for p in operation.get("parameters", []) if p["in"] == "header"}
+            if ACCOUNT_HEADER not in headers:
+                continue
+            content = operation.get("requestBody", {}).get("content", {})
+            schema = content.get("application/json", {}).get("schema") if content else None
+            found.append(Operation(method.upper(), path, schema))
+    return found
+
+
+def body_id_fields(schema: dict[str, Any] | None, document: dict[str, Any]) -> set[str]:
+    """Names of the fields in a body schema (nested objects and arrays too) that hold ids."""
+    names: set[str] = set()
+    seen: set[str] = set()
+
+    def walk(node: Any) -> None:
+        if isinstance(node, dict):
+            ref = node.get("$ref")
+            if isinstance(ref, str):
+                if ref not in seen:
+                    seen.add(ref)
+                    walk(document["components"]["schemas"][ref.rsplit("/", 1)[1]])
+                return
+            for name in node.get("properties", {}):
+                if ID_FIELD.search(name):
+                    names.add(name)
+            for value in node.values():
+                walk(value)
+        elif isinstance(node, list):
+            for value in node:
+                walk(value)
+
+    walk(schema)
+    return names
+
+
+def missing_from_matrix(document: dict[str, Any]) -> list[str]:
+    gaps = []
+    for operation in account_operations(document):
+        for slot in operation.slots():
+            if slot not in PATH_IDS:
+                gaps.append(
+                    f"{operation.key}: path parameter {slot!r} is unknown; add it to " + PATH_HINT
+                )
+        if operation.body_schema is not None and operation.key not in BODIES:
+            gaps.append(
+                f"{operation.key}: takes a body; add a valid one to BODIES (naming the "
+                "tenant's ids wherever the body holds ids)"
+            )
+        for name in sorted(body_id_fields(operation.body_schema, document) - set(BODY_IDS)):
+            gaps.append(
+                f"{operation.key}: body field {name!r} holds an id; add it to BODY_IDS and "
+                "fill it from the tenant in BODIES"
+            )
+    return gaps
+
+
+def test_the_matrix_knows_every_account_route(junction_server: Junction) -> None:
+    document = junction_server.thread.app.openapi()
+    operations = account_operations(document)
+    # The document is where routes are read from: if it stopped marking account-level
+    # operations, the matrix would silently shrink to nothing.
+    assert len(operations) >= 60
+    assert missing_from_matrix(document) == []
+
+
+def test_the_matrix_fails_on_a_route_it_cannot_fill(junction_server: Junction) -> None:
+    document = copy.deepcopy(junction_server.thread.app.openapi())
+    header = {"name": ACCOUNT_HEADER, "in": "header", "schema": {"type": "string"}}
+    document["paths"]["/v1.0/widgets/{widget_id}"] = {
+        "get": {"parameters": [header]},
+        "put": {
+            "parameters": [header],
+            "requestBody": {
+                "content": {
+                    "application/json": {
+                        "schema": {"properties": {"GadgetId": {"type": "integer"}}}
+                    }
+                }
+            },
+        },
+    }
+    gaps = missing_from_matrix(document)
+    assert gaps == [
+        "GET /v1.0/widgets/{widget_id}: path parameter 'widgets/{widget_id}' is unknown; add "
+        "it to " + PATH_HINT,
+        "PUT /v1.0/widgets/{widget_id}: path parameter 'widgets/{widget_id}' is unknown; add "
+        "it to " + PATH_HINT,
+        "PUT /v1.0/widgets/{widget_id}: takes a body; add a valid one to BODIES (naming the "
+        "tenant's ids wherever the body holds ids)",
+        "PUT /v1.0/widgets/{widget_id}: body field 'GadgetId' holds an id; add it to "
+        "BODY_IDS and fill it from the tenant in BODIES",
+    ]
+
+
+# --- the data of the two accounts -----------------------------------------------------
+
+
+@dataclass
+class World:
+    alpha: Tenant
+    bravo: Tenant
+    ghost: Tenant  # ids no account has
+    shared: dict[str, str]
+    bravo_secrets: set[str]
+
+
+def _ok(response: httpx.Response) -> Any:
+    assert response.status_code < 300, f"{response.request.url}: {response.text}"
+    return response.json()
+
+
+def build_tenant(
+    junction: Junction,
+    partner: httpx.Client,
+    account_id: str,
+    *,
+    label: str,
+    template_id: str,
+    api_base: str,
+    auth_value: str,
+) -> Tenant:
+    """An account with data behind every kind of id the account-level routes take; every
+    name and value it is given holds ``label``."""
+    tenant = Tenant(account_id)
+    _ok(partner.post("/v1.0/accounts", json={"Id": account_id, "Name": f"{label} Ltd"}))
+    client = junction.http(partner.headers["Authorization"].split(" ", 1)[1], account_id)
+    with client:
+        cycle = _ok(client.post(f"/v1.0/templates/{template_id}/install"))
+        cycle_id = cycle["Id"]
+        url = f"/v1.0/cycles/{cycle_id}"
+        _ok(client.put(url, json={"Name": f"{label} contacts", "Description": f"{label} only"}))
+        connectors = {}
+        for connector in cycle["Connectors"]:
+            ac = connector["AccountConnectorId"]
+            connectors[connector["Name"]] = ac
+            _ok(
+                client.put(
+                    f"/v1.0/account/connectors/{ac}",
+                    json={
+                        "Name": f"{label} {connector['Name']}",
+                        "Description": f"{label} credentials",
+                        "AuthValue": auth_value,
+                        "Properties": [
+                            {"Name": "ApiBase", "Value": api_base},
+                        ],
+                    },
+                )
+            )
+        ac = connectors["Test Contacts"]
+        acp = f"/v1.0/account/connectors/{ac}"
+        _ok(client.post(f"{acp}/properties", json={"Name": "X-Region", "Value": f"{label}-eu"}))
+        properties = _ok(client.get(f"{acp}/properties"))
+        custom = _ok(client.post(f"{acp}/fields", json=_custom_field(label)))
+        _ok(client.put(f"{url}/variables/Domain", json={"Value": f"{label}.example"}))
+        _ok(client.post(f"{url}/variables", json={"SystemName": "Secret", "Value": label}))
+
+        steps = {s["Name"]: s for s in _ok(client.get(f"{url}/steps"))}
+        subscribe = steps["Subscribe"]["Id"]
+        _ok(client.put(f"{url}/steps/{subscribe}", json={"Name": f"{label} subscribe"}))
+        # A step without an exit yet, for the edge a body names.
+        stop = _ok(client.post(f"{url}/steps", json={"Name": f"{label} end", "StepType": "Stop"}))
+        parameter = _ok(client.get(f"/v1.0/steps/{subscribe}/parameters"))[0]["Parameter"]
+        _ok(
+            client.put(
+                f"/v1.0/steps/{subscribe}/parameters/{parameter['Id']}",
+                json={"MappingType": "StaticValue", "Value": f"{label}-list"},
+            )
+        )
+        mapping = _ok(client.get(f"/v1.0/steps/{subscribe}/fieldmappings"))[0]["Field"]
+        _ok(
+            client.put(
+                f"/v1.0/steps/{subscribe}/fieldmappings/{mapping['Id']}",
+                json={"MappingType": "StaticValue", "Value": f"{label}@example.com"},
+            )
+        )
+        edge = _ok(client.get(f"{url}/edges"))[0]
+
+    now = junction.clock()
+    done = seed.transaction(
+        junction,
+        account_id=account_id,
+        cycle_id=cycle_id,
+        created_at=now - timedelta(hours=2),
+        status=Status.ERRORED,
+        step_id=subscribe,
+        values={"trigger": {"Email": f"{label}@example.com"}},
+        steps=[{"step_id": subscribe, "step_name": f"{label} subscribe", "output": [label]}],
+    )
+    seed.incident(
+        junction,
+        account_id=account_id,
+        cycle_id=cycle_id,
+        level="Error",
+        created_at=now - timedelta(hours=1),
+        transaction_id=done,
+        short_message=f"{label} failed",
+    )
+    tenant.ids = {
+        "connectors/{account_connector_id}": str(ac),
+        "properties/{property_id}": str(properties[0]["Id"]),
+        "fields/{field_id}": str(custom["Id"]),
+        "cycles/{cycle_id}": cycle_id,
+        "transactions/{transaction_id}": done,
+        "steps/{step_id}": subscribe,
+        "stop-step": stop["Id"],
+        "source-step": steps["List contacts"]["Id"],
+        "edges/{edge_id}": str(edge["Id"]),
+    }
+    tenant.catalogue_ids = {
+        "parameters/{parameter_id}": str(parameter["Id"]),
+        "fieldmappings/{field_id}": str(mapping["Id"]),
+    }
+    tenant.private_ids = {
+        value
+        for value in [*tenant.ids.values(), *(s["Id"] for s in steps.values())]
+        if len(value) >= 8 and not value.isdigit()
+    }
+    return tenant
+
+
+def build_world(junction: Junction, saas: ContactsApi) -> World:
+    partner = junction.http(junction.token())
+    with partner:
+        contacts = _ok(partner.post("/v1.0/connectors", json=contacts_definition()))
+        _ok(partner.post("/v1.0/connectors", json=mailing_definition()))
+        template_id = publish(partner, life_template())
+        alpha = build_tenant(
+            junction,
+            partner,
+            ALPHA,
+            label="alpha",
+            api_base=saas.base_url,
+            auth_value=API_KEY,
+            template_id=template_id,
+        )
+        bravo = build_tenant(
+            junction,
+            partner,
+            BRAVO,
+            label=BRAVO_MARK,
+            api_base=saas.base_url,
+            auth_value=BRAVO_KEY,
+            template_id=template_id,
+        )
+
+    async def webhook_identifiers() -> set[str]:
+        async with junction.services.database.transaction(read_only=True) as session:
+            rows = await session.scalars(
+                select(CycleStep.webhook_identifier).where(
+                    CycleStep.cycle_id == bravo.ids["cycles/{cycle_id}"]
+                )
+            )
+            return {identifier for identifier in rows if identifier}
+
+    shared = {
+        "variables/{name}": "Domain",
+        "methods/{method}": "contacts-list",
+        "test/{method}": "contacts-list",
+        "triggers/{trigger_id}": "statuses",
+        "incidents/{level}": "Error",
+        "connectors/{connector}": str(contacts["Id"]),
+        "templates/{template_id}": template_id,
+        **alpha.catalogue_ids,
+    }
+    assert bravo.catalogue_ids == alpha.catalogue_ids
+    secrets = {BRAVO_KEY, *junction.run(webhook_identifiers())}
+    ghost = Tenant("tenant-ghost")
+    ghost.ids = {
+        key: str(900000 + n) if value.isdigit() else str(uuid.uuid4())
+        for n, (key, value) in enumerate(bravo.ids.items())
+    }
+    return World(alpha, bravo, ghost, shared, secrets)
+
+
+def snapshot(junction: Junction) -> Snapshot:
+    """Every stored row, by table and primary key."""
+
+    async def read() -> Snapshot:
+        rows: Snapshot = {}
+        async with junction.services.database.transaction(read_only=True) as session:
+            for table in Base.metadata.sorted_tables:
+                if table.name in IGNORED_TABLES:
+                    continue
+                keys = [column.name for column in table.primary_key.columns]
+                result = await session.execute(select(table))
+                rows[table.name] = {
+                    tuple(row[k] for k in keys): tuple(row.values()) for row in result.mappings()
+                }
+        return rows
+
+    return junction.run(read())
+
+
+def changes(before: Snapshot, after: Snapshot, *, new_rows_allowed: bool) -> list[str]:
+    found = []
+    for table, rows in before.items():
+        now = after[table]
+        for key, row in rows.items():
+            if key not in now:
+                found.append(f"{table} {key} deleted")
+            elif now[key] != row:
+                found.append(f"{table} {key} changed")
+        if not new_rows_allowed:
+            found += [f"{table} {key} added" for key in now.keys() - rows.keys()]
+    return found
+
+
+# --- the matrix -----------------------------------------------------------------------
+
+
+@pytest.fixture
+def saas() -> Any:
+    api = ContactsApi(total=3)
+    api.start()
+    yield api
+    api.stop()
+
+
+def _tenant_part(body: Any) -> Any:
+    """The body without the fields BODY_IDS calls "ignored" (ids the API accepts back and
+    does not read): what remains differs between accounts only if it names their objects."""
+    if isinstance(body, dict):
+        return {k: _tenant_part(v) for k, v in body.items() if BODY_IDS.get(k) != "ignored"}
+    if isinstance(body, list):
+        return [_tenant_part(v) for v in body]
+    return body
+
+
+def _without_ids(text: str, tenant: Tenant, sent: str) -> str:
+    """The answer with the tenant's ids that the request named written as ``{id}``."""
+    for value in sorted(set(tenant.ids.values()), key=len, reverse=True):
+        if value in sent:
+            text = re.sub(rf"(?<![\w-]){re.escape(value)}(?![\w-])", "{id}", text)
+    return text
+
+
+def _leaks(response: httpx.Response, world: World, sent: str) -> list[str]:
+    text = response.text
+    found = [BRAVO_MARK] if BRAVO_MARK in text.lower() else []
+    found += sorted(s for s in world.bravo_secrets if s in text)
+    found += sorted(i for i in world.bravo.private_ids if i in text and i not in sent)
+    return found
+
+
+def test_no_account_reaches_another_accounts_data(junction: Junction, saas: ContactsApi) -> None:
+    world = build_world(junction, saas)
+    document = junction.thread.app.openapi()
+    assert missing_from_matrix(document) == []
+    operations = account_operations(document)
+    credentials = junction.create_credentials("isolation")
+    partner_token = junction.token(credentials)
+    scoped_token = junction.token(credentials, scope=f"account:{ALPHA}")
+    callers = {
+        "account token": junction.http(scoped_token, ALPHA),
+        "partner token": junction.http(partner_token, ALPHA),
+    }
+    failures: list[str] = []
+    statuses: dict[str, set[int]] = {"path": set(), "body": set()}
+    probed = 0
+
+    def probe(kind: str, caller: str, operation: Operation, url: str, ghost_url: str) -> None:
+        """One call as A; ``kind`` is "path" (B's ids in the path), "body" (A's path, B's
+        ids in the body) or "own" (no id of B's: A acting in its own account)."""
+        nonlocal probed
+        probed += 1
+        body_of = BODIES.get(operation.key)
+        body = body_of(world.bravo) if body_of and kind != "own" else None
+        if body_of and kind == "own":
+            body = body_of(world.alpha)
+        before = snapshot(junction)
+        response = callers[caller].request(operation.method, url, json=body)
+        after = snapshot(junction)
+        what = f"{operation.key} as {caller} ({url} {body if body is not None else ''})"
+        sent = url + json.dumps(body)
+        leaked = _leaks(response, world, sent)
+        if leaked:
+            failures.append(f"{what}: the answer shows B's {leaked}: {response.text[:300]}")
+        # A's own calls may add A's rows; nothing stored before may change.
+        altered = changes(before, after, new_rows_allowed=kind == "own")
+        if altered:
+            failures.append(f"{what}: stored rows altered: {altered[:5]}")
+        if kind == "own":
+            return
+        statuses[kind].add(response.status_code)
+        if kind == "path" and response.status_code != 404:
+            failures.append(f"{what}: {response.status_code} {response.text[:300]}")
+        # B's ids get the very answer ids that exist nowhere get.
+        ghost_body = body_of(world.ghost) if body_of else None
+        ghost = callers[caller].request(operation.method, ghost_url, json=ghost_body)
+        ghost_sent = ghost_url + json.dumps(ghost_body)
+        seen = (response.status_code, _without_ids(response.text, world.bravo, sent))
+        expected = (ghost.status_code, _without_ids(ghost.text, world.ghost, ghost_sent))
+        if seen != expected:
+            failures.append(f"{what}: {seen} where an unknown id gets {expected}")
+
+    for operation in operations:
+        body_of = BODIES.get(operation.key)
+        names_ids = body_of is not None and _tenant_part(body_of(world.bravo)) != _tenant_part(
+            body_of(world.alpha)
+        )
+        for caller in callers:
+            if operation.tenant_slots():
+                probe(
+                    "path",
+                    caller,
+                    operation,
+                    operation.url(world.bravo, world.shared),
+                    operation.url(world.ghost, world.shared),
+                )
+            own_url = operation.url(world.alpha, world.shared)
+            if names_ids:
+                probe("body", caller, operation, own_url, own_url)
+            elif not operation.tenant_slots():
+                probe("own", caller, operation, own_url, own_url)
+
+    # The reverse check: A reaches its own data, so refusals above are about ownership.
+    own = callers["account token"]
+    for operation in operations:
+        if operation.method == "GET":
+            response = own.get(operation.url(world.alpha, world.shared))
+            if response.status_code >= 400:
+                failures.append(
+                    f"{operation.key} with A's own ids: {response.status_code} {response.text}"
+                )
+    # Every other operation under /v1.0 is partner level: an account token gets nowhere.
+    for path, item in document["paths"].items():
+        for method in item:
+            key = f"{method.upper()} {path}"
+            if not path.startswith("/v1.0/") or key in {o.key for o in operations}:
+                continue
+            url = re.sub(r"\{[^}]+\}", "1", path)
+            response = own.request(method.upper(), url)
+            if response.status_code != 403:
+                failures.append(f"{key} with an account token: {response.status_code}")
+    for client in callers.values():
+        client.close()
+
+    # B's connectors were never called on A's behalf.
+    assert not [r for r in saas.state.requests if r["headers"].get("X-Api-Key") == BRAVO_KEY]
+    assert failures == [], "\n".join(failures)
+    # Refusals are consistent: a 404 for every id in a path; for ids in a body, the
+    # answer an unknown id gets (checked above), never a success that changed anything.
+    assert statuses["path"] == {404}
+    assert probed >= 2 * len(operations)
