@@ -155,7 +155,8 @@ def test_ids_in_a_body_name_the_accounts_own_objects(
     Id that exists nowhere: a 400 naming the field, and nothing stored changes."""
     partner, account = clients
     assert partner.post("/v1.0/accounts", json={"Id": "other", "Name": "Other"}).status_code == 200
-    other = junction.http(partner.headers["Authorization"].split(" ", 1)[1], account="other")
+    token = partner.headers["Authorization"].removeprefix("Bearer ")
+    other = junction.http(token, account="other")
     theirs_ac = _account_connector(other, "Test Contacts")
     theirs = other.post("/v1.0/cycles", json={"Name": "Theirs"}).json()["Id"]
     their_step = other.post(
@@ -182,15 +183,15 @@ def test_ids_in_a_body_name_the_accounts_own_objects(
         ):
             assert response.status_code == 400, (label, response.text)
             assert response.json()["Message"] == expected, label
-    for foreign in (their_step, "no-such-step"):
+    for foreign_step in (their_step, "no-such-step"):
         for body, field in (
-            ({"TailStepId": foreign, "HeadStepId": step}, "TailStepId"),
-            ({"TailStepId": step, "HeadStepId": foreign}, "HeadStepId"),
+            ({"TailStepId": foreign_step, "HeadStepId": step}, "TailStepId"),
+            ({"TailStepId": step, "HeadStepId": foreign_step}, "HeadStepId"),
         ):
             response = account.post(f"{path}/edges", json=body)
             assert response.status_code == 400, response.text
             assert response.json()["Message"] == (
-                f"{field}: Cycle 'Mine' has no step with Id '{foreign}'"
+                f"{field}: Cycle 'Mine' has no step with Id '{foreign_step}'"
             )
     after = (account.get(f"{path}/steps").json(), other.get(f"/v1.0/cycles/{theirs}/steps").json())
     assert after == before

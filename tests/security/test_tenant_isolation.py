@@ -11,10 +11,12 @@ Account A (alpha) and account B (bravo) each get the same realistic data: accoun
 connectors with properties and custom fields, a cycle installed from a template (steps,
 parameters, field mappings, edges, variables, webhook identifiers), transactions with step
 data, and incidents. Then, for each operation, A calls it with B's ids (with an
-account-scoped token, and with a partner token and ``X-Cyclr-Account: A``) and must get a
-404 that names nothing of B, while every stored row stays as it was; where a body names
-ids, A's own objects are also sent with B's ids in the body. A with A's ids must get an
-answer below 400 from every GET route, so the matrix cannot pass by refusing everything.
+account-scoped token, and with a partner token and ``X-Cyclr-Account: A``): B's ids in the
+path must get a 404, and where a body names ids, A's own objects sent with B's ids in the
+body must get a 400 naming the field. Either way the answer is the one ids that exist
+nowhere get, it shows nothing of B, and every stored row stays as it was. A with A's ids
+must get an answer below 400 from every GET route, so the matrix cannot pass by refusing
+everything, and every other ``/v1.0`` operation must refuse A's account-scoped token.
 
 The whole matrix is one test per database: the shared server is emptied before each test,
 and under pytest-xdist tests of one module may run between other modules' tests, so the data
@@ -205,6 +207,7 @@ class Operation:
     method: str
     path: str  # as the OpenAPI document spells it
     body_schema: dict[str, Any] | None
+    queries: list[str]
 
     @property
     def key(self) -> str:
@@ -238,8 +241,9 @@ def account_operations(document: dict[str, Any]) -> list[Operation]:
             if ACCOUNT_HEADER not in headers:
                 continue
             content = operation.get("requestBody", {}).get("content", {})
-            schema = content.get("application/json", {}).get("schema") if content else None
-            found.append(Operation(method.upper(), path, schema))
+            schema = content.get("application/json", {}).get("schema", {}) if content else None
+            queries = [p["name"] for p in operation.get("parameters", []) if p["in"] == "query"]
+            found.append(Operation(method.upper(), path, schema, queries))
     return found
 
 
@@ -282,6 +286,12 @@ def missing_from_matrix(document: dict[str, Any]) -> list[str]:
                 f"{operation.key}: takes a body; add a valid one to BODIES (naming the "
                 "tenant's ids wherever the body holds ids)"
             )
+        for name in operation.queries:
+            if re.search(r"(?i)ids?$", name):
+                gaps.append(
+                    f"{operation.key}: query parameter {name!r} holds an id; the matrix sends "
+                    "no query strings yet: send it B's ids as it does for paths"
+                )
         for name in sorted(body_id_fields(operation.body_schema, document) - set(BODY_IDS)):
             gaps.append(
                 f"{operation.key}: body field {name!r} holds an id; add it to BODY_IDS and "
@@ -302,8 +312,9 @@ def test_the_matrix_knows_every_account_route(junction_server: Junction) -> None
 def test_the_matrix_fails_on_a_route_it_cannot_fill(junction_server: Junction) -> None:
     document = copy.deepcopy(junction_server.thread.app.openapi())
     header = {"name": ACCOUNT_HEADER, "in": "header", "schema": {"type": "string"}}
+    query = {"name": "gadgetId", "in": "query", "schema": {"type": "string"}}
     document["paths"]["/v1.0/widgets/{widget_id}"] = {
-        "get": {"parameters": [header]},
+        "get": {"parameters": [header, query]},
         "put": {
             "parameters": [header],
             "requestBody": {
@@ -319,6 +330,8 @@ def test_the_matrix_fails_on_a_route_it_cannot_fill(junction_server: Junction) -
     assert gaps == [
         "GET /v1.0/widgets/{widget_id}: path parameter 'widgets/{widget_id}' is unknown; add "
         "it to " + PATH_HINT,
+        "GET /v1.0/widgets/{widget_id}: query parameter 'gadgetId' holds an id; the matrix "
+        "sends no query strings yet: send it B's ids as it does for paths",
         "PUT /v1.0/widgets/{widget_id}: path parameter 'widgets/{widget_id}' is unknown; add "
         "it to " + PATH_HINT,
         "PUT /v1.0/widgets/{widget_id}: takes a body; add a valid one to BODIES (naming the "
@@ -348,6 +361,7 @@ def _ok(response: httpx.Response) -> Any:
 def build_tenant(
     junction: Junction,
     partner: httpx.Client,
+    token: str,
     account_id: str,
     *,
     label: str,
@@ -359,7 +373,7 @@ def build_tenant(
     name and value it is given holds ``label``."""
     tenant = Tenant(account_id)
     _ok(partner.post("/v1.0/accounts", json={"Id": account_id, "Name": f"{label} Ltd"}))
-    client = junction.http(partner.headers["Authorization"].split(" ", 1)[1], account_id)
+    client = junction.http(token, account_id)
     with client:
         cycle = _ok(client.post(f"/v1.0/templates/{template_id}/install"))
         cycle_id = cycle["Id"]
@@ -455,7 +469,8 @@ def build_tenant(
 
 
 def build_world(junction: Junction, saas: ContactsApi) -> World:
-    partner = junction.http(junction.token())
+    token = junction.token()
+    partner = junction.http(token)
     with partner:
         contacts = _ok(partner.post("/v1.0/connectors", json=contacts_definition()))
         _ok(partner.post("/v1.0/connectors", json=mailing_definition()))
@@ -463,6 +478,7 @@ def build_world(junction: Junction, saas: ContactsApi) -> World:
         alpha = build_tenant(
             junction,
             partner,
+            token,
             ALPHA,
             label="alpha",
             api_base=saas.base_url,
@@ -472,6 +488,7 @@ def build_world(junction: Junction, saas: ContactsApi) -> World:
         bravo = build_tenant(
             junction,
             partner,
+            token,
             BRAVO,
             label=BRAVO_MARK,
             api_base=saas.base_url,
@@ -536,8 +553,10 @@ def changes(before: Snapshot, after: Snapshot, *, new_rows_allowed: bool) -> lis
                 found.append(f"{table} {key} deleted")
             elif now[key] != row:
                 found.append(f"{table} {key} changed")
-        if not new_rows_allowed:
-            found += [f"{table} {key} added" for key in now.keys() - rows.keys()]
+        for key in now.keys() - rows.keys():
+            # A's own calls may add A's rows, never one of B's.
+            if not new_rows_allowed or BRAVO in now[key]:
+                found.append(f"{table} {key} added")
     return found
 
 
@@ -593,47 +612,49 @@ def test_no_account_reaches_another_accounts_data(junction: Junction, saas: Cont
     failures: list[str] = []
     statuses: dict[str, set[int]] = {"path": set(), "body": set()}
     probed = 0
+    # Each snapshot ends one probe's window and starts the next: between probes nothing
+    # writes (B's cycles are paused, its transactions ended, the clock stands still).
+    stored = [snapshot(junction)]
 
     def probe(kind: str, caller: str, operation: Operation, url: str, ghost_url: str) -> None:
         """One call as A; ``kind`` is "path" (B's ids in the path), "body" (A's path, B's
-        ids in the body) or "own" (no id of B's: A acting in its own account)."""
+        ids in the body) or "own" (no id of B's: A acting in its own account). A "path" or
+        "body" call is followed by the same call with ids that exist nowhere."""
         nonlocal probed
         probed += 1
         body_of = BODIES.get(operation.key)
-        body = body_of(world.bravo) if body_of and kind != "own" else None
-        if body_of and kind == "own":
-            body = body_of(world.alpha)
-        before = snapshot(junction)
+        body = body_of(world.alpha if kind == "own" else world.bravo) if body_of else None
         response = callers[caller].request(operation.method, url, json=body)
-        after = snapshot(junction)
         what = f"{operation.key} as {caller} ({url} {body if body is not None else ''})"
         sent = url + json.dumps(body)
         leaked = _leaks(response, world, sent)
         if leaked:
             failures.append(f"{what}: the answer shows B's {leaked}: {response.text[:300]}")
+        if kind != "own":
+            statuses[kind].add(response.status_code)
+            if kind == "path" and response.status_code != 404:
+                failures.append(f"{what}: {response.status_code} where 404 is the answer")
+            if kind == "body" and operation.key not in PER_ITEM_REPORTS:
+                message = str(response.json().get("Message", "")) if response.content else ""
+                if response.status_code != 400 or message.split(":")[0] not in BODY_IDS:
+                    failures.append(
+                        f"{what}: {response.status_code} {response.text[:300]} where a 400 "
+                        "naming the field is the answer"
+                    )
+            # B's ids get the very answer ids that exist nowhere get.
+            ghost_body = body_of(world.ghost) if body_of else None
+            ghost = callers[caller].request(operation.method, ghost_url, json=ghost_body)
+            ghost_sent = ghost_url + json.dumps(ghost_body)
+            seen = (response.status_code, _without_ids(response.text, world.bravo, sent))
+            expected = (ghost.status_code, _without_ids(ghost.text, world.ghost, ghost_sent))
+            if seen != expected:
+                failures.append(f"{what}: {seen} where an unknown id gets {expected}")
         # A's own calls may add A's rows; nothing stored before may change.
-        altered = changes(before, after, new_rows_allowed=kind == "own")
+        stored.append(snapshot(junction))
+        altered = changes(stored[-2], stored[-1], new_rows_allowed=kind == "own")
+        del stored[0]
         if altered:
             failures.append(f"{what}: stored rows altered: {altered[:5]}")
-        if kind == "own":
-            return
-        statuses[kind].add(response.status_code)
-        if kind == "path" and response.status_code != 404:
-            failures.append(f"{what}: {response.status_code} where 404 is the answer")
-        if kind == "body" and operation.key not in PER_ITEM_REPORTS:
-            message = str(response.json().get("Message", "")) if response.content else ""
-            if response.status_code != 400 or message.split(":")[0] not in BODY_IDS:
-                failures.append(
-                    f"{what}: {response.status_code} {response.text[:300]} where a 400 naming the field is the answer"
-                )
-        # B's ids get the very answer ids that exist nowhere get.
-        ghost_body = body_of(world.ghost) if body_of else None
-        ghost = callers[caller].request(operation.method, ghost_url, json=ghost_body)
-        ghost_sent = ghost_url + json.dumps(ghost_body)
-        seen = (response.status_code, _without_ids(response.text, world.bravo, sent))
-        expected = (ghost.status_code, _without_ids(ghost.text, world.ghost, ghost_sent))
-        if seen != expected:
-            failures.append(f"{what}: {seen} where an unknown id gets {expected}")
 
     for operation in operations:
         body_of = BODIES.get(operation.key)
