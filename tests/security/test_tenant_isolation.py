@@ -532,7 +532,9 @@ def snapshot(junction: Junction) -> Snapshot:
     async def read() -> Snapshot:
         rows: Snapshot = {}
         async with junction.services.database.transaction(read_only=True) as session:
-            holding = set((await session.scalars(holding_rows())).all()) - IGNORED_TABLES
+            # (holding_rows is typed as rows of one column; its scalars are table names.)
+            found = await session.scalars(holding_rows())
+            holding = {str(name) for name in found.all()} - IGNORED_TABLES
             for table in Base.metadata.sorted_tables:
                 if table.name not in holding:
                     continue
