@@ -96,6 +96,10 @@ PATH_IDS: dict[str, str] = {
 
 FUTURE = "2099-01-01T00:00:00Z"
 
+# Replaying a list of transactions answers for each one: another account's id is reported
+# as not found among the others (200), as an unknown one is, rather than failing the call.
+REPLAY = "POST /v1.0/cycles/transactions/replay"
+
 
 def _mapping_from(tenant: Tenant) -> dict[str, Any]:
     return {
@@ -135,9 +139,7 @@ BODIES: dict[str, Callable[[Tenant], Any]] = {
     "POST /v1.0/account/connectors/{account_connector_id}/methods/{method}": lambda t: {},
     "POST /v1.0/account/connectors/{account_connector_id}/test/{method}": lambda t: {},
     "POST /v1.0/account/connectors/{account_connector_id}/oauth/authorize": lambda t: {},
-    "POST /v1.0/cycles/transactions/replay": lambda t: {
-        "TransactionIds": [t.ids["transactions/{transaction_id}"]]
-    },
+    REPLAY: lambda t: {"TransactionIds": [t.ids["transactions/{transaction_id}"]]},
     "POST /v1.0/cycles": lambda t: {"Name": "Hand made"},
     "PUT /v1.0/cycles/{cycle_id}": lambda t: {"Name": "Renamed"},
     "PUT /v1.0/cycles/{cycle_id}/activate": lambda t: {"StartTime": FUTURE, "Interval": 60},
@@ -164,6 +166,11 @@ BODIES: dict[str, Callable[[Tenant], Any]] = {
     "POST /v1.0/steps/{step_id}/parameters/{parameter_id}/lookup": lambda t: {},
 }
 
+# Further bodies for operations that take ids in more than one form.
+OTHER_BODIES: dict[str, list[Callable[[Tenant], Any]]] = {
+    REPLAY: [lambda t: {"CycleId": t.ids["cycles/{cycle_id}"], "Status": "Errored"}],
+}
+
 # Body fields whose names say they hold an id, and whether the id is an account's own
 # ("tenant": A's objects are then also sent with B's id there) or a catalogue one ("shared").
 BODY_IDS: dict[str, str] = {
@@ -184,10 +191,6 @@ PATH_HINT = (
     'PATH_IDS ("tenant": an object of one account, its value set in build_tenant; '
     '"shared": a catalogue object, its value set in build_world)'
 )
-
-# Calls that take many ids and answer for each one: another account's id is reported as
-# not found among the others (200), as an unknown one is, rather than failing the call.
-PER_ITEM_REPORTS = frozenset({"POST /v1.0/cycles/transactions/replay"})
 
 ID_FIELD = re.compile(r"(Id|Ids)$")
 
@@ -620,13 +623,19 @@ def test_no_account_reaches_another_accounts_data(junction: Junction, saas: Cont
     # writes (B's cycles are paused, its transactions ended, the clock stands still).
     stored = [snapshot(junction)]
 
-    def probe(kind: str, caller: str, operation: Operation, url: str, ghost_url: str) -> None:
+    def probe(
+        kind: str,
+        caller: str,
+        operation: Operation,
+        url: str,
+        ghost_url: str,
+        body_of: Callable[[Tenant], Any] | None,
+    ) -> None:
         """One call as A; ``kind`` is "path" (B's ids in the path), "body" (A's path, B's
         ids in the body) or "own" (no id of B's: A acting in its own account). A "path" or
         "body" call is followed by the same call with ids that exist nowhere."""
         nonlocal probed
         probed += 1
-        body_of = BODIES.get(operation.key)
         body = body_of(world.alpha if kind == "own" else world.bravo) if body_of else None
         response = callers[caller].request(operation.method, url, json=body)
         what = f"{operation.key} as {caller} ({url} {body if body is not None else ''})"
@@ -638,7 +647,8 @@ def test_no_account_reaches_another_accounts_data(junction: Junction, saas: Cont
             statuses[kind].add(response.status_code)
             if kind == "path" and response.status_code != 404:
                 failures.append(f"{what}: {response.status_code} where 404 is the answer")
-            if kind == "body" and operation.key not in PER_ITEM_REPORTS:
+            per_item = operation.key == REPLAY and body_of is BODIES[REPLAY]
+            if kind == "body" and not per_item:
                 message = str(response.json().get("Message", "")) if response.content else ""
                 if response.status_code != 400 or message.split(":")[0] not in BODY_IDS:
                     failures.append(
@@ -662,23 +672,20 @@ def test_no_account_reaches_another_accounts_data(junction: Junction, saas: Cont
 
     for operation in operations:
         body_of = BODIES.get(operation.key)
-        names_ids = body_of is not None and _tenant_part(body_of(world.bravo)) != _tenant_part(
-            body_of(world.alpha)
-        )
+        own_url = operation.url(world.alpha, world.shared)
         for caller in callers:
             if operation.tenant_slots():
-                probe(
-                    "path",
-                    caller,
-                    operation,
-                    operation.url(world.bravo, world.shared),
-                    operation.url(world.ghost, world.shared),
-                )
-            own_url = operation.url(world.alpha, world.shared)
-            if names_ids:
-                probe("body", caller, operation, own_url, own_url)
-            elif not operation.tenant_slots():
-                probe("own", caller, operation, own_url, own_url)
+                bravo_url = operation.url(world.bravo, world.shared)
+                ghost_url = operation.url(world.ghost, world.shared)
+                probe("path", caller, operation, bravo_url, ghost_url, body_of)
+            for variant in [body_of, *OTHER_BODIES.get(operation.key, [])]:
+                names_ids = variant is not None and _tenant_part(
+                    variant(world.bravo)
+                ) != _tenant_part(variant(world.alpha))
+                if names_ids:
+                    probe("body", caller, operation, own_url, own_url, variant)
+                elif not operation.tenant_slots():
+                    probe("own", caller, operation, own_url, own_url, variant)
 
     # The reverse check: A reaches its own data, so refusals above are about ownership.
     own = callers["account token"]
