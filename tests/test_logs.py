@@ -188,7 +188,7 @@ def test_a_command_with_a_bad_log_format_says_so(tmp_path: Path) -> None:
     result = CliRunner().invoke(app, ["migrate"], env=env)
     assert result.exit_code == 1
     assert "Invalid settings" in result.output
-    assert "log_format" in result.output
+    assert "JUNCTION_LOG_FORMAT" in result.output
 
 
 @pytest.mark.parametrize(

@@ -6,12 +6,13 @@ them; nothing reads the environment at import time.
 
 from __future__ import annotations
 
+import ipaddress
 from datetime import timedelta
 from enum import StrEnum
 from pathlib import Path
 from typing import Annotated, Literal
 
-from pydantic import Field, field_validator
+from pydantic import Field, ValidationError, ValidationInfo, field_validator
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
 
@@ -203,6 +204,15 @@ class Settings(BaseSettings):
         30, gt=0, description="How long a webhook call waits for a WebhookResponse step."
     )
 
+    # Reverse proxies (see docs/api.md, "Throttling"): whose X-Forwarded-For is believed.
+    forwarded_allow_ips: Annotated[list[str], NoDecode] = Field(
+        ["127.0.0.1", "::1"],
+        description=(
+            "Comma-separated addresses and networks (10.0.0.0/8) of the reverse proxies whose "
+            "X-Forwarded-For and X-Forwarded-Proto are believed; empty: none; * : every peer."
+        ),
+    )
+
     # The offline demo (see docs/architecture.md, "Demo").
     demo: bool = Field(
         False,
@@ -214,6 +224,20 @@ class Settings(BaseSettings):
     demo_contact_interval_seconds: float = Field(
         15, gt=0, description="How often the demo CRM creates a new contact by itself."
     )
+
+    @field_validator("*", mode="before")
+    @classmethod
+    def _seconds_as_timedelta(cls, value: object, info: ValidationInfo) -> object:
+        # Durations are documented in seconds ("1209600"); pydantic reads a string only as
+        # ISO 8601 ("P14D") or [-][DD]D[,][HH:MM:]SS, so a plain number is turned into one.
+        if info.field_name is None or not isinstance(value, str):
+            return value
+        if cls.model_fields[info.field_name].annotation is not timedelta:
+            return value
+        try:
+            return float(value.strip())
+        except ValueError:
+            return value
 
     @field_validator("public_base_url")
     @classmethod
@@ -233,6 +257,22 @@ class Settings(BaseSettings):
             return [int(part) for part in value.split(",") if part.strip()]
         return value
 
+    @field_validator("forwarded_allow_ips", mode="before")
+    @classmethod
+    def _split_addresses(cls, value: object) -> object:
+        if not isinstance(value, str):
+            return value
+        items = [part.strip() for part in value.split(",") if part.strip()]
+        if items == ["*"]:
+            return items
+        for item in items:
+            try:
+                ipaddress.ip_network(item)
+            except ValueError as exc:
+                # A typo would otherwise never match and silently trust no one.
+                raise ValueError(f"{item!r} is not an IP address or network: {exc}") from None
+        return items
+
     @property
     def resolved_database_url(self) -> str:
         if self.database_url:
@@ -242,3 +282,21 @@ class Settings(BaseSettings):
     @property
     def keyring_path(self) -> Path:
         return self.data_dir / "keyring.json"
+
+
+# Settings whose values must not be echoed in error messages.
+_SECRET_SETTINGS = frozenset({"encryption_keys", "database_url"})
+
+
+def describe_settings_error(exc: ValidationError) -> str:
+    """One line naming each environment variable at fault and what is wrong with it."""
+    problems = []
+    for error in exc.errors():
+        field = str(error["loc"][0]) if error["loc"] else ""
+        variable = f"JUNCTION_{field.upper()}" if field else "JUNCTION_*"
+        problem = f"{variable}: {error['msg']}"
+        value = error.get("input")
+        if field and field not in _SECRET_SETTINGS and isinstance(value, str | int | float):
+            problem += f" (got {str(value)[:80]!r})"
+        problems.append(problem)
+    return "; ".join(problems)

@@ -5,11 +5,14 @@ from __future__ import annotations
 import base64
 import email.utils
 from datetime import timedelta
+from pathlib import Path
 from urllib.parse import quote_plus
 
+import httpx
 import pytest
 
-from tests.fixtures.server import Junction
+from tests.fixtures.process import JunctionProcess
+from tests.fixtures.server import InProcess, Junction
 
 
 def test_token_has_the_cyclr_shape(junction: Junction) -> None:
@@ -190,3 +193,59 @@ def test_repeated_failures_are_throttled(junction: Junction) -> None:
 
         junction.clock.advance(timedelta(seconds=retry_after))
         assert client.post("/oauth/token", data=good, headers=place_a).status_code == 200
+
+
+def _fail_until_throttled(client: httpx.Client, data: dict[str, str], limit: int) -> None:
+    for index in range(limit):
+        answer = client.post(
+            "/oauth/token", data=data, headers={"X-Forwarded-For": f"203.0.113.{index + 1}"}
+        )
+        assert answer.status_code == 401, answer.text
+
+
+def test_a_peer_that_is_not_a_trusted_proxy_cannot_pick_its_address(junction: Junction) -> None:
+    credentials = junction.create_credentials()
+    limit = junction.services.settings.token_failure_limit
+    wrong = {
+        "grant_type": "client_credentials",
+        "client_id": "someone",  # a different client ID each time does not help either
+        "client_secret": "wrong",
+    }
+    # 198.51.100.7 is not in JUNCTION_FORWARDED_ALLOW_IPS (loopback only by default).
+    outsider = InProcess(junction.thread.app, junction.thread.loop, peer=("198.51.100.7", 4000))
+    with httpx.Client(base_url=junction.base_url, transport=outsider) as client:
+        for index in range(limit):
+            guess = {**wrong, "client_id": f"someone-{index}"}
+            headers = {"X-Forwarded-For": f"203.0.113.{index + 1}"}
+            assert client.post("/oauth/token", data=guess, headers=headers).status_code == 401
+        # Every attempt counted against the peer's own address, whatever the header said.
+        good = {
+            "grant_type": "client_credentials",
+            "client_id": credentials.client_id,
+            "client_secret": credentials.client_secret or "",
+        }
+        fresh = {"X-Forwarded-For": "192.0.2.99"}
+        assert client.post("/oauth/token", data=good, headers=fresh).status_code == 429
+    # A trusted proxy's callers are still told apart.
+    with junction.http() as proxy:
+        assert proxy.post("/oauth/token", data=good, headers=fresh).status_code == 200
+
+
+@pytest.mark.slow
+def test_serve_believes_forwarded_headers_only_from_the_listed_proxies(tmp_path: Path) -> None:
+    # Loopback is not listed here, so the test client (on loopback) is an ordinary peer.
+    with JunctionProcess(tmp_path / "data", forwarded_allow_ips="192.0.2.1") as server:
+        server.start()
+        credentials = server.credentials()
+        with httpx.Client(base_url=server.base_url) as client:
+            wrong = {
+                "grant_type": "client_credentials",
+                "client_id": credentials["ClientId"],
+                "client_secret": "wrong",
+            }
+            _fail_until_throttled(client, {**wrong, "client_id": "x"}, 10)
+            good = {**wrong, "client_secret": credentials["ClientSecret"]}
+            answer = client.post(
+                "/oauth/token", data=good, headers={"X-Forwarded-For": "198.51.100.200"}
+            )
+            assert answer.status_code == 429

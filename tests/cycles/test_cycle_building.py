@@ -14,6 +14,7 @@ from tests.cycles.builders import (
     steps_by_name,
 )
 from tests.fixtures.saas import ContactsApi
+from tests.fixtures.server import Junction
 
 
 def _account_connector(account: httpx.Client, name: str) -> int:
@@ -139,11 +140,62 @@ def test_bad_steps_and_edges(clients: tuple[httpx.Client, httpx.Client]) -> None
         assert message in response.json()["Message"], (body, response.text)
     assert account.get(f"{path}/steps").json() == []
     missing = account.post(f"{path}/edges", json={"TailStepId": "x", "HeadStepId": "y"})
-    assert missing.status_code == 404
+    assert missing.status_code == 400
+    assert missing.json()["Message"] == "TailStepId: Cycle 'X' has no step with Id 'x'"
     assert account.post("/v1.0/cycles", json={"Name": ""}).status_code == 400
     bad_split = account.post("/v1.0/cycles", json={"Name": "Y", "CollectionSplitType": "Some"})
     assert bad_split.status_code == 400
     assert "CollectionSplitType" in bad_split.json()["Message"]
+
+
+def test_ids_in_a_body_name_the_accounts_own_objects(
+    junction: Junction, clients: tuple[httpx.Client, httpx.Client]
+) -> None:
+    """Another account's account connector or step, named in a body, gets the answer of an
+    Id that exists nowhere: a 400 naming the field, and nothing stored changes."""
+    partner, account = clients
+    assert partner.post("/v1.0/accounts", json={"Id": "other", "Name": "Other"}).status_code == 200
+    token = partner.headers["Authorization"].removeprefix("Bearer ")
+    other = junction.http(token, account="other")
+    theirs_ac = _account_connector(other, "Test Contacts")
+    theirs = other.post("/v1.0/cycles", json={"Name": "Theirs"}).json()["Id"]
+    their_step = other.post(
+        f"/v1.0/cycles/{theirs}/steps", json={"Name": "Their stop", "StepType": "Stop"}
+    ).json()["Id"]
+    path = f"/v1.0/cycles/{account.post('/v1.0/cycles', json={'Name': 'Mine'}).json()['Id']}"
+    ours_ac = _account_connector(account, "Test Contacts")
+    step = account.post(
+        f"{path}/steps",
+        json={
+            "Name": "Get",
+            "AccountConnectorId": ours_ac,
+            "MethodUniqueIdentifier": "contacts-get",
+        },
+    ).json()["Id"]
+    before = (account.get(f"{path}/steps").json(), other.get(f"/v1.0/cycles/{theirs}/steps").json())
+
+    for foreign, label in ((theirs_ac, "another account's"), (987654, "an unknown")):
+        method = {"AccountConnectorId": foreign, "MethodUniqueIdentifier": "contacts-list"}
+        expected = f"AccountConnectorId: No account connector with Id {foreign} in this account"
+        for response in (
+            account.post(f"{path}/steps", json={"Name": "Theirs", **method}),
+            account.put(f"{path}/steps/{step}", json=method),
+        ):
+            assert response.status_code == 400, (label, response.text)
+            assert response.json()["Message"] == expected, label
+    for foreign_step in (their_step, "no-such-step"):
+        for body, field in (
+            ({"TailStepId": foreign_step, "HeadStepId": step}, "TailStepId"),
+            ({"TailStepId": step, "HeadStepId": foreign_step}, "HeadStepId"),
+        ):
+            response = account.post(f"{path}/edges", json=body)
+            assert response.status_code == 400, response.text
+            assert response.json()["Message"] == (
+                f"{field}: Cycle 'Mine' has no step with Id '{foreign_step}'"
+            )
+    after = (account.get(f"{path}/steps").json(), other.get(f"/v1.0/cycles/{theirs}/steps").json())
+    assert after == before
+    assert account.get(f"{path}/edges").json() == []
 
 
 def test_variables_api(clients: tuple[httpx.Client, httpx.Client]) -> None:

@@ -198,8 +198,13 @@ def test_replay_bad_bodies(reports: Reports, body: dict[str, Any], message: str)
 
 def test_replay_another_accounts_cycle(reports: Reports, ended: dict[str, str]) -> None:
     theirs = reports.other.get("/v1.0/cycles").json()[0]["Id"]
-    response = reports.acme.post("/v1.0/cycles/transactions/replay", json={"CycleId": theirs})
-    assert response.status_code == 404, response.text
+    for cycle_id in (theirs, "no-such-cycle"):
+        response = reports.acme.post("/v1.0/cycles/transactions/replay", json={"CycleId": cycle_id})
+        # The same answer as for a cycle that exists nowhere, naming the field at fault.
+        assert response.status_code == 400, response.text
+        assert response.json() == {
+            "Message": f"CycleId: No cycle with Id '{cycle_id}' in this account"
+        }
     assert stored(reports.junction, ended["theirs"]).status == "Errored"
 
 

@@ -11,7 +11,11 @@ from junction import __version__
 from junction.api.docs import mount_docs
 from junction.api.errors import install_error_handlers
 from junction.api.home import mount_home
-from junction.api.middleware import BodyLimitMiddleware, SecurityHeadersMiddleware
+from junction.api.middleware import (
+    BodyLimitMiddleware,
+    ForwardedHeadersMiddleware,
+    SecurityHeadersMiddleware,
+)
 from junction.api.routes import API_PREFIX, mount_routes
 from junction.auth.identity import BearerAuthMiddleware
 from junction.connectors.catalog.router import MAX_OPENAPI_BYTES
@@ -82,6 +86,8 @@ def create_app(services: Services) -> FastAPI:
     )
     app.add_middleware(BearerAuthMiddleware, prefix=API_PREFIX)
     app.add_middleware(SecurityHeadersMiddleware)
+    # Outermost: every layer inside sees the client address a trusted proxy reported.
+    app.add_middleware(ForwardedHeadersMiddleware, trusted=services.settings.forwarded_allow_ips)
     install_error_handlers(app)
     mount_routes(app)
     mount_docs(app)

@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 from collections.abc import Mapping
+from typing import Any
 
 from starlette.responses import JSONResponse
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
+from uvicorn.middleware.proxy_headers import ProxyHeadersMiddleware
 
 from junction.errors import BadRequest
 from junction.security.json_bodies import loads
@@ -127,3 +129,23 @@ def _replay(messages: list[Message], then: Receive | None = None) -> Receive:
         return {"type": "http.disconnect"}
 
     return receive
+
+
+class ForwardedHeadersMiddleware:
+    """Believes ``X-Forwarded-For`` and ``X-Forwarded-Proto`` from the listed proxies only.
+
+    It lives in the application rather than in ``junction serve``'s Uvicorn options so that
+    the client address (which the token throttle counts by) is decided the same way however
+    the application is served. From any other peer the headers are ignored: a caller cannot
+    pick the address it is counted under.
+    """
+
+    def __init__(self, app: ASGIApp, trusted: list[str]) -> None:
+        # Uvicorn's middleware takes the right-most untrusted hop of the header, accepts
+        # networks, and "*"; an empty list trusts no peer.
+        # (Uvicorn and Starlette spell the ASGI callable's types differently.)
+        inner: Any = ProxyHeadersMiddleware(app, trusted_hosts=trusted)  # type: ignore[arg-type]
+        self._inner: ASGIApp = inner
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        await self._inner(scope, receive, send)

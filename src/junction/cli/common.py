@@ -5,10 +5,14 @@ from __future__ import annotations
 import asyncio
 import json
 from collections.abc import Awaitable, Callable
+from pathlib import Path
 from typing import Any, NoReturn, TypeVar
 
 import typer
+from pydantic import ValidationError
 from rich.console import Console
+from sqlalchemy.engine import make_url
+from sqlalchemy.exc import ArgumentError, SQLAlchemyError
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from junction.connectors.spec.validate import DefinitionInvalid
@@ -16,8 +20,9 @@ from junction.db import migrate
 from junction.db.engine import Database
 from junction.errors import JunctionError
 from junction.logs import configure_logging
+from junction.security.files import private_file, private_folder
 from junction.security.keyring import Keyring, load_keyring
-from junction.settings import Settings
+from junction.settings import Settings, describe_settings_error
 
 T = TypeVar("T")
 
@@ -30,8 +35,10 @@ def load_settings() -> Settings:
     reads settings does, so that each starts with the same log format and levels."""
     try:
         settings = Settings()
-    except ValueError as exc:
-        fail(f"Invalid settings: {exc}")
+    except ValidationError as exc:
+        fail(f"Invalid settings: {describe_settings_error(exc)}")
+    except ValueError as exc:  # a value pydantic-settings could not even decode
+        fail(f"Invalid settings: {str(exc).splitlines()[0]}")
     configure_logging(settings)
     return settings
 
@@ -61,9 +68,42 @@ def report_problems(source: object, exc: DefinitionInvalid) -> None:
         errors.print(f"  {problem.location}: {problem.message}", markup=False, soft_wrap=True)
 
 
+SUPPORTED_DRIVERS = frozenset({"sqlite+aiosqlite", "postgresql+psycopg"})
+
+
 def prepare_database(settings: Settings) -> None:
-    settings.data_dir.mkdir(parents=True, exist_ok=True)
-    migrate.upgrade(settings.resolved_database_url)
+    """Create the data folder and bring the schema up to date, or fail in one clear line
+    naming the setting or URL at fault (its password hidden)."""
+    url = settings.resolved_database_url
+    try:
+        parsed = make_url(url)
+    except (ArgumentError, ValueError):
+        fail(
+            "JUNCTION_DATABASE_URL is not a database URL: use sqlite:///path/to/file.db or "
+            "postgresql://user:password@host:5432/database"
+        )
+    shown = parsed.render_as_string(hide_password=True)
+    if parsed.drivername not in SUPPORTED_DRIVERS:
+        fail(
+            f"JUNCTION_DATABASE_URL {shown} is not supported: Junction runs on SQLite "
+            "(sqlite:///path/to/file.db) or PostgreSQL (postgresql://user@host/database)"
+        )
+    try:
+        private_folder(settings.data_dir)
+        if parsed.drivername.startswith("sqlite") and parsed.database not in (None, "", ":memory:"):
+            database_file = Path(parsed.database or "")
+            private_folder(database_file.parent)
+            private_file(database_file)
+    except OSError as exc:
+        fail(f"Cannot create {exc.filename} (JUNCTION_DATA_DIR): {exc.strerror or exc}")
+    try:
+        migrate.upgrade(url)
+    except (SQLAlchemyError, OSError) as exc:
+        cause = getattr(exc, "orig", None) or exc
+        reason = (str(cause).strip().splitlines() or [type(cause).__name__])[0]
+        if parsed.password:
+            reason = reason.replace(str(parsed.password), "***")
+        fail(f"Cannot open the database {shown} (JUNCTION_DATABASE_URL): {reason}")
 
 
 def run_in_transaction(settings: Settings, work: Callable[[AsyncSession], Awaitable[T]]) -> T:

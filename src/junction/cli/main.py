@@ -79,7 +79,9 @@ def serve(
         # replace it, and its access and error lines would bypass JUNCTION_LOG_FORMAT.
         log_config=None,
         log_level=settings.log_level,
-        proxy_headers=True,
+        # The application reads forwarded headers itself (JUNCTION_FORWARDED_ALLOW_IPS);
+        # Uvicorn doing it too would rewrite the client address before the app checks it.
+        proxy_headers=False,
     )
 
 

@@ -139,11 +139,16 @@ async def _set_method(
     account_connector_id: int,
     mui: str,
 ) -> None:
-    row = await account_connectors.get(
-        session=session,
-        account_id=structure.cycle.account_id,
-        account_connector_id=account_connector_id,
-    )
+    try:
+        row = await account_connectors.get(
+            session=session,
+            account_id=structure.cycle.account_id,
+            account_connector_id=account_connector_id,
+        )
+    except NotFound as exc:
+        # The cycle in the path exists; what is wrong is a field of the body, and another
+        # account's connector gets the same answer as one that exists nowhere.
+        raise BadRequest(f"AccountConnectorId: {exc.message}") from None
     connector = await catalog.get_connector(session=session, connector_id=row.connector_id)
     if catalog.method_by_uid(catalog.definition_of(connector), mui) is None:
         raise BadRequest(
@@ -281,9 +286,16 @@ def _reaches(structure: Structure, start: str, goal: str) -> bool:
     return False
 
 
+def _step_named(structure: Structure, field: str, step_id: str) -> CycleStep:
+    try:
+        return structure.by_id(step_id)
+    except NotFound as exc:
+        raise BadRequest(f"{field}: {exc.message}") from None
+
+
 def _check_edge(structure: Structure, edge_in: EdgeIn) -> None:
-    tail = structure.by_id(edge_in.TailStepId)
-    head = structure.by_id(edge_in.HeadStepId)
+    tail = _step_named(structure, "TailStepId", edge_in.TailStepId)
+    head = _step_named(structure, "HeadStepId", edge_in.HeadStepId)
     tail_spec, head_spec = structure.step_spec(tail), structure.step_spec(head)
     if tail.id == head.id:
         raise BadRequest(f"HeadStepId: step '{tail_spec.Name}' cannot lead to itself")

@@ -60,7 +60,10 @@ class DemoState:
     def _write(self, snapshot: dict[str, Any]) -> None:
         self.path.parent.mkdir(parents=True, exist_ok=True)
         temporary = self.path.with_suffix(".tmp")
-        temporary.write_text(json.dumps(snapshot, indent=1))
+        # Owner-only, as the rest of the data folder: it holds the demo apps' passwords.
+        fd = os.open(temporary, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+        with os.fdopen(fd, "w") as handle:
+            handle.write(json.dumps(snapshot, indent=1))
         os.replace(temporary, self.path)
 
     async def save(self) -> None:

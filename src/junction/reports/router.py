@@ -19,7 +19,7 @@ from junction.cycles import service as cycles
 from junction.cycles.models import Cycle
 from junction.engine.models import Transaction
 from junction.engine.transactions import Status
-from junction.errors import Conflict
+from junction.errors import BadRequest, Conflict, NotFound
 from junction.reports import service
 from junction.reports.schemas import (
     MAX_REPLAY,
@@ -150,7 +150,12 @@ async def replay_transactions(
     wake: WakeAfterCommit,
 ) -> ReplayOut:
     if replay_in.CycleId is not None:
-        cycle_id = (await _cycle(session, account, replay_in.CycleId)).id
+        try:
+            cycle_id = (await _cycle(session, account, replay_in.CycleId)).id
+        except NotFound as exc:
+            # An Id in the body, not the path: bad input, and another account's cycle gets
+            # the same answer as one that exists nowhere.
+            raise BadRequest(f"CycleId: {exc.message}") from None
         ids = await service.replayable_ids(
             session=session, cycle_id=cycle_id, status=Status(replay_in.Status), limit=MAX_REPLAY
         )

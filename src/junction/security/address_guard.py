@@ -32,6 +32,9 @@ ALLOWED_SCHEMES = frozenset({"http", "https"})
 METADATA_ADDRESSES = frozenset(
     {ipaddress.ip_address("169.254.169.254"), ipaddress.ip_address("fd00:ec2::254")}
 )
+LOOPBACK = "a loopback address"
+PRIVATE = "a private-network address"
+RESERVED = "a reserved address"
 # Ranges operators use for their own networks. 100.64/10 (carrier-grade NAT) is here too
 # because Kubernetes and VPN overlays hand it out for internal services.
 PRIVATE_NETWORKS = tuple(
@@ -40,19 +43,103 @@ PRIVATE_NETWORKS = tuple(
 )
 
 
+NAT64_WELL_KNOWN = ipaddress.ip_network("64:ff9b::/96")
+NAT64_LOCAL_USE = ipaddress.ip_network("64:ff9b:1::/48")
+IPV4_COMPATIBLE = ipaddress.ip_network("::/96")
+IPV4_TRANSLATED = ipaddress.ip_network("::ffff:0:0:0/96")
+# Where RFC 6052 puts the IPv4 address for each NAT64 prefix length a local-use prefix may
+# have (/96, /64, /56, /48): (first bit, last bit + 1) spans from the left; bits 64-71
+# are never used.
+_NAT64_LAYOUTS = (
+    ((96, 128),),
+    ((72, 104),),
+    ((56, 64), (72, 96)),
+    ((48, 64), (72, 88)),
+)
+_ISATAP_IDS = frozenset({0x00005EFE, 0x02005EFE})
+
+
+def _bits(value: int, start: int, end: int) -> int:
+    return (value >> (128 - end)) & ((1 << (end - start)) - 1)
+
+
+def _ipv4_from(value: int, spans: tuple[tuple[int, int], ...]) -> ipaddress.IPv4Address:
+    number = 0
+    for start, end in spans:
+        number = (number << (end - start)) | _bits(value, start, end)
+    return ipaddress.IPv4Address(number)
+
+
+def embedded_ipv4(address: ipaddress.IPv6Address) -> list[tuple[str, ipaddress.IPv4Address]]:
+    """The IPv4 addresses an IPv6 address carries, each with the name of its form.
+
+    Each of these forms reaches (through the host, a relay or a translator) the IPv4
+    address inside it, so a forbidden IPv4 address must not get through in one of them.
+    """
+    value = int(address)
+    found: list[tuple[str, ipaddress.IPv4Address]] = []
+    if address.sixtofour is not None:
+        found.append(("a 6to4 address", address.sixtofour))
+    if address.teredo is not None:
+        server, client = address.teredo  # the client's address is stored inverted
+        found += [("a Teredo address", client), ("a Teredo address", server)]
+    if address in NAT64_WELL_KNOWN:
+        found.append(("a NAT64 address", ipaddress.IPv4Address(value & 0xFFFFFFFF)))
+    elif address in NAT64_LOCAL_USE:
+        # The translator's prefix length is not known, so every layout is read; an
+        # all-zero read is a layout not in use, not 0.0.0.0.
+        candidates = (_ipv4_from(value, spans) for spans in _NAT64_LAYOUTS)
+        found += [("a NAT64 address", ip) for ip in candidates if int(ip)]
+    elif address in IPV4_TRANSLATED:
+        found.append(("an IPv4-translated address", ipaddress.IPv4Address(value & 0xFFFFFFFF)))
+    elif address in IPV4_COMPATIBLE and value > 1:  # :: and ::1 are themselves
+        found.append(("an IPv4-compatible address", ipaddress.IPv4Address(value)))
+    if _bits(value, 64, 96) in _ISATAP_IDS:
+        found.append(("an ISATAP address", ipaddress.IPv4Address(value & 0xFFFFFFFF)))
+    return found
+
+
 def blocked_reason(
     address: IPAddress, *, allow_loopback: bool = False, allow_private: bool = False
 ) -> str | None:
-    """Why calls to ``address`` are not allowed, or None when they are."""
+    """Why calls to ``address`` are not allowed, or None when they are.
+
+    An IPv6 address carrying an IPv4 address (6to4, Teredo, NAT64, ISATAP, IPv4-mapped,
+    -compatible or -translated) is judged as that IPv4 address too: ``2002:7f00:1::1`` is
+    refused as 127.0.0.1 would be.
+    """
     if isinstance(address, ipaddress.IPv6Address):
-        # ::ffff:127.0.0.1 reaches 127.0.0.1; judge the IPv4 address it carries.
-        mapped = address.ipv4_mapped
-        if mapped is not None:
-            address = mapped
+        # ::ffff:127.0.0.1 is 127.0.0.1 to the host: judge the IPv4 address alone.
+        if address.ipv4_mapped is not None:
+            address = address.ipv4_mapped
+        else:
+            refused = [
+                f"{form} carrying {inner}, {reason}"
+                for form, inner in embedded_ipv4(address)
+                if (
+                    reason := _plain_reason(
+                        inner, allow_loopback=allow_loopback, allow_private=allow_private
+                    )
+                )
+                is not None
+            ]
+            if refused:
+                # Name the sharpest reason: where a NAT64 layout is a guess, a layout not
+                # in use reads as a reserved address.
+                sharp = [text for text in refused if not text.endswith(RESERVED)]
+                return (sharp or refused)[0]
+            if address in NAT64_WELL_KNOWN:
+                # This prefix may only carry public IPv4 addresses (RFC 6052), which
+                # passed above; on an IPv6-only host it is how IPv4 APIs are reached.
+                return None
+    return _plain_reason(address, allow_loopback=allow_loopback, allow_private=allow_private)
+
+
+def _plain_reason(address: IPAddress, *, allow_loopback: bool, allow_private: bool) -> str | None:
     if address in METADATA_ADDRESSES:
         return "a cloud metadata address"
     if address.is_loopback:
-        return None if allow_loopback else "a loopback address"
+        return None if allow_loopback else LOOPBACK
     if address.is_link_local:
         return "a link-local address"
     if address.is_unspecified:
@@ -60,9 +147,9 @@ def blocked_reason(
     if address.is_multicast:
         return "a multicast address"
     if any(address in net for net in PRIVATE_NETWORKS if net.version == address.version):
-        return None if allow_private else "a private-network address"
+        return None if allow_private else PRIVATE
     if not address.is_global or address.is_reserved:
-        return "a reserved address"
+        return RESERVED
     return None
 
 
@@ -99,7 +186,7 @@ class AddressGuard:
             f"Calls to {shown} are not allowed: it is {reason}"
             + (
                 " (allow them with the outbound address settings)"
-                if reason in ("a loopback address", "a private-network address")
+                if reason.endswith((LOOPBACK, PRIVATE))
                 else ""
             )
         )

@@ -21,6 +21,7 @@ from cryptography.exceptions import InvalidTag
 from cryptography.hazmat.primitives.ciphers.aead import AESGCM
 
 from junction.errors import ConfigurationError, JunctionError
+from junction.security.files import private_folder
 from junction.settings import Environment, Settings
 
 KEY_BYTES = 32
@@ -125,7 +126,7 @@ def _read_file(path: Path) -> Keyring:
 
 
 def write_keyring_file(path: Path, keyring: Keyring) -> None:
-    path.parent.mkdir(parents=True, exist_ok=True)
+    private_folder(path.parent)
     payload = {
         "primary": keyring.primary_key_id,
         "keys": {key_id: _b64encode(key) for key_id, key in keyring.keys.items()},

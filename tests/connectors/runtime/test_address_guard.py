@@ -55,6 +55,128 @@ def test_public_addresses_pass(address: str) -> None:
     assert blocked_reason(ipaddress.ip_address(address)) is None
 
 
+# IPv6 forms that carry an IPv4 address: each is judged by the IPv4 address inside it, and
+# the reason names both the form and that address.
+@pytest.mark.parametrize(
+    ("address", "expected"),
+    [
+        pytest.param(
+            "2002:a9fe:a9fe::1",
+            "6to4 address carrying 169.254.169.254, a cloud metadata",
+            id="6to4-metadata",
+        ),
+        pytest.param(
+            "2002:7f00:1::1", "6to4 address carrying 127.0.0.1, a loopback", id="6to4-loopback"
+        ),
+        pytest.param(
+            "2002:a00:1::1", "6to4 address carrying 10.0.0.1, a private", id="6to4-private"
+        ),
+        pytest.param(
+            "2002:a9fe:1::", "6to4 address carrying 169.254.0.1, a link-local", id="6to4-link-local"
+        ),
+        pytest.param(
+            "64:ff9b::a9fe:a9fe",
+            "NAT64 address carrying 169.254.169.254, a cloud metadata",
+            id="nat64-metadata",
+        ),
+        pytest.param(
+            "64:ff9b::7f00:1", "NAT64 address carrying 127.0.0.1, a loopback", id="nat64-loopback"
+        ),
+        pytest.param(
+            "64:ff9b::c0a8:101", "NAT64 address carrying 192.168.1.1, a private", id="nat64-private"
+        ),
+        pytest.param(
+            "64:ff9b:1::a9fe:a9fe",
+            "NAT64 address carrying 169.254.169.254",
+            id="nat64-local-use-96",
+        ),
+        pytest.param(
+            "64:ff9b:1:7f00:0:100::",
+            "NAT64 address carrying 127.0.0.1, a loopback",
+            id="nat64-local-use-48",
+        ),
+        pytest.param(
+            "64:ff9b:1:0:7f:0:100::",
+            "NAT64 address carrying 127.0.0.1, a loopback",
+            id="nat64-local-use-64",
+        ),
+        pytest.param(
+            "2001:0:4136:e378:8000:63bf:80ff:fffe",
+            "Teredo address carrying 127.0.0.1, a loopback",
+            id="teredo-loopback",
+        ),
+        pytest.param(
+            "2001:0:4136:e378:8000:63bf:5601:5601",
+            "Teredo address carrying 169.254.169.254, a cloud metadata",
+            id="teredo-metadata",
+        ),
+        pytest.param("::ffff:169.254.169.254", "cloud metadata", id="mapped-metadata"),
+        pytest.param(
+            "::7f00:1",
+            "IPv4-compatible address carrying 127.0.0.1, a loopback",
+            id="compatible-loopback",
+        ),
+        pytest.param(
+            "::a9fe:a9fe",
+            "IPv4-compatible address carrying 169.254.169.254",
+            id="compatible-metadata",
+        ),
+        pytest.param(
+            "::ffff:0:a00:1",
+            "IPv4-translated address carrying 10.0.0.1, a private",
+            id="translated-private",
+        ),
+        pytest.param(
+            "2607:f8b0::5efe:a9fe:a9fe",
+            "ISATAP address carrying 169.254.169.254",
+            id="isatap-metadata",
+        ),
+        pytest.param(
+            "2607:f8b0::200:5efe:7f00:1",
+            "ISATAP address carrying 127.0.0.1, a loopback",
+            id="isatap-loopback",
+        ),
+    ],
+)
+def test_ipv6_forms_of_forbidden_ipv4_addresses_are_refused(address: str, expected: str) -> None:
+    result = blocked_reason(ipaddress.ip_address(address))
+    assert result is not None
+    assert expected in result
+
+
+@pytest.mark.parametrize(
+    ("address", "allowed_with_loopback"),
+    [
+        pytest.param("2002:7f00:1::1", True, id="6to4-loopback"),
+        pytest.param("64:ff9b::7f00:1", True, id="nat64-loopback"),
+        pytest.param("2002:a9fe:a9fe::1", False, id="6to4-metadata-stays-refused"),
+    ],
+)
+def test_embedded_addresses_follow_the_allow_flags(
+    address: str, allowed_with_loopback: bool
+) -> None:
+    ip = ipaddress.ip_address(address)
+    assert (blocked_reason(ip, allow_loopback=True) is None) is allowed_with_loopback
+
+
+@pytest.mark.parametrize(
+    "address",
+    [
+        pytest.param("2002:808:808::1", id="6to4-public"),
+        pytest.param("64:ff9b::808:808", id="nat64-public"),
+    ],
+)
+def test_ipv6_forms_of_public_ipv4_addresses_pass(address: str) -> None:
+    assert blocked_reason(ipaddress.ip_address(address)) is None
+
+
+@async_test
+async def test_check_refuses_a_6to4_literal_in_a_url() -> None:
+    guard = AddressGuard()
+    with pytest.raises(BlockedAddress, match=r"6to4 address carrying 169\.254\.169\.254"):
+        await guard.check("http://[2002:a9fe:a9fe::1]/latest/meta-data/")
+
+
 def test_allow_flags_open_only_their_ranges() -> None:
     loopback, private = ipaddress.ip_address("127.0.0.1"), ipaddress.ip_address("10.0.0.1")
     metadata = ipaddress.ip_address("169.254.169.254")

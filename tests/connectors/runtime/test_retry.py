@@ -301,3 +301,56 @@ async def test_a_tls_failure_is_not_retried() -> None:
         finally:
             await runtime.close()
     assert fake.waits == []
+
+
+class Dropper:
+    """A raw TCP server that reads each request's head and closes the connection unanswered.
+
+    It counts the requests that reached it, whoever sent them: Junction's retries and any
+    retry the HTTP library might make on its own."""
+
+    def __init__(self) -> None:
+        self.requests = 0
+        self.server: asyncio.Server | None = None
+
+    async def _handle(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        try:
+            await reader.readuntil(b"\r\n\r\n")
+            self.requests += 1
+        except (asyncio.IncompleteReadError, asyncio.LimitOverrunError, ConnectionError):
+            pass
+        writer.close()
+
+    async def __aenter__(self) -> str:
+        self.server = await asyncio.start_server(self._handle, "127.0.0.1", 0)
+        port = self.server.sockets[0].getsockname()[1]
+        return f"http://127.0.0.1:{port}"
+
+    async def __aexit__(self, *exc: object) -> None:
+        assert self.server is not None
+        self.server.close()
+        await self.server.wait_closed()
+
+
+@pytest.mark.parametrize(
+    ("verb", "expected"),
+    [
+        pytest.param("GET", 4, id="get-one-try-and-three-repeats"),
+        pytest.param("POST", 1, id="post-never-repeated"),
+    ],
+)
+@async_test
+async def test_a_dropped_connection_reaches_the_api_at_most_the_documented_times(
+    verb: str, expected: int
+) -> None:
+    dropper = Dropper()
+    runtime = make_runtime(FakeTime())
+    try:
+        async with dropper as base:
+            spec = definition(base, [{"Endpoint": "/x", "HttpMethod": verb}])
+            with pytest.raises(UpstreamUnreachable) as raised:
+                await runtime.call(spec, method_of(spec), context(), call_input())
+    finally:
+        await runtime.close()
+    assert dropper.requests == expected
+    assert len(raised.value.exchanges) == expected

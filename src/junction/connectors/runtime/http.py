@@ -100,6 +100,12 @@ class HttpClient:
                 timeout=aiohttp.ClientTimeout(total=None),
                 headers={"User-Agent": self._user_agent},
             )
+            # aiohttp resends an idempotent request once, on its own, when a connection
+            # breaks; on top of the runtime's RetryPolicy that doubled every attempt (8
+            # requests for a documented 4). Retries are the policy's alone. aiohttp offers
+            # no public switch, so its flag is set directly; the attempt-counting tests
+            # notice if it stops working.
+            self._session._retry_connection = False
             self._loop = loop
         elif self._loop is not loop:
             raise RuntimeError(
