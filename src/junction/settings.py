@@ -185,6 +185,21 @@ class Settings(BaseSettings):
     webhook_max_bytes: int = Field(
         5 * 1024 * 1024, ge=1, description="Largest webhook body accepted (413 beyond)."
     )
+    # Limits on what one request may make Junction do (see docs/api.md, "Request limits").
+    webhook_max_items: int = Field(
+        10_000,
+        ge=1,
+        description="Most items a webhook body that is a JSON list may hold (413 beyond).",
+    )
+    api_max_bytes: int = Field(
+        5 * 1024 * 1024,
+        ge=1,
+        description="Largest request body of the API and pages, webhooks aside (413 beyond).",
+    )
+    json_max_depth: int = Field(
+        64, ge=1, description="Deepest nesting of a JSON request body, webhooks included (400)."
+    )
+
     webhook_response_timeout_seconds: float = Field(
         30, gt=0, description="How long a webhook call waits for a WebhookResponse step."
     )

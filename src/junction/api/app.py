@@ -11,9 +11,14 @@ from junction import __version__
 from junction.api.docs import mount_docs
 from junction.api.errors import install_error_handlers
 from junction.api.home import mount_home
-from junction.api.middleware import ForwardedHeadersMiddleware, SecurityHeadersMiddleware
+from junction.api.middleware import (
+    BodyLimitMiddleware,
+    ForwardedHeadersMiddleware,
+    SecurityHeadersMiddleware,
+)
 from junction.api.routes import API_PREFIX, mount_routes
 from junction.auth.identity import BearerAuthMiddleware
+from junction.connectors.catalog.router import MAX_OPENAPI_BYTES
 from junction.services import Services
 from junction.utilities import builtin
 
@@ -70,7 +75,15 @@ def create_app(services: Services) -> FastAPI:
     )
     app.state.services = services
     app.state.demo = demo
-    # Added last = outermost: the headers middleware also covers the auth middleware's 401s.
+    # Added last = outermost: the headers middleware also covers the auth middleware's 401s,
+    # and the body limits apply only once the caller is authenticated.
+    app.add_middleware(
+        BodyLimitMiddleware,
+        max_bytes=services.settings.api_max_bytes,
+        max_depth=services.settings.json_max_depth,
+        exempt="/api/webhook/",
+        larger={f"{API_PREFIX}/connectors/import/openapi": MAX_OPENAPI_BYTES},
+    )
     app.add_middleware(BearerAuthMiddleware, prefix=API_PREFIX)
     app.add_middleware(SecurityHeadersMiddleware)
     # Outermost: every layer inside sees the client address a trusted proxy reported.

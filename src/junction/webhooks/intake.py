@@ -29,10 +29,12 @@ class Intake:
         self._queue: list[tuple[Call, asyncio.Future[Accepted]]] = []
         self._writer: asyncio.Task[None] | None = None
 
-    async def submit(self, identifier: str, payload: Any, transaction_id: str) -> Accepted:
+    async def submit(
+        self, identifier: str, payload: Any, transaction_id: str, *, max_items: int | None = None
+    ) -> Accepted:
         """Store one call; returns once it is committed (or raises why it was refused)."""
         future: asyncio.Future[Accepted] = asyncio.get_running_loop().create_future()
-        self._queue.append((Call(identifier, payload, transaction_id), future))
+        self._queue.append((Call(identifier, payload, transaction_id, max_items), future))
         if self._writer is None or self._writer.done():
             self._writer = asyncio.get_running_loop().create_task(self._write_all())
         return await future

@@ -42,9 +42,10 @@ async def _read_limited(request: Request, limit: int) -> bytes:
     summary="Receive a webhook call",
     description="Public (no token): the identifier is the secret. 200 once the payload is "
     "stored as a transaction; 404 for an unknown address; 409 while the cycle is not "
-    "running (nothing is stored); 413 over the size limit. A cycle with a WebhookResponse "
-    "step answers with that step's status and body, or 202 when it takes longer than the "
-    "timeout (the transaction goes on).",
+    "running (nothing is stored); 400 for a body that is not strict JSON or nests too "
+    "deep; 413 over the size limit or for a list of more items than one call may hold. "
+    "A cycle with a WebhookResponse step answers with that step's status and body, or "
+    "202 when it takes longer than the timeout (the transaction goes on).",
 )
 async def receive(identifier: str, request: Request, context: Context) -> Any:
     try:
@@ -60,7 +61,12 @@ async def _receive(identifier: str, request: Request, context: Context) -> Any:
     # from the step data.
     engine = context.engine
     body = await _read_limited(request, context.settings.webhook_max_bytes)
-    payload = service.parse_body(body, request.headers.get("content-type", ""))
+    payload = service.parse_body(
+        body,
+        request.headers.get("content-type", ""),
+        max_depth=context.settings.json_max_depth,
+        max_items=context.settings.webhook_max_items,
+    )
     hook = await context.webhook_scripts.hook(identifier)
     if hook is not None:
         payload, turned = await scripts.before_webhook(
@@ -81,7 +87,9 @@ async def _receive(identifier: str, request: Request, context: Context) -> Any:
     responses = context.waiters if engine is not None else {}
     responses[transaction_id] = waiter
     try:
-        accepted = await context.intake.submit(identifier, payload, transaction_id)
+        accepted = await context.intake.submit(
+            identifier, payload, transaction_id, max_items=context.settings.webhook_max_items
+        )
         context.dispatcher.wake_for(accepted.transaction_id, accepted.account_id)
         accepted_body = {"Message": "Accepted", "TransactionId": accepted.transaction_id}
         if not accepted.responds:

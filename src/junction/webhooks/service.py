@@ -3,7 +3,6 @@ trigger, in the caller's database transaction (committed before the call is answ
 
 from __future__ import annotations
 
-import json
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
@@ -12,29 +11,46 @@ from urllib.parse import parse_qsl
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from junction.connectors.runtime import mapping_plan
 from junction.cycles import lifecycle
 from junction.cycles.lifecycle import Change, CycleStatus
 from junction.cycles.models import Cycle, CycleStep
 from junction.engine import transactions as tx
-from junction.engine.plans import PlanCache
-from junction.errors import BadRequest, Conflict, JunctionError, NotFound
+from junction.engine.plans import PlanCache, StepPlan
+from junction.errors import Conflict, JunctionError, NotFound, PayloadTooLarge
+from junction.security import json_bodies
 
 FORM_TYPES = frozenset({"application/x-www-form-urlencoded"})
 
 
-def parse_body(body: bytes, content_type: str) -> Any:
-    """JSON (the usual case), a form, or text kept as ``{"Body": text}``."""
+def parse_body(body: bytes, content_type: str, *, max_depth: int, max_items: int) -> Any:
+    """JSON (the usual case), a form, or text kept as ``{"Body": text}``.
+
+    JSON is held to what both databases store alike (``json_bodies.strict_loads``); a list
+    of more than ``max_items`` items is refused before it is parsed, since each item may
+    become a transaction of its own. Form and text bodies may not hold NUL characters.
+    """
     kind = content_type.split(";")[0].strip().lower()
     if not body.strip():
         return {}
     if kind in FORM_TYPES:
-        return dict(parse_qsl(body.decode("utf-8", "replace"), keep_blank_values=True))
+        fields = parse_qsl(body.decode("utf-8", "replace"), keep_blank_values=True)
+        for key, value in fields:
+            json_bodies.check_text(key, f"the form field name {key!r}")
+            json_bodies.check_text(value, f"the form field {key!r}")
+        return dict(fields)
     if kind == "application/json" or kind.endswith("+json") or body.lstrip()[:1] in (b"{", b"["):
-        try:
-            return json.loads(body)
-        except ValueError as exc:
-            raise BadRequest(f"Body: not valid JSON ({exc})") from None
-    return {"Body": body.decode("utf-8", "replace")}
+        items = json_bodies.count_items(body, limit=max_items)
+        if items is not None and items > max_items:
+            raise PayloadTooLarge(
+                f"Body: a list of more than {max_items} items; one webhook call may hold at "
+                "most that many (JUNCTION_WEBHOOK_MAX_ITEMS), since each may become a "
+                "transaction: send the items in several calls"
+            )
+        return json_bodies.strict_loads(body, max_depth=max_depth)
+    text = body.decode("utf-8", "replace")
+    json_bodies.check_text(text, "the text")
+    return {"Body": text}
 
 
 @dataclass(frozen=True)
@@ -55,6 +71,20 @@ class Call:
     identifier: str
     payload: Any
     transaction_id: str
+    # Most transactions the trigger may split the payload into (None: no limit).
+    max_items: int | None = None
+
+
+def split_count(trigger: StepPlan, payload: Any) -> int:
+    """How many transactions the webhook trigger makes of ``payload``, as the engine's
+    webhook executor reads it: the items of the response fields' collection, else the
+    items of a list body; one when it does not split."""
+    if not trigger.splits:
+        return 1
+    if trigger.method is not None and trigger.method.ResponseFields:
+        items = mapping_plan(trigger.method).items(payload)
+        return 1 if items is None else len(items)
+    return len(payload) if isinstance(payload, list) else 1
 
 
 async def accept_many(
@@ -77,7 +107,7 @@ async def accept_many(
     for call in calls:
         try:
             accepted, row = await _accept(session, plans, found.get(call.identifier), call, now)
-        except (NotFound, Conflict) as exc:
+        except (NotFound, Conflict, PayloadTooLarge) as exc:
             results.append(exc)
             continue
         results.append(accepted)
@@ -108,6 +138,14 @@ async def _accept(
     if cycle.status != CycleStatus.ACTIVE:
         # Not accepted, so the sender keeps the data and may send it again later.
         raise Conflict(f"The cycle '{cycle.name}' is not running; activate it to accept calls")
+    # A list under a key (the response fields' collection) escapes the count made before
+    # parsing, which sees only a list body.
+    if call.max_items is not None and split_count(trigger, call.payload) > call.max_items:
+        raise PayloadTooLarge(
+            f"Body: more than {call.max_items} items to split into transactions; one webhook "
+            "call may hold at most that many (JUNCTION_WEBHOOK_MAX_ITEMS): send the items "
+            "in several calls"
+        )
     row = tx.new_row(
         account_id=cycle.account_id,
         cycle_id=cycle.id,
