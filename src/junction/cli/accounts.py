@@ -11,7 +11,7 @@ from junction.accounts import service
 from junction.accounts.models import Account
 from junction.accounts.schemas import AccountOut
 from junction.cli.common import console, print_json
-from junction.cli.operate import JsonFlag, as_json, run_with_services, utc
+from junction.cli.operate import JsonFlag, as_json, id_column, run_with_services, utc
 from junction.services import Services
 
 app = typer.Typer(help="Accounts: the partner's customers.", no_args_is_help=True)
@@ -40,7 +40,13 @@ def list_(
     if json_out:
         print_json([as_json(AccountOut.from_row(row)) for row in rows])
         return
-    table = Table("Id", "Name", "Parent", "Created (UTC)", title=f"{len(rows)} account(s)")
+    table = Table(
+        id_column("Id", (row.id for row in rows)),
+        "Name",
+        "Parent",
+        "Created (UTC)",
+        title=f"{len(rows)} account(s)",
+    )
     for row in rows:
         table.add_row(row.id, row.name, row.parent_account_id or "", utc(row.created_at))
     console.print(table)

@@ -20,6 +20,7 @@ from junction.cli.operate import (
     as_json,
     blame,
     choice,
+    id_column,
     moment,
     run_with_services,
     wake_running,
@@ -83,8 +84,10 @@ def list_(
         print_json(rows)
         return
     table = Table(
-        "Id", "Account", "Name", "Status", "In progress", "Errors", title=f"{len(rows)} cycle(s)"
-    )
+        id_column("Id", (row["Id"] for row in rows)),
+        "Account", "Name", "Status", "In progress", "Errors",
+        title=f"{len(rows)} cycle(s)",
+    )  # fmt: skip
     for row in rows:
         table.add_row(
             row["Id"],

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from collections.abc import Awaitable, Callable, Iterator
+from collections.abc import Awaitable, Callable, Iterable, Iterator
 from contextlib import contextmanager
 from datetime import UTC, datetime
 from enum import StrEnum
@@ -19,6 +19,7 @@ from typing import Annotated, Any, TypeVar
 
 import typer
 from pydantic import BaseModel
+from rich.table import Column
 
 from junction.cli.common import fail, keyring_for, load_settings, prepare_database
 from junction.dispatch.base import Detached
@@ -97,6 +98,12 @@ def blame(option: str) -> Iterator[None]:
 def as_json(model: BaseModel, **extra: Any) -> dict[str, Any]:
     data: dict[str, Any] = model.model_dump(mode="json")
     return {**data, **extra}
+
+
+def id_column(header: str, values: Iterable[str]) -> Column:
+    """Ids are copied from a table into the next command: never wrapped or cut."""
+    width = max((len(value) for value in values), default=0)
+    return Column(header, no_wrap=True, min_width=max(width, len(header)))
 
 
 def utc(value: datetime | None) -> str:

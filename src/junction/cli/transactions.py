@@ -16,12 +16,13 @@ from rich.table import Table
 from sqlalchemy import select
 
 from junction.accounts import service as accounts
-from junction.cli.common import console, fail, print_json
+from junction.cli.common import console, errors, fail, print_json
 from junction.cli.operate import (
     JsonFlag,
     as_json,
     blame,
     choice,
+    id_column,
     moment,
     run_with_services,
     wake_running,
@@ -95,7 +96,8 @@ def list_(
         print_json(rows)
         return
     table = Table(
-        "Id", "Account", "Cycle", "Status", "Created (UTC)", "Steps", "Errors", "Message",
+        id_column("Id", (row["Id"] for row in rows)),
+        "Account", "Cycle", "Status", "Created (UTC)", "Steps", "Errors", "Message",
         title=f"{len(rows)} transaction(s), newest first",
     )  # fmt: skip
     for row in rows:
@@ -246,7 +248,7 @@ def replay(
         elif not report.not_replayed:
             console.print("Nothing to replay.", highlight=False)
         for transaction_id, reason in report.not_replayed:
-            console.print(
+            errors.print(
                 f"not replayed: {transaction_id}: {reason}",
                 markup=False,
                 highlight=False,
