@@ -7,7 +7,9 @@ from __future__ import annotations
 from datetime import UTC, datetime
 
 import pytest
+from sqlalchemy import text
 
+from junction.dispatch.jobs import job_key
 from tests.cli.conftest import _logging_kept
 from tests.cli.operator import Operator
 from tests.engine.hooks import wait_for
@@ -16,7 +18,7 @@ from tests.engine.test_flows import settled
 from tests.fixtures.crm import CrmApi
 from tests.fixtures.engine_flows import install_flow, webhook_flow
 from tests.fixtures.mailer import MailerApi
-from tests.fixtures.server import Junction
+from tests.fixtures.server import PROCRASTINATE, Junction
 
 __all__ = ["_logging_kept"]
 
@@ -51,6 +53,46 @@ def test_a_replay_from_the_command_line_is_run_by_the_server(
     steps = detail(flow, transaction_id)["Steps"]
     assert [s["Status"] for s in steps][-2:] == ["Error", "Success"]
     assert [s["email"] for s in mailer.subscribers] == ["a@example.com"]
+
+
+def jobs_of(junction: Junction, transaction_id: str) -> list[str]:
+    """The statuses of the procrastinate jobs queued for the transaction."""
+
+    async def read() -> list[str]:
+        async with junction.services.database.transaction(read_only=True) as session:
+            rows = await session.execute(
+                text("SELECT status::text FROM procrastinate_jobs WHERE queueing_lock = :key"),
+                {"key": job_key(transaction_id)},
+            )
+            return [status for (status,) in rows.all()]
+
+    return junction.run(read())
+
+
+def test_with_the_job_queue_a_replay_queues_its_job(
+    junction: Junction, crm: CrmApi, mailer: MailerApi, operator: Operator
+) -> None:
+    """No worker sweeps meanwhile: the job comes from the command."""
+    if junction.backend != PROCRASTINATE:
+        pytest.skip("the job queue only")
+    flow = install_flow(junction, crm, mailer, webhook_flow(settings={"StepErrorAction": "Ignore"}))
+    operator("cycles", "activate", flow.cycle_id)
+    url = flow.account.get(f"/v1.0/cycles/{flow.cycle_id}").json()["Webhooks"][0]["Url"]
+    mailer.fail_next(1, 500)
+    transaction_id = send(url, crm, "b@example.com")
+    [item] = settled(flow, 1)
+    assert item["Status"] == "Errored"
+
+    worker = junction.dispatcher
+    junction.run(worker.stop(grace=1))
+    try:
+        assert jobs_of(junction, transaction_id) == []
+        operator("transactions", "replay", transaction_id)
+        assert jobs_of(junction, transaction_id) == ["todo"]
+    finally:
+        junction.run(worker.start())
+    junction.clock.now = max(junction.clock.now, datetime.now(UTC))
+    wait_for(lambda: detail(flow, transaction_id)["Status"] == "Completed")
 
 
 def test_pause_and_activate_from_the_command_line(
