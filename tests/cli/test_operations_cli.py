@@ -119,6 +119,17 @@ def test_cycles_bad_input(
     assert operator.error(*args) == line
 
 
+def test_activate_with_an_interval_not_offered(
+    reports: Reports, operator: Operator, two_cycles: dict[str, str]
+) -> None:
+    line = operator.error("cycles", "activate", two_cycles["orders"], "--interval", "7")
+    assert line == (
+        "error: --interval: 7 is not allowed; use one of "
+        "1, 5, 15, 30, 60, 120, 180, 240, 360, 480, 720, 1440, 10080"
+    )
+    assert reports.acme.get(f"/v1.0/cycles/{two_cycles['orders']}").json()["Status"] == "Paused"
+
+
 def test_a_cycle_with_unmet_prerequisites_stays_paused(
     reports: Reports, operator: Operator, two_cycles: dict[str, str]
 ) -> None:

@@ -30,6 +30,7 @@ from junction.cycles.activation import ALLOWED_INTERVALS, ActivateIn
 from junction.cycles.lifecycle import CycleStatus
 from junction.cycles.models import Cycle
 from junction.cycles.schemas import CycleOut
+from junction.errors import BadRequest
 from junction.services import Services
 
 app = typer.Typer(help="Cycles: list, pause, activate.", no_args_is_help=True)
@@ -45,6 +46,9 @@ async def cycle_out(session: AsyncSession, cycle: Cycle) -> dict[str, Any]:
     out.InProgressTransactionCount = facts.in_progress
     out.LastSuccessfulRunDate = facts.last_successful_run
     return as_json(out, AccountId=cycle.account_id)
+
+
+_OPTIONS = {"Interval": "--interval", "StartTime": "--start-time"}
 
 
 def _caller(services: Services) -> activation_flow.Caller:
@@ -168,13 +172,20 @@ def activate(
     async def work(services: Services) -> tuple[dict[str, Any], str]:
         async with services.database.transaction(read_only=True) as session:
             found = await service.locate(session=session, cycle_id=cycle_id)
-        await activation_flow.activate(
-            caller=_caller(services),
-            account_id=found.account_id,
-            cycle_id=cycle_id,
-            activate_in=ActivateIn(StartTime=start, Interval=interval, RunOnce=run_once),
-            now=services.clock(),
-        )
+        try:
+            await activation_flow.activate(
+                caller=_caller(services),
+                account_id=found.account_id,
+                cycle_id=cycle_id,
+                activate_in=ActivateIn(StartTime=start, Interval=interval, RunOnce=run_once),
+                now=services.clock(),
+            )
+        except BadRequest as exc:
+            # The checks name the API's fields; here they are options.
+            field, _, rest = exc.message.partition(": ")
+            if field in _OPTIONS:
+                exc.message = f"{_OPTIONS[field]}: {rest}"
+            raise
         who = await wake_running(services)
         async with services.database.transaction(read_only=True) as session:
             out = await cycle_out(session, await service.locate(session=session, cycle_id=cycle_id))
