@@ -7,7 +7,7 @@ import uuid
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Select, delete, select
+from sqlalchemy import Select, delete, func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from junction.accounts.models import Account, AccountUser
@@ -124,10 +124,18 @@ async def delete_account(*, session: AsyncSession, account_id: str) -> None:
     await session.flush()
 
 
-def accounts_query(*, parent_account_id: str | None = None) -> Select[Any]:
+def accounts_query(
+    *, parent_account_id: str | None = None, name_contains: str | None = None
+) -> Select[Any]:
+    """``name_contains``: a case-insensitive search in the name (``%`` and ``_`` are plain
+    characters there, not wildcards)."""
     query = select(Account)
     if parent_account_id is not None:
         query = query.where(Account.parent_account_id == parent_account_id)
+    if name_contains:
+        query = query.where(
+            func.lower(Account.name).contains(name_contains.lower(), autoescape=True)
+        )
     return query
 
 

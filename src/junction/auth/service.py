@@ -5,6 +5,7 @@ from __future__ import annotations
 import hmac
 import secrets
 import uuid
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
@@ -186,8 +187,16 @@ async def revoke_token(*, session: AsyncSession, token_id: str, now: datetime) -
     await session.flush()
 
 
-async def reseal_secrets(*, session: AsyncSession, keyring: Keyring) -> int:
-    """Re-encrypt client secrets sealed with an older key; returns how many changed."""
+async def sealed_count(*, session: AsyncSession) -> int:
+    """How many sealed values ``reseal_secrets`` looks at (for a progress bar)."""
+    return int(await session.scalar(select(func.count()).select_from(ClientCredential)) or 0)
+
+
+async def reseal_secrets(
+    *, session: AsyncSession, keyring: Keyring, seen: Callable[[], None] | None = None
+) -> int:
+    """Re-encrypt client secrets sealed with an older key; returns how many changed.
+    ``seen`` is called after each sealed value looked at."""
     changed = 0
     for row in await session.scalars(select(ClientCredential)):
         if keyring.needs_reseal(row.secret_sealed):
@@ -195,5 +204,7 @@ async def reseal_secrets(*, session: AsyncSession, keyring: Keyring) -> int:
             secret = keyring.open(row.secret_sealed, context=context)
             row.secret_sealed = keyring.seal(secret, context=context)
             changed += 1
+        if seen is not None:
+            seen()
     await session.flush()
     return changed

@@ -11,6 +11,13 @@ from typing import Any, NoReturn, TypeVar
 import typer
 from pydantic import ValidationError
 from rich.console import Console
+from rich.progress import (
+    BarColumn,
+    MofNCompleteColumn,
+    Progress,
+    TextColumn,
+    TimeRemainingColumn,
+)
 from sqlalchemy.engine import make_url
 from sqlalchemy.exc import ArgumentError, SQLAlchemyError
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -122,6 +129,21 @@ def run_in_transaction(settings: Settings, work: Callable[[AsyncSession], Awaita
         return asyncio.run(main())
     except JunctionError as exc:
         fail(exc.message)
+
+
+def progress_bar() -> Progress:
+    """A progress bar for long work whose size is known, on stderr (stdout stays the
+    command's answer). Where stderr is not a terminal it shows nothing: a log or a pipe
+    gets no half-drawn bars."""
+    return Progress(
+        TextColumn("{task.description}"),
+        BarColumn(),
+        MofNCompleteColumn(),
+        TimeRemainingColumn(),
+        console=errors,
+        transient=True,
+        disable=not errors.is_terminal,
+    )
 
 
 def print_json(data: Any) -> None:

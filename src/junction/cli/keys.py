@@ -8,7 +8,14 @@ import typer
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from junction.auth import service as auth_service
-from junction.cli.common import console, fail, keyring_for, load_settings, run_in_transaction
+from junction.cli.common import (
+    console,
+    fail,
+    keyring_for,
+    load_settings,
+    progress_bar,
+    run_in_transaction,
+)
 from junction.connectors.accounts import service as account_connectors
 from junction.security.keyring import (
     Keyring,
@@ -23,8 +30,18 @@ app = typer.Typer(help="Encryption keys for secrets stored in the database.", no
 
 async def _reseal_all(session: AsyncSession, keyring: Keyring) -> int:
     # Every table holding sealed values takes part here.
-    count = await auth_service.reseal_secrets(session=session, keyring=keyring)
-    return count + await account_connectors.reseal_secrets(session=session, keyring=keyring)
+    total = await auth_service.sealed_count(session=session)
+    total += await account_connectors.sealed_count(session=session)
+    with progress_bar() as progress:
+        task = progress.add_task("Re-encrypting secrets", total=total)
+
+        def seen() -> None:
+            progress.advance(task)
+
+        count = await auth_service.reseal_secrets(session=session, keyring=keyring, seen=seen)
+        return count + await account_connectors.reseal_secrets(
+            session=session, keyring=keyring, seen=seen
+        )
 
 
 @app.command()

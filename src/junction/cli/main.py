@@ -7,7 +7,16 @@ from typing import Annotated
 import typer
 
 from junction import __version__
-from junction.cli import connectors, credentials, keys, templates, tokens
+from junction.cli import (
+    accounts,
+    connectors,
+    credentials,
+    cycles,
+    keys,
+    templates,
+    tokens,
+    transactions,
+)
 from junction.cli.common import console, fail, load_settings, prepare_database
 from junction.errors import JunctionError
 from junction.security.keyring import load_keyring
@@ -22,6 +31,9 @@ app.add_typer(tokens.app, name="tokens")
 app.add_typer(keys.app, name="keys")
 app.add_typer(connectors.app, name="connectors")
 app.add_typer(templates.app, name="templates")
+app.add_typer(accounts.app, name="accounts")
+app.add_typer(cycles.app, name="cycles")
+app.add_typer(transactions.app, name="transactions")
 
 
 @app.command()

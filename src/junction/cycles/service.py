@@ -232,6 +232,26 @@ def list_query(*, account_id: str) -> Select[Any]:
     return select(Cycle).where(Cycle.account_id == account_id)
 
 
+def cycles_query(
+    *, account_id: str | None = None, status: lifecycle.CycleStatus | None = None
+) -> Select[Any]:
+    """Cycles of one account or of all, in one status or any."""
+    query = select(Cycle)
+    if account_id is not None:
+        query = query.where(Cycle.account_id == account_id)
+    if status is not None:
+        query = query.where(Cycle.status == status.value)
+    return query
+
+
+async def locate(*, session: AsyncSession, cycle_id: str) -> Cycle:
+    """A cycle by its Id alone, whichever account holds it (for the operator's command)."""
+    cycle = await session.get(Cycle, cycle_id)
+    if cycle is None:
+        raise NotFound(f"No cycle with Id '{cycle_id}'")
+    return cycle
+
+
 async def remove(*, session: AsyncSession, cycle: Cycle) -> None:
     await session.execute(delete(Cycle).where(Cycle.id == cycle.id))
     session.expunge(cycle)

@@ -74,9 +74,13 @@ async def cycle_names(*, session: AsyncSession, cycle_ids: Iterable[str]) -> dic
 
 
 def transactions_query(
-    *, account_id: str, cycle_id: str | None, window: Window, status: Status | None
+    *, account_id: str | None, cycle_id: str | None, window: Window, status: Status | None
 ) -> Select[Any]:
-    query = select(Transaction).where(Transaction.account_id == account_id)
+    """``account_id`` None: every account's (the operator's command; the API always names
+    one)."""
+    query = select(Transaction)
+    if account_id is not None:
+        query = query.where(Transaction.account_id == account_id)
     if cycle_id is not None:
         query = query.where(Transaction.cycle_id == cycle_id)
     if status is not None:
@@ -98,6 +102,14 @@ async def get_transaction(
     )
     if row is None:
         raise NotFound(f"No transaction with Id '{transaction_id}' in this cycle")
+    return row
+
+
+async def locate_transaction(*, session: AsyncSession, transaction_id: str) -> Transaction:
+    """A transaction by its Id alone, whichever account holds it (the operator's command)."""
+    row = await session.get(Transaction, transaction_id, populate_existing=True)
+    if row is None:
+        raise NotFound(f"No transaction with Id '{transaction_id}'")
     return row
 
 

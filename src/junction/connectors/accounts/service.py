@@ -7,10 +7,11 @@ object per account connector, bound to its row; Sensitive property values likewi
 from __future__ import annotations
 
 import json
+from collections.abc import Callable
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import Select, delete, select
+from sqlalchemy import Select, delete, func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from junction.connectors.accounts.auth_values import parse_auth_value
@@ -342,9 +343,25 @@ async def to_out(*, session: AsyncSession, row: AccountConnector) -> AccountConn
     )
 
 
-async def reseal_secrets(*, session: AsyncSession, keyring: Keyring) -> int:
-    """Re-encrypt credentials and Sensitive values sealed with an older key."""
+async def sealed_count(*, session: AsyncSession) -> int:
+    """How many sealed values ``reseal_secrets`` looks at (for a progress bar)."""
+    total = 0
+    for query in (
+        select(func.count()).where(AccountConnector.auth_sealed.is_not(None)),
+        select(func.count()).where(AccountConnectorProperty.value_sealed.is_not(None)),
+        select(func.count()).select_from(PartnerConnectorProperty),
+    ):
+        total += int(await session.scalar(query) or 0)
+    return total
+
+
+async def reseal_secrets(
+    *, session: AsyncSession, keyring: Keyring, seen: Callable[[], None] | None = None
+) -> int:
+    """Re-encrypt credentials and Sensitive values sealed with an older key. ``seen`` is
+    called after each sealed value looked at."""
     changed = 0
+    seen = seen or (lambda: None)
     for row in await session.scalars(
         select(AccountConnector).where(AccountConnector.auth_sealed.is_not(None))
     ):
@@ -355,6 +372,7 @@ async def reseal_secrets(*, session: AsyncSession, keyring: Keyring) -> int:
                 keyring.open(row.auth_sealed, context=context), context=context
             )
             changed += 1
+        seen()
     for prop in await session.scalars(
         select(AccountConnectorProperty).where(AccountConnectorProperty.value_sealed.is_not(None))
     ):
@@ -365,6 +383,7 @@ async def reseal_secrets(*, session: AsyncSession, keyring: Keyring) -> int:
                 keyring.open(prop.value_sealed, context=context), context=context
             )
             changed += 1
+        seen()
     for partner in await session.scalars(select(PartnerConnectorProperty)):
         if keyring.needs_reseal(partner.value_sealed):
             context = value_context(partner.connector_name, partner.name)
@@ -372,5 +391,6 @@ async def reseal_secrets(*, session: AsyncSession, keyring: Keyring) -> int:
                 keyring.open(partner.value_sealed, context=context), context=context
             )
             changed += 1
+        seen()
     await session.flush()
     return changed
