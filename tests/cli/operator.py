@@ -8,6 +8,7 @@ from typing import Any
 
 from typer.testing import CliRunner, Result
 
+from junction.cli import common
 from junction.cli.main import app
 from tests.fixtures.server import Junction
 
@@ -24,13 +25,17 @@ class Operator:
             "JUNCTION_OUTBOUND_ALLOW_LOOPBACK": "true",
             "JUNCTION_ENV": "development",
             "JUNCTION_ENCRYPTION_KEYS": "",
-            # A wide terminal: the tables' columns are then shown in full.
-            "COLUMNS": "200",
         }
         self.runner = CliRunner()
 
     def result(self, *args: str) -> Result:
-        return self.runner.invoke(app, list(args), env=self.env)
+        # The CLI's console read its width when it was imported, in whichever test came
+        # first; a wide one is set for the call so that columns are shown in full.
+        width, common.console.width = common.console.width, 200
+        try:
+            return self.runner.invoke(app, list(args), env=self.env)
+        finally:
+            common.console.width = width
 
     def __call__(self, *args: str, code: int = 0) -> str:
         result = self.result(*args)
