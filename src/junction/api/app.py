@@ -12,6 +12,7 @@ from junction.api.docs import mount_docs
 from junction.api.errors import install_error_handlers
 from junction.api.home import mount_home
 from junction.api.middleware import SecurityHeadersMiddleware
+from junction.api.openapi import install_openapi
 from junction.api.routes import API_PREFIX, mount_routes
 from junction.auth.identity import BearerAuthMiddleware
 from junction.services import Services
@@ -76,6 +77,7 @@ def create_app(services: Services) -> FastAPI:
     install_error_handlers(app)
     mount_routes(app)
     mount_docs(app)
+    install_openapi(app)
     mount_home(app)
     if demo is not None:
         demo.mount(app)
