@@ -10,7 +10,7 @@ databases, so they are held to that range on both.
 from __future__ import annotations
 
 from datetime import UTC, datetime
-from typing import Annotated
+from typing import Annotated, Any
 
 from pydantic import AfterValidator, Field
 
@@ -55,3 +55,36 @@ def id_in_reference(reference: str, *, field: str) -> int | None:
     if not 1 <= number <= INT32_MAX:
         raise BadRequest(f"{field}: an Id must be from 1 to {INT32_MAX}")
     return number
+
+
+def _unstorable(text: str) -> str | None:
+    # PostgreSQL refuses NUL in text and JSONB; a lone surrogate cannot be encoded at all.
+    if "\x00" in text:
+        return "must not contain the NUL character (\\u0000)"
+    try:
+        text.encode("utf-8")
+    except UnicodeEncodeError:
+        return "must not contain a lone surrogate (\\ud800-\\udfff)"
+    return None
+
+
+def check_text(field: str, text: str) -> None:
+    """Refuse ``text`` (400 naming ``field``) if no text column could store it."""
+    problem = _unstorable(text)
+    if problem is not None:
+        raise BadRequest(f"{field}: {problem}")
+
+
+def check_texts(value: Any, path: str = "") -> None:
+    """``check_text`` on every string and object key of a parsed JSON (or YAML) document."""
+    if isinstance(value, str):
+        check_text(path or "request body", value)
+    elif isinstance(value, dict):
+        for key, item in value.items():
+            field = f"{path}.{key}" if path else str(key)
+            if isinstance(key, str):
+                check_text(field, key)
+            check_texts(item, field)
+    elif isinstance(value, list):
+        for index, item in enumerate(value):
+            check_texts(item, f"{path}.{index}" if path else str(index))

@@ -230,3 +230,41 @@ def test_nul_in_a_token_request_is_refused(junction: Junction) -> None:
             data={"grant_type": "client_credentials", "client_id": "a\x00", "client_secret": "s"},
         )
     _refused(response, "client_id")
+
+
+@pytest.mark.parametrize(
+    ("path", "content_type", "body", "field"),
+    [
+        pytest.param(
+            "/v1.0/connectors",
+            "application/json",
+            json.dumps({**contacts_definition(), "Description": "a\x00b"}),
+            "Description",
+            id="connector-json",
+        ),
+        pytest.param(
+            "/v1.0/connectors",
+            "application/yaml",
+            'Name: "Contacts\\0"\nVersion: "1.0"\n',
+            "Name",
+            id="connector-yaml",
+        ),
+        pytest.param(
+            "/v1.0/templates/import",
+            "application/json",
+            json.dumps({"Template": {"Name": "t\x00"}}),
+            "Template.Name",
+            id="template-import",
+        ),
+    ],
+)
+def test_nul_in_bodies_read_whole_is_refused(
+    api: httpx.Client, path: str, content_type: str, body: str, field: str
+) -> None:
+    good = api.post("/v1.0/connectors", json=contacts_definition())
+    assert good.status_code == 201, good.text
+    before = (api.get("/v1.0/connectors").json(), api.get("/v1.0/templates").json())
+    response = api.post(path, content=body.encode(), headers={"Content-Type": content_type})
+    _refused(response, field)
+    assert "NUL" in response.json()["Message"]
+    assert (api.get("/v1.0/connectors").json(), api.get("/v1.0/templates").json()) == before

@@ -9,59 +9,28 @@ naming the field before anything is written.
 
 from __future__ import annotations
 
-from typing import Any
 from urllib.parse import parse_qsl
 
 from fastapi import Request
 from fastapi.routing import APIRoute
 
-from junction.errors import BadRequest
-
-
-def _unstorable(text: str) -> str | None:
-    if "\x00" in text:
-        return "must not contain the NUL character (\\u0000)"
-    try:
-        text.encode("utf-8")
-    except UnicodeEncodeError:
-        return "must not contain a lone surrogate (\\ud800-\\udfff)"
-    return None
-
-
-def _check(field: str, text: str) -> None:
-    problem = _unstorable(text)
-    if problem is not None:
-        raise BadRequest(f"{field}: {problem}")
-
-
-def _walk(path: str, value: Any) -> None:
-    if isinstance(value, str):
-        _check(path or "request body", value)
-    elif isinstance(value, dict):
-        for key, item in value.items():
-            field = f"{path}.{key}" if path else str(key)
-            if isinstance(key, str):
-                _check(field, key)
-            _walk(field, item)
-    elif isinstance(value, list):
-        for index, item in enumerate(value):
-            _walk(f"{path}.{index}" if path else str(index), item)
+from junction.bounds import check_text, check_texts
 
 
 async def refuse_unstorable_text(request: Request) -> None:
     """A route dependency: path, query and body checked before the route runs."""
     for name, value in request.path_params.items():
         if isinstance(value, str):
-            _check(f"path parameter {name}", value)
+            check_text(f"path parameter {name}", value)
     for name, value in request.query_params.multi_items():
-        _check(f"query parameter {name}", value)
+        check_text(f"query parameter {name}", value)
     content_type = request.headers.get("content-type", "").split(";")[0].strip().lower()
     if content_type == "application/x-www-form-urlencoded":
         # Read as bytes, which Starlette caches for the route (the token route parses its
         # form itself).
         form = parse_qsl((await request.body()).decode("utf-8", "replace"), keep_blank_values=True)
         for name, value in form:
-            _check(name, value)
+            check_text(name, value)
         return
     route = request.scope.get("route")
     if not isinstance(route, APIRoute) or route.body_field is None:
@@ -72,10 +41,10 @@ async def refuse_unstorable_text(request: Request) -> None:
     if content_type == "multipart/form-data":
         for name, item in (await request.form()).multi_items():
             if isinstance(item, str):
-                _check(name, item)
+                check_text(name, item)
     elif await request.body():
         try:
             body = await request.json()
         except ValueError:
             return  # not JSON: the route's validation refuses it
-        _walk("", body)
+        check_texts(body)

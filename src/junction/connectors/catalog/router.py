@@ -11,7 +11,7 @@ from pydantic import BaseModel, ConfigDict, Field
 from junction.api.context import Context, Session
 from junction.api.ids import RowId
 from junction.api.paging import PageRequest, fetch_page, page_request
-from junction.bounds import id_in_reference
+from junction.bounds import check_texts, id_in_reference
 from junction.connectors.catalog import partner_properties
 from junction.connectors.catalog import service as catalog
 from junction.connectors.catalog.documents import YAML_TYPES, load_document
@@ -85,6 +85,8 @@ async def add_connector(
         raise PayloadTooLarge(f"The definition is larger than {MAX_DEFINITION_BYTES} bytes")
     content_type = request.headers.get("content-type", "").split(";")[0].strip().lower()
     document = load_document(body, yaml_allowed=content_type in YAML_TYPES)
+    # Read raw (for its size limit and YAML), so the request-wide text check never saw it.
+    check_texts(document)
     connector, created = await catalog.add_release(
         session=session, document=document, now=context.clock()
     )
@@ -137,6 +139,7 @@ async def import_openapi_connector(
         raise PayloadTooLarge(f"The document is larger than {MAX_OPENAPI_BYTES} bytes")
     # Converting a large document takes a while of CPU: keep it off the event loop.
     result = await asyncio.to_thread(import_openapi, body, name=name, version=version)
+    check_texts(result.definition)
     connector, created = await catalog.add_release(
         session=session, document=result.definition, now=context.clock()
     )
