@@ -11,6 +11,7 @@ from zoneinfo import available_timezones
 from pydantic import AfterValidator, BaseModel, ConfigDict, Field, StringConstraints
 
 from junction.accounts.models import Account, AccountUser
+from junction.bounds import Instant, NonNegativeInt32
 
 MAX_URL_LENGTH = 2048
 ACCOUNT_ID_PATTERN = r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,63}$"
@@ -28,7 +29,8 @@ def _valid_timezone(value: str | None) -> str | None:
 
 
 def _as_utc(value: datetime | None) -> datetime | None:
-    # The field is named ...Utc: a date sent without an offset is taken to be UTC.
+    # The field is named ...Utc: a date sent without an offset is taken to be UTC. (Instant
+    # has checked that it has a UTC time.)
     if value is None:
         return None
     return value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
@@ -54,8 +56,8 @@ AccountIdText = Annotated[str, StringConstraints(pattern=ACCOUNT_ID_PATTERN)]
 NameText = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=255)]
 TimezoneName = Annotated[str | None, AfterValidator(_valid_timezone)]
 WebhookUrlText = Annotated[str | None, AfterValidator(_webhook_url)]
-UtcDateTime = Annotated[datetime | None, AfterValidator(_as_utc)]
-RetentionHoursValue = Annotated[int | None, Field(ge=0)]
+UtcDateTime = Annotated[Instant | None, AfterValidator(_as_utc)]
+RetentionHoursValue = NonNegativeInt32 | None
 
 
 class _Input(BaseModel):

@@ -16,6 +16,7 @@ from junction.api.middleware import (
     ForwardedHeadersMiddleware,
     SecurityHeadersMiddleware,
 )
+from junction.api.openapi import install_openapi
 from junction.api.routes import API_PREFIX, mount_routes
 from junction.auth.identity import BearerAuthMiddleware
 from junction.connectors.catalog.router import MAX_OPENAPI_BYTES
@@ -91,6 +92,7 @@ def create_app(services: Services) -> FastAPI:
     install_error_handlers(app)
     mount_routes(app)
     mount_docs(app)
+    install_openapi(app)
     mount_home(app)
     if demo is not None:
         demo.mount(app)

@@ -15,10 +15,14 @@ from sqlalchemy import Select, func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import InstrumentedAttribute
 
+from junction.bounds import INT32_MAX
 from junction.errors import BadRequest
 
 MAX_PAGE_SIZE = 500
 DEFAULT_PAGE_SIZE = 50
+# Past it the row offset would overflow the databases' 64-bit OFFSET; any page this far
+# is past the end anyway, but an explicit limit names the parameter instead of failing.
+MAX_PAGE = INT32_MAX
 
 
 @dataclass(frozen=True)
@@ -30,7 +34,7 @@ class PageRequest:
 
 
 def page_request(
-    page: Annotated[int, Query(ge=1, description="Page number, from 1.")] = 1,
+    page: Annotated[int, Query(ge=1, le=MAX_PAGE, description="Page number, from 1.")] = 1,
     pageSize: Annotated[
         int, Query(ge=1, le=MAX_PAGE_SIZE, description="Items per page.")
     ] = DEFAULT_PAGE_SIZE,

@@ -5,6 +5,7 @@ from __future__ import annotations
 from fastapi import APIRouter, Depends, FastAPI
 
 from junction.accounts import router as accounts
+from junction.api.text_guard import refuse_unstorable_text
 from junction.auth import router as auth
 from junction.auth.identity import authenticate, require_account, require_partner
 from junction.connectors.accounts import custom_fields_router as custom_fields
@@ -23,13 +24,16 @@ API_PREFIX = "/v1.0"
 
 
 def mount_routes(app: FastAPI) -> None:
+    # Every route but the webhooks' (whose bodies are payloads, with rules of their own)
+    # refuses text that the database cannot store.
+    text_guard = [Depends(refuse_unstorable_text)]
     # Unauthenticated by necessity: this is where tokens come from.
-    app.include_router(auth.token_router)
-    app.include_router(calls_router.callback_router)
+    app.include_router(auth.token_router, dependencies=text_guard)
+    app.include_router(calls_router.callback_router, dependencies=text_guard)
     # Public: the webhook's unguessable identifier is its secret.
     app.include_router(webhooks.router)
 
-    v1 = APIRouter(prefix=API_PREFIX, dependencies=[Depends(authenticate)])
+    v1 = APIRouter(prefix=API_PREFIX, dependencies=[Depends(authenticate), *text_guard])
 
     partner = APIRouter(dependencies=[Depends(require_partner)])
     partner.include_router(accounts.router)

@@ -8,6 +8,7 @@ from typing import Any
 from pydantic import BaseModel, ConfigDict, Field
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from junction.bounds import Instant
 from junction.cycles import lifecycle, prerequisites, webhook_urls
 from junction.cycles.lifecycle import Change
 from junction.cycles.models import Cycle
@@ -22,7 +23,7 @@ ALLOWED_INTERVALS = (1, 5, 15, 30, 60, 120, 180, 240, 360, 480, 720, 1440, 10080
 class ActivateIn(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
-    StartTime: datetime | None = Field(None, description="First run; now when omitted. UTC.")
+    StartTime: Instant | None = Field(None, description="First run; now when omitted. UTC.")
     Interval: int | None = Field(
         None, description=f"Minutes between runs, one of {', '.join(map(str, ALLOWED_INTERVALS))}."
     )

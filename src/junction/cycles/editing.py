@@ -13,6 +13,7 @@ from typing import Any
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from junction.bounds import NonNegativeInt32
 from junction.cycles import lifecycle
 from junction.cycles.lifecycle import require_paused
 from junction.cycles.models import Cycle
@@ -43,8 +44,8 @@ class CycleUpdate(BaseModel):
         None, description="FirstStep, AllSteps or None (All and First are accepted too)."
     )
     LogStepDataRequests: bool | None = None
-    StepDataSuccessRetentionHours: int | None = Field(None, ge=0)
-    StepDataErroredRetentionHours: int | None = Field(None, ge=0)
+    StepDataSuccessRetentionHours: NonNegativeInt32 | None = None
+    StepDataErroredRetentionHours: NonNegativeInt32 | None = None
 
     @field_validator("CollectionSplitType", mode="before")
     @classmethod

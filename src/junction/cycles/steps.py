@@ -9,6 +9,7 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError
 from sqlalchemy import delete
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from junction.bounds import Int32, PositiveInt32
 from junction.connectors.accounts import service as account_connectors
 from junction.connectors.catalog import service as catalog
 from junction.connectors.spec.models import MethodKind
@@ -35,7 +36,9 @@ class StepIn(BaseModel):
     Name: str | None = Field(None, min_length=1, max_length=255)
     Description: str | None = None
     StepType: StepKind | None = Field(None, description="Method (default) or a tool.")
-    AccountConnectorId: int | None = Field(None, description="Method steps: what they call.")
+    AccountConnectorId: PositiveInt32 | None = Field(
+        None, description="Method steps: what they call."
+    )
     MethodUniqueIdentifier: str | None = Field(None, description="Method steps: the method.")
     CollectionSplitType: CollectionSplit | None = None
     Conditions: list[Condition] | None = None
@@ -43,8 +46,8 @@ class StepIn(BaseModel):
     DelaySeconds: int | None = Field(None, ge=1, le=60 * 60 * 24 * 7 * 52)
     WaitUntil: Mapping | None = None
     Text: str | None = None
-    DisplayPositionLeft: int | None = None
-    DisplayPositionTop: int | None = None
+    DisplayPositionLeft: Int32 | None = None
+    DisplayPositionTop: Int32 | None = None
 
 
 class EdgeIn(BaseModel):

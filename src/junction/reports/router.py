@@ -6,15 +6,21 @@ must not be taken for a cycle's Id.
 
 from __future__ import annotations
 
-from datetime import datetime
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, Query, Response
 from sqlalchemy import Select
 
 from junction.api.context import Context, Session, WakeAfterCommit
-from junction.api.paging import DEFAULT_PAGE_SIZE, MAX_PAGE_SIZE, PageRequest, fetch_page
+from junction.api.paging import (
+    DEFAULT_PAGE_SIZE,
+    MAX_PAGE,
+    MAX_PAGE_SIZE,
+    PageRequest,
+    fetch_page,
+)
 from junction.auth.identity import AccountContext, CurrentAccount
+from junction.bounds import Instant
 from junction.cycles import service as cycles
 from junction.cycles.models import Cycle
 from junction.engine.models import Transaction
@@ -36,7 +42,7 @@ router = APIRouter(tags=["Reports"])
 
 
 def newest_first(
-    page: Annotated[int, Query(ge=1, description="Page number, from 1.")] = 1,
+    page: Annotated[int, Query(ge=1, le=MAX_PAGE, description="Page number, from 1.")] = 1,
     pageSize: Annotated[
         int, Query(ge=1, le=MAX_PAGE_SIZE, description="Items per page.")
     ] = DEFAULT_PAGE_SIZE,
@@ -53,9 +59,9 @@ Paging = Annotated[PageRequest, Depends(newest_first)]
 
 def window(
     after: Annotated[
-        datetime | None, Query(description="Created at or after (ISO 8601; UTC if no offset).")
+        Instant | None, Query(description="Created at or after (ISO 8601; UTC if no offset).")
     ] = None,
-    before: Annotated[datetime | None, Query(description="Created before (ISO 8601).")] = None,
+    before: Annotated[Instant | None, Query(description="Created before (ISO 8601).")] = None,
 ) -> service.Window:
     return service.Window.of(after, before)
 

@@ -8,6 +8,7 @@ from fastapi import APIRouter, Body, Depends, Query, Request, Response
 
 from junction.api.context import Context, Session
 from junction.api.paging import PageRequest, fetch_page, page_request
+from junction.bounds import check_texts
 from junction.templates import service, transfer
 from junction.templates.schemas import ProblemOut, ReleaseOut, StatusIn, TemplateOut
 from junction.templates.spec.models import TemplateDocument
@@ -64,6 +65,7 @@ async def export_schema() -> dict[str, Any]:
 )
 async def import_template(request: Request, session: Session, context: Context) -> TemplateOut:
     document = transfer.read_export(await request.body())
+    check_texts(document)
     imported = await transfer.import_template(
         session=session, document=document, now=context.clock()
     )

@@ -17,6 +17,7 @@ from typing import Annotated, Any, Literal
 from pydantic import BaseModel, ConfigDict, Field, TypeAdapter, ValidationError
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from junction.bounds import Instant, PositiveInt32
 from junction.connectors.catalog import service as catalog
 from junction.connectors.catalog.models import Connector
 from junction.connectors.spec.models import ConnectorDefinition
@@ -61,7 +62,7 @@ class ExportedTemplate(_Strict):
 
 
 class ExportedRelease(_Strict):
-    Version: int = Field(ge=1, description="Releases are numbered 1, 2, 3... in order.")
+    Version: PositiveInt32 = Field(description="Releases are numbered 1, 2, 3... in order.")
     Status: Literal["Draft", "Live", "Deprecated"] = Field(
         description="Only the newest release may be a Draft."
     )
@@ -73,7 +74,7 @@ class TemplateExport(_Strict):
 
     Format: Literal["junction-template"]
     FormatVersion: Literal[1]
-    ExportedAt: datetime | None = Field(None, description="When it was exported (not imported).")
+    ExportedAt: Instant | None = Field(None, description="When it was exported (not imported).")
     Template: ExportedTemplate
     Releases: list[ExportedRelease] = Field(min_length=1)
     Connectors: list[ConnectorDefinition] = Field(

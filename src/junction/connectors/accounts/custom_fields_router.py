@@ -8,6 +8,7 @@ from fastapi import APIRouter
 from fastapi.responses import JSONResponse
 
 from junction.api.context import Context, Session
+from junction.api.ids import RowId
 from junction.auth.identity import CurrentAccount
 from junction.connectors.accounts import custom_fields as service
 from junction.connectors.accounts import service as account_connectors
@@ -53,7 +54,7 @@ async def create_field(
     "`UpstreamStatus` and `UpstreamBody`.",
 )
 async def discover_fields(
-    account_connector_id: int, account: CurrentAccount, context: Context
+    account_connector_id: RowId, account: CurrentAccount, context: Context
 ) -> Any:
     # No request transaction: none may stay open while the third party answers.
     try:
@@ -86,7 +87,7 @@ async def discover_fields(
 
 
 @router.get(FIELDS + "/{field_id}", response_model=CustomFieldOut, summary="Get a custom field")
-async def get_field(row: Row, field_id: int, session: Session) -> CustomFieldOut:
+async def get_field(row: Row, field_id: RowId, session: Session) -> CustomFieldOut:
     return service.to_out(await service.get_field(session=session, row=row, field_id=field_id))
 
 
@@ -98,7 +99,7 @@ async def get_field(row: Row, field_id: int, session: Session) -> CustomFieldOut
     "by later discoveries.",
 )
 async def put_field(
-    row: Row, field_id: int, field_in: CustomFieldIn, session: Session, context: Context
+    row: Row, field_id: RowId, field_in: CustomFieldIn, session: Session, context: Context
 ) -> CustomFieldOut:
     stored = await service.get_field(session=session, row=row, field_id=field_id)
     await service.replace(
@@ -108,7 +109,7 @@ async def put_field(
 
 
 @router.delete(FIELDS + "/{field_id}", summary="Remove a custom field")
-async def delete_field(row: Row, field_id: int, session: Session, context: Context) -> Any:
+async def delete_field(row: Row, field_id: RowId, session: Session, context: Context) -> Any:
     stored = await service.get_field(session=session, row=row, field_id=field_id)
     await service.remove(session=session, row=row, stored=stored, now=context.clock())
     return {"Message": f"Custom field {field_id} removed."}

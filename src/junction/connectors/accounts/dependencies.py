@@ -12,13 +12,14 @@ from typing import Annotated
 from fastapi import Depends
 
 from junction.api.context import Session
+from junction.api.ids import RowId
 from junction.auth.identity import CurrentAccount
 from junction.connectors.accounts import service
 from junction.connectors.accounts.models import AccountConnector
 
 
 async def _row(
-    account: CurrentAccount, session: Session, account_connector_id: int
+    account: CurrentAccount, session: Session, account_connector_id: RowId
 ) -> AccountConnector:
     return await service.get(
         session=session, account_id=account.account_id, account_connector_id=account_connector_id

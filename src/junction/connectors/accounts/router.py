@@ -7,6 +7,7 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Depends, Response
 
 from junction.api.context import Context, Session
+from junction.api.ids import RowId
 from junction.api.paging import PageRequest, fetch_page, page_request
 from junction.auth.identity import CurrentAccount
 from junction.connectors.accounts import service
@@ -165,7 +166,7 @@ async def create_property(
     response_model=PropertyOut,
     summary="Get an account connector property",
 )
-async def get_property(row: Row, property_id: int, session: Session) -> PropertyOut:
+async def get_property(row: Row, property_id: RowId, session: Session) -> PropertyOut:
     return service.property_out(
         await service.get_property(session=session, row=row, property_id=property_id)
     )
@@ -177,7 +178,7 @@ async def get_property(row: Row, property_id: int, session: Session) -> Property
     summary="Change an account connector property",
 )
 async def put_property(
-    row: Row, property_id: int, prop: PropertyIn, session: Session, context: Context
+    row: Row, property_id: RowId, prop: PropertyIn, session: Session, context: Context
 ) -> PropertyOut:
     stored = await service.get_property(session=session, row=row, property_id=property_id)
     if prop.Name.lower() != stored.name.lower():
@@ -191,7 +192,7 @@ async def put_property(
     "/account/connectors/{account_connector_id}/properties/{property_id}",
     summary="Remove an account connector property",
 )
-async def delete_property(row: Row, property_id: int, session: Session, context: Context) -> Any:
+async def delete_property(row: Row, property_id: RowId, session: Session, context: Context) -> Any:
     context.gateway.forget(row.id)
     service.touch(row, context.clock())
     stored = await service.get_property(session=session, row=row, property_id=property_id)

@@ -14,6 +14,7 @@ from typing import Any
 from sqlalchemy import Select, delete, func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from junction.bounds import id_in_reference
 from junction.connectors.accounts.auth_values import parse_auth_value
 from junction.connectors.accounts.models import AccountConnector, AccountConnectorProperty
 from junction.connectors.accounts.schemas import (
@@ -51,8 +52,9 @@ def property_context(account_connector_id: int, name: str) -> str:
 
 
 async def _installable(*, session: AsyncSession, connector_ref: str) -> Connector:
-    if connector_ref.isdigit():
-        connector = await catalog.get_connector(session=session, connector_id=int(connector_ref))
+    connector_id = id_in_reference(connector_ref, field="path parameter connector")
+    if connector_id is not None:
+        connector = await catalog.get_connector(session=session, connector_id=connector_id)
     else:
         releases = await catalog.connectors_named(session=session, name=connector_ref)
         live = [r for r in releases if r.status == ReleaseStatusName.LIVE]

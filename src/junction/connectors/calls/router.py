@@ -12,6 +12,7 @@ from fastapi.responses import HTMLResponse, JSONResponse, RedirectResponse, Resp
 from pydantic import BaseModel, ConfigDict, Field
 
 from junction.api.context import Context, get_services
+from junction.api.ids import RowId
 from junction.auth.identity import CurrentAccount
 from junction.connectors.accounts.custom_field_hooks import queue_discovery
 from junction.connectors.calls import oauth
@@ -60,7 +61,7 @@ class AuthoriseOut(BaseModel):
     "each with UpstreamStatus and UpstreamBody.",
 )
 async def call_method(
-    account_connector_id: int,
+    account_connector_id: RowId,
     method: str,
     account: CurrentAccount,
     context: Context,
@@ -87,7 +88,7 @@ async def call_method(
     "`[{Name, Value}]` (from its HumanReadableKey and IdentifierKey).",
 )
 async def run_trigger(
-    account_connector_id: int, trigger_id: str, account: CurrentAccount, context: Context
+    account_connector_id: RowId, trigger_id: str, account: CurrentAccount, context: Context
 ) -> Any:
     return await trigger_choices(context, account.account_id, account_connector_id, trigger_id)
 
@@ -95,7 +96,7 @@ async def run_trigger(
 async def _run(
     context: Services,
     account_id: str,
-    account_connector_id: int,
+    account_connector_id: RowId,
     method: str,
     values: MethodCallIn,
 ) -> CallResult:
@@ -112,7 +113,7 @@ async def _run(
 async def _try(
     context: Services,
     account_id: str,
-    account_connector_id: int,
+    account_connector_id: RowId,
     method: str,
     values: MethodCallIn,
 ) -> Any:
@@ -154,7 +155,7 @@ def _details(exc: ConnectorCallError) -> dict[str, Any]:
     "redacted copy of each request and response.",
 )
 async def try_method_get(
-    account_connector_id: int, method: str, account: CurrentAccount, context: Context
+    account_connector_id: RowId, method: str, account: CurrentAccount, context: Context
 ) -> Any:
     return await _try(context, account.account_id, account_connector_id, method, MethodCallIn())
 
@@ -164,7 +165,7 @@ async def try_method_get(
     summary="Test a connector method with input values",
 )
 async def try_method_post(
-    account_connector_id: int,
+    account_connector_id: RowId,
     method: str,
     account: CurrentAccount,
     context: Context,
@@ -194,7 +195,7 @@ async def _oauth_settings(
     "`status=success` or `status=error&message=...` (or shows a short page).",
 )
 async def authorise(
-    account_connector_id: int,
+    account_connector_id: RowId,
     account: CurrentAccount,
     context: Context,
     body: Annotated[AuthoriseIn | None, Body()] = None,

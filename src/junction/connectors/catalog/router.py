@@ -9,7 +9,9 @@ from fastapi import APIRouter, Depends, Query, Request, Response
 from pydantic import BaseModel, ConfigDict, Field
 
 from junction.api.context import Context, Session
+from junction.api.ids import RowId
 from junction.api.paging import PageRequest, fetch_page, page_request
+from junction.bounds import check_texts, id_in_reference
 from junction.connectors.catalog import partner_properties
 from junction.connectors.catalog import service as catalog
 from junction.connectors.catalog.documents import YAML_TYPES, load_document
@@ -83,6 +85,8 @@ async def add_connector(
         raise PayloadTooLarge(f"The definition is larger than {MAX_DEFINITION_BYTES} bytes")
     content_type = request.headers.get("content-type", "").split(";")[0].strip().lower()
     document = load_document(body, yaml_allowed=content_type in YAML_TYPES)
+    # Read raw (for its size limit and YAML), so the request-wide text check never saw it.
+    check_texts(document)
     connector, created = await catalog.add_release(
         session=session, document=document, now=context.clock()
     )
@@ -135,6 +139,7 @@ async def import_openapi_connector(
         raise PayloadTooLarge(f"The document is larger than {MAX_OPENAPI_BYTES} bytes")
     # Converting a large document takes a while of CPU: keep it off the event loop.
     result = await asyncio.to_thread(import_openapi, body, name=name, version=version)
+    check_texts(result.definition)
     connector, created = await catalog.add_release(
         session=session, document=result.definition, now=context.clock()
     )
@@ -150,9 +155,10 @@ async def import_openapi_connector(
     summary="Get a connector by Id, or every release of a connector by name",
 )
 async def get_connector(connector: str, session: Session) -> Any:
-    if connector.isdigit():
+    connector_id = id_in_reference(connector, field="path parameter connector")
+    if connector_id is not None:
         return ConnectorOut.build(
-            await catalog.get_connector(session=session, connector_id=int(connector))
+            await catalog.get_connector(session=session, connector_id=connector_id)
         )
     rows = await catalog.connectors_named(session=session, name=connector)
     return [ConnectorOut.build(row) for row in rows]
@@ -164,7 +170,7 @@ async def get_connector(connector: str, session: Session) -> Any:
     summary="List a connector's methods",
 )
 async def list_methods(
-    connector_id: int,
+    connector_id: RowId,
     session: Session,
     category: Annotated[str | None, Query()] = None,
     query: Annotated[str | None, Query(description="Text in the method name.")] = None,
@@ -181,7 +187,7 @@ async def list_methods(
 
 
 @router.get("/methods/{method_id}", response_model=MethodOut, summary="Get a method")
-async def get_method(method_id: int, session: Session) -> MethodOut:
+async def get_method(method_id: RowId, session: Session) -> MethodOut:
     connector, position = await catalog.get_method(session=session, method_id=method_id)
     method = catalog.definition_of(connector).Methods[position]
     ids = await catalog.method_ids(session=session, connector_id=connector.id)
@@ -217,7 +223,9 @@ async def _partner_properties(session: Session, connector_id: int) -> list[Partn
     summary="Which partner properties are set (Junction extension)",
     description="Junction extension. Values are never shown.",
 )
-async def list_partner_properties(connector_id: int, session: Session) -> list[PartnerPropertyOut]:
+async def list_partner_properties(
+    connector_id: RowId, session: Session
+) -> list[PartnerPropertyOut]:
     return await _partner_properties(session, connector_id)
 
 
@@ -230,7 +238,7 @@ async def list_partner_properties(connector_id: int, session: Session) -> list[P
     "Stored encrypted; never shown again.",
 )
 async def set_partner_properties(
-    connector_id: int, values: list[PartnerPropertyIn], session: Session, context: Context
+    connector_id: RowId, values: list[PartnerPropertyIn], session: Session, context: Context
 ) -> list[PartnerPropertyOut]:
     connector = await catalog.get_connector(session=session, connector_id=connector_id)
     # Every account connector of the connector reads them: no opened connection stays.

@@ -12,6 +12,8 @@ from typing import Annotated, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
+from junction.bounds import Int32, NonNegativeInt32
+
 StepKeyText = Annotated[str, Field(min_length=1, max_length=64, pattern=r"^[A-Za-z0-9_.-]+$")]
 VariableNameText = Annotated[
     str, Field(min_length=1, max_length=128, pattern=r"^[A-Za-z_][A-Za-z0-9_]*$")
@@ -135,8 +137,8 @@ class Step(_Spec):
     Script: Annotated[str, Field(max_length=256 * 1024)] | None = Field(
         None, description="Method steps: JavaScript event handlers for this step only."
     )
-    DisplayPositionLeft: int = 0
-    DisplayPositionTop: int = 0
+    DisplayPositionLeft: Int32 = 0
+    DisplayPositionTop: Int32 = 0
 
 
 class Edge(_Spec):
@@ -158,8 +160,8 @@ class TemplateSettings(_Spec):
     ContinueOnStepError: bool = False
     CollectionSplitType: CollectionSplit = CollectionSplit.FIRST_STEP
     LogStepDataRequests: bool = True
-    StepDataSuccessRetentionHours: int | None = Field(None, ge=0)
-    StepDataErroredRetentionHours: int | None = Field(None, ge=0)
+    StepDataSuccessRetentionHours: NonNegativeInt32 | None = None
+    StepDataErroredRetentionHours: NonNegativeInt32 | None = None
     ConnectorInstallation: Literal["Existing", "Fresh"] = "Existing"
 
 
