@@ -74,9 +74,9 @@ SEEDS: list[tuple[str, list[str]]] = [
         "0006",
         [
             "INSERT INTO transactions (id, account_id, cycle_id, status, step_id, attempt, "
-            'origin, steps_run, error_count, warning_count, message, "values", created_at, ended_at, '
-            "updated_at) VALUES ('tx1', 'acc', 'c', 'Errored', 's1', 0, 'Webhook', 1, 1, 0, "
-            "'the old API said no', '{}', :now, :now, :now)"
+            'origin, steps_run, error_count, warning_count, message, "values", created_at, '
+            "ended_at, updated_at) VALUES ('tx1', 'acc', 'c', 'Errored', 's1', 0, 'Webhook', "
+            "1, 1, 0, 'the old API said no', '{}', :now, :now, :now)"
         ],
     ),
 ]
