@@ -27,6 +27,7 @@ from junction.dispatch.worker import Worker
 from junction.engine.notify import Notifier
 from junction.engine.plans import PlanCache
 from junction.engine.runner import Engine, EngineOptions, Waiters
+from junction.metrics import Metrics
 from junction.reports import retention
 from junction.scripting.sandbox import limits_from
 from junction.security.address_guard import AddressGuard
@@ -57,6 +58,8 @@ class Services:
     # route registers a future, the engine of this process resolves it.
     waiters: Waiters
     dispatcher: Dispatcher
+    # This process's Prometheus instruments (a registry per Services, see metrics.py).
+    metrics: Metrics = field(default_factory=Metrics, compare=False)
     # The engine, when this process runs transactions.
     engine: Engine | None = None
     # The procrastinate worker, for role "worker".
@@ -83,14 +86,17 @@ def build_services(
         settings = settings.model_copy(update={"outbound_allow_loopback": True})
     keyring = keyring if keyring is not None else load_keyring(settings)
     database = database if database is not None else Database(settings.resolved_database_url)
-    gateway = build_gateway(settings, clock=clock, keyring=keyring, database=database)
+    metrics = Metrics()
+    gateway = build_gateway(
+        settings, clock=clock, keyring=keyring, database=database, metrics=metrics
+    )
     plans = PlanCache()
     waiters: Waiters = {}
     engine: Engine | None = None
     worker: Worker | None = None
     if dispatcher is None:
         if role == "worker":
-            engine = build_engine(settings, clock, database, gateway, plans, waiters)
+            engine = build_engine(settings, clock, database, gateway, plans, waiters, metrics)
             queue = build_job_queue(settings, clock=clock, database=database)
             worker = build_worker(
                 settings, clock, database, engine, queue, install_signal_handlers=True
@@ -101,7 +107,7 @@ def build_services(
         elif settings.dispatcher == "procrastinate":
             dispatcher = build_job_queue(settings, clock=clock, database=database)
         else:
-            engine = build_engine(settings, clock, database, gateway, plans, waiters)
+            engine = build_engine(settings, clock, database, gateway, plans, waiters, metrics)
             dispatcher = build_local_dispatcher(settings, clock, database, engine)
     return Services(
         settings=settings,
@@ -117,15 +123,26 @@ def build_services(
         webhook_scripts=WebhookScripts(database=database, plans=plans),
         waiters=waiters,
         dispatcher=dispatcher,
+        metrics=metrics,
         engine=engine,
         worker=worker,
     )
 
 
 def build_gateway(
-    settings: Settings, *, clock: Clock, keyring: Keyring, database: Database
+    settings: Settings,
+    *,
+    clock: Clock,
+    keyring: Keyring,
+    database: Database,
+    metrics: Metrics | None = None,
 ) -> ConnectorGateway:
-    limits = limits_from(settings.script_time_limit_seconds, settings.script_memory_limit_mb)
+    metrics = metrics or Metrics()
+    limits = limits_from(
+        settings.script_time_limit_seconds,
+        settings.script_memory_limit_mb,
+        metrics.script_observed,
+    )
     runtime = Runtime(
         RuntimeSettings(
             allow_loopback=settings.outbound_allow_loopback,
@@ -133,6 +150,7 @@ def build_gateway(
             script_limits=limits,
         ),
         wall_clock=clock,
+        metrics=metrics,
     )
     oauth_env = OAuthEnvironment(
         database=database,
@@ -145,6 +163,7 @@ def build_gateway(
         locks=RefreshLocks(),
         public_base_url=settings.public_base_url,
         script_limits=limits,
+        metrics=metrics,
     )
     return ConnectorGateway(
         database=database, keyring=keyring, runtime=runtime, oauth_env=oauth_env
@@ -158,7 +177,9 @@ def build_engine(
     gateway: ConnectorGateway,
     plans: PlanCache,
     waiters: Waiters,
+    metrics: Metrics | None = None,
 ) -> Engine:
+    metrics = metrics or Metrics()
     return Engine(
         database=database,
         gateway=gateway,
@@ -175,11 +196,14 @@ def build_engine(
             retry_schedule=list(settings.retry_schedule),
             consecutive_error_limit=settings.consecutive_error_limit,
             script_limits=limits_from(
-                settings.script_time_limit_seconds, settings.script_memory_limit_mb
+                settings.script_time_limit_seconds,
+                settings.script_memory_limit_mb,
+                metrics.script_observed,
             ),
         ),
         plans=plans,
         waiters=waiters,
+        metrics=metrics,
     )
 
 
@@ -245,7 +269,13 @@ def worker_beside(services: Services, queue: JobQueue | None = None) -> Worker:
     worker process, in one test process. ``queue`` shares a job queue already built."""
     settings, clock, database = services.settings, services.clock, services.database
     engine = build_engine(
-        settings, clock, database, services.gateway, services.plans, services.waiters
+        settings,
+        clock,
+        database,
+        services.gateway,
+        services.plans,
+        services.waiters,
+        services.metrics,
     )
     return build_worker(
         settings,

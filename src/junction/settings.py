@@ -12,7 +12,7 @@ from enum import StrEnum
 from pathlib import Path
 from typing import Annotated, Literal
 
-from pydantic import Field, ValidationError, ValidationInfo, field_validator
+from pydantic import Field, ValidationError, ValidationInfo, field_validator, model_validator
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
 
@@ -213,6 +213,27 @@ class Settings(BaseSettings):
         ),
     )
 
+    # Operations: /healthz, /readyz and /metrics (see docs/operations.md).
+    metrics: Literal["off", "open", "token"] = Field(
+        "off",
+        description=(
+            "/metrics: off (404), open (anyone who reaches the port), or token (needs "
+            "Authorization: Bearer with JUNCTION_METRICS_TOKEN)."
+        ),
+    )
+    metrics_token: str | None = Field(
+        None, description="The bearer token /metrics asks for when JUNCTION_METRICS=token."
+    )
+    worker_port: int | None = Field(
+        None,
+        ge=1,
+        le=65535,
+        description=(
+            "Port `junction worker` serves /healthz, /readyz and /metrics on (at "
+            "JUNCTION_HOST); unset: none."
+        ),
+    )
+
     # The offline demo (see docs/architecture.md, "Demo").
     demo: bool = Field(
         False,
@@ -238,6 +259,12 @@ class Settings(BaseSettings):
             return float(value.strip())
         except ValueError:
             return value
+
+    @model_validator(mode="after")
+    def _metrics_token_given(self) -> Settings:
+        if self.metrics == "token" and not self.metrics_token:
+            raise ValueError("metrics_token: required when metrics is token (JUNCTION_METRICS)")
+        return self
 
     @field_validator("public_base_url")
     @classmethod

@@ -15,6 +15,7 @@ from junction.connectors.catalog import router as connectors
 from junction.cycles import partner_router as partner_cycles
 from junction.cycles import router as cycles
 from junction.cycles import steps_router as cycle_steps
+from junction.ops import router as ops
 from junction.reports import router as reports
 from junction.templates import authoring_router as template_authoring
 from junction.templates import router as templates
@@ -32,6 +33,8 @@ def mount_routes(app: FastAPI) -> None:
     app.include_router(calls_router.callback_router, dependencies=text_guard)
     # Public: the webhook's unguessable identifier is its secret.
     app.include_router(webhooks.router)
+    # Probes and Prometheus hold no API token (/metrics has a setting of its own).
+    app.include_router(ops.router)
 
     v1 = APIRouter(prefix=API_PREFIX, dependencies=[Depends(authenticate), *text_guard])
 

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 
@@ -20,6 +20,9 @@ from junction.cli import (
 from junction.cli.common import console, fail, load_settings, prepare_database
 from junction.errors import JunctionError
 from junction.security.keyring import load_keyring
+
+if TYPE_CHECKING:
+    from junction.services import Services
 
 app = typer.Typer(
     help="Junction: a self-hosted embedded integration platform.",
@@ -113,7 +116,7 @@ def worker(
     """
     import asyncio
 
-    from junction.services import build_services, serve_worker
+    from junction.services import build_services
 
     settings = load_settings()
     if settings.dispatcher != "procrastinate":
@@ -133,9 +136,29 @@ def worker(
         if concurrency is not None:
             settings = settings.model_copy(update={"worker_concurrency": concurrency})
         services = build_services(settings, role="worker", keyring=keyring)
-        asyncio.run(serve_worker(services))
+        asyncio.run(_run_worker(services))
     except JunctionError as exc:
         fail(exc.message)
+
+
+async def _run_worker(services: Services) -> None:
+    """The worker, and its health and metrics server when JUNCTION_WORKER_PORT is set."""
+    import asyncio
+
+    from junction.ops.server import ops_server
+    from junction.services import serve_worker
+
+    settings = services.settings
+    if settings.worker_port is None:
+        await serve_worker(services)
+        return
+    server = ops_server(services, host=settings.host, port=settings.worker_port)
+    serving = asyncio.create_task(server.serve(), name="junction-worker-http")
+    try:
+        await serve_worker(services)
+    finally:
+        server.should_exit = True
+        await serving
 
 
 @app.command()

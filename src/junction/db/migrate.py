@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
+import functools
+
 from alembic import command
 from alembic.config import Config
+from alembic.script import ScriptDirectory
 
 SCRIPT_LOCATION = "junction.db:migrations"
 
@@ -22,3 +25,11 @@ def upgrade(database_url: str, revision: str = "head") -> None:
 
 def downgrade(database_url: str, revision: str) -> None:
     command.downgrade(alembic_config(database_url), revision)
+
+
+@functools.cache
+def head_revision() -> str:
+    """The revision this release's migrations end at (read once from the scripts)."""
+    head = ScriptDirectory.from_config(alembic_config("")).get_current_head()
+    assert head is not None, "the migration scripts have no head"
+    return head

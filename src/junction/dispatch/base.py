@@ -25,6 +25,11 @@ class Dispatcher(Protocol):
         """Work may be due now (an activation, a replay, a finished wait)."""
         ...
 
+    @property
+    def alive(self) -> bool:
+        """Started and not stopped (or failed): what readiness reports."""
+        ...
+
     def wake_for(self, transaction_id: str, account_id: str) -> None:
         """This new transaction was committed (a webhook call)."""
         ...
@@ -39,6 +44,10 @@ class Detached:
 
     async def stop(self, grace: float = 10.0) -> None:
         return None
+
+    @property
+    def alive(self) -> bool:
+        return True  # nothing to run here, so nothing that can stop
 
     def wake(self) -> None:
         return None
@@ -60,6 +69,10 @@ class InMemoryDispatcher:
 
     async def stop(self, grace: float = 10.0) -> None:
         self.started = False
+
+    @property
+    def alive(self) -> bool:
+        return self.started
 
     def wake(self) -> None:
         self.wakes += 1

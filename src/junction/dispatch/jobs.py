@@ -132,6 +132,10 @@ class JobQueue:
         self._new.append(Due(transaction_id, account_id))
         self._wake.set()
 
+    @property
+    def alive(self) -> bool:
+        return self._loop is not None and not self._loop.done()
+
     async def start(self) -> None:
         # Counted: a server and a worker in one process (tests) share one queue.
         self._users += 1

@@ -73,6 +73,11 @@ class LocalDispatcher:
     def running(self) -> int:
         return len(self._running)
 
+    @property
+    def alive(self) -> bool:
+        # A loop that ended by itself (an unexpected error) means work is no longer claimed.
+        return bool(self._loops) and not self._stopping and not any(t.done() for t in self._loops)
+
     async def start(self) -> None:
         self._stopping = False
         loop = asyncio.get_running_loop()

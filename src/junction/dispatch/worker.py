@@ -278,6 +278,12 @@ class Worker:
             # Stops fetching, waits for running jobs up to the grace, then cancels them.
             self._jobs.stop()  # type: ignore[no-untyped-call]
 
+    @property
+    def alive(self) -> bool:
+        """Taking jobs: started, not asked to stop. procrastinate's own worker may be
+        between restarts while the database is away; readiness reports that separately."""
+        return self._worker is not None and not self._worker.done() and not self._stopping.is_set()
+
     async def wait(self) -> None:
         """Until the worker stops (SIGTERM when it installed signal handlers)."""
         if self._worker is not None:

@@ -35,6 +35,7 @@ from junction.engine.models import SeenItem
 from junction.engine.notify import Notifier
 from junction.engine.outcomes import Outcome
 from junction.engine.plans import CyclePlan, PlanCache, StepPlan
+from junction.metrics import Metrics
 from junction.scripting.sandbox import Limits
 from junction.templates.spec.models import ErrorAction, StepKind
 from junction.utilities import operations as utilities
@@ -86,8 +87,10 @@ class Engine:
         options: EngineOptions,
         plans: PlanCache | None = None,
         waiters: Waiters | None = None,
+        metrics: Metrics | None = None,
     ) -> None:
         self.database = database
+        self.metrics = metrics or Metrics()
         self.gateway = gateway
         self.runtime: Runtime = gateway.runtime
         self.clock = clock
@@ -249,6 +252,7 @@ class Engine:
                 output=outcome.records if outcome.records is not None else outcome.output,
                 message=outcome.message,
             )
+            self.metrics.step_duration.observe(record.duration_ms / 1000)
             if outcome.failure is not None:
                 if await self._failed(claimed, plan, pending, step, outcome, record, attempt):
                     return
@@ -501,6 +505,8 @@ class Engine:
                     raise CheckpointFailed(str(exc)) from exc
                 log.warning("checkpoint of %s failed (%s); retrying", claimed.id, exc)
                 await asyncio.sleep(wait)
+        if change.status in tx.ENDED and not change.discard:
+            self.metrics.transactions_ended.labels(change.status.value).inc()
         if change.status is tx.Status.ERRORED:
             # One line per errored transaction (its ids come from bind_transaction).
             log.warning(

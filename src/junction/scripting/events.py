@@ -135,6 +135,7 @@ def run_event(
 ) -> Fired:
     """Fire ``event`` (in this thread): the handlers with ``values`` as globals."""
     program = _program(event, handlers, readback)
+    limits.observer(None)
     context = quickjs.Context()
     context.set_memory_limit(limits.memory_bytes)
     context.set_max_stack_size(limits.stack_bytes)
@@ -146,6 +147,7 @@ def run_event(
         context.set("__input", json.dumps(values, default=_json_default))
         result = context.eval(program)
     except quickjs.JSException as exc:
+        limits.observer(message_of(exc))
         raise _failure(event, context, exc) from None
     except (TypeError, ValueError) as exc:
         raise HandlerFailed(f"{event}: {exc}") from None

@@ -18,7 +18,7 @@ import contextvars
 import json
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
-from dataclasses import dataclass
+from dataclasses import dataclass, field, replace
 from typing import Any
 
 import quickjs
@@ -40,6 +40,8 @@ class Limits:
     seconds: float = 60.0
     memory_bytes: int = 64 * 1024 * 1024
     stack_bytes: int = 1024 * 1024
+    # Told None as each execution starts and the message of each failure (the metrics).
+    observer: Callable[[str | None], None] = field(default=lambda _: None, compare=False)
 
 
 def message_of(exc: Exception) -> str:
@@ -67,6 +69,7 @@ def _to_python(value: Any) -> Any:
 def run(code: str, limits: Limits, setup: Setup | None = None) -> Any:
     """Evaluate ``code`` in a new context; the value of its last expression, as JSON types.
     ``setup`` gives the context globals first (``functions.install``, for instance)."""
+    limits.observer(None)
     context = quickjs.Context()
     context.set_memory_limit(limits.memory_bytes)
     context.set_max_stack_size(limits.stack_bytes)
@@ -79,6 +82,7 @@ def run(code: str, limits: Limits, setup: Setup | None = None) -> Any:
         allow_python_calls(context)
         return _to_python(context.eval(code))
     except quickjs.JSException as exc:
+        limits.observer(message_of(exc))
         raise ScriptError(message_of(exc)) from None
     except (ValueError, TypeError) as exc:  # a value that cannot cross into Python
         raise ScriptError(str(exc)) from None
@@ -114,5 +118,8 @@ async def evaluate(code: str, limits: Limits, setup: Setup | None = None) -> Any
     )
 
 
-def limits_from(seconds: float, memory_mb: int) -> Limits:
-    return Limits(seconds=seconds, memory_bytes=memory_mb * 1024 * 1024)
+def limits_from(
+    seconds: float, memory_mb: int, observer: Callable[[str | None], None] | None = None
+) -> Limits:
+    limits = Limits(seconds=seconds, memory_bytes=memory_mb * 1024 * 1024)
+    return limits if observer is None else replace(limits, observer=observer)

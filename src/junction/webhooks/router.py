@@ -51,7 +51,9 @@ async def receive(identifier: str, request: Request, context: Context) -> Any:
     try:
         return await _receive(identifier, request, context)
     except JunctionError as exc:
-        if exc.status_code < 500:
+        refused = exc.status_code < 500
+        context.metrics.webhook_calls.labels("refused" if refused else "failed").inc()
+        if refused:
             await refusals.log_refusal(context.database, identifier, exc)
         raise
 
@@ -90,6 +92,7 @@ async def _receive(identifier: str, request: Request, context: Context) -> Any:
         accepted = await context.intake.submit(
             identifier, payload, transaction_id, max_items=context.settings.webhook_max_items
         )
+        context.metrics.webhook_calls.labels("accepted").inc()
         context.dispatcher.wake_for(accepted.transaction_id, accepted.account_id)
         accepted_body = {"Message": "Accepted", "TransactionId": accepted.transaction_id}
         if not accepted.responds:

@@ -34,6 +34,7 @@ from junction.connectors.spec.mergefields import MERGEFIELD, merge
 from junction.connectors.spec.models import AuthenticationSpec, OAuth2Auth, OAuth2Type
 from junction.db.engine import Database
 from junction.errors import BadRequest, ConnectorCallError, NotFound, ScriptFailed
+from junction.metrics import Metrics
 from junction.scripting.sandbox import Limits
 from junction.security.address_guard import AddressGuard, GuardedResolver
 from junction.security.keyring import Keyring
@@ -77,6 +78,7 @@ class OAuthEnvironment:
     locks: RefreshLocks
     public_base_url: str
     script_limits: Limits = field(default_factory=Limits)  # the connector's OAuth handlers
+    metrics: Metrics = field(default_factory=Metrics)
 
     def with_base_url(self, public_base_url: str) -> OAuthEnvironment:
         return replace(self, public_base_url=public_base_url)
@@ -190,7 +192,9 @@ async def _token_request(
         async with asyncio.timeout(TOKEN_TIMEOUT_SECONDS):
             await env.guard.check(settings.token_url)  # literal addresses and the scheme
             status, text = await _post_form(env, settings.token_url, data, auth, headers)
+        env.metrics.outbound_answered(status)
     except (aiohttp.ClientError, TimeoutError, OSError) as exc:
+        env.metrics.outbound_answered(None)
         raise OAuthUnavailable(
             f"The token endpoint could not be reached: {type(exc).__name__}"
         ) from None
@@ -325,7 +329,9 @@ class TokenSource:
                 row.auth_error = exc.message
                 row.updated_at = self.env.clock()
                 failure = exc
+                self.env.metrics.oauth_refreshes.labels("rejected").inc()
             else:
+                self.env.metrics.oauth_refreshes.labels("ok").inc()
                 stored = _stored_tokens(token, credentials, self.env.clock())
                 account_connectors.store_credentials(row, self.env.keyring, stored)
                 row.updated_at = self.env.clock()

@@ -74,6 +74,7 @@ from junction.errors import (
 )
 
 # A module import: the scripting package imports the runtime's date helpers in turn.
+from junction.metrics import Metrics
 from junction.scripting import events
 from junction.scripting.host import Host
 from junction.security.address_guard import AddressGuard
@@ -156,6 +157,7 @@ class Runtime:
         clock: Callable[[], float] | None = None,
         wall_clock: Callable[[], datetime] | None = None,
         random_fraction: Callable[[], float] | None = None,
+        metrics: Metrics | None = None,
     ) -> None:
         self.settings = settings or RuntimeSettings()
         s = self.settings
@@ -165,6 +167,7 @@ class Runtime:
             max_redirects=s.max_redirects,
             connection_limit=s.connection_limit,
             connection_limit_per_host=s.connection_limit_per_host,
+            metrics=metrics,
         )
         self._sleep: Sleep = sleep or asyncio.sleep
         self._wall_clock = wall_clock or (lambda: datetime.now(UTC))

@@ -27,6 +27,7 @@ from junction.errors import (
     UpstreamTimeout,
     UpstreamUnreachable,
 )
+from junction.metrics import Metrics
 from junction.security.address_guard import AddressGuard, GuardedResolver
 
 DEFAULT_MAX_RESPONSE_BYTES = 20 * 1024 * 1024
@@ -63,8 +64,10 @@ class HttpClient:
         dns_cache_seconds: int = 10,
         user_agent: str = USER_AGENT,
         resolver: AbstractResolver | None = None,
+        metrics: Metrics | None = None,
     ) -> None:
         self.guard = guard or AddressGuard()
+        self.metrics = metrics or Metrics()
         self.max_response_bytes = max_response_bytes
         self.max_redirects = max_redirects
         self._connection_limit = connection_limit
@@ -129,9 +132,12 @@ class HttpClient:
         session = self._session_here()
         limit = max_response_bytes or self.max_response_bytes
         host = request.url.host or "?"
+        status: int | None = None  # no answer until one comes
         try:
             async with asyncio.timeout(request.timeout):
-                return await self._follow(session, request, limit)
+                response = await self._follow(session, request, limit)
+                status = response.status
+                return response
         except TimeoutError:
             raise UpstreamTimeout(
                 f"{host} gave no complete answer within {request.timeout:g} seconds"
@@ -154,6 +160,8 @@ class HttpClient:
                 f"The connection to {host} failed: {exc or type(exc).__name__}",
                 request_may_have_been_sent=True,
             ) from None
+        finally:
+            self.metrics.outbound_answered(status)
 
     async def _follow(
         self, session: aiohttp.ClientSession, request: BuiltRequest, limit: int
