@@ -12,6 +12,17 @@ from typing import Annotated
 
 from fastapi import Path
 
-from junction.bounds import INT32_MAX
+from junction.bounds import INT32_MAX, INT32_MIN
 
 RowId = Annotated[int, Path(ge=1, le=INT32_MAX, description="An Id, from 1 to 2147483647.")]
+
+# A step's fields and parameters: custom fields of an account connector are shown with
+# negative Ids, so only the column's range is checked.
+FieldId = Annotated[
+    int,
+    Path(
+        ge=INT32_MIN,
+        le=INT32_MAX,
+        description="A field's Id; custom fields have negative ones (32-bit range).",
+    ),
+]

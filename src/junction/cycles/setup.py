@@ -13,7 +13,7 @@ from typing import Any
 from pydantic import BaseModel, ConfigDict, Field
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from junction.bounds import PositiveInt32
+from junction.bounds import Int32
 from junction.connectors.accounts import custom_methods
 from junction.connectors.accounts.models import AccountConnector
 from junction.connectors.catalog import service as catalog
@@ -49,8 +49,8 @@ class MappingIn(BaseModel):
     MappingType: MappingKind
     Value: str | None = Field(None, description="StaticValue, ValueList, or Script ('=...').")
     SourceStepId: str | None = Field(None, description="StepData: the earlier step's Id.")
-    SourceFieldId: PositiveInt32 | None = Field(
-        None, description="StepData: its response field's Id."
+    SourceFieldId: Int32 | None = Field(
+        None, description="StepData: its response field's Id (custom fields: negative)."
     )
     SourceField: str | None = Field(
         None, description="StepData, instead of SourceFieldId: the field's name or path."

@@ -7,7 +7,7 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Body
 
 from junction.api.context import Context, Session
-from junction.api.ids import RowId
+from junction.api.ids import FieldId
 from junction.auth.identity import CurrentAccount
 from junction.connectors.calls.answers import trigger_choices
 from junction.cycles import prerequisites, service, setup, steps, structure
@@ -174,7 +174,7 @@ async def list_parameters(step_id: str, account: CurrentAccount, session: Sessio
 
 @router.get("/steps/{step_id}/parameters/{parameter_id}", summary="A step's parameter")
 async def get_parameter(
-    step_id: str, parameter_id: RowId, account: CurrentAccount, session: Session
+    step_id: str, parameter_id: FieldId, account: CurrentAccount, session: Session
 ) -> Any:
     found, cycle_step = await _setup(session, account.account_id, step_id)
     return await setup.get_mapping(
@@ -196,7 +196,7 @@ async def get_parameter(
 )
 async def set_parameter(
     step_id: str,
-    parameter_id: RowId,
+    parameter_id: FieldId,
     mapping_in: MappingIn,
     account: CurrentAccount,
     session: Session,
@@ -222,7 +222,7 @@ async def list_field_mappings(step_id: str, account: CurrentAccount, session: Se
 
 @router.get("/steps/{step_id}/fieldmappings/{field_id}", summary="A step's field mapping")
 async def get_field_mapping(
-    step_id: str, field_id: RowId, account: CurrentAccount, session: Session
+    step_id: str, field_id: FieldId, account: CurrentAccount, session: Session
 ) -> Any:
     found, cycle_step = await _setup(session, account.account_id, step_id)
     return await setup.get_mapping(
@@ -241,7 +241,11 @@ async def get_field_mapping(
     description="The same as PUT; some clients post." + PAUSED_ONLY,
 )
 async def set_field_mapping(
-    step_id: str, field_id: RowId, mapping_in: MappingIn, account: CurrentAccount, session: Session
+    step_id: str,
+    field_id: FieldId,
+    mapping_in: MappingIn,
+    account: CurrentAccount,
+    session: Session,
 ) -> Any:
     found, cycle_step = await _setup(session, account.account_id, step_id, lock=True)
     return await setup.set_mapping(
@@ -274,7 +278,7 @@ async def fields_for_mapping(step_id: str, account: CurrentAccount, session: Ses
 )
 async def lookup_parameter(
     step_id: str,
-    parameter_id: RowId,
+    parameter_id: FieldId,
     account: CurrentAccount,
     context: Context,
     body: Annotated[dict[str, Any] | None, Body()] = None,
