@@ -30,6 +30,7 @@ from junction.engine.runner import Engine, EngineOptions, Waiters
 from junction.metrics import Metrics
 from junction.reports import retention
 from junction.scripting.sandbox import limits_from
+from junction.scripting.workers import ScriptWorkers
 from junction.security.address_guard import AddressGuard
 from junction.security.keyring import Keyring, load_keyring
 from junction.settings import Settings
@@ -67,6 +68,7 @@ class Services:
 
     async def close(self) -> None:
         await self.gateway.close()
+        self.gateway.runtime.settings.script_limits.workers.shutdown()
         await self.database.dispose()
 
 
@@ -142,6 +144,7 @@ def build_gateway(
         settings.script_time_limit_seconds,
         settings.script_memory_limit_mb,
         metrics.script_observed,
+        ScriptWorkers(settings.script_workers, settings.script_workers_per_account),
     )
     runtime = Runtime(
         RuntimeSettings(
@@ -195,11 +198,8 @@ def build_engine(
             lease=timedelta(seconds=settings.lease_seconds),
             retry_schedule=list(settings.retry_schedule),
             consecutive_error_limit=settings.consecutive_error_limit,
-            script_limits=limits_from(
-                settings.script_time_limit_seconds,
-                settings.script_memory_limit_mb,
-                metrics.script_observed,
-            ),
+            # One set of script threads per process, shared with the gateway's scripts.
+            script_limits=gateway.runtime.settings.script_limits,
         ),
         plans=plans,
         waiters=waiters,

@@ -129,7 +129,18 @@ class Settings(BaseSettings):
         ),
     )
     script_time_limit_seconds: float = Field(
-        60, gt=0, description="CPU time one script execution may take before it is stopped."
+        60, gt=0, description="Wall-clock time one script execution may take before it is stopped."
+    )
+    script_workers: int = Field(
+        4, ge=1, le=256, description="Threads script executions run on, in each process."
+    )
+    script_workers_per_account: int | None = Field(
+        None,
+        ge=1,
+        description=(
+            "Script threads one account may hold at once. Default: one fewer than the "
+            "threads and than the CPU cores, at least 1."
+        ),
     )
     script_memory_limit_mb: int = Field(
         64, ge=1, description="Memory one script execution may allocate, in MiB."

@@ -19,6 +19,7 @@ from junction.accounts.models import Account
 from junction.api.context import get_services
 from junction.auth import service
 from junction.errors import BadRequest, Forbidden, NotFound, Unauthenticated
+from junction.scripting import workers
 
 ACCOUNT_HEADER = "X-Cyclr-Account"
 
@@ -144,6 +145,9 @@ async def require_account(
             exists = await session.get(Account, account_id) is not None
     if not exists:
         raise NotFound(f"No account with Id '{account_id}'")
+    # Scripts this request runs (Data on Demand's events, say) count against the account's
+    # share of the script threads; the binding ends with the request's task.
+    workers.bind_account(account_id)
     return AccountContext(identity=identity, account_id=account_id)
 
 

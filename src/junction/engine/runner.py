@@ -36,6 +36,7 @@ from junction.engine.notify import Notifier
 from junction.engine.outcomes import Outcome
 from junction.engine.plans import CyclePlan, PlanCache, StepPlan
 from junction.metrics import Metrics
+from junction.scripting import workers
 from junction.scripting.sandbox import Limits
 from junction.templates.spec.models import ErrorAction, StepKind
 from junction.utilities import operations as utilities
@@ -151,6 +152,8 @@ class Engine:
         bound = logs.bind_transaction(
             account_id=claimed.account_id, cycle_id=claimed.cycle_id, transaction_id=claimed.id
         )
+        # Its scripts count against its account's share of the script threads.
+        scripts_bound = workers.bind_account(claimed.account_id)
         try:
             if claimed.previous_owner not in (None, self.options.owner):
                 log.info(
@@ -172,6 +175,7 @@ class Engine:
             if not claimed.waiting:
                 # A webhook call waiting for a WebhookResponse that will not come now.
                 self._answer(claimed.id, None)
+            workers.unbind_account(scripts_bound)
             logs.unbind(bound)
 
     async def _give_up(self, claimed: tx.Claimed) -> None:

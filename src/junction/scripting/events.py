@@ -11,11 +11,8 @@ back afterwards, so a handler changes what the call does by assigning them.
 
 from __future__ import annotations
 
-import asyncio
-import contextvars
 import json
 from collections.abc import Iterable
-from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from datetime import date, datetime
 from typing import Any
@@ -27,9 +24,7 @@ import quickjs
 from junction.scripting import functions
 from junction.scripting.handlers import BEFORE_EVENTS, defines
 from junction.scripting.host import Host, StorageFunction
-from junction.scripting.sandbox import Limits, ScriptError, message_of
-
-_POOL = ThreadPoolExecutor(max_workers=4, thread_name_prefix="junction-event")
+from junction.scripting.sandbox import Limits, ScriptError, limited, message_of, new_context
 
 
 class HandlerFailed(ScriptError):
@@ -136,16 +131,14 @@ def run_event(
     """Fire ``event`` (in this thread): the handlers with ``values`` as globals."""
     program = _program(event, handlers, readback)
     limits.observer(None)
-    context = quickjs.Context()
-    context.set_memory_limit(limits.memory_bytes)
-    context.set_max_stack_size(limits.stack_bytes)
-    context.set_time_limit(limits.seconds)
+    context = new_context(limits)
     try:
-        functions.install(context)  # the function library; calls into Python allowed, limit kept
-        if host is not None:
-            host.install(context)
-        context.set("__input", json.dumps(values, default=_json_default))
-        result = context.eval(program)
+        with limited(context, limits):
+            functions.install(context)
+            if host is not None:
+                host.install(context)
+            context.set("__input", json.dumps(values, default=_json_default))
+            result = context.eval(program)
     except quickjs.JSException as exc:
         limits.observer(message_of(exc))
         raise _failure(event, context, exc) from None
@@ -179,17 +172,12 @@ async def fire(
     readback: Iterable[str],
     limits: Limits,
     host: Host | None = None,
-    pool: ThreadPoolExecutor | None = None,
 ) -> Fired:
-    """``run_event`` on the event pool (or ``pool``); an event nobody handles answers at
-    once."""
+    """``run_event`` on a script thread, within the current account's share of them; an
+    event nobody handles answers at once."""
     handlers = scripts.handlers(event)
     names = tuple(readback)
     if not handlers:
         return Fired(proceed=True, values={name: values.get(name) for name in names})
-    # With this task's context: what the handlers' functions log carries the ids of the
-    # transaction being run.
-    in_context = contextvars.copy_context().run
-    return await asyncio.get_running_loop().run_in_executor(
-        pool or _POOL, in_context, run_event, event, handlers, values, names, limits, host
-    )
+    fired: Fired = await limits.workers.run(run_event, event, handlers, values, names, limits, host)
+    return fired

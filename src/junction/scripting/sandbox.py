@@ -4,29 +4,27 @@ What a script can reach is only what the context is given: QuickJS has no file s
 network or process access unless a host adds it, and none is added here. Each execution has
 its own context, so nothing one script leaves behind (a global, a changed prototype) is seen
 by another. Limits per execution: CPU time (the engine interrupts the script), memory and
-stack. A script that breaks one ends with a ``ScriptError`` saying which.
+stack. A script that breaks one ends with a ``ScriptError`` saying which. The time limit is
+wall-clock time, enforced by a watchdog (``deadline``).
 
-Scripts run on a small thread pool of their own: a script that spins until its time limit
-holds one of those threads, never the event loop, and the executor threads other work uses
-(DNS look-ups, for instance) stay free.
+Scripts run on threads of their own, shared fairly between accounts (``workers``): a
+script that spins until its time limit holds one of those threads, never the event loop,
+and never more than its account's share of them.
 """
 
 from __future__ import annotations
 
-import asyncio
-import contextvars
 import json
-from collections.abc import Callable
-from concurrent.futures import ThreadPoolExecutor
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field, replace
 from typing import Any
 
 import quickjs
 
 from junction.scripting.calls import allow_python_calls
-
-# Enough for the scripts of several transactions at once; more would only queue.
-_POOL = ThreadPoolExecutor(max_workers=4, thread_name_prefix="junction-script")
+from junction.scripting.deadline import WATCHDOG, backstop
+from junction.scripting.workers import ScriptWorkers, shared_workers
 
 Setup = Callable[[quickjs.Context], None]
 
@@ -37,11 +35,37 @@ class ScriptError(Exception):
 
 @dataclass(frozen=True)
 class Limits:
-    seconds: float = 60.0
+    seconds: float = 60.0  # wall-clock time
     memory_bytes: int = 64 * 1024 * 1024
     stack_bytes: int = 1024 * 1024
     # Told None as each execution starts and the message of each failure (the metrics).
     observer: Callable[[str | None], None] = field(default=lambda _: None, compare=False)
+    # The threads executions run on, and each account's share of them.
+    workers: ScriptWorkers = field(default_factory=shared_workers, compare=False)
+
+
+def new_context(limits: Limits) -> quickjs.Context:
+    """A context with ``limits``' memory and stack limits, whose scripts may call Python
+    callables. Its time limit is ``limited``'s to enforce."""
+    context = quickjs.Context()
+    context.set_memory_limit(limits.memory_bytes)
+    context.set_max_stack_size(limits.stack_bytes)
+    context.set_time_limit(backstop(limits.seconds))
+    # The binding's interrupt handler is installed from here for the context's life (see
+    # calls.py), so nothing later resets what the watchdog changes in it.
+    allow_python_calls(context)
+    return context
+
+
+@contextmanager
+def limited(context: quickjs.Context, limits: Limits) -> Iterator[None]:
+    """Whatever ``context`` evaluates inside this block is stopped ``limits.seconds`` from
+    now (with "the script ran longer than its time limit")."""
+    entry = WATCHDOG.watch(context, limits.seconds)
+    try:
+        yield
+    finally:
+        WATCHDOG.release(entry)
 
 
 def message_of(exc: Exception) -> str:
@@ -70,17 +94,13 @@ def run(code: str, limits: Limits, setup: Setup | None = None) -> Any:
     """Evaluate ``code`` in a new context; the value of its last expression, as JSON types.
     ``setup`` gives the context globals first (``functions.install``, for instance)."""
     limits.observer(None)
-    context = quickjs.Context()
-    context.set_memory_limit(limits.memory_bytes)
-    context.set_max_stack_size(limits.stack_bytes)
-    context.set_time_limit(limits.seconds)
+    context = new_context(limits)
     try:
-        if setup is not None:
-            setup(context)
-        # Keeps the interrupt handler for the context's whole life, so reading the value
-        # back (a toJSON of the script's) is under the time limit too (see calls.py).
-        allow_python_calls(context)
-        return _to_python(context.eval(code))
+        # Reading the value back (a toJSON of the script's) is under the time limit too.
+        with limited(context, limits):
+            if setup is not None:
+                setup(context)
+            return _to_python(context.eval(code))
     except quickjs.JSException as exc:
         limits.observer(message_of(exc))
         raise ScriptError(message_of(exc)) from None
@@ -110,16 +130,17 @@ def syntax_error(code: str) -> str | None:
 
 
 async def evaluate(code: str, limits: Limits, setup: Setup | None = None) -> Any:
-    """``run`` on the scripts' thread pool (with this task's context: what the script's
-    functions log carries the ids of the transaction being run)."""
-    in_context = contextvars.copy_context().run
-    return await asyncio.get_running_loop().run_in_executor(
-        _POOL, in_context, run, code, limits, setup
-    )
+    """``run`` on a script thread, within the current account's share of them."""
+    return await limits.workers.run(run, code, limits, setup)
 
 
 def limits_from(
-    seconds: float, memory_mb: int, observer: Callable[[str | None], None] | None = None
+    seconds: float,
+    memory_mb: int,
+    observer: Callable[[str | None], None] | None = None,
+    workers: ScriptWorkers | None = None,
 ) -> Limits:
     limits = Limits(seconds=seconds, memory_bytes=memory_mb * 1024 * 1024)
-    return limits if observer is None else replace(limits, observer=observer)
+    if observer is not None:
+        limits = replace(limits, observer=observer)
+    return limits if workers is None else replace(limits, workers=workers)

@@ -12,7 +12,6 @@ from __future__ import annotations
 
 import time
 from collections.abc import Awaitable, Callable
-from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from typing import Any
 
@@ -25,11 +24,9 @@ from junction.errors import ScriptFailed
 from junction.scripting.events import HandlerFailed, Scripts, fire
 from junction.scripting.host import Host
 from junction.scripting.sandbox import Limits
+from junction.scripting.workers import on_behalf_of
 
 EVENT = "before_webhook"
-# Its own threads: anyone who knows a webhook address can make these handlers run, so they
-# must not be able to hold the threads every cycle's events use.
-_POOL = ThreadPoolExecutor(max_workers=2, thread_name_prefix="junction-before-webhook")
 REMEMBERED_SECONDS = 1.0
 _READBACK = ("method_request", "method_response", "method_response_headers")
 
@@ -123,15 +120,17 @@ async def before_webhook(
         "method_response": None,
     }
     try:
-        fired = await fire(
-            EVENT,
-            hook.scripts,
-            values,
-            _READBACK,
-            limits,
-            Host(loop=loop, http=loop_http, seconds=limits.seconds),
-            pool=_POOL,
-        )
+        # Anyone who knows a webhook's address can make these handlers run: they count
+        # against the cycle's account's share of the script threads, like its other scripts.
+        with on_behalf_of(hook.values["cyclr_account_id"]):
+            fired = await fire(
+                EVENT,
+                hook.scripts,
+                values,
+                _READBACK,
+                limits,
+                Host(loop=loop, http=loop_http, seconds=limits.seconds),
+            )
     except HandlerFailed as exc:
         raise ScriptFailed(str(exc)) from None
     if fired.proceed:
