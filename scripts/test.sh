@@ -32,7 +32,9 @@ uv run --frozen lint-imports
 uv run --frozen mypy src tests bench scripts
 # The tests run in one process per core (pytest-xdist); JUNCTION_TEST_WORKERS=0 runs them
 # in this process, which a debugger or -x wants.
-workers=(-n "${JUNCTION_TEST_WORKERS:-auto}")
+# worksteal: an idle process takes queued tests from a busy one, so a few long tests at the
+# end of one process's queue do not keep the run going alone.
+workers=(-n "${JUNCTION_TEST_WORKERS:-auto}" --dist worksteal)
 if $fast; then
     uv run --frozen pytest "${workers[@]}" -m "not slow" "$@"
 else

@@ -224,6 +224,22 @@ class Settings(BaseSettings):
         ),
     )
 
+    # The end customer's pages (see docs/embedding.md).
+    sign_in_token_lifetime: timedelta = Field(
+        timedelta(minutes=5),
+        description="How long a sign-in, LAUNCH or ORBIT token may wait to be used "
+        "(seconds or ISO 8601 duration); each is used once.",
+    )
+    browser_session_lifetime: timedelta = Field(
+        timedelta(hours=1),
+        description="How long a customer's browser session lasts after its sign-in.",
+    )
+    embed_frame_ancestors: Annotated[list[str], NoDecode] = Field(
+        [],
+        description="Comma-separated origins (https://app.example.com) allowed to show the "
+        "customer pages in an iframe; empty: none but Junction itself.",
+    )
+
     # Operations: /healthz, /readyz and /metrics (see docs/operations.md).
     metrics: Literal["off", "open", "token"] = Field(
         "off",
@@ -294,6 +310,19 @@ class Settings(BaseSettings):
         if isinstance(value, str):
             return [int(part) for part in value.split(",") if part.strip()]
         return value
+
+    @field_validator("embed_frame_ancestors", mode="before")
+    @classmethod
+    def _split_origins(cls, value: object) -> object:
+        if not isinstance(value, str):
+            return value
+        items = [part.strip().rstrip("/") for part in value.split(",") if part.strip()]
+        for item in items:
+            scheme, _, rest = item.partition("://")
+            if scheme not in ("http", "https") or not rest or "/" in rest or " " in rest:
+                # A browser ignores a malformed source silently: say so at start-up instead.
+                raise ValueError(f"{item!r} is not an origin like https://app.example.com")
+        return items
 
     @field_validator("forwarded_allow_ips", mode="before")
     @classmethod

@@ -20,6 +20,7 @@ from junction.api.openapi import install_openapi
 from junction.api.routes import API_PREFIX, mount_routes
 from junction.auth.identity import BearerAuthMiddleware
 from junction.connectors.catalog.router import MAX_OPENAPI_BYTES
+from junction.embed.pages import mount_pages
 from junction.services import Services
 from junction.utilities import builtin
 
@@ -91,6 +92,7 @@ def create_app(services: Services) -> FastAPI:
     app.add_middleware(ForwardedHeadersMiddleware, trusted=services.settings.forwarded_allow_ips)
     install_error_handlers(app)
     mount_routes(app)
+    mount_pages(app)
     mount_docs(app)
     install_openapi(app)
     mount_home(app)

@@ -25,6 +25,8 @@ MISSING_DELAY = 32
 MISSING_WAIT_UNTIL = 33
 PARAMETER_MAPPING = 40
 FIELD_MAPPING = 41
+# Junction's own: a value left for the customer to choose (IsLaunchVisible) has none yet.
+CUSTOMER_CHOICE = 50
 
 _TOOL_CODES = {
     StepKind.DECISION: MISSING_DECISION,
@@ -52,10 +54,41 @@ class Unmapped:
 
 
 def _mapped(mappings: list[dict[str, object]], *names: str) -> bool:
+    # A customer's choice counts here: whether it has been made is CUSTOMER_CHOICE's to say.
     return any(
-        m.get("Name") in names and m.get("MappingType", "Ignore") != MappingKind.IGNORE
+        m.get("Name") in names
+        and (m.get("MappingType", "Ignore") != MappingKind.IGNORE or m.get("IsLaunchVisible"))
         for m in mappings
     )
+
+
+def chosen(mapping: dict[str, object]) -> bool:
+    """Whether a customer's choice (an IsLaunchVisible mapping) has a value."""
+    kind = mapping.get("MappingType", MappingKind.IGNORE)
+    if kind == MappingKind.IGNORE:
+        return False
+    value = mapping.get("TriggerValue" if kind == MappingKind.LOOKUP else "Value")
+    return kind not in (MappingKind.STATIC_VALUE, MappingKind.VALUE_LIST, MappingKind.LOOKUP) or (
+        value is not None and str(value).strip() != ""
+    )
+
+
+def unchosen(cycle_step: CycleStep, method: MethodSpec) -> list[str]:
+    """The names of the step's required inputs left to the customer and not chosen yet."""
+    optional = {p.TargetName for p in method.Parameters if p.Optional}
+    optional |= {
+        name
+        for f in method.RequestFields
+        if f.Optional or f.DefaultValue is not None
+        for name in (f.SystemField, f.ConnectorField)
+        if name
+    }
+    return [
+        str(m.get("Name"))
+        for section in ("Parameters", "FieldMappings")
+        for m in cycle_step.document.get(section, [])
+        if m.get("IsLaunchVisible") and not chosen(m) and m.get("Name") not in optional
+    ]
 
 
 def unmapped(cycle_step: CycleStep, method: MethodSpec) -> list[Unmapped]:
@@ -127,6 +160,27 @@ async def of_cycle(*, session: AsyncSession, structure: Structure) -> list[Prere
                     f"Step '{spec.Name}' needs values for {names}",
                     "Action",
                     cycle_step.id,
+                )
+            )
+        for name in unchosen(cycle_step, method) if method else []:
+            found.append(
+                Prerequisite(
+                    CUSTOMER_CHOICE,
+                    f"Step '{spec.Name}': '{name}' is left to the customer and has no value yet",
+                    "Action",
+                    cycle_step.id,
+                )
+            )
+    for variable in cycle.variables:
+        value = variable.get("Value")
+        if variable.get("IsLaunchVisible") and (value is None or str(value).strip() == ""):
+            name = variable.get("DisplayName") or variable["SystemName"]
+            found.append(
+                Prerequisite(
+                    CUSTOMER_CHOICE,
+                    f"Variable '{name}' is left to the customer and has no value yet",
+                    "Variable",
+                    variable["SystemName"],
                 )
             )
     found.extend(await _graph(session=session, structure=structure))

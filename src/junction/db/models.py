@@ -7,6 +7,7 @@ from junction.connectors.calls import models as connector_calls_models
 from junction.connectors.catalog import models as connectors_models
 from junction.cycles import models as cycles_models
 from junction.db.base import Base
+from junction.embed import models as embed_models
 from junction.engine import models as engine_models
 from junction.templates import models as templates_models
 from junction.utilities import models as utilities_models
@@ -19,6 +20,7 @@ __all__ = [
     "connector_calls_models",
     "connectors_models",
     "cycles_models",
+    "embed_models",
     "engine_models",
     "templates_models",
     "utilities_models",

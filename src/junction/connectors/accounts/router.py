@@ -21,6 +21,7 @@ from junction.connectors.accounts.schemas import (
     PropertyIn,
     PropertyOut,
 )
+from junction.connectors.calls import checks
 from junction.connectors.catalog import service as catalog
 from junction.errors import BadRequest
 
@@ -93,21 +94,51 @@ async def get_account_connector(row: Row, session: Session) -> AccountConnectorO
     "'user:password', OAuth2 as JSON {AccessToken, RefreshToken, Expires}.",
 )
 async def update_account_connector(
-    row: Row,
+    account_connector_id: RowId,
     update_in: AccountConnectorUpdate,
-    session: Session,
+    account: CurrentAccount,
     context: Context,
     discover_fields: DiscoverAfterCommit,
 ) -> AccountConnectorOut:
-    was_authenticated = row.authenticated
-    # Dropped from the cache of opened connections: the next call reads the new values.
-    context.gateway.forget(row.id)
-    await service.update(
-        session=session, keyring=context.keyring, row=row, update_in=update_in, now=context.clock()
-    )
-    if row.authenticated and (not was_authenticated or "AuthValue" in update_in.model_fields_set):
+    # Its own transactions: new credentials are tried at the API first (when the connector
+    # has a test method), and no transaction may stay open while the API answers.
+    if update_in.AuthValue is not None:
+        async with context.database.transaction(read_only=True) as session:
+            found = await service.get(
+                session=session,
+                account_id=account.account_id,
+                account_connector_id=account_connector_id,
+            )
+        await checks.check_credentials(
+            gateway=context.gateway,
+            row=found,
+            authentication_id=update_in.AuthenticationId,
+            auth_value=update_in.AuthValue,
+            now=context.clock(),
+        )
+    async with context.database.transaction() as session:
+        row = await service.get(
+            session=session,
+            account_id=account.account_id,
+            account_connector_id=account_connector_id,
+        )
+        was_authenticated = row.authenticated
+        # Dropped from the cache of opened connections: the next call reads the new values.
+        context.gateway.forget(row.id)
+        await service.update(
+            session=session,
+            keyring=context.keyring,
+            row=row,
+            update_in=update_in,
+            now=context.clock(),
+        )
+        authenticated = row.authenticated and (
+            not was_authenticated or "AuthValue" in update_in.model_fields_set
+        )
+        out = await service.to_out(session=session, row=row)
+    if authenticated:
         discover_fields(row.id)
-    return await service.to_out(session=session, row=row)
+    return out
 
 
 @router.delete("/account/connectors/{account_connector_id}", summary="Remove an account connector")

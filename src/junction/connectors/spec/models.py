@@ -297,3 +297,8 @@ class ConnectorDefinition(_Spec):
     )
     Methods: list[MethodSpec] = Field(default_factory=list)
     Triggers: list[TriggerSpec] = Field(default_factory=list)
+    AuthenticationTestMethod: str | None = Field(
+        None,
+        description="MethodUniqueIdentifier of an Action method without required inputs, "
+        "called with new credentials before they are stored: an error answer refuses them.",
+    )

@@ -132,6 +132,13 @@ def _check(definition: ConnectorDefinition) -> Iterable[Problem]:
         yield from _check_method(definition, method, where, connector_mergefields, triggers)
     for index, method in enumerate(definition.Methods):
         yield from _check_links(definition, method, f"Methods[{index}]", methods)
+    test = definition.AuthenticationTestMethod
+    if test is not None and test not in methods:
+        yield Problem(
+            "AuthenticationTestMethod", f"no method has the MethodUniqueIdentifier '{test}'"
+        )
+    elif test is not None and definition.Methods[methods[test]].MethodType is not MethodKind.ACTION:
+        yield Problem("AuthenticationTestMethod", "the test method must be an Action method")
 
     for index, trigger in enumerate(definition.Triggers):
         where = f"Triggers[{index}]"

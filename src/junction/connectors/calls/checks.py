@@ -1,0 +1,78 @@
+"""Trying credentials before they are stored: the connector's ``AuthenticationTestMethod``.
+
+New credentials are tried on a copy of the account connector that is never added to a
+database session, so a key the API refuses is never stored, and the credentials already
+there keep working meanwhile. As with every connector call, no database transaction stays
+open while the API answers.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import TYPE_CHECKING
+
+from junction.connectors.accounts import service as account_connectors
+from junction.connectors.accounts.auth_values import parse_auth_value
+from junction.connectors.accounts.models import AccountConnector
+from junction.connectors.calls.connections import call_input, open_connection
+from junction.connectors.catalog import service as catalog
+from junction.connectors.runtime import AccessTokenSource, Redactor
+from junction.connectors.spec.models import AuthType, ConnectorDefinition
+from junction.errors import BadRequest, JunctionError
+
+if TYPE_CHECKING:
+    from junction.connectors.calls.gateway import ConnectorGateway
+
+
+def _no_token(
+    row: AccountConnector, definition: ConnectorDefinition, properties: dict[str, str]
+) -> AccessTokenSource:
+    raise AssertionError("OAuth 2.0 credentials are not tested here")
+
+
+async def check_credentials(
+    *,
+    gateway: ConnectorGateway,
+    row: AccountConnector,
+    authentication_id: str | None,
+    auth_value: str,
+    now: datetime,
+) -> None:
+    """Call the connector's test method with ``auth_value``; BadRequest naming ``AuthValue``
+    and the API's answer when it fails. Nothing is stored either way."""
+    async with gateway.database.transaction(read_only=True) as session:
+        connector = await catalog.get_connector(session=session, connector_id=row.connector_id)
+        definition = catalog.definition_of(connector)
+        test = definition.AuthenticationTestMethod
+        auth = account_connectors.choose_authentication(
+            definition, authentication_id or row.authentication_id
+        )
+        if test is None or auth is None or auth.Type in (AuthType.NONE, AuthType.OAUTH2):
+            return
+        candidate = AccountConnector(
+            id=row.id,
+            account_id=row.account_id,
+            connector_id=row.connector_id,
+            name=row.name,
+            authentication_id=auth.Id,
+            authenticated=True,
+            updated_at=now,
+        )
+        account_connectors.store_credentials(
+            candidate, gateway.keyring, parse_auth_value(auth, auth_value, now=now)
+        )
+        connection = await open_connection(
+            session=session, keyring=gateway.keyring, row=candidate, token_source=_no_token
+        )
+        method, ids = await catalog.find_method(
+            session=session, connector=connector, method_ref=test
+        )
+    try:
+        await gateway.runtime.call(
+            definition, method, connection.context, call_input(method, ids, {}, {})
+        )
+    except JunctionError as exc:
+        message = Redactor(secrets=connection.context.sensitive_values).text(exc.message)
+        raise BadRequest(
+            f"AuthValue: {connector.name} refused these credentials: {message}"
+        ) from None

@@ -1,0 +1,158 @@
+"""What every customer page shares: the session cookie, the CSRF check, the security headers
+and the Jinja2 templates.
+
+The pages are shown in a popup, a new tab or an iframe on the partner's site. In an iframe
+the cookie is a third-party one, which browsers only keep with ``SameSite=None; Secure`` and,
+as third-party cookies go away, ``Partitioned`` (stored per embedding site). ``Secure``
+needs HTTPS, or a loopback address during development; on plain HTTP elsewhere the cookie
+falls back to ``SameSite=Lax``, which works in a popup or tab but not in an iframe.
+"""
+
+from __future__ import annotations
+
+import hmac
+from dataclasses import dataclass
+from datetime import datetime
+from pathlib import Path
+from typing import Annotated, Any
+from urllib.parse import urlsplit
+
+from fastapi import Depends, Form, Request
+from fastapi.responses import HTMLResponse, Response
+from jinja2 import Environment, PackageLoader, select_autoescape
+
+from junction.api.context import get_services
+from junction.embed import signin
+from junction.errors import JunctionError
+from junction.services import Services
+
+COOKIE = "junction_session"
+STATIC_DIR = Path(__file__).parent / "static"
+STATIC_PATH = "/embed/static"
+
+templates = Environment(
+    loader=PackageLoader("junction.embed", "templates"),
+    autoescape=select_autoescape(default=True),
+    trim_blocks=True,
+    lstrip_blocks=True,
+)
+
+
+class PageError(JunctionError):
+    """A page that cannot be shown: answered as a page (not JSON) with this status."""
+
+    def __init__(self, title: str, message: str, status_code: int = 400) -> None:
+        super().__init__(message)
+        self.title = title
+        self.status_code = status_code
+
+
+def _secure_cookies(settings_url: str) -> bool:
+    parts = urlsplit(settings_url)
+    return parts.scheme == "https" or parts.hostname in ("127.0.0.1", "localhost", "::1")
+
+
+def cookie_header(context: Services, value: str, expires_at: datetime) -> str:
+    max_age = max(0, int((expires_at - context.clock()).total_seconds()))
+    attributes = [f"{COOKIE}={value}", "Path=/", f"Max-Age={max_age}", "HttpOnly"]
+    if _secure_cookies(context.settings.public_base_url):
+        attributes += ["Secure", "SameSite=None", "Partitioned"]
+    else:
+        attributes.append("SameSite=Lax")
+    return "; ".join(attributes)
+
+
+def security_headers(context: Services) -> dict[str, str]:
+    ancestors = " ".join(["'self'", *context.settings.embed_frame_ancestors])
+    policy = "; ".join(
+        [
+            "default-src 'none'",
+            "script-src 'self'",
+            "style-src 'self'",
+            "img-src 'self' data: https:",
+            "connect-src 'self'",
+            "form-action 'self'",
+            "base-uri 'none'",
+            f"frame-ancestors {ancestors}",
+        ]
+    )
+    return {
+        "Content-Security-Policy": policy,
+        "X-Content-Type-Options": "nosniff",
+        # Sign-in links carry a token: never sent on to another site.
+        "Referrer-Policy": "same-origin",
+        "Cache-Control": "no-store",
+    }
+
+
+def render(request: Request, template: str, status_code: int = 200, **values: Any) -> HTMLResponse:
+    context = get_services(request)
+    page = templates.get_template(template).render(static=STATIC_PATH, **values)
+    return HTMLResponse(page, status_code=status_code, headers=security_headers(context))
+
+
+def error_page(request: Request, exc: PageError) -> HTMLResponse:
+    return render(
+        request,
+        "message.html",
+        status_code=exc.status_code,
+        title=exc.title,
+        message=exc.message,
+        failed=True,
+    )
+
+
+@dataclass(frozen=True)
+class Browser:
+    """The signed-in customer of this request."""
+
+    account_id: str
+    user_id: int | None
+    options: dict[str, Any]
+    csrf: str
+    context: Services
+
+
+async def signed_in(request: Request) -> Browser:
+    context = get_services(request)
+    cookie = request.cookies.get(COOKIE)
+    if cookie:
+        async with context.database.transaction(read_only=True) as session:
+            found = await signin.session_of(session=session, cookie=cookie, now=context.clock())
+        if found is not None:
+            return Browser(
+                found.account_id, found.user_id, dict(found.options), found.csrf, context
+            )
+    raise PageError(
+        "Your session has ended",
+        "Sign in again from the app you came from: its link opens a new session.",
+        401,
+    )
+
+
+SignedIn = Annotated[Browser, Depends(signed_in)]
+
+
+async def checked_form(browser: SignedIn, csrf: Annotated[str, Form()] = "") -> Browser:
+    """The signed-in customer of a form post that carries the session's CSRF token."""
+    if not hmac.compare_digest(csrf.encode(), browser.csrf.encode()):
+        raise PageError(
+            "This form has expired",
+            "The form was not sent from this session. Go back, reload the page and try again.",
+            403,
+        )
+    return browser
+
+
+Posted = Annotated[Browser, Depends(checked_form)]
+
+
+def safe_return_path(value: str | None, default: str) -> str:
+    """Only a path on this server: a sign-in link must not send anyone to another site."""
+    if not value or not value.startswith("/") or value.startswith(("//", "/\\")):
+        return default
+    return value
+
+
+def redirect(location: str) -> Response:
+    return Response(status_code=303, headers={"Location": location, "Cache-Control": "no-store"})

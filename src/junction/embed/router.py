@@ -1,0 +1,202 @@
+"""Partner-level routes that hand out sign-in tokens: plain, LAUNCH and ORBIT, for an account
+or for one of its users. Account-restricted tokens are refused (like every partner route):
+these decide what a customer's browser may do."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Annotated, Any
+from urllib.parse import quote, urlencode
+
+from fastapi import APIRouter, Body
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from junction.accounts.models import AccountUser
+from junction.accounts.schemas import AccountIdText
+from junction.api.context import Context, Session
+from junction.embed import deploy, signin
+from junction.embed.schemas import (
+    LaunchIn,
+    LaunchOut,
+    OrbitIn,
+    OrbitOut,
+    SignInTokenIn,
+    SignInTokenOut,
+    UserLaunchIn,
+    UserOrbitIn,
+    launch_options,
+)
+from junction.services import Services
+
+router = APIRouter(tags=["Embedding"])
+
+SIGN_IN_PATH = "/account/signinwithtoken"
+
+
+def sign_in_url(context: Services, token: str, return_path: str) -> str:
+    query = urlencode({"token": token, "returnUrl": return_path}, quote_via=quote)
+    return f"{context.settings.public_base_url.rstrip('/')}{SIGN_IN_PATH}?{query}"
+
+
+async def _token(
+    session: AsyncSession,
+    context: Services,
+    account_id: str,
+    user: AccountUser | None,
+    options: dict[str, Any],
+) -> tuple[str, datetime]:
+    return await signin.issue(
+        session=session,
+        account_id=account_id,
+        user=user,
+        options=options,
+        now=context.clock(),
+        lifetime=context.settings.sign_in_token_lifetime,
+    )
+
+
+@router.post(
+    "/accounts/{account_id}/signintoken",
+    response_model=SignInTokenOut,
+    summary="Get a single-use sign-in token for the account",
+    description="The token opens a browser session in the account at "
+    f"`{SIGN_IN_PATH}?token=…&returnUrl=/launch` (or /orbit). It works once, within "
+    "JUNCTION_SIGN_IN_TOKEN_LIFETIME (5 minutes). `Username` names the account's user it "
+    "signs in, created when missing.",
+)
+async def sign_in_token(
+    account_id: AccountIdText,
+    session: Session,
+    context: Context,
+    body: Annotated[SignInTokenIn | None, Body()] = None,
+) -> SignInTokenOut:
+    now = context.clock()
+    await deploy.account_for(
+        session=session, account_id=account_id, name=None, description=None, create=False, now=now
+    )
+    user = await signin.user_named(
+        session=session, account_id=account_id, username=(body or SignInTokenIn()).Username, now=now
+    )
+    token, expires_at = await _token(session, context, account_id, user, {})
+    return SignInTokenOut(Token=token, ExpiresAtUtc=expires_at)
+
+
+async def _launch(
+    session: AsyncSession,
+    context: Services,
+    account_id: str,
+    launch_in: LaunchIn,
+    user: AccountUser | None,
+) -> LaunchOut:
+    await deploy.install_connectors(
+        session=session,
+        keyring=context.keyring,
+        account_id=account_id,
+        items=[
+            *launch_in.ConnectorAuthentications,
+            *([launch_in.PartnerConnector] if launch_in.PartnerConnector else []),
+        ],
+        now=context.clock(),
+    )
+    token, expires_at = await _token(session, context, account_id, user, launch_options(launch_in))
+    return LaunchOut(
+        AccountId=account_id,
+        ExpiresAtUtc=expires_at,
+        LaunchUrl=sign_in_url(context, token, "/launch"),
+        Token=token,
+    )
+
+
+@router.post(
+    "/accounts/{account_id}/launch",
+    response_model=LaunchOut,
+    summary="Deploy LAUNCH for an account",
+    description="Creates the account when the id is new (`AccountName`, `AccountDescription`), "
+    "installs the `ConnectorAuthentications` already authenticated, and answers a single-use "
+    "`LaunchUrl` to send the customer to (a popup, a new tab or an iframe).",
+)
+async def launch(
+    account_id: AccountIdText,
+    session: Session,
+    context: Context,
+    body: Annotated[LaunchIn | None, Body()] = None,
+) -> LaunchOut:
+    launch_in = body or LaunchIn()
+    await deploy.account_for(
+        session=session,
+        account_id=account_id,
+        name=launch_in.AccountName,
+        description=launch_in.AccountDescription,
+        create=True,
+        now=context.clock(),
+    )
+    return await _launch(session, context, account_id, launch_in, None)
+
+
+@router.post(
+    "/users/launch",
+    response_model=LaunchOut,
+    summary="Deploy LAUNCH for one of an account's users",
+    description="As the account's LAUNCH, for the user `Username` of account `AccountId`, "
+    "whose `Password` must match.",
+)
+async def user_launch(launch_in: UserLaunchIn, session: Session, context: Context) -> LaunchOut:
+    user = await deploy.signed_in_user(
+        session=session,
+        account_id=launch_in.AccountId,
+        username=launch_in.Username,
+        password=launch_in.Password,
+    )
+    return await _launch(session, context, launch_in.AccountId, launch_in, user)
+
+
+async def _orbit(
+    session: AsyncSession, context: Services, account_id: str, user: AccountUser | None
+) -> OrbitOut:
+    token, expires_at = await _token(session, context, account_id, user, {"page": "orbit"})
+    return OrbitOut(
+        AccountId=account_id,
+        ExpiresAtUtc=expires_at,
+        OrbitUrl=sign_in_url(context, token, "/orbit"),
+        Token=token,
+    )
+
+
+@router.post(
+    "/accounts/{account_id}/orbit",
+    response_model=OrbitOut,
+    summary="Deploy ORBIT for an account",
+    description="A single-use `OrbitUrl` to the page where the customer sees, pauses, "
+    "resumes, reconnects and deletes the integrations of the account.",
+)
+async def orbit(
+    account_id: AccountIdText,
+    session: Session,
+    context: Context,
+    body: Annotated[OrbitIn | None, Body()] = None,
+) -> OrbitOut:
+    del body  # Cyclr's clients send {}
+    await deploy.account_for(
+        session=session,
+        account_id=account_id,
+        name=None,
+        description=None,
+        create=False,
+        now=context.clock(),
+    )
+    return await _orbit(session, context, account_id, None)
+
+
+@router.post(
+    "/users/orbit",
+    response_model=OrbitOut,
+    summary="Deploy ORBIT for one of an account's users",
+)
+async def user_orbit(orbit_in: UserOrbitIn, session: Session, context: Context) -> OrbitOut:
+    user = await deploy.signed_in_user(
+        session=session,
+        account_id=orbit_in.AccountId,
+        username=orbit_in.Username,
+        password=orbit_in.Password,
+    )
+    return await _orbit(session, context, orbit_in.AccountId, user)

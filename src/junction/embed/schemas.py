@@ -1,0 +1,118 @@
+"""Request and answer bodies of the sign-in, LAUNCH and ORBIT routes (Cyclr's names)."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Annotated, Any
+
+from pydantic import BaseModel, ConfigDict, Field, StringConstraints
+
+from junction.accounts.schemas import AccountIdText, NameText, UserNameText
+from junction.connectors.accounts.schemas import PropertyIn
+
+ShortText = Annotated[str, StringConstraints(max_length=2048)]
+TagText = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=255)]
+
+
+class _Input(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+
+class SignInTokenIn(_Input):
+    Username: UserNameText | None = Field(
+        None, description="The account's user the token signs in; created when missing."
+    )
+
+
+class SignInTokenOut(BaseModel):
+    Token: str
+    ExpiresAtUtc: datetime
+
+
+class ConnectorAuthentication(_Input):
+    """A connector to install, already authenticated, into the account (a partner connector)."""
+
+    Name: NameText = Field(description="The connector's name.")
+    Version: Annotated[str, StringConstraints(max_length=32)] | None = Field(
+        None, description="The release; the newest Live one when omitted."
+    )
+    AuthenticationId: str | None = None
+    AuthValue: str | None = None
+    Properties: list[PropertyIn] = Field(default_factory=list)
+    # What Cyclr's clients send back from an account connector's listing.
+    IsPartnerIntegrationConnector: bool | None = Field(None, description="Accepted and ignored.")
+
+
+class _Deploy(_Input):
+    AccountName: NameText | None = Field(
+        None, description="Name of the account created when the id is unknown (the id if omitted)."
+    )
+    AccountDescription: ShortText | None = None
+    ConnectorAuthentications: list[ConnectorAuthentication] = Field(default_factory=list)
+    PartnerConnector: ConnectorAuthentication | None = None
+    InlineOAuth: bool = Field(
+        False, description="Open OAuth sign-in pages in the same window instead of a popup."
+    )
+    CompleteParameter: ShortText | None = Field(
+        None, description="Given back to the host page in the result of the last page."
+    )
+
+
+class LaunchIn(_Deploy):
+    Start: bool = Field(True, description="Activate the integration at the end.")
+    RunOnce: bool = Field(False, description="Activate it to run once.")
+    Tags: list[TagText] = Field(
+        default_factory=list, description="Offer only templates with one of these tags."
+    )
+    AutoInstall: bool = Field(True, description="Install at once when one template is offered.")
+    SingleInstall: bool = Field(False, description="Hide templates the account has installed.")
+    Wizard: bool = Field(False, description="Ask the choices one step at a time.")
+    DisplayDescriptions: bool = Field(False, description="Show templates' descriptions.")
+
+
+class _User(_Input):
+    AccountId: AccountIdText
+    Username: UserNameText
+    Password: Annotated[str, StringConstraints(max_length=1024)]
+
+
+class UserLaunchIn(LaunchIn, _User):
+    pass
+
+
+class OrbitIn(_Input):
+    pass
+
+
+class UserOrbitIn(_User):
+    pass
+
+
+class LaunchOut(BaseModel):
+    AccountId: str
+    ExpiresAtUtc: datetime
+    LaunchUrl: str
+    Token: str
+
+
+class OrbitOut(BaseModel):
+    AccountId: str
+    ExpiresAtUtc: datetime
+    OrbitUrl: str
+    Token: str
+
+
+def launch_options(launch_in: LaunchIn) -> dict[str, Any]:
+    """What the LAUNCH pages read from the session."""
+    return {
+        "page": "launch",
+        "start": launch_in.Start,
+        "run_once": launch_in.RunOnce,
+        "tags": list(launch_in.Tags),
+        "auto_install": launch_in.AutoInstall,
+        "single_install": launch_in.SingleInstall,
+        "wizard": launch_in.Wizard,
+        "descriptions": launch_in.DisplayDescriptions,
+        "inline_oauth": launch_in.InlineOAuth,
+        "complete_parameter": launch_in.CompleteParameter,
+    }

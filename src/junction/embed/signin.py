@@ -1,0 +1,130 @@
+"""Sign-in tokens (single use, short-lived) and the browser sessions they open.
+
+A partner's server asks for a token (``/signintoken``, ``/launch``, ``/orbit``) and sends its
+customer's browser to ``/account/signinwithtoken?token=…``. That page spends the token and
+sets a session cookie bound to the account; the pages then act only in that account.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import secrets
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from typing import Any
+
+from sqlalchemy import delete, select, update
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from junction.accounts.models import AccountUser
+from junction.embed.models import BrowserSession, SignInToken
+
+# Tokens and sessions expired this long ago are deleted as new ones are made.
+KEPT_AFTER_EXPIRY = timedelta(days=1)
+
+
+class TokenRefused(Exception):
+    """A sign-in token that is unknown, spent or expired: the page says which."""
+
+
+def digest(secret: str) -> str:
+    return hashlib.sha256(secret.encode()).hexdigest()
+
+
+async def user_named(
+    *, session: AsyncSession, account_id: str, username: str | None, now: datetime
+) -> AccountUser | None:
+    """The account's user of that name, created when missing (None without a name)."""
+    if not username:
+        return None
+    user = await session.scalar(
+        select(AccountUser).where(
+            AccountUser.account_id == account_id, AccountUser.username == username
+        )
+    )
+    if user is None:
+        user = AccountUser(account_id=account_id, username=username, created_at=now)
+        session.add(user)
+        await session.flush()
+    return user
+
+
+async def issue(
+    *,
+    session: AsyncSession,
+    account_id: str,
+    user: AccountUser | None,
+    options: dict[str, Any],
+    now: datetime,
+    lifetime: timedelta,
+) -> tuple[str, datetime]:
+    """A new token and when it expires."""
+    await session.execute(
+        delete(SignInToken).where(SignInToken.expires_at < now - KEPT_AFTER_EXPIRY)
+    )
+    token = secrets.token_urlsafe(32)
+    expires_at = now + lifetime
+    session.add(
+        SignInToken(
+            digest=digest(token),
+            account_id=account_id,
+            user_id=user.id if user else None,
+            options=options,
+            created_at=now,
+            expires_at=expires_at,
+        )
+    )
+    await session.flush()
+    return token, expires_at
+
+
+@dataclass(frozen=True)
+class Opened:
+    cookie: str
+    csrf: str
+    options: dict[str, Any]
+    expires_at: datetime
+
+
+async def spend(*, session: AsyncSession, token: str, now: datetime, lifetime: timedelta) -> Opened:
+    """Spend ``token`` (once: a second use is refused) and open a browser session."""
+    found = await session.get(SignInToken, digest(token))
+    if found is None:
+        raise TokenRefused("This sign-in link is not valid.")
+    if found.used_at is not None:
+        raise TokenRefused("This sign-in link has been used already. Each link works once.")
+    if found.expires_at <= now:
+        raise TokenRefused("This sign-in link has expired. Links work for a few minutes.")
+    # Conditional, so that two requests racing with one token cannot both get a session.
+    spent = await session.execute(
+        update(SignInToken)
+        .where(SignInToken.digest == found.digest, SignInToken.used_at.is_(None))
+        .values(used_at=now)
+    )
+    if getattr(spent, "rowcount", 1) != 1:
+        raise TokenRefused("This sign-in link has been used already. Each link works once.")
+    await session.execute(
+        delete(BrowserSession).where(BrowserSession.expires_at < now - KEPT_AFTER_EXPIRY)
+    )
+    cookie, csrf = secrets.token_urlsafe(32), secrets.token_urlsafe(32)
+    expires_at = now + lifetime
+    session.add(
+        BrowserSession(
+            digest=digest(cookie),
+            account_id=found.account_id,
+            user_id=found.user_id,
+            options=dict(found.options),
+            csrf=csrf,
+            created_at=now,
+            expires_at=expires_at,
+        )
+    )
+    await session.flush()
+    return Opened(cookie, csrf, dict(found.options), expires_at)
+
+
+async def session_of(*, session: AsyncSession, cookie: str, now: datetime) -> BrowserSession | None:
+    found = await session.get(BrowserSession, digest(cookie))
+    if found is None or found.expires_at <= now:
+        return None
+    return found
