@@ -144,7 +144,8 @@ def test_orbit_pauses_resumes_and_deletes(
     cycle_id = path.rsplit("/", 1)[1]
 
     orbit = client.get("/orbit")
-    assert "Newsletter sign-ups" in orbit.text and "Running" in orbit.text
+    assert "Newsletter sign-ups" in orbit.text
+    assert "Running" in orbit.text
     paused = client.post(f"/orbit/cycles/{cycle_id}/pause", data={"csrf": csrf})
     assert "is paused" in client.get(paused.headers["location"]).text
     account = junction.http(partner.headers["Authorization"][7:], account="acme")
