@@ -26,6 +26,10 @@ else
 fi
 
 uv sync --frozen --quiet
+# axe-core for the pages' accessibility check, from the npm registry at its locked version.
+if [ ! -f tests/embed/axe/node_modules/axe-core/axe.min.js ] && command -v npm >/dev/null; then
+    npm ci --prefix tests/embed/axe --silent --no-audit --no-fund
+fi
 uv run --frozen ruff format --check src tests scripts bench
 uv run --frozen ruff check src tests scripts bench
 uv run --frozen lint-imports

@@ -59,12 +59,14 @@ async def offered_templates(
             continue
         if options.get("single_install") and template.id in installed:
             continue
+        release = await cycles.newest_live(session=session, template_id=template.id)
+        apps = [step.get("ConnectorName") for step in release.document.get("Steps", [])]
         offered.append(
             Offered(
                 template.id,
                 template.name,
                 template.description,
-                [c for c in template.connectors.strip("|").split("|") if c],
+                list(dict.fromkeys(str(app) for app in apps if app)),
                 template.id in installed,
             )
         )

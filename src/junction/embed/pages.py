@@ -187,6 +187,11 @@ async def setup_page(
         request,
         "setup.html",
         title=f"Set up {view.cycle.name}",
+        tickets={
+            card.id: oauth_ticket(browser, cycle_id, card.id)
+            for card in view.connectors
+            if card.auth_type == "OAuth2"
+        },
         browser=browser,
         view=view,
         notice=notice,
@@ -294,22 +299,49 @@ def _auth_value(card: launch.ConnectorCard, form: dict[str, str]) -> str | None:
     return None
 
 
-@router.get("/launch/cycles/{cycle_id}/connectors/{account_connector_id}/oauth")
-async def start_oauth(
-    browser: SignedIn, cycle_id: str, account_connector_id: int, popup: bool = True
-) -> Response:
-    context = browser.context
+TICKET_CONTEXT = "junction-embed-oauth"
+TICKET_SECONDS = 600
+
+
+def oauth_ticket(browser: Browser, cycle_id: str, account_connector_id: int) -> str:
+    """What the sign-in link carries instead of the session cookie. In an iframe the cookie
+    is kept per embedding site, and a popup is a site of its own, which does not see it; so
+    the link holds the account, the connection and an expiry, sealed with the keyring
+    (readable and changeable by nobody else)."""
+    expires = int(browser.context.clock().timestamp()) + TICKET_SECONDS
+    payload = json.dumps([browser.account_id, cycle_id, account_connector_id, expires])
+    return browser.context.keyring.seal(payload, context=TICKET_CONTEXT)
+
+
+def _read_ticket(context: Services, ticket: str) -> tuple[str, str, int]:
+    try:
+        account_id, cycle_id, account_connector_id, expires = json.loads(
+            context.keyring.open(ticket, context=TICKET_CONTEXT)
+        )
+    except Exception:
+        raise PageError(
+            "This link does not work", "Start again from the set-up page.", 400
+        ) from None
+    if expires < context.clock().timestamp():
+        raise PageError("This link has expired", "Start again from the set-up page.", 401)
+    return str(account_id), str(cycle_id), int(account_connector_id)
+
+
+@router.get("/launch/connect")
+async def start_oauth(request: Request, ticket: str, popup: int = 1) -> Response:
+    context = get_services(request)
+    account_id, cycle_id, account_connector_id = _read_ticket(context, ticket)
     async with context.database.transaction(read_only=True) as session:
-        await cycles.get(session=session, account_id=browser.account_id, cycle_id=cycle_id)
+        await cycles.get(session=session, account_id=account_id, cycle_id=cycle_id)
     row = await calls.account_connector(
         database=context.database,
-        account_id=browser.account_id,
+        account_id=account_id,
         account_connector_id=account_connector_id,
     )
     auth, properties, script = await calls.oauth_settings(
         database=context.database, keyring=context.keyring, account_connector_id=row.id
     )
-    done = f"/launch/oauth-done?{urlencode({'cycle': cycle_id, 'popup': int(popup)})}"
+    done = f"/launch/oauth-done?{urlencode({'cycle': cycle_id, 'popup': int(bool(popup))})}"
     url = await oauth.start_authorisation(
         env=context.gateway.oauth,
         row=row,
@@ -323,13 +355,10 @@ async def start_oauth(
 
 @router.get("/launch/oauth-done")
 async def oauth_done(
-    request: Request,
-    browser: SignedIn,
-    cycle: str,
-    popup: int = 1,
-    status: str = "",
-    message: str = "",
+    request: Request, cycle: str, popup: int = 1, status: str = "", message: str = ""
 ) -> Response:
+    # No session here either: in a popup there is none. The page only reports the outcome
+    # the OAuth callback (which stored the tokens) put in its address.
     ok = status == "success"
     if not popup:
         return _back(cycle, **({"notice": "Connected."} if ok else {"error": message}))
@@ -337,10 +366,9 @@ async def oauth_done(
         request,
         "oauth_done.html",
         title="Connected" if ok else "Not connected",
-        browser=browser,
         ok=ok,
         message=message,
-        back=f"/launch/cycles/{cycle}",
+        back=f"/launch/cycles/{quote(cycle)}",
     )
 
 

@@ -1,0 +1,254 @@
+"""The customer's journeys in real Chromium, with Junction framed by a partner's page on
+another site: LAUNCH from start to a running integration, ORBIT, and the refusals."""
+
+from __future__ import annotations
+
+import json
+import re
+from collections.abc import Iterator
+from typing import Any
+
+import httpx
+import pytest
+from playwright.sync_api import Browser, Frame, Page, expect
+
+from junction.connectors.calls.oauth import CALLBACK_PATH
+from tests.connectors.test_oauth_connectors import oauth_definition
+from tests.cycles.builders import publish
+from tests.embed.browser import HostSite, accessibility_problems, chromium, screenshot
+from tests.embed.flows import mailing_with_test, newsletter_template
+from tests.engine.hooks import hooks_definition, wait_for
+from tests.fixtures.oauth_provider import OAuthProvider, RegisteredClient
+from tests.fixtures.saas import API_KEY, ContactsApi
+from tests.fixtures.server import Junction
+
+pytestmark = pytest.mark.slow
+
+
+@pytest.fixture(scope="module")
+def browser() -> Iterator[Browser]:
+    yield from chromium()
+
+
+@pytest.fixture(autouse=True)
+def _one_database(junction: Junction) -> None:
+    if junction.backend != "sqlite":
+        pytest.skip("the pages are the same on every database (the API tests run on both)")
+
+
+@pytest.fixture
+def host(junction: Junction) -> Iterator[HostSite]:
+    site = HostSite()
+    origin = site.start()
+    settings = junction.services.settings
+    kept = settings.embed_frame_ancestors
+    settings.embed_frame_ancestors = [origin]
+    try:
+        yield site
+    finally:
+        settings.embed_frame_ancestors = kept
+        site.stop()
+
+
+@pytest.fixture
+def provider(junction: Junction) -> Iterator[OAuthProvider]:
+    with OAuthProvider() as server:
+        server.add_client(
+            RegisteredClient(
+                "junction-app",
+                "app-secret",
+                redirect_uris=(junction.base_url + CALLBACK_PATH,),
+                token_endpoint_auth_method="client_secret_post",
+            )
+        )
+        yield server
+
+
+def _journey_template() -> dict[str, Any]:
+    """The newsletter template, then a call to the OAuth app as the customer's user."""
+    document = newsletter_template()
+    document["Steps"].append(
+        {
+            "Key": "me",
+            "Name": "Who am I",
+            "ConnectorName": "Provider AuthorisationCode",
+            "MethodUniqueIdentifier": "me",
+        }
+    )
+    document["Edges"].append({"TailStepKey": "subscribe", "HeadStepKey": "me"})
+    return document
+
+
+def _partner(junction: Junction, provider: OAuthProvider) -> httpx.Client:
+    partner = junction.http(junction.token())
+    definitions = [
+        hooks_definition(),
+        mailing_with_test(),
+        oauth_definition(provider, "AuthorisationCode"),
+    ]
+    for definition in definitions:
+        added = partner.post("/v1.0/connectors", json=definition)
+        assert added.status_code == 201, added.text
+    oauth_id = partner.get("/v1.0/connectors/Provider AuthorisationCode").json()[0]["Id"]
+    partner.put(
+        f"/v1.0/connectors/{oauth_id}/partnerproperties",
+        json=[
+            {"Name": "OAuthClientId", "Value": "junction-app"},
+            {"Name": "OAuthClientSecret", "Value": "app-secret"},
+        ],
+    ).raise_for_status()
+    publish(partner, _journey_template())
+    return partner
+
+
+def _frame(page: Page) -> Frame:
+    frame = page.frame(url=re.compile(r"/launch|/orbit"))
+    assert frame is not None, [f.url for f in page.frames]
+    return frame
+
+
+def test_launch_in_an_iframe_from_template_to_a_running_integration(
+    junction: Junction,
+    browser: Browser,
+    host: HostSite,
+    provider: OAuthProvider,
+    saas: ContactsApi,
+) -> None:
+    partner = _partner(junction, provider)
+    launched = partner.post(
+        "/v1.0/accounts/acme/launch",
+        json={"AccountName": "Acme", "Tags": ["newsletter"], "CompleteParameter": "order-7"},
+    )
+    assert launched.status_code == 200, launched.text
+    host.url_to_frame = launched.json()["LaunchUrl"]
+
+    page = browser.new_page(viewport={"width": 1280, "height": 800})
+    page.goto(host.origin)
+    page.wait_for_function("document.querySelector('iframe').contentWindow.length >= 0")
+    frame_page = page.frame_locator("#integrations")
+    expect(frame_page.get_by_role("heading", name="Set up Newsletter sign-ups")).to_be_visible()
+    frame = _frame(page)
+    screenshot(page, "launch-in-iframe")
+
+    # The API-key app: a wrong key is refused where it was typed.
+    frame.get_by_label("API address").fill(saas.base_url)
+    frame.get_by_label("Test Mailing API key").fill("not-the-key")
+    frame.get_by_role("button", name="Connect Test Mailing").click()
+    expect(frame_page.get_by_role("alert")).to_contain_text("refused these credentials")
+    frame = _frame(page)
+    frame.get_by_label("API address").fill(saas.base_url)
+    frame.get_by_label("Test Mailing API key").fill(API_KEY)
+    frame.get_by_role("button", name="Connect Test Mailing").click()
+    expect(frame_page.get_by_role("status")).to_contain_text("Test Mailing is connected")
+
+    # The OAuth app: sign-in in a popup, which hands back to the set-up page and closes.
+    frame = _frame(page)
+    with page.expect_popup() as opened:
+        frame.get_by_role("link", name="Sign in to Provider AuthorisationCode").click()
+    popup = opened.value
+    popup.wait_for_event("close", timeout=15_000)
+    expect(frame_page.get_by_role("status")).to_contain_text("Connected")
+    assert provider.token_requests["authorization_code"] == 1
+
+    # The customer's choices: a look-up's drop-down and a text box.
+    frame = _frame(page)
+    frame.get_by_label("Mailing list").select_option("a")
+    frame.get_by_label("Source").fill("web form")
+    frame.get_by_role("button", name="Save choices").click()
+    expect(frame_page.get_by_role("status")).to_contain_text("choices are saved")
+
+    frame = _frame(page)
+    frame.get_by_role("button", name="Turn it on").click()
+    expect(frame_page.get_by_role("heading", name="All set")).to_be_visible()
+    page.wait_for_function("window.received.length > 0")
+    received = page.evaluate("window.received")
+    assert received[0]["origin"] == junction.base_url
+    result = json.loads(received[0]["data"])
+    assert result["status"] == "Active"
+    assert result["completeParameter"] == "order-7"
+    assert result["accountId"] == "acme"
+
+    # The new integration runs: the webhook's address goes to the mailing list, then the
+    # OAuth app is called with the customer's token.
+    sent = httpx.post(result["webhooks"][0], json={"email": "new@example.com"})
+    assert sent.status_code == 200, sent.text
+    wait_for(lambda: any("list=a" in r["path"] for r in saas.state.requests))
+    wait_for(lambda: any(r.path == "/api/me" for r in provider.api_requests))
+    page.close()
+
+
+def test_a_frame_on_a_site_not_allowed_is_blocked(
+    junction: Junction, browser: Browser, provider: OAuthProvider
+) -> None:
+    partner = _partner(junction, provider)
+    site = HostSite()
+    site.start()  # not on the allow-list
+    try:
+        orbit = partner.post("/v1.0/accounts", json={"Id": "acme", "Name": "Acme"})
+        assert orbit.is_success
+        site.url_to_frame = partner.post("/v1.0/accounts/acme/orbit", json={}).json()["OrbitUrl"]
+        page = browser.new_page()
+        blocked: list[str] = []
+        page.on("console", lambda message: blocked.append(message.text))
+        page.goto(site.origin)
+        page.wait_for_timeout(1000)
+        # Chromium refuses to show the frame: it never reaches the ORBIT page.
+        assert not any(f.url.endswith("/orbit") for f in page.frames)
+        assert any("frame-ancestors" in text for text in blocked), blocked
+        page.close()
+    finally:
+        site.stop()
+
+
+def test_every_page_passes_the_accessibility_check(
+    junction: Junction, browser: Browser, provider: OAuthProvider, saas: ContactsApi
+) -> None:
+    partner = _partner(junction, provider)
+    second = newsletter_template()
+    second["Name"] = "Welcome e-mails"
+    second["Description"] = "Sends a welcome e-mail to every new customer."
+    publish(partner, second)
+    launched = partner.post(
+        "/v1.0/accounts/acme/launch",
+        json={"AccountName": "Acme", "DisplayDescriptions": True},
+    ).json()
+    context = browser.new_context(bypass_csp=True, viewport={"width": 1280, "height": 800})
+    page = context.new_page()
+    problems: dict[str, list[str]] = {}
+
+    def check(name: str) -> None:
+        problems[name] = accessibility_problems(page)
+        screenshot(page, name)
+
+    page.goto(launched["LaunchUrl"])
+    expect(page.get_by_role("heading", name="Choose an integration")).to_be_visible()
+    check("launch-templates")
+    page.get_by_role("button", name="Add Welcome e-mails").click()
+    expect(page.get_by_role("heading", name="Set up Welcome e-mails")).to_be_visible()
+    check("launch-setup")
+    page.get_by_label("API address").fill(saas.base_url)
+    page.get_by_label("Test Mailing API key").fill("wrong")
+    page.get_by_role("button", name="Connect Test Mailing").click()
+    expect(page.get_by_role("alert")).to_be_visible()
+    check("launch-connect-refused")
+    page.get_by_label("API address").fill(saas.base_url)
+    page.get_by_label("Test Mailing API key").fill(API_KEY)
+    page.get_by_role("button", name="Connect Test Mailing").click()
+    page.get_by_label("Mailing list").select_option("a")
+    page.get_by_label("Source").fill("web form")
+    page.get_by_role("button", name="Save choices").click()
+    check("launch-choices")
+    cycle_path = page.url.split("?")[0].removeprefix(junction.base_url)
+    page.goto(f"{junction.base_url}/launch/oauth-done?cycle=x&status=error&message=access_denied")
+    check("launch-oauth-failed")
+    page.goto(f"{junction.base_url}{cycle_path}")
+    page.get_by_role("button", name="Turn it on").click()
+    expect(page.get_by_role("heading", name="All set")).to_be_visible()
+    check("launch-complete")
+    page.goto(f"{junction.base_url}/orbit")
+    check("orbit")
+    page.goto(launched["LaunchUrl"])  # spent already
+    expect(page.get_by_role("heading", name="This link does not work")).to_be_visible()
+    check("sign-in-refused")
+    context.close()
+    assert not [p for found in problems.values() for p in found], problems
