@@ -16,7 +16,9 @@ from typing import Any
 
 import httpx
 import pytest
+from playwright.sync_api import expect
 
+from tests.embed.browser import chromium, screenshot
 from tests.fixtures.process import JunctionProcess
 
 # Real junction processes: part of the full run, not of the fast path.
@@ -341,3 +343,19 @@ def test_a_second_start_keeps_the_demo_data(demo: JunctionProcess, demo_dir: Pat
             )
             errored = api.get("/v1.0/cycles/transactions", params={"status": "Errored"}).json()
             assert errored == []
+
+
+def test_the_stand_in_product_page_frames_launch_and_orbit(demo: JunctionProcess) -> None:
+    wait_until(lambda: printed(demo).client_id, 30, "the demo to be seeded")
+    for browser in chromium():
+        page = browser.new_page(viewport={"width": 1280, "height": 800})
+        page.goto(f"{demo.base_url}/demo/")
+        frame = page.frame_locator("#junction")
+        expect(frame.get_by_role("heading", name="Choose an integration")).to_be_visible()
+        expect(frame.get_by_role("listitem")).to_have_count(2)
+        screenshot(page, "demo-product-launch")
+        page.get_by_role("button", name="My integrations").click()
+        expect(frame.get_by_role("heading", name="Your integrations")).to_be_visible()
+        expect(frame.get_by_text("Running")).to_have_count(2)
+        screenshot(page, "demo-product-orbit")
+        page.close()

@@ -6,6 +6,7 @@ from __future__ import annotations
 import json
 import re
 from collections.abc import Iterator
+from datetime import timedelta
 from typing import Any
 
 import httpx
@@ -252,3 +253,118 @@ def test_every_page_passes_the_accessibility_check(
     check("sign-in-refused")
     context.close()
     assert not [p for found in problems.values() for p in found], problems
+
+
+def _launch_set_up(page: Page, saas: ContactsApi) -> None:
+    """LAUNCH's set-up page, top level: connect both apps, choose, switch on."""
+    page.get_by_label("API address").fill(saas.base_url)
+    page.get_by_label("Test Mailing API key").fill(API_KEY)
+    page.get_by_role("button", name="Connect Test Mailing").click()
+    expect(page.get_by_role("status")).to_contain_text("connected")
+    with page.expect_popup() as opened:
+        page.get_by_role("link", name="Sign in to Provider AuthorisationCode").click()
+    opened.value.wait_for_event("close", timeout=15_000)
+    expect(page.get_by_role("status")).to_contain_text("Connected")
+    page.get_by_label("Mailing list").select_option("a")
+    page.get_by_label("Source").fill("web form")
+    page.get_by_role("button", name="Save choices").click()
+    page.get_by_role("button", name="Turn it on").click()
+    expect(page.get_by_role("heading", name="All set")).to_be_visible()
+
+
+def test_orbit_pauses_reconnects_an_expired_sign_in_and_deletes(
+    junction: Junction, browser: Browser, provider: OAuthProvider, saas: ContactsApi
+) -> None:
+    partner = _partner(junction, provider)
+    launched = partner.post("/v1.0/accounts/acme/launch", json={"AccountName": "Acme"}).json()
+    page = browser.new_page(viewport={"width": 1280, "height": 800})
+    page.goto(launched["LaunchUrl"])
+    _launch_set_up(page, saas)
+    result = json.loads(page.locator("#jn-result").text_content() or "{}")
+
+    page.get_by_role("link", name="Installed").click()
+    card = page.get_by_role("listitem").filter(has_text="Newsletter sign-ups")
+    expect(card.get_by_text("Running")).to_be_visible()
+    card.get_by_role("button", name="Pause").click()
+    expect(page.get_by_role("status")).to_contain_text("is paused")
+    account = junction.http(partner.headers["Authorization"][7:], account="acme")
+    assert account.get(f"/v1.0/cycles/{result['cycleId']}").json()["Status"] == "Paused"
+    card.get_by_role("button", name="Resume").click()
+    expect(page.get_by_role("status")).to_contain_text("running again")
+
+    # The app stops accepting the customer's sign-in: its token expires and cannot be
+    # refreshed. The next run finds out, and ORBIT says what to do.
+    provider.expire_access_tokens()
+    provider.fail_refresh = True
+    httpx.post(result["webhooks"][0], json={"email": "late@example.com"}).raise_for_status()
+    wait_for(
+        lambda: not all(c["Authenticated"] for c in account.get("/v1.0/account/connectors").json())
+    )
+    page.reload()
+    expect(card.get_by_text("needs to be connected again")).to_be_visible()
+    screenshot(page, "orbit-reconnect")
+    card.get_by_role("link", name="Settings and connections").click()
+    provider.fail_refresh = False
+    with page.expect_popup() as opened:
+        page.get_by_role("link", name="Reconnect").or_(
+            page.get_by_role("link", name="Sign in to Provider AuthorisationCode")
+        ).click()
+    opened.value.wait_for_event("close", timeout=15_000)
+    expect(page.get_by_role("status")).to_contain_text("Connected")
+    assert all(c["Authenticated"] for c in account.get("/v1.0/account/connectors").json())
+
+    page.get_by_role("link", name="Installed").click()
+    expect(card.get_by_text("needs to be connected again")).to_have_count(0)
+    page.once("dialog", lambda dialog: dialog.accept())
+    card.get_by_role("button", name="Delete").click()
+    expect(page.get_by_role("status")).to_contain_text("is deleted")
+    assert account.get(f"/v1.0/cycles/{result['cycleId']}").status_code == 404
+    page.close()
+
+
+def test_refusals_are_clear_pages_that_change_nothing(
+    junction: Junction, browser: Browser, provider: OAuthProvider, saas: ContactsApi
+) -> None:
+    partner = _partner(junction, provider)
+    launched = partner.post("/v1.0/accounts/acme/launch", json={"AccountName": "Acme"}).json()
+    expired = partner.post("/v1.0/accounts/acme/orbit", json={}).json()
+    page = browser.new_page()
+    page.goto(launched["LaunchUrl"])
+    expect(page.get_by_role("heading", name="Set up Newsletter sign-ups")).to_be_visible()
+    cycle_path = page.url.split("?")[0].removeprefix(junction.base_url)
+
+    # A link used twice.
+    page.goto(launched["LaunchUrl"])
+    expect(page.get_by_role("alert")).to_contain_text("used already")
+    # A link past its time.
+    junction.clock.advance(timedelta(minutes=10))
+    page.goto(expired["OrbitUrl"])
+    expect(page.get_by_role("alert")).to_contain_text("expired")
+    junction.clock.reset()
+
+    # A form posted without the session's token (from another site, say).
+    answer = page.request.post(
+        f"{junction.base_url}{cycle_path}/choices", form={"v-Source": "forged"}
+    )
+    assert answer.status == 403
+    assert "form has expired" in answer.text()
+    # Another account's integration, with this session's token.
+    assert partner.post("/v1.0/accounts", json={"Id": "other", "Name": "Other"}).is_success
+    theirs = partner.post("/v1.0/accounts/other/launch", json={}).json()
+    other_page = browser.new_page()
+    other_page.goto(theirs["LaunchUrl"])
+    expect(other_page.get_by_role("heading", name="Set up Newsletter sign-ups")).to_be_visible()
+    other_path = other_page.url.split("?")[0].removeprefix(junction.base_url)
+    page.goto(f"{junction.base_url}{cycle_path}")
+    csrf = page.locator("input[name=csrf]").first.get_attribute("value") or ""
+    answer = page.request.post(
+        f"{junction.base_url}{other_path}/choices", form={"csrf": csrf, "v-Source": "forged"}
+    )
+    assert answer.status == 404
+    page.goto(f"{junction.base_url}{other_path}")
+    expect(page.get_by_role("alert")).to_contain_text("No cycle")
+    screenshot(page, "not-found")
+    other_page.reload()
+    expect(other_page.get_by_label("Source")).to_have_value("")
+    page.close()
+    other_page.close()

@@ -31,7 +31,8 @@ get a token from <code>POST /oauth/token</code> with your client ID and secret.<
 
 DEMO = (
     '<li>Demo apps: <a href="/demo/crm">/demo/crm</a> and '
-    '<a href="/demo/mailer">/demo/mailer</a>.</li>\n'
+    '<a href="/demo/mailer">/demo/mailer</a>; <a href="/demo/">/demo/</a> is a stand-in for '
+    "a partner's product, showing the customer pages (LAUNCH and ORBIT) in a frame.</li>\n"
 )
 
 

@@ -1,6 +1,7 @@
 """The offline demo: ``junction serve --demo`` (or ``JUNCTION_DEMO=true``).
 
-``Demo`` mounts two small third-party apps under ``/demo/`` (``apps.py``) and, once the
+``Demo`` mounts two small third-party apps under ``/demo/`` (``apps.py``), a stand-in for a
+partner's product that frames the customer pages (``product.py``, at ``/demo/``) and, once the
 server answers, creates the demo data through Junction's public API (``seed.py``), prints
 the credentials and ``curl`` lines, and lets the demo CRM create contacts. The engine does
 not know about any of it: the demo cycles run like any others.
@@ -21,6 +22,7 @@ from fastapi import FastAPI
 from junction.clock import Clock
 from junction.db.engine import Database
 from junction.demo.apps import DemoCrm, mailer_router
+from junction.demo.product import product_router
 from junction.demo.seed import DemoInfo, banner, seed
 from junction.demo.state import DemoState
 from junction.security.keyring import Keyring
@@ -62,6 +64,7 @@ class Demo:
     def mount(self, app: FastAPI) -> None:
         app.include_router(self.crm.router)
         app.include_router(mailer_router(self.state))
+        app.include_router(product_router(self.settings, self.database, self.clock))
 
     async def start(self) -> None:
         """Begin in the background: the server is not listening yet when this is called."""

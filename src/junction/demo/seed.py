@@ -248,6 +248,7 @@ def banner(info: DemoInfo) -> str:
         f"Junction demo ({state}): account '{info.account_id}' with "
         f"{len(info.cycles)} active cycles.",
         f"  Home page:     {base}/",
+        f"  Customer view: {base}/demo/  (LAUNCH and ORBIT framed by a stand-in product)",
         f"  API docs:      {base}/docs",
         f"  Client ID:     {info.client_id}",
         f"  Client secret: {info.client_secret}",

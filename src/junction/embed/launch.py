@@ -11,7 +11,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import exists, select
+from sqlalchemy import exists, func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from junction.connectors.accounts import service as account_connectors
@@ -283,6 +283,12 @@ async def installed(*, session: AsyncSession, account_id: str) -> list[Installed
     )
     for cycle in rows:
         facts = await cycles.run_facts(session=session, cycle_id=cycle.id)
+        # The last transaction that completed: webhook cycles have no trigger run date.
+        last_run = await session.scalar(
+            select(func.max(Transaction.ended_at)).where(
+                Transaction.cycle_id == cycle.id, Transaction.status == "Completed"
+            )
+        )
         recent = await session.scalars(
             select(Transaction.message)
             .where(Transaction.cycle_id == cycle.id, Transaction.status == "Errored")
@@ -292,7 +298,7 @@ async def installed(*, session: AsyncSession, account_id: str) -> list[Installed
         found.append(
             Installed(
                 cycle=cycle,
-                last_run=facts.last_successful_run,
+                last_run=last_run or facts.last_successful_run,
                 errors=facts.errors,
                 recent_errors=[m for m in recent if m],
                 connectors=[
