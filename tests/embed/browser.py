@@ -90,6 +90,8 @@ class HostSite:
 
     def __init__(self) -> None:
         self.url_to_frame = ""
+        # The partner's Marketplace notification endpoint: (headers, body) of each call.
+        self.notices: list[tuple[dict[str, str], bytes]] = []
         self._loop = asyncio.new_event_loop()
         self._thread = threading.Thread(target=self._loop.run_forever, daemon=True)
         self._runner: web.AppRunner | None = None
@@ -98,12 +100,17 @@ class HostSite:
     async def _page(self, _request: web.Request) -> web.Response:
         return web.Response(text=HOST_PAGE.format(url=self.url_to_frame), content_type="text/html")
 
+    async def _notice(self, request: web.Request) -> web.Response:
+        self.notices.append((dict(request.headers), await request.read()))
+        return web.json_response({"ok": True})
+
     def start(self) -> str:
         self._thread.start()
 
         async def serve() -> str:
             app = web.Application()
             app.router.add_get("/", self._page)
+            app.router.add_post("/notifications", self._notice)
             self._runner = web.AppRunner(app)
             await self._runner.setup()
             site = web.TCPSite(self._runner, "127.0.0.1", 0)

@@ -3,6 +3,8 @@ another site: LAUNCH from start to a running integration, ORBIT, and the refusal
 
 from __future__ import annotations
 
+import hashlib
+import hmac
 import json
 import re
 from collections.abc import Iterator
@@ -368,3 +370,95 @@ def test_refusals_are_clear_pages_that_change_nothing(
     expect(other_page.get_by_label("Source")).to_have_value("")
     page.close()
     other_page.close()
+
+
+def _signed(secret: str, headers: dict[str, str], body: bytes) -> bool:
+    timestamp = headers["X-Junction-Timestamp"]
+    expected = hmac.new(secret.encode(), timestamp.encode() + b"." + body, hashlib.sha256)
+    return hmac.compare_digest(headers["X-Junction-Signature"], f"sha256={expected.hexdigest()}")
+
+
+def test_marketplace_installs_and_uninstalls_a_package_and_tells_the_partner(
+    junction: Junction,
+    browser: Browser,
+    host: HostSite,
+    provider: OAuthProvider,
+    saas: ContactsApi,
+) -> None:
+    partner = _partner(junction, provider)
+    template_id = partner.get("/v1.0/templates").json()[0]["Id"]
+    created = partner.post(
+        "/v1.0/marketplaces",
+        json={
+            "Name": "Our integrations",
+            "NotificationUrl": f"http://127.0.0.1:{host.origin.rsplit(':', 1)[1]}/notifications",
+            "Cards": [
+                {"Type": "RichText", "Text": "Connect the apps your team already uses."},
+                {
+                    "Type": "IntegrationPackage",
+                    "Name": "Newsletter sign-ups",
+                    "Description": "Every sign-up reaches your mailing list.",
+                    "Category": "Marketing",
+                    "Tags": ["Email"],
+                    "TemplateIds": [template_id],
+                    "InstalledMessage": "Sign-ups now reach your list.",
+                    "SingleInstallation": True,
+                },
+            ],
+        },
+    ).json()
+    secret = created["NotificationSigningSecret"]
+    deployed = partner.post(
+        "/v1.0/accounts/acme/marketplace",
+        json={"MarketplaceId": created["Id"], "AccountName": "Acme", "CompleteParameter": "m-1"},
+    ).json()
+    # Without the pages' own policy, so that axe-core can be injected.
+    context = browser.new_context(bypass_csp=True, viewport={"width": 1280, "height": 800})
+    page = context.new_page()
+    page.goto(deployed["MarketplaceUrl"])
+    expect(page.get_by_role("heading", name="Marketing")).to_be_visible()
+    screenshot(page, "marketplace")
+    assert accessibility_problems(page) == []
+    page.get_by_role("button", name="Install Newsletter sign-ups").click()
+    expect(page.get_by_role("heading", name="Set up Newsletter sign-ups")).to_be_visible()
+    _launch_set_up(page, saas)
+    expect(page.get_by_text("Sign-ups now reach your list.")).to_be_visible()
+    screenshot(page, "marketplace-complete")
+    assert accessibility_problems(page) == []
+    result = json.loads(page.locator("#jn-result").text_content() or "{}")
+    assert result["marketplacePackageId"] == 1
+    assert result["cycles"][0]["status"] == "Active"
+    assert result["completeParameter"] == "m-1"
+
+    wait_for(lambda: len(host.notices) == 1)
+    headers, body = host.notices[0]
+    assert _signed(secret, headers, body)
+    installed = json.loads(body)
+    assert installed["Status"] == "installed"
+    assert installed["AccountApiId"] == "acme"
+    assert installed["MarketplaceIntegrationPackageId"] == 1
+    assert installed["CompleteParameter"] == "m-1"
+    details = installed["MarketplaceInstallDetails"]
+    assert details[0]["CycleId"] == result["cycles"][0]["cycleId"]
+    assert details[0]["CycleStatus"] == "Active"
+    assert details[0]["Webhooks"][0]["StepName"] == "Signed up"
+
+    page.get_by_role("link", name="Back to the integrations").click()
+    card = page.get_by_role("listitem").filter(has_text="Newsletter sign-ups")
+    expect(card.get_by_text("Installed")).to_be_visible()
+    # Single installation: no second install is offered.
+    expect(
+        card.get_by_role("button", name="Install Newsletter sign-ups", exact=True)
+    ).to_have_count(0)
+    page.once("dialog", lambda dialog: dialog.accept())
+    card.get_by_role("button", name="Uninstall Newsletter sign-ups").click()
+    expect(page.get_by_role("status")).to_contain_text("is uninstalled")
+    wait_for(lambda: len(host.notices) == 2)
+    headers, body = host.notices[1]
+    assert _signed(secret, headers, body)
+    assert json.loads(body)["Status"] == "uninstalled"
+    account = junction.http(partner.headers["Authorization"][7:], account="acme")
+    assert account.get(f"/v1.0/cycles/{details[0]['CycleId']}").status_code == 404
+    # A forged notice does not pass the check.
+    assert not _signed("another secret", headers, body)
+    context.close()

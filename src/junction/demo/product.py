@@ -17,7 +17,7 @@ from fastapi.responses import HTMLResponse
 from junction.clock import Clock
 from junction.db.engine import Database
 from junction.embed import signin
-from junction.embed.router import SIGN_IN_PATH
+from junction.embed.links import SIGN_IN_PATH
 from junction.embed.schemas import LaunchIn, launch_options
 from junction.settings import Settings
 

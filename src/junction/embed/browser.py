@@ -11,6 +11,7 @@ falls back to ``SameSite=Lax``, which works in a popup or tab but not in an ifra
 from __future__ import annotations
 
 import hmac
+from collections.abc import Callable, Coroutine
 from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
@@ -18,12 +19,14 @@ from typing import Annotated, Any
 from urllib.parse import urlsplit
 
 from fastapi import Depends, Form, Request
+from fastapi.exceptions import RequestValidationError
 from fastapi.responses import HTMLResponse, Response
+from fastapi.routing import APIRoute
 from jinja2 import Environment, PackageLoader, select_autoescape
 
 from junction.api.context import get_services
 from junction.embed import signin
-from junction.errors import JunctionError
+from junction.errors import JunctionError, NotFound
 from junction.services import Services
 
 COOKIE = "junction_session"
@@ -152,6 +155,28 @@ def safe_return_path(value: str | None, default: str) -> str:
     if not value or not value.startswith("/") or value.startswith(("//", "/\\")):
         return default
     return value
+
+
+class PageRoute(APIRoute):
+    """Failures are pages too: a service's error is shown in the page's own style."""
+
+    def get_route_handler(self) -> Callable[[Request], Coroutine[Any, Any, Response]]:
+        handler = super().get_route_handler()
+
+        async def page(request: Request) -> Response:
+            try:
+                return await handler(request)
+            except PageError as exc:
+                return error_page(request, exc)
+            except JunctionError as exc:
+                title = "Not found" if isinstance(exc, NotFound) else "That did not work"
+                return error_page(request, PageError(title, exc.message, exc.status_code))
+            except RequestValidationError:
+                return error_page(
+                    request, PageError("That did not work", "The form was not complete.", 400)
+                )
+
+        return page
 
 
 def redirect(location: str) -> Response:

@@ -133,6 +133,7 @@ class Choice:
     """A value the template leaves to the customer: a step's input, or a variable."""
 
     key: str  # the form field's name
+    cycle_id: str
     label: str
     description: str | None
     optional: bool
@@ -150,10 +151,16 @@ class Choice:
 
 @dataclass
 class SetupView:
-    cycle: Cycle
+    """One set-up page: a LAUNCH cycle, or every cycle of a Marketplace package."""
+
+    cycles: list[Cycle]
     connectors: list[ConnectorCard]
     choices: list[Choice]
     unmet: list[str]
+
+    @property
+    def cycle(self) -> Cycle:
+        return self.cycles[0]
 
 
 def _choice_value(mapping: dict[str, Any]) -> str | None:
@@ -162,13 +169,28 @@ def _choice_value(mapping: dict[str, Any]) -> str | None:
     return None if value is None or kind == MappingKind.IGNORE else str(value)
 
 
-async def setup_view(*, session: AsyncSession, account_id: str, cycle_id: str) -> SetupView:
-    cycle = await cycles.get(session=session, account_id=account_id, cycle_id=cycle_id)
-    loaded = await structure.load(session=session, cycle=cycle)
-    cards = [
-        await _card(session, row, connector)
-        for row, connector, _ in await cycles.connectors_of(session=session, cycle_id=cycle.id)
-    ]
+async def setup_view(*, session: AsyncSession, account_id: str, cycle_ids: list[str]) -> SetupView:
+    view = SetupView([], [], [], [])
+    seen: set[int] = set()
+    for cycle_id in cycle_ids:
+        cycle = await cycles.get(session=session, account_id=account_id, cycle_id=cycle_id)
+        view.cycles.append(cycle)
+        for row, connector, _ in await cycles.connectors_of(session=session, cycle_id=cycle.id):
+            if row.id not in seen:
+                seen.add(row.id)
+                view.connectors.append(await _card(session, row, connector))
+        loaded = await structure.load(session=session, cycle=cycle)
+        view.choices.extend(await _choices(session, loaded))
+        prefix = f"{cycle.name}: " if len(cycle_ids) > 1 else ""
+        view.unmet.extend(
+            prefix + p.Reason
+            for p in await prerequisites.of_cycle(session=session, structure=loaded)
+        )
+    return view
+
+
+async def _choices(session: AsyncSession, loaded: structure.Structure) -> list[Choice]:
+    cycle = loaded.cycle
     choices: list[Choice] = []
     prepared = await setup.load_setup(session=session, structure=loaded)
     for cycle_step in loaded.steps:
@@ -184,6 +206,7 @@ async def setup_view(*, session: AsyncSession, account_id: str, cycle_id: str) -
                 choices.append(
                     Choice(
                         key=f"m-{cycle_step.id}-{section[0]}-{described['Id']}",
+                        cycle_id=cycle.id,
                         label=described["Name"],
                         description=described.get("Description"),
                         optional=bool(described["IsOptional"]),
@@ -200,7 +223,8 @@ async def setup_view(*, session: AsyncSession, account_id: str, cycle_id: str) -
         if variable["IsLaunchVisible"]:
             choices.append(
                 Choice(
-                    key=f"v-{variable['SystemName']}",
+                    key=f"v-{cycle.id}-{variable['SystemName']}",
+                    cycle_id=cycle.id,
                     label=variable["DisplayName"],
                     description=None,
                     optional=False,
@@ -208,62 +232,74 @@ async def setup_view(*, session: AsyncSession, account_id: str, cycle_id: str) -
                     variable=variable["SystemName"],
                 )
             )
-    unmet = [p.Reason for p in await prerequisites.of_cycle(session=session, structure=loaded)]
-    return SetupView(cycle, cards, choices, unmet)
+    return choices
 
 
 async def save_choices(
     *,
     session: AsyncSession,
     account_id: str,
-    cycle_id: str,
     choices: list[Choice],
     form: dict[str, str],
     now: datetime,
 ) -> None:
     """Store what the customer chose; an empty answer clears the choice."""
-    cycle = await cycles.get(session=session, account_id=account_id, cycle_id=cycle_id, lock=True)
-    loaded = await structure.load(session=session, cycle=cycle)
-    prepared = await setup.load_setup(session=session, structure=loaded)
-    for choice in choices:
-        if choice.key not in form:
-            continue
-        value = form[choice.key].strip()
-        if choice.variable is not None:
-            await editing.set_variable(
-                session=session, cycle=cycle, name=choice.variable, value=value or None, now=now
-            )
-            continue
-        if choice.step_id is None or choice.section is None or choice.input_id is None:
-            continue
-        cycle_step: CycleStep = loaded.by_id(choice.step_id)
-        if choice.trigger and choice.options:
-            allowed = {str(o.get("Value")) for o in choice.options}
-            if value and value not in allowed:
-                raise BadRequest(f"{choice.label}: choose one of the values offered")
-            label = next(
-                (str(o.get("Name")) for o in choice.options if str(o.get("Value")) == value), None
-            )
-            mapping_in = MappingIn(
-                MappingType=MappingKind.LOOKUP if value else MappingKind.IGNORE,
-                TriggerValue=value or None,
-                TriggerValueDisplayName=label if value else None,
-                IsLaunchVisible=True,
-            )
-        else:
-            mapping_in = MappingIn(
-                MappingType=MappingKind.STATIC_VALUE if value else MappingKind.IGNORE,
-                Value=value or None,
-                IsLaunchVisible=True,
-            )
-        await setup.set_mapping(
-            session=session,
-            setup=prepared,
-            cycle_step=cycle_step,
-            section=choice.section,
-            input_id=choice.input_id,
-            mapping_in=mapping_in,
+    for cycle_id in dict.fromkeys(choice.cycle_id for choice in choices):
+        cycle = await cycles.get(
+            session=session, account_id=account_id, cycle_id=cycle_id, lock=True
         )
+        loaded = await structure.load(session=session, cycle=cycle)
+        prepared = await setup.load_setup(session=session, structure=loaded)
+        for choice in choices:
+            if choice.cycle_id == cycle_id and choice.key in form:
+                await _save(session, cycle, loaded, prepared, choice, form[choice.key], now)
+
+
+async def _save(
+    session: AsyncSession,
+    cycle: Cycle,
+    loaded: structure.Structure,
+    prepared: setup.Setup,
+    choice: Choice,
+    answer: str,
+    now: datetime,
+) -> None:
+    value = answer.strip()
+    if choice.variable is not None:
+        await editing.set_variable(
+            session=session, cycle=cycle, name=choice.variable, value=value or None, now=now
+        )
+        return
+    if choice.step_id is None or choice.section is None or choice.input_id is None:
+        return
+    cycle_step: CycleStep = loaded.by_id(choice.step_id)
+    if choice.trigger and choice.options:
+        allowed = {str(o.get("Value")) for o in choice.options}
+        if value and value not in allowed:
+            raise BadRequest(f"{choice.label}: choose one of the values offered")
+        label = next(
+            (str(o.get("Name")) for o in choice.options if str(o.get("Value")) == value), None
+        )
+        mapping_in = MappingIn(
+            MappingType=MappingKind.LOOKUP if value else MappingKind.IGNORE,
+            TriggerValue=value or None,
+            TriggerValueDisplayName=label if value else None,
+            IsLaunchVisible=True,
+        )
+    else:
+        mapping_in = MappingIn(
+            MappingType=MappingKind.STATIC_VALUE if value else MappingKind.IGNORE,
+            Value=value or None,
+            IsLaunchVisible=True,
+        )
+    await setup.set_mapping(
+        session=session,
+        setup=prepared,
+        cycle_step=cycle_step,
+        section=choice.section,
+        input_id=choice.input_id,
+        mapping_in=mapping_in,
+    )
 
 
 @dataclass(frozen=True)

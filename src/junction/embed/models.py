@@ -9,7 +9,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import ForeignKey, Integer, String
+from sqlalchemy import ForeignKey, Integer, String, Text
 from sqlalchemy.orm import Mapped, mapped_column
 
 from junction.db.base import Base
@@ -48,3 +48,37 @@ class BrowserSession(Base):
     csrf: Mapped[str] = mapped_column(String(64))
     created_at: Mapped[datetime] = mapped_column(UTCDateTime())
     expires_at: Mapped[datetime] = mapped_column(UTCDateTime(), index=True)
+
+
+class Marketplace(Base):
+    """A partner's Marketplace: its cards (``document``) and where notices about it go."""
+
+    __tablename__ = "marketplaces"
+    __table_args__ = ({"sqlite_autoincrement": True},)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    name: Mapped[str] = mapped_column(String(255))
+    document: Mapped[dict[str, Any]] = mapped_column(JSONDocument)
+    # The key that signs its notifications, sealed with the keyring.
+    signing_secret_sealed: Mapped[str] = mapped_column(Text)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime())
+
+
+class MarketplaceInstall(Base):
+    """One installation of an integration package in an account: the cycles it made."""
+
+    __tablename__ = "marketplace_installs"
+    __table_args__ = ({"sqlite_autoincrement": True},)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    marketplace_id: Mapped[int] = mapped_column(
+        Integer, ForeignKey("marketplaces.id", ondelete="CASCADE"), index=True
+    )
+    package_id: Mapped[int] = mapped_column(Integer)
+    account_id: Mapped[str] = mapped_column(
+        String(64), ForeignKey("accounts.id", ondelete="CASCADE"), index=True
+    )
+    cycle_ids: Mapped[list[str]] = mapped_column(JSONDocument)
+    complete_parameter: Mapped[str | None] = mapped_column(Text)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime())

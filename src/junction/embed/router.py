@@ -4,9 +4,7 @@ these decide what a customer's browser may do."""
 
 from __future__ import annotations
 
-from datetime import datetime
-from typing import Annotated, Any
-from urllib.parse import quote, urlencode
+from typing import Annotated
 
 from fastapi import APIRouter, Body
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -15,6 +13,7 @@ from junction.accounts.models import AccountUser
 from junction.accounts.schemas import AccountIdText
 from junction.api.context import Context, Session
 from junction.embed import deploy, signin
+from junction.embed.links import SIGN_IN_PATH, new_token, sign_in_url
 from junction.embed.schemas import (
     LaunchIn,
     LaunchOut,
@@ -29,30 +28,6 @@ from junction.embed.schemas import (
 from junction.services import Services
 
 router = APIRouter(tags=["Embedding"])
-
-SIGN_IN_PATH = "/account/signinwithtoken"
-
-
-def sign_in_url(context: Services, token: str, return_path: str) -> str:
-    query = urlencode({"token": token, "returnUrl": return_path}, quote_via=quote)
-    return f"{context.settings.public_base_url.rstrip('/')}{SIGN_IN_PATH}?{query}"
-
-
-async def _token(
-    session: AsyncSession,
-    context: Services,
-    account_id: str,
-    user: AccountUser | None,
-    options: dict[str, Any],
-) -> tuple[str, datetime]:
-    return await signin.issue(
-        session=session,
-        account_id=account_id,
-        user=user,
-        options=options,
-        now=context.clock(),
-        lifetime=context.settings.sign_in_token_lifetime,
-    )
 
 
 @router.post(
@@ -77,7 +52,7 @@ async def sign_in_token(
     user = await signin.user_named(
         session=session, account_id=account_id, username=(body or SignInTokenIn()).Username, now=now
     )
-    token, expires_at = await _token(session, context, account_id, user, {})
+    token, expires_at = await new_token(session, context, account_id, user, {})
     return SignInTokenOut(Token=token, ExpiresAtUtc=expires_at)
 
 
@@ -98,7 +73,9 @@ async def _launch(
         ],
         now=context.clock(),
     )
-    token, expires_at = await _token(session, context, account_id, user, launch_options(launch_in))
+    token, expires_at = await new_token(
+        session, context, account_id, user, launch_options(launch_in)
+    )
     return LaunchOut(
         AccountId=account_id,
         ExpiresAtUtc=expires_at,
@@ -153,7 +130,7 @@ async def user_launch(launch_in: UserLaunchIn, session: Session, context: Contex
 async def _orbit(
     session: AsyncSession, context: Services, account_id: str, user: AccountUser | None
 ) -> OrbitOut:
-    token, expires_at = await _token(session, context, account_id, user, {"page": "orbit"})
+    token, expires_at = await new_token(session, context, account_id, user, {"page": "orbit"})
     return OrbitOut(
         AccountId=account_id,
         ExpiresAtUtc=expires_at,

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Annotated, Any
+from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, StringConstraints
 
@@ -116,3 +116,81 @@ def launch_options(launch_in: LaunchIn) -> dict[str, Any]:
         "inline_oauth": launch_in.InlineOAuth,
         "complete_parameter": launch_in.CompleteParameter,
     }
+
+
+# -- Marketplace -------------------------------------------------------------------------
+
+CardText = Annotated[str, StringConstraints(max_length=4000)]
+
+
+class RichTextCard(_Input):
+    Type: Literal["RichText"]
+    Text: CardText = Field(description="Plain text; blank lines separate paragraphs.")
+
+
+class ActionLinkCard(_Input):
+    Type: Literal["ActionLink"]
+    Name: NameText
+    LinkText: ShortText | None = None
+    Url: Annotated[str, StringConstraints(max_length=2048, pattern=r"^(https?|ftp)://\S+$")]
+
+
+class PackageCard(_Input):
+    """An integration package: templates a customer installs together."""
+
+    Type: Literal["IntegrationPackage"]
+    Id: int | None = Field(
+        None, ge=1, le=2**31 - 1, description="Given by Junction when omitted; kept after."
+    )
+    Name: NameText
+    Description: CardText | None = None
+    Icon: Annotated[str, StringConstraints(max_length=100_000)] | None = Field(
+        None, description="A data: URI or an https URL."
+    )
+    Category: ShortText | None = Field(None, description="Cards of one category are grouped.")
+    Tags: list[TagText] = Field(default_factory=list)
+    TemplateIds: list[Annotated[str, StringConstraints(max_length=36)]] = Field(min_length=1)
+    InstalledMessage: CardText | None = None
+    SingleInstallation: bool = Field(
+        False, description="Refuse to install it again while the account has it."
+    )
+    AutoStart: bool = Field(True, description="Switch the integrations on at the end.")
+
+
+Card = Annotated[RichTextCard | ActionLinkCard | PackageCard, Field(discriminator="Type")]
+
+
+class MarketplaceIn(_Input):
+    Name: NameText
+    Description: CardText | None = None
+    NotificationUrl: Annotated[str, StringConstraints(max_length=2048)] | None = Field(
+        None, description="Where installs and uninstalls are reported (signed POSTs)."
+    )
+    Cards: list[Card] = Field(default_factory=list, max_length=500)
+
+
+class MarketplaceOut(MarketplaceIn):
+    Id: int
+    CreatedAtUtc: datetime
+    UpdatedAtUtc: datetime
+
+
+class MarketplaceCreated(MarketplaceOut):
+    NotificationSigningSecret: str = Field(
+        description="Signs every notification (X-Junction-Signature). Shown only now."
+    )
+
+
+class MarketplaceDeployIn(_Deploy):
+    MarketplaceId: int = Field(ge=1, le=2**31 - 1)
+
+
+class UserMarketplaceIn(MarketplaceDeployIn, _User):
+    pass
+
+
+class MarketplaceDeployOut(BaseModel):
+    MarketplaceUrl: str
+    AccountId: str
+    Token: str
+    ExpiresAtUtc: datetime

@@ -1,0 +1,15 @@
+"""Mounting the customer pages and their assets on the application."""
+
+from __future__ import annotations
+
+from fastapi import FastAPI
+from fastapi.staticfiles import StaticFiles
+
+from junction.embed import marketplace_pages, pages
+from junction.embed.browser import STATIC_DIR, STATIC_PATH
+
+
+def mount_pages(app: FastAPI) -> None:
+    app.include_router(pages.router)
+    app.include_router(marketplace_pages.router)
+    app.mount(STATIC_PATH, StaticFiles(directory=STATIC_DIR), name="embed-static")
