@@ -10,6 +10,7 @@ import re
 from collections.abc import Iterator
 from datetime import timedelta
 from typing import Any
+from urllib.parse import quote
 
 import httpx
 import pytest
@@ -250,6 +251,19 @@ def test_every_page_passes_the_accessibility_check(
     check("launch-complete")
     page.goto(f"{junction.base_url}/orbit")
     check("orbit")
+    account = junction.http(partner.headers["Authorization"][7:], account="acme")
+    mailing = next(
+        c["Id"]
+        for c in account.get("/v1.0/account/connectors").json()
+        if c["Name"] == "Test Mailing"
+    )
+    token = partner.post("/v1.0/accounts/acme/signintoken", json={}).json()["Token"]
+    page.goto(
+        f"{junction.base_url}/connectorauth/updateaccountconnectoroauth?id={mailing}"
+        f"&token={quote(token)}&targetOrigin={quote('https://app.example.com')}&callbackMessage=ok"
+    )
+    expect(page.get_by_role("heading", name="Connect Test Mailing")).to_be_visible()
+    check("connector-link")
     page.goto(launched["LaunchUrl"])  # spent already
     expect(page.get_by_role("heading", name="This link does not work")).to_be_visible()
     check("sign-in-refused")
@@ -462,3 +476,33 @@ def test_marketplace_installs_and_uninstalls_a_package_and_tells_the_partner(
     # A forged notice does not pass the check.
     assert not _signed("another secret", headers, body)
     context.close()
+
+
+def test_the_connector_authentication_link_signs_in_an_oauth_app_and_tells_the_partner(
+    junction: Junction, browser: Browser, host: HostSite, provider: OAuthProvider
+) -> None:
+    partner = _partner(junction, provider)
+    assert partner.post("/v1.0/accounts", json={"Id": "acme", "Name": "Acme Ltd"}).is_success
+    account = junction.http(partner.headers["Authorization"][7:], account="acme")
+    ac = account.post("/v1.0/connectors/Provider AuthorisationCode/install", json={}).json()["Id"]
+    token = partner.post("/v1.0/accounts/acme/signintoken", json={}).json()["Token"]
+    link = (
+        f"{junction.base_url}/connectorauth/updateaccountconnectoroauth?id={ac}"
+        f"&token={quote(token)}&targetOrigin={quote(host.origin)}&callbackMessage=connected"
+    )
+    host.url_to_frame = "about:blank"
+    page = browser.new_page()
+    page.goto(host.origin)
+    with page.expect_popup() as opened:
+        page.evaluate("link => window.open(link)", link)
+    popup = opened.value
+    expect(
+        popup.get_by_role("heading", name="Provider AuthorisationCode is connected")
+    ).to_be_visible()
+    expect(popup.get_by_text("Acme Ltd")).to_be_visible()
+    screenshot(popup, "connector-link-done")
+    page.wait_for_function("window.received.length > 0")
+    received = page.evaluate("window.received")
+    assert received[0] == {"origin": junction.base_url, "data": "connected"}
+    assert account.get(f"/v1.0/account/connectors/{ac}").json()["Authenticated"] is True
+    page.close()

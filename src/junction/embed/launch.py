@@ -95,6 +95,7 @@ class Property:
     sensitive: bool
     optional: bool
     value: str | None  # never a sensitive one
+    is_set: bool  # a value is stored (sensitive ones included)
 
 
 async def _card(
@@ -111,6 +112,8 @@ async def _card(
             sensitive=p.Sensitive,
             optional=p.Optional or p.DefaultValue is not None,
             value=None if p.Sensitive or p.TargetName not in stored else stored[p.TargetName].value,
+            is_set=p.TargetName in stored
+            and (stored[p.TargetName].value or stored[p.TargetName].value_sealed) is not None,
         )
         for p in definition.Parameters
         if p.AccountConnectorProperty and not p.Hidden
@@ -126,6 +129,17 @@ async def _card(
         problem=row.auth_error,
         properties=asked,
     )
+
+
+async def card_of(
+    *, session: AsyncSession, account_id: str, account_connector_id: int
+) -> tuple[AccountConnector, ConnectorCard]:
+    """One of the account's connectors, as its set-up card shows it."""
+    row = await account_connectors.get(
+        session=session, account_id=account_id, account_connector_id=account_connector_id
+    )
+    connector = await catalog.get_connector(session=session, connector_id=row.connector_id)
+    return row, await _card(session, row, connector)
 
 
 @dataclass

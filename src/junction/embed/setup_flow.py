@@ -31,7 +31,9 @@ TICKET_SECONDS = 600
 
 
 def back(base: str, **query: str) -> Response:
-    suffix = f"?{urlencode(query, quote_via=quote)}" if query else ""
+    """``base`` with ``query`` added (to what it has already)."""
+    joiner = "&" if "?" in base else "?"
+    suffix = f"{joiner}{urlencode(query, quote_via=quote)}" if query else ""
     return redirect(f"{base}{suffix}")
 
 
@@ -153,24 +155,31 @@ async def _update(
 
 
 async def connect(
-    request: Request, browser: Browser, cycle_ids: list[str], base: str, account_connector_id: int
+    request: Request,
+    browser: Browser,
+    cycle_ids: list[str] | None,
+    base: str,
+    account_connector_id: int,
+    done: str | None = None,
 ) -> Response:
     """API key, Basic or AuthFields credentials (and the connector's account properties),
-    the credentials tried at the API before they are kept."""
+    the credentials tried at the API before they are kept. ``cycle_ids``: the connector must
+    be one they use (None: any of the account's). Success goes to ``done`` (or back to
+    ``base``), a failure back to ``base`` with the reason."""
     values = {k: str(v) for k, v in (await request.form()).items()}
     context = browser.context
     async with context.database.transaction(read_only=True) as session:
-        view = await launch.setup_view(
-            session=session, account_id=browser.account_id, cycle_ids=cycle_ids
-        )
-        card = next((c for c in view.connectors if c.id == account_connector_id), None)
-        if card is None:
-            raise NotFound(f"This integration uses no connection {account_connector_id}")
-        row = await account_connectors.get(
+        row, card = await launch.card_of(
             session=session,
             account_id=browser.account_id,
             account_connector_id=account_connector_id,
         )
+        if cycle_ids is not None:
+            view = await launch.setup_view(
+                session=session, account_id=browser.account_id, cycle_ids=cycle_ids
+            )
+            if card.id not in {c.id for c in view.connectors}:
+                raise NotFound(f"This integration uses no connection {account_connector_id}")
     auth_value = _auth_value(card, values)
     if auth_value is None and card.auth_type not in ("None", "OAuth2"):
         return back(base, error=f"{card.name}: fill in every field")
@@ -180,15 +189,17 @@ async def connect(
         if f"prop-{p.name}" in values and (values[f"prop-{p.name}"].strip() or not p.sensitive)
     ]
     missing = [
-        p.label for p in card.properties if not p.optional and not values.get(f"prop-{p.name}")
+        p.label
+        for p in card.properties
+        if not p.optional and not p.is_set and not values.get(f"prop-{p.name}", "").strip()
     ]
-    if missing and not card.authenticated:
+    if missing:
         return back(base, error=f"{card.name}: fill in {', '.join(missing)}")
     if properties:
         # Kept before the credentials are tried: the test call goes where they say.
         await _update(browser, account_connector_id, AccountConnectorUpdate(Properties=properties))
     if auth_value is None:
-        return back(base, notice=f"{card.name} is set up.")
+        return back(done or base, notice=f"{card.name} is set up.")
     try:
         await checks.check_credentials(
             gateway=context.gateway,
@@ -200,7 +211,7 @@ async def connect(
     except JunctionError as exc:
         return back(base, error=exc.message.removeprefix("AuthValue: "))
     await _update(browser, account_connector_id, AccountConnectorUpdate(AuthValue=auth_value))
-    return back(base, notice=f"{card.name} is connected.")
+    return back(done or base, notice=f"{card.name} is connected.")
 
 
 async def choose(request: Request, browser: Browser, cycle_ids: list[str], base: str) -> Response:

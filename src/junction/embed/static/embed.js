@@ -30,6 +30,17 @@
     }
   }
 
+  // The end of a connector authentication link: tell the partner's page, or go on to it.
+  var handOff = data("jn-hand-off");
+  if (handOff) {
+    var partner = host();
+    if (handOff.message && partner) {
+      partner.postMessage(handOff.message, handOff.targetOrigin);
+    } else if (!handOff.message && handOff.ok) {
+      window.location.assign(handOff.targetOrigin);
+    }
+  }
+
   // The end of an OAuth sign-in in a popup: tell the set-up page, then close.
   var oauth = data("jn-oauth");
   if (oauth && window.opener && window.opener !== window) {
