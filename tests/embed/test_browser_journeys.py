@@ -506,3 +506,30 @@ def test_the_connector_authentication_link_signs_in_an_oauth_app_and_tells_the_p
     assert received[0] == {"origin": junction.base_url, "data": "connected"}
     assert account.get(f"/v1.0/account/connectors/{ac}").json()["Authenticated"] is True
     page.close()
+
+
+def test_the_partners_appearance_is_applied(
+    junction: Junction, browser: Browser, provider: OAuthProvider
+) -> None:
+    partner = _partner(junction, provider)
+    partner.put(
+        "/v1.0/settings/appearance",
+        json={
+            "BrandName": "Northwind Apps",
+            "Colors": {"Accent": "#6b21a8", "Background": "#faf5ff"},
+            "Font": "Georgia, serif",
+            "CustomCss": ".jn-card { border-radius: 2px; }",
+        },
+    ).raise_for_status()
+    launched = partner.post(
+        "/v1.0/accounts/acme/launch", json={"AccountName": "Acme", "AutoInstall": False}
+    ).json()
+    page = browser.new_page(viewport={"width": 1280, "height": 800})
+    page.goto(launched["LaunchUrl"])
+    expect(page.get_by_text("Northwind Apps")).to_be_visible()
+    button = page.get_by_role("button", name="Add Newsletter sign-ups")
+    expect(button).to_have_css("color", "rgb(107, 33, 168)")
+    expect(page.locator("body")).to_have_css("background-color", "rgb(250, 245, 255)")
+    expect(page.locator("body")).to_have_css("font-family", "Georgia, serif")
+    screenshot(page, "themed-launch")
+    page.close()

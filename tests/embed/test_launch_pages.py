@@ -140,7 +140,14 @@ def test_orbit_pauses_resumes_and_deletes(
     names = re.findall(r'name="([mv]-[^"]+)"', page.text)
     choices = {n: ("a" if n.startswith("m-") else "web") for n in names}
     client.post(f"{path}/choices", data={"csrf": csrf, **choices})
-    assert client.post(f"{path}/activate", data={"csrf": csrf}).status_code == 200
+    # The partner's own last page (scripts in it do not run: the pages' policy).
+    partner.put(
+        "/v1.0/settings/appearance", json={"LaunchCompleteHtml": "<h1>Welcome aboard</h1>"}
+    ).raise_for_status()
+    done = client.post(f"{path}/activate", data={"csrf": csrf})
+    assert done.status_code == 200
+    assert "<h1>Welcome aboard</h1>" in done.text
+    assert 'id="jn-result"' in done.text
     cycle_id = path.rsplit("/", 1)[1]
 
     orbit = client.get("/orbit")

@@ -15,6 +15,7 @@ from junction.connectors.catalog import router as connectors
 from junction.cycles import partner_router as partner_cycles
 from junction.cycles import router as cycles
 from junction.cycles import steps_router as cycle_steps
+from junction.embed import appearance_router as appearance
 from junction.embed import marketplace_router as marketplaces
 from junction.embed import router as embed
 from junction.ops import router as ops
@@ -49,6 +50,7 @@ def mount_routes(app: FastAPI) -> None:
     partner.include_router(partner_cycles.router)
     partner.include_router(embed.router)
     partner.include_router(marketplaces.router)
+    partner.include_router(appearance.router)
 
     account = APIRouter(dependencies=[Depends(require_account)])
     account.include_router(accounts.current_router)

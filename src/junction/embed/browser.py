@@ -25,7 +25,7 @@ from fastapi.routing import APIRoute
 from jinja2 import Environment, PackageLoader, select_autoescape
 
 from junction.api.context import get_services
-from junction.embed import signin
+from junction.embed import appearance, signin
 from junction.errors import JunctionError, NotFound
 from junction.services import Services
 
@@ -88,14 +88,32 @@ def security_headers(context: Services) -> dict[str, str]:
     }
 
 
-def render(request: Request, template: str, status_code: int = 200, **values: Any) -> HTMLResponse:
+async def render(
+    request: Request,
+    template: str,
+    status_code: int = 200,
+    *,
+    account_id: str | None = None,
+    **values: Any,
+) -> HTMLResponse:
+    """The page, in the appearance of the account (``account_id``, else the signed-in
+    ``browser``'s), else the partner's."""
     context = get_services(request)
-    page = templates.get_template(template).render(static=STATIC_PATH, **values)
+    browser = values.get("browser")
+    account = account_id or (browser.account_id if isinstance(browser, Browser) else None)
+    async with context.database.transaction(read_only=True) as session:
+        look = await appearance.effective(session=session, account_id=account)
+    page = templates.get_template(template).render(
+        static=STATIC_PATH,
+        appearance=look,
+        theme=appearance.version(look) if appearance.stylesheet(look) else None,
+        **values,
+    )
     return HTMLResponse(page, status_code=status_code, headers=security_headers(context))
 
 
-def error_page(request: Request, exc: PageError) -> HTMLResponse:
-    return render(
+async def error_page(request: Request, exc: PageError) -> HTMLResponse:
+    return await render(
         request,
         "message.html",
         status_code=exc.status_code,
@@ -167,12 +185,12 @@ class PageRoute(APIRoute):
             try:
                 return await handler(request)
             except PageError as exc:
-                return error_page(request, exc)
+                return await error_page(request, exc)
             except JunctionError as exc:
                 title = "Not found" if isinstance(exc, NotFound) else "That did not work"
-                return error_page(request, PageError(title, exc.message, exc.status_code))
+                return await error_page(request, PageError(title, exc.message, exc.status_code))
             except RequestValidationError:
-                return error_page(
+                return await error_page(
                     request, PageError("That did not work", "The form was not complete.", 400)
                 )
 

@@ -101,11 +101,12 @@ async def connector_page(
     if card.auth_type == "OAuth2" and not card.properties and not error:
         ticket = setup_flow.oauth_ticket(browser, done, card.id)
         return redirect(f"/launch/connect?{urlencode({'ticket': ticket, 'popup': 0})}")
-    return render(
+    return await render(
         request,
         "connector_auth.html",
         title=f"Connect {card.app}",
         browser=None,
+        account_id=browser.account_id,
         card=card,
         account_name=await _account_name(browser),
         csrf=browser.csrf,
@@ -154,15 +155,18 @@ async def done_page(
             account_connector_id=account_connector_id,
         )
     ok = card.authenticated and not error
-    return render(
+    return await render(
         request,
         "connector_auth_done.html",
         title=f"{card.app} is connected" if ok else f"{card.app} is not connected",
         browser=None,
+        account_id=browser.account_id,
         ok=ok,
         card=card,
         account_name=await _account_name(browser),
         error=error,
+        message=error,
+        error_code=error.partition(":")[0] if ":" in error else error,
         retry=_page(account_connector_id, target, callbackMessage),
         hand_off={
             "message": callbackMessage or None,

@@ -44,7 +44,7 @@ async def marketplace_page(request: Request, browser: SignedIn, notice: str = ""
     categories = list(
         dict.fromkeys(c.Category for c in cards if isinstance(c, PackageCard) and c.Category)
     )
-    return render(
+    return await render(
         request,
         "marketplace.html",
         title="Integrations",
@@ -181,7 +181,7 @@ async def activate(request: Request, browser: Posted, install_id: int) -> Respon
         "completeParameter": found.complete_parameter,
     }
     running = all(c["status"] == "Active" for c in cycles)
-    return render(
+    return await render(
         request,
         "complete.html",
         title="All set",

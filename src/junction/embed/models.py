@@ -82,3 +82,14 @@ class MarketplaceInstall(Base):
     cycle_ids: Mapped[list[str]] = mapped_column(JSONDocument)
     complete_parameter: Mapped[str | None] = mapped_column(Text)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime())
+
+
+class Appearance(Base):
+    """How the customer pages look: the partner's (``scope`` "partner") or one account's
+    changes to it (``scope`` "account:{id}")."""
+
+    __tablename__ = "appearances"
+
+    scope: Mapped[str] = mapped_column(String(80), primary_key=True)
+    document: Mapped[dict[str, Any]] = mapped_column(JSONDocument)
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime())

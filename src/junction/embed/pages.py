@@ -21,8 +21,9 @@ from junction.connectors.calls import service as calls
 from junction.cycles import activation_flow
 from junction.cycles import service as cycles
 from junction.cycles.activation import ActivateIn
-from junction.embed import launch, setup_flow, signin
+from junction.embed import appearance, launch, setup_flow, signin
 from junction.embed.browser import (
+    COOKIE,
     Browser,
     PageError,
     PageRoute,
@@ -64,6 +65,28 @@ async def sign_in_with_token(
     return response
 
 
+@router.get("/embed/theme.css")
+async def theme(request: Request) -> Response:
+    """The partner's appearance (with the signed-in account's changes) as a stylesheet."""
+    context = get_services(request)
+    cookie = request.cookies.get(COOKIE)
+    async with context.database.transaction(read_only=True) as session:
+        found = (
+            await signin.session_of(session=session, cookie=cookie, now=context.clock())
+            if cookie
+            else None
+        )
+        look = await appearance.effective(
+            session=session, account_id=found.account_id if found else None
+        )
+    # The pages link it with its version: a changed appearance is a new address.
+    return Response(
+        appearance.stylesheet(look),
+        media_type="text/css",
+        headers={"Cache-Control": "private, max-age=86400"},
+    )
+
+
 # -- LAUNCH ------------------------------------------------------------------------------
 
 
@@ -80,7 +103,7 @@ async def launch_page(request: Request, browser: SignedIn) -> Response:
         )
     if len(offered) == 1 and options.get("auto_install", True) and not offered[0].installed:
         return await _install(browser, offered[0].id)
-    return render(
+    return await render(
         request,
         "launch.html",
         title="Choose an integration",
@@ -163,7 +186,7 @@ async def activate(request: Request, browser: Posted, cycle_id: str) -> Response
         "templateReleaseId": cycle["templateReleaseId"],
         "templateTags": cycle["templateTags"],
     }
-    return render(
+    return await render(
         request,
         "complete.html",
         title="All set",
@@ -210,12 +233,13 @@ async def oauth_done(
     page = safe_return_path(back, "/orbit")
     if not popup:
         return setup_flow.back(page, **({"notice": "Connected."} if ok else {"error": message}))
-    return render(
+    return await render(
         request,
         "oauth_done.html",
         title="Connected" if ok else "Not connected",
         ok=ok,
         message=message,
+        error_code=message.partition(":")[0] if ":" in message else message,
         back=page,
     )
 
@@ -227,7 +251,7 @@ async def oauth_done(
 async def orbit_page(request: Request, browser: SignedIn, notice: str = "") -> Response:
     async with browser.context.database.transaction(read_only=True) as session:
         found = await launch.installed(session=session, account_id=browser.account_id)
-    return render(
+    return await render(
         request,
         "orbit.html",
         title="Your integrations",

@@ -99,7 +99,7 @@ async def setup_page(
 ) -> Response:
     view = await view_of(browser, cycle_ids)
     options = browser.options
-    return render(
+    return await render(
         request,
         "setup.html",
         title=title or f"Set up {view.cycle.name}",

@@ -1,4 +1,4 @@
-"""embedding: sign-in tokens, browser sessions and marketplaces
+"""embedding: sign-in tokens, browser sessions, marketplaces and appearance
 
 Revision ID: 0012
 Revises: 0011
@@ -75,8 +75,16 @@ def upgrade() -> None:
         sqlite_autoincrement=True,
     )
 
+    op.create_table(
+        "appearances",
+        sa.Column("scope", sa.String(80), primary_key=True),
+        sa.Column("document", JSON, nullable=False),
+        sa.Column("updated_at", sa.DateTime(timezone=True), nullable=False),
+    )
+
 
 def downgrade() -> None:
+    op.drop_table("appearances")
     op.drop_table("marketplace_installs")
     op.drop_table("marketplaces")
     op.drop_table("browser_sessions")
