@@ -234,6 +234,15 @@ class Settings(BaseSettings):
         timedelta(hours=1),
         description="How long a customer's browser session lasts after its sign-in.",
     )
+    cors_origins: Annotated[list[str], NoDecode] = Field(
+        [],
+        description="Comma-separated origins whose pages may call the API from the browser "
+        "(CORS), with a browser token; empty: none.",
+    )
+    browser_token_lifetime: timedelta = Field(
+        timedelta(minutes=15),
+        description="How long a browser token (POST /v1.0/accounts/{id}/browsertoken) lives.",
+    )
     embed_frame_ancestors: Annotated[list[str], NoDecode] = Field(
         [],
         description="Comma-separated origins (https://app.example.com) allowed to show the "
@@ -311,7 +320,7 @@ class Settings(BaseSettings):
             return [int(part) for part in value.split(",") if part.strip()]
         return value
 
-    @field_validator("embed_frame_ancestors", mode="before")
+    @field_validator("embed_frame_ancestors", "cors_origins", mode="before")
     @classmethod
     def _split_origins(cls, value: object) -> object:
         if not isinstance(value, str):

@@ -229,6 +229,28 @@ def test_the_home_page_links_the_demo_apps(demo: JunctionProcess) -> None:
     assert "http" not in html.replace(demo.base_url, "")  # no external assets
 
 
+def test_the_stand_in_product_page_frames_launch_marketplace_and_orbit(
+    demo: JunctionProcess,
+) -> None:
+    wait_until(lambda: printed(demo).client_id, 30, "the demo to be seeded")
+    for browser in chromium():
+        page = browser.new_page(viewport={"width": 1280, "height": 800})
+        page.goto(f"{demo.base_url}/demo/")
+        frame = page.frame_locator("#junction")
+        expect(frame.get_by_role("heading", name="Choose an integration")).to_be_visible()
+        expect(frame.get_by_role("listitem")).to_have_count(2)
+        screenshot(page, "demo-product-launch")
+        page.get_by_role("button", name="Marketplace").click()
+        expect(frame.get_by_role("heading", name="CRM and e-mail")).to_be_visible()
+        expect(frame.get_by_role("button", name="Install", exact=False)).to_have_count(2)
+        screenshot(page, "demo-product-marketplace")
+        page.get_by_role("button", name="My integrations").click()
+        expect(frame.get_by_role("heading", name="Your integrations")).to_be_visible()
+        expect(frame.get_by_text("Running")).to_have_count(2)
+        screenshot(page, "demo-product-orbit")
+        page.close()
+
+
 def test_an_exported_demo_template_runs_the_same_elsewhere(
     demo: JunctionProcess, tmp_path: Path
 ) -> None:
@@ -343,19 +365,3 @@ def test_a_second_start_keeps_the_demo_data(demo: JunctionProcess, demo_dir: Pat
             )
             errored = api.get("/v1.0/cycles/transactions", params={"status": "Errored"}).json()
             assert errored == []
-
-
-def test_the_stand_in_product_page_frames_launch_and_orbit(demo: JunctionProcess) -> None:
-    wait_until(lambda: printed(demo).client_id, 30, "the demo to be seeded")
-    for browser in chromium():
-        page = browser.new_page(viewport={"width": 1280, "height": 800})
-        page.goto(f"{demo.base_url}/demo/")
-        frame = page.frame_locator("#junction")
-        expect(frame.get_by_role("heading", name="Choose an integration")).to_be_visible()
-        expect(frame.get_by_role("listitem")).to_have_count(2)
-        screenshot(page, "demo-product-launch")
-        page.get_by_role("button", name="My integrations").click()
-        expect(frame.get_by_role("heading", name="Your integrations")).to_be_visible()
-        expect(frame.get_by_text("Running")).to_have_count(2)
-        screenshot(page, "demo-product-orbit")
-        page.close()

@@ -264,6 +264,10 @@ def test_every_page_passes_the_accessibility_check(
     )
     expect(page.get_by_role("heading", name="Connect Test Mailing")).to_be_visible()
     check("connector-link")
+    page.get_by_label("Test Mailing API key").fill(API_KEY)
+    page.get_by_role("button", name="Connect").click()
+    expect(page.get_by_role("heading", name="Test Mailing is connected")).to_be_visible()
+    check("connector-link-connected")
     page.goto(launched["LaunchUrl"])  # spent already
     expect(page.get_by_role("heading", name="This link does not work")).to_be_visible()
     check("sign-in-refused")
@@ -532,4 +536,29 @@ def test_the_partners_appearance_is_applied(
     expect(page.locator("body")).to_have_css("background-color", "rgb(250, 245, 255)")
     expect(page.locator("body")).to_have_css("font-family", "Georgia, serif")
     screenshot(page, "themed-launch")
+    page.close()
+
+
+def test_the_wizard_asks_one_choice_at_a_time(
+    junction: Junction, browser: Browser, provider: OAuthProvider, saas: ContactsApi
+) -> None:
+    partner = _partner(junction, provider)
+    launched = partner.post(
+        "/v1.0/accounts/acme/launch", json={"AccountName": "Acme", "Wizard": True}
+    ).json()
+    page = browser.new_page()
+    page.goto(launched["LaunchUrl"])
+    expect(page.get_by_label("Mailing list")).to_be_visible()
+    expect(page.get_by_label("Source")).to_be_hidden()
+    expect(page.get_by_role("button", name="Save choices")).to_be_hidden()
+    page.get_by_role("button", name="Next").click()
+    expect(page.get_by_label("Source")).to_be_visible()
+    expect(page.get_by_label("Source")).to_be_focused()
+    expect(page.get_by_label("Mailing list")).to_be_hidden()
+    page.get_by_label("Source").fill("wizard")
+    page.get_by_role("button", name="Save choices").click()
+    expect(page.get_by_role("status")).to_contain_text("choices are saved")
+    expect(page.get_by_label("Mailing list")).to_be_visible()
+    page.get_by_role("button", name="Next").click()
+    expect(page.get_by_label("Source")).to_have_value("wizard")
     page.close()

@@ -150,3 +150,26 @@ def test_user_launch_and_orbit_check_the_users_password(
     account_orbit = partner.post("/v1.0/accounts/acme/orbit", json={})
     assert set(account_orbit.json()) == {"AccountId", "ExpiresAtUtc", "OrbitUrl", "Token"}
     assert partner.post("/v1.0/accounts/nobody/orbit", json={}).status_code == 404
+
+
+def test_a_browser_token_is_short_lived_and_held_to_its_account(
+    junction: Junction, partner: httpx.Client
+) -> None:
+    for account in ("acme", "other"):
+        assert partner.post("/v1.0/accounts", json={"Id": account, "Name": account}).is_success
+    answer = partner.post("/v1.0/accounts/acme/browsertoken", json={})
+    assert answer.status_code == 200, answer.text
+    body = answer.json()
+    assert body["token_type"] == "bearer"
+    assert body["expires_in"] == 900
+    assert body["scope"] == "account:acme"
+    browser = junction.http(body["access_token"], account="acme")
+    assert browser.get("/v1.0/cycles").status_code == 200
+    assert (
+        junction.http(body["access_token"], account="other").get("/v1.0/cycles").status_code == 403
+    )
+    assert browser.get("/v1.0/accounts").status_code == 403
+    assert browser.post("/v1.0/accounts/acme/browsertoken", json={}).status_code == 403
+    assert partner.post("/v1.0/accounts/nobody/browsertoken", json={}).status_code == 404
+    junction.clock.advance(timedelta(minutes=16))
+    assert browser.get("/v1.0/cycles").status_code == 401

@@ -6,6 +6,7 @@ from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
 from fastapi import FastAPI
+from fastapi.middleware.cors import CORSMiddleware
 
 from junction import __version__
 from junction.api.docs import mount_docs
@@ -90,6 +91,16 @@ def create_app(services: Services) -> FastAPI:
     app.add_middleware(SecurityHeadersMiddleware)
     # Outermost: every layer inside sees the client address a trusted proxy reported.
     app.add_middleware(ForwardedHeadersMiddleware, trusted=services.settings.forwarded_allow_ips)
+    if services.settings.cors_origins:
+        # Outside even that: a browser's preflight (OPTIONS, no token) is answered here.
+        app.add_middleware(
+            CORSMiddleware,
+            allow_origins=services.settings.cors_origins,
+            allow_methods=["GET", "POST", "PUT", "DELETE"],
+            allow_headers=["Authorization", "Content-Type", "X-Cyclr-Account"],
+            expose_headers=["Total-Pages", "Total-Records", "Retry-After"],
+            max_age=600,
+        )
     install_error_handlers(app)
     mount_routes(app)
     mount_pages(app)

@@ -9,15 +9,17 @@ server can use its demo account, which is what a demo is for.
 
 from __future__ import annotations
 
-from typing import Literal
+from typing import Any, Literal
 
 from fastapi import APIRouter
 from fastapi.responses import HTMLResponse
+from sqlalchemy import select
 
 from junction.clock import Clock
 from junction.db.engine import Database
 from junction.embed import signin
 from junction.embed.links import SIGN_IN_PATH
+from junction.embed.models import Marketplace
 from junction.embed.schemas import LaunchIn, launch_options
 from junction.settings import Settings
 
@@ -51,15 +53,16 @@ PAGE = """<!doctype html>
 </header>
 <main>
   <p>This page stands in for a SaaS product that embeds Junction. The frame below is
-  Junction's LAUNCH (add an integration) or ORBIT (the installed ones) for the
-  <code>demo</code> account.</p>
+  Junction's LAUNCH (add an integration), Marketplace (packages to install) or ORBIT (the
+  installed ones) for the <code>demo</code> account.</p>
   <div class="tabs" role="group" aria-label="Integration pages">
     <button type="button" data-page="launch" aria-pressed="true">Add an integration</button>
+    <button type="button" data-page="marketplace" aria-pressed="false">Marketplace</button>
     <button type="button" data-page="orbit" aria-pressed="false">My integrations</button>
   </div>
   <iframe id="junction" title="Integrations"></iframe>
-  <h2>What LAUNCH handed back</h2>
-  <p id="result">Nothing yet: finish a LAUNCH set-up to see its result here.</p>
+  <h2>What the last page handed back</h2>
+  <p id="result">Nothing yet: finish a LAUNCH or Marketplace set-up to see its result here.</p>
 </main>
 <script>
   const frame = document.getElementById("junction");
@@ -93,13 +96,17 @@ def product_router(settings: Settings, database: Database, clock: Clock) -> APIR
     # POST: a link is spent by its first use, so nothing should fetch it ahead (a GET may
     # be prefetched).
     @router.post("/embed-url")
-    async def embed_url(page: Literal["launch", "orbit"] = "launch") -> dict[str, str]:
-        options = (
-            launch_options(LaunchIn(AutoInstall=False, DisplayDescriptions=True))
-            if page == "launch"
-            else {"page": "orbit"}
-        )
+    async def embed_url(
+        page: Literal["launch", "marketplace", "orbit"] = "launch",
+    ) -> dict[str, str]:
         async with database.transaction() as session:
+            options: dict[str, Any] = {"page": page}
+            if page == "launch":
+                options = launch_options(LaunchIn(AutoInstall=False, DisplayDescriptions=True))
+            elif page == "marketplace":
+                options["marketplace_id"] = await session.scalar(
+                    select(Marketplace.id).order_by(Marketplace.id).limit(1)
+                )
             token, _ = await signin.issue(
                 session=session,
                 account_id=ACCOUNT,

@@ -141,6 +141,7 @@ async def seed(
             await _create(api, base_url=base_url, state=state, now=clock())
         else:
             await _follow_address(api, base_url=base_url)
+        await _ensure_marketplace(api)
         listed = await api.call("GET", "/v1.0/cycles", account=ACCOUNT_ID)
         # The list leaves out webhook URLs; each cycle's own answer has them.
         cycles = [
@@ -204,6 +205,32 @@ async def _create(api: Api, *, base_url: str, state: DemoState, now: datetime) -
             "PUT", f"/v1.0/cycles/{cycle['Id']}/activate", account=ACCOUNT_ID, json=activation
         )
         assert active["Status"] == "Active", active
+
+
+def _sentence(text: str) -> str:
+    return text[:1].upper() + text[1:]
+
+
+async def _ensure_marketplace(api: Api) -> None:
+    """A marketplace offering each demo template as a package (for the stand-in product's
+    Marketplace tab); made once, also for demo data from before marketplaces existed."""
+    if await api.call("GET", "/v1.0/marketplaces"):
+        return
+    cards: list[dict[str, Any]] = [
+        {"Type": "RichText", "Text": "Connect the Demo CRM to the Demo Mailer in a few clicks."}
+    ]
+    for template in await api.call("GET", "/v1.0/templates"):
+        cards.append(
+            {
+                "Type": "IntegrationPackage",
+                "Name": _sentence(template["Name"].removeprefix("Demo: ")),
+                "Description": template.get("Description"),
+                "Category": "CRM and e-mail",
+                "TemplateIds": [template["Id"]],
+                "InstalledMessage": "Installed: new contacts now flow to the mailer.",
+            }
+        )
+    await api.call("POST", "/v1.0/marketplaces", json={"Name": "Demo marketplace", "Cards": cards})
 
 
 async def _follow_address(api: Api, *, base_url: str) -> None:

@@ -12,9 +12,12 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from junction.accounts.models import AccountUser
 from junction.accounts.schemas import AccountIdText
 from junction.api.context import Context, Session
+from junction.auth import service as auth
+from junction.auth.identity import Authenticated
 from junction.embed import deploy, signin
 from junction.embed.links import SIGN_IN_PATH, new_token, sign_in_url
 from junction.embed.schemas import (
+    BrowserTokenOut,
     LaunchIn,
     LaunchOut,
     OrbitIn,
@@ -177,3 +180,35 @@ async def user_orbit(orbit_in: UserOrbitIn, session: Session, context: Context) 
         password=orbit_in.Password,
     )
     return await _orbit(session, context, orbit_in.AccountId, user)
+
+
+@router.post(
+    "/accounts/{account_id}/browsertoken",
+    response_model=BrowserTokenOut,
+    summary="Get a short-lived token for one account, to use from a browser (Junction extension)",
+    description="For partners who build their own pages on the API: an access token "
+    "restricted to the account (as `scope=account:{id}` at /oauth/token) that lives "
+    "JUNCTION_BROWSER_TOKEN_LIFETIME (15 minutes). Pages on the JUNCTION_CORS_ORIGINS may "
+    "call the API with it; it cannot reach partner-level methods or another account.",
+)
+async def browser_token(
+    account_id: AccountIdText, identity: Authenticated, session: Session, context: Context
+) -> BrowserTokenOut:
+    now = context.clock()
+    await deploy.account_for(
+        session=session, account_id=account_id, name=None, description=None, create=False, now=now
+    )
+    lifetime = context.settings.browser_token_lifetime
+    issued = await auth.issue_token(
+        session=session,
+        client_id=identity.client_id,
+        account_id=account_id,
+        lifetime=lifetime,
+        now=now,
+    )
+    return BrowserTokenOut(
+        access_token=issued.access_token,
+        expires_in=int(lifetime.total_seconds()),
+        scope=f"account:{account_id}",
+        ExpiresAtUtc=issued.expires_at,
+    )

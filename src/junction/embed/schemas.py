@@ -194,3 +194,13 @@ class MarketplaceDeployOut(BaseModel):
     AccountId: str
     Token: str
     ExpiresAtUtc: datetime
+
+
+class BrowserTokenOut(BaseModel):
+    """An access token restricted to one account, short-lived: safe to hand to a browser."""
+
+    access_token: str
+    token_type: Literal["bearer"] = "bearer"  # noqa: S105 - the OAuth token type
+    expires_in: int
+    scope: str
+    ExpiresAtUtc: datetime
