@@ -30,8 +30,16 @@ def _launch(junction: Junction, partner: httpx.Client, **options: Any) -> httpx.
 
 
 def _cycle_page(client: httpx.Client) -> tuple[str, httpx.Response]:
-    # One template is offered, so LAUNCH installs it at once.
-    started = client.get("/launch")
+    # One template is offered: the page's form installs it at once (a browser's script
+    # posts it; a GET alone installs nothing).
+    offered = client.get("/launch")
+    assert offered.status_code == 200, offered.text
+    assert "data-auto-submit" in offered.text
+    template_id = re.search(r'name="template_id" value="([^"]+)"', offered.text)
+    assert template_id
+    started = client.post(
+        "/launch/install", data={"csrf": csrf_of(offered.text), "template_id": template_id.group(1)}
+    )
     assert started.status_code == 303, started.text
     location = started.headers["location"]
     assert location.startswith("/launch/cycles/")
@@ -79,8 +87,12 @@ def test_a_customer_sets_up_and_turns_on_an_integration(
     saved = client.post(f"{path}/choices", data={"csrf": csrf, **choices})
     assert "Your choices are saved" in client.get(saved.headers["location"]).text
 
-    done = client.post(f"{path}/activate", data={"csrf": csrf})
+    activated = client.post(f"{path}/activate", data={"csrf": csrf})
+    assert activated.status_code == 303, activated.text
+    done = client.get(activated.headers["location"])
     assert done.status_code == 200, done.text
+    # Reloading the result changes nothing.
+    assert client.get(activated.headers["location"]).text == done.text
     result = json.loads(
         re.search(
             r'<script type="application/json" id="jn-result">(.*?)</script>', done.text
@@ -144,7 +156,8 @@ def test_orbit_pauses_resumes_and_deletes(
     partner.put(
         "/v1.0/settings/appearance", json={"LaunchCompleteHtml": "<h1>Welcome aboard</h1>"}
     ).raise_for_status()
-    done = client.post(f"{path}/activate", data={"csrf": csrf})
+    activated = client.post(f"{path}/activate", data={"csrf": csrf})
+    done = client.get(activated.headers["location"])
     assert done.status_code == 200
     assert "<h1>Welcome aboard</h1>" in done.text
     assert 'id="jn-result"' in done.text

@@ -90,3 +90,38 @@ async def _shares() -> None:
     workers.shutdown()
     assert waited < 0.15  # not behind the hog's four executions (0.8 s)
     assert running["most"] == 1
+
+
+@pytest.mark.parametrize(
+    "code",
+    [
+        "throw {toString: function () { for (;;) {} }}",
+        "Object.defineProperty(String.prototype, 'stack', {get: function () { for (;;) {} }});"
+        " throw 'x'",
+        "Error.prototype.toString = function () { for (;;) {} }; throw new Error('x')",
+    ],
+)
+def test_a_hostile_thrown_value_is_stopped_without_freezing_the_process(code: str) -> None:
+    # The binding turns a thrown value into text holding the GIL: a script's own toString
+    # there would stop every Python thread. Ticks counted meanwhile show it does not.
+    ticks = 0
+    done = threading.Event()
+
+    def tick() -> None:
+        nonlocal ticks
+        while not done.is_set():
+            ticks += 1
+            time.sleep(0.01)
+
+    ticker = threading.Thread(target=tick, daemon=True)
+    ticker.start()
+    started = time.monotonic()
+    try:
+        with pytest.raises(ScriptError):
+            run(code, Limits(seconds=1.0))
+    finally:
+        done.set()
+        ticker.join()
+    elapsed = time.monotonic() - started
+    assert elapsed < 2.5, elapsed
+    assert ticks >= elapsed * 100 * 0.5, (ticks, elapsed)

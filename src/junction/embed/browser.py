@@ -27,6 +27,7 @@ from jinja2 import Environment, PackageLoader, select_autoescape
 from junction.api.context import get_services
 from junction.embed import appearance, signin
 from junction.errors import JunctionError, NotFound
+from junction.scripting import workers
 from junction.services import Services
 
 COOKIE = "junction_session"
@@ -141,6 +142,8 @@ async def signed_in(request: Request) -> Browser:
         async with context.database.transaction(read_only=True) as session:
             found = await signin.session_of(session=session, cookie=cookie, now=context.clock())
         if found is not None:
+            # Scripts this page runs (look-ups, credential tests) count against the account.
+            workers.bind_account(found.account_id)
             return Browser(
                 found.account_id, found.user_id, dict(found.options), found.csrf, context
             )
@@ -169,10 +172,15 @@ Posted = Annotated[Browser, Depends(checked_form)]
 
 
 def safe_return_path(value: str | None, default: str) -> str:
-    """Only a path on this server: a sign-in link must not send anyone to another site."""
+    """Only a path on this server: a sign-in link must not send anyone to another site.
+    Browsers drop tabs and line breaks from a URL and read a backslash as a slash, so any of
+    those, or anything a browser would read as another host, gives ``default``."""
     if not value or not value.startswith("/") or value.startswith(("//", "/\\")):
         return default
-    return value
+    if any(ch.isspace() or ord(ch) < 32 or ord(ch) == 127 or ch == "\\" for ch in value):
+        return default
+    parts = urlsplit(value)
+    return default if parts.scheme or parts.netloc else value
 
 
 class PageRoute(APIRoute):

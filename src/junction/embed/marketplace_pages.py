@@ -136,7 +136,7 @@ def _notice(
 
 
 @router.post("/marketplace/installs/{install_id}/activate")
-async def activate(request: Request, browser: Posted, install_id: int) -> Response:
+async def activate(browser: Posted, install_id: int) -> Response:
     row, found = await _install(browser, install_id)
     card = marketplaces.package(row, found.package_id)
     if card.AutoStart:
@@ -167,6 +167,15 @@ async def activate(request: Request, browser: Posted, install_id: int) -> Respon
             "Errors": [],
         },
     )
+    # The result is its own page: reloading it neither activates nor notifies again.
+    return redirect(f"{_base(install_id)}/done")
+
+
+@router.get("/marketplace/installs/{install_id}/done")
+async def done(request: Request, browser: SignedIn, install_id: int) -> Response:
+    row, found = await _install(browser, install_id)
+    card = marketplaces.package(row, found.package_id)
+    cycles = await setup_flow.installed_cycles(browser, found.cycle_ids)
     result = {
         "accountId": browser.account_id,
         "accountApiId": browser.account_id,
@@ -188,6 +197,7 @@ async def activate(request: Request, browser: Posted, install_id: int) -> Respon
         browser=browser,
         message=card.InstalledMessage or f"{card.Name} is {'running' if running else 'set up'}.",
         result=result,
+        result_origins=setup_flow.result_origins(browser.context),
         back="/marketplace",
     )
 
@@ -195,7 +205,10 @@ async def activate(request: Request, browser: Posted, install_id: int) -> Respon
 @router.post("/marketplace/installs/{install_id}/uninstall")
 async def uninstall(browser: Posted, install_id: int) -> Response:
     row, found = await _install(browser, install_id)
-    card = marketplaces.package(row, found.package_id)
+    try:
+        name = marketplaces.package(row, found.package_id).Name
+    except NotFound:
+        name = "The package"  # the partner took its card away: it can still be uninstalled
     context = browser.context
     for cycle_id in found.cycle_ids:
         # A cycle deleted already (from ORBIT or the API) is simply gone.
@@ -213,5 +226,5 @@ async def uninstall(browser: Posted, install_id: int) -> Response:
         marketplaces.signing_secret(row, context.keyring),
         _notice(browser, row, found, "uninstalled"),
     )
-    notice = f"{card.Name} is uninstalled."
+    notice = f"{name} is uninstalled."
     return redirect(f"/marketplace?{urlencode({'notice': notice}, quote_via=quote)}")

@@ -35,6 +35,7 @@ from junction.embed.browser import (
     safe_return_path,
 )
 from junction.errors import JunctionError, NotFound
+from junction.scripting import workers
 
 router = APIRouter(route_class=PageRoute, include_in_schema=False)
 
@@ -101,8 +102,9 @@ async def launch_page(request: Request, browser: SignedIn) -> Response:
         offered = await launch.offered_templates(
             session=session, account_id=browser.account_id, options=options
         )
-    if len(offered) == 1 and options.get("auto_install", True) and not offered[0].installed:
-        return await _install(browser, offered[0].id)
+    # One template offered: the page installs it at once (its form posts itself; a GET
+    # changes nothing, whatever site makes the browser ask for it).
+    auto = len(offered) == 1 and options.get("auto_install", True) and not offered[0].installed
     return await render(
         request,
         "launch.html",
@@ -110,6 +112,7 @@ async def launch_page(request: Request, browser: SignedIn) -> Response:
         browser=browser,
         offered=offered,
         descriptions=bool(options.get("descriptions")),
+        auto=auto,
     )
 
 
@@ -165,13 +168,20 @@ async def choose(request: Request, browser: Posted, cycle_id: str) -> Response:
 
 
 @router.post("/launch/cycles/{cycle_id}/activate")
-async def activate(request: Request, browser: Posted, cycle_id: str) -> Response:
+async def activate(browser: Posted, cycle_id: str) -> Response:
     options = _options(browser)
     if options.get("start", True):
         try:
             await setup_flow.activate(browser, [cycle_id], run_once=bool(options.get("run_once")))
         except JunctionError as exc:
             return setup_flow.back(_base(cycle_id), error=exc.message)
+    # The result is its own page: reloading it changes nothing.
+    return redirect(f"{_base(cycle_id)}/done")
+
+
+@router.get("/launch/cycles/{cycle_id}/done")
+async def done(request: Request, browser: SignedIn, cycle_id: str) -> Response:
+    options = _options(browser)
     (cycle,) = await setup_flow.installed_cycles(browser, [cycle_id])
     result = {
         "accountId": browser.account_id,
@@ -193,6 +203,7 @@ async def activate(request: Request, browser: Posted, cycle_id: str) -> Response
         browser=browser,
         message=f"{cycle['name']} is {'running' if cycle['status'] == 'Active' else 'set up'}.",
         result=result,
+        result_origins=setup_flow.result_origins(browser.context),
     )
 
 
@@ -203,6 +214,7 @@ async def activate(request: Request, browser: Posted, cycle_id: str) -> Response
 async def start_oauth(request: Request, ticket: str, popup: int = 1) -> Response:
     context = get_services(request)
     account_id, base, account_connector_id = setup_flow.read_ticket(context, ticket)
+    workers.bind_account(account_id)
     row = await calls.account_connector(
         database=context.database,
         account_id=account_id,

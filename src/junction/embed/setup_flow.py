@@ -229,6 +229,14 @@ async def choose(request: Request, browser: Browser, cycle_ids: list[str], base:
     return back(base, notice="Your choices are saved.")
 
 
+def result_origins(context: Services) -> list[str]:
+    """Where the last page may post its result (it holds the webhooks' addresses): the
+    origins allowed to frame the pages or call the API. None set: any page that opened
+    this one ("*", as Cyclr does; docs/embedding.md says why to set them)."""
+    origins = [*context.settings.embed_frame_ancestors, *context.settings.cors_origins]
+    return list(dict.fromkeys(origins)) or ["*"]
+
+
 def caller(context: Services) -> activation_flow.Caller:
     return activation_flow.Caller(
         database=context.database,

@@ -24,7 +24,14 @@ import quickjs
 from junction.scripting import functions
 from junction.scripting.handlers import BEFORE_EVENTS, defines
 from junction.scripting.host import Host, StorageFunction
-from junction.scripting.sandbox import Limits, ScriptError, limited, message_of, new_context
+from junction.scripting.sandbox import (
+    Limits,
+    ScriptError,
+    guarded,
+    limited,
+    message_of,
+    new_context,
+)
 
 
 class HandlerFailed(ScriptError):
@@ -138,7 +145,8 @@ def run_event(
             if host is not None:
                 host.install(context)
             context.set("__input", json.dumps(values, default=_json_default))
-            result = context.eval(program)
+            context.set("__junction_code", program)
+            result = context.eval(guarded("__junction_code"))
     except quickjs.JSException as exc:
         limits.observer(message_of(exc))
         raise _failure(event, context, exc) from None

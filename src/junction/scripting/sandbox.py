@@ -54,7 +54,48 @@ def new_context(limits: Limits) -> quickjs.Context:
     # The binding's interrupt handler is installed from here for the context's life (see
     # calls.py), so nothing later resets what the watchdog changes in it.
     allow_python_calls(context)
+    context.eval(_GUARD)
     return context
+
+
+# The binding turns a thrown value into text (its toString, its stack) after it has taken
+# the GIL back, so a script's own toString or stack getter would run there with every other
+# Python thread stopped, the watchdog included: a whole-process freeze. ``guarded`` code is
+# run from a string (it cannot break out of the wrapper) and whatever it throws is turned
+# into text here, in JavaScript, under the time limit; what reaches the binding is an object
+# with no prototype and only our own toString and stack. Builtins are kept before any script
+# runs, so a script that replaces them changes nothing here.
+_GUARD = """
+Object.defineProperty(globalThis, "__junction_guard", {enumerable: false, value: (function () {
+  var text = String, create = Object.create, E = Error;
+  return function (thrown) {
+    var said;
+    try {
+      if (thrown instanceof E) {
+        var name = text(thrown.name), message = text(thrown.message);
+        said = message === "" ? name : name + ": " + message;
+      } else {
+        said = text(thrown);
+      }
+    } catch (again) {
+      said = "(Failed obtaining QuickJS error string)";
+    }
+    var safe = create(null);
+    safe.stack = "";
+    safe.toString = function () { return said; };
+    return safe;
+  };
+})()});
+"""
+
+
+def guarded(source_global: str, expression: str | None = None) -> str:
+    """A program that evaluates the text in the global ``source_global`` (or ``expression``
+    built from it) and guards what it throws (see ``_GUARD``)."""
+    run_it = expression or f"(0, eval)({source_global})"
+    # The source is a global only to be handed over: scripts that list globals skip it.
+    hide = f'Object.defineProperty(globalThis, "{source_global}", {{enumerable: false}});'
+    return f"{hide} try {{ {run_it} }} catch (e) {{ throw __junction_guard(e); }}"
 
 
 @contextmanager
@@ -100,7 +141,8 @@ def run(code: str, limits: Limits, setup: Setup | None = None) -> Any:
         with limited(context, limits):
             if setup is not None:
                 setup(context)
-            return _to_python(context.eval(code))
+            context.set("__junction_code", code)
+            return _to_python(context.eval(guarded("__junction_code")))
     except quickjs.JSException as exc:
         limits.observer(message_of(exc))
         raise ScriptError(message_of(exc)) from None
@@ -113,17 +155,21 @@ def syntax_error(code: str) -> str | None:
 
     The binding offers no compile-only mode, so the script is compiled as the body of a
     function expression that is never called. Text that closes that function early does
-    run, so this happens in a context of its own with nothing of the host in it, a quarter
-    of a second of CPU time and 8 MiB of memory, and with the interrupt handler kept even
-    while an error is turned into text (see calls.py).
+    run, so this happens in a context of its own with nothing of the host in it, a second
+    of wall-clock time and 8 MiB of memory, and with the interrupt handler kept even while
+    an error is turned into text (see calls.py).
     """
-    context = quickjs.Context()
-    context.set_memory_limit(8 * 1024 * 1024)
-    context.set_max_stack_size(Limits.stack_bytes)
-    context.set_time_limit(0.25)
-    allow_python_calls(context)
+    limits = Limits(seconds=1.0, memory_bytes=8 * 1024 * 1024)
+    context = new_context(limits)
     try:
-        context.eval("(function () {\n" + code + "\n})")
+        with limited(context, limits):
+            context.set("__junction_code", code)
+            context.eval(
+                guarded(
+                    "__junction_code",
+                    '(0, eval)("(function () {\\n" + __junction_code + "\\n})")',
+                )
+            )
     except quickjs.JSException as exc:
         return message_of(exc)
     return None

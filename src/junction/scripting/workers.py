@@ -99,13 +99,25 @@ class ScriptWorkers:
             share = self._shares[key] = _Share(asyncio.Semaphore(self.per_account))
         share.users += 1
         try:
-            async with share.semaphore:
-                in_context = contextvars.copy_context().run
-                return await loop.run_in_executor(self._pool, in_context, function, *args)
-        finally:
-            share.users -= 1
-            if share.users == 0:
-                del self._shares[key]  # only accounts with scripts under way are kept
+            await share.semaphore.acquire()
+        except BaseException:
+            self._leave(key, share)
+            raise
+        in_context = contextvars.copy_context().run
+        running = loop.run_in_executor(self._pool, in_context, function, *args)
+        # The thread is held until the script ends, even if the caller stops waiting (a
+        # cancelled task): only then is the account's share given back.
+        running.add_done_callback(lambda _: self._release(key, share))
+        return await running
+
+    def _release(self, key: tuple[int, str | None], share: _Share) -> None:
+        share.semaphore.release()
+        self._leave(key, share)
+
+    def _leave(self, key: tuple[int, str | None], share: _Share) -> None:
+        share.users -= 1
+        if share.users == 0 and self._shares.get(key) is share:
+            del self._shares[key]  # only accounts with scripts under way are kept
 
     def shutdown(self) -> None:
         self._pool.shutdown(wait=False, cancel_futures=True)

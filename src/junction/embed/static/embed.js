@@ -20,7 +20,13 @@
   var result = data("jn-result");
   if (result) {
     var target = host();
-    if (target) target.postMessage(JSON.stringify(result), "*");
+    // Only to the partner's origins (the browser drops it for a page on any other).
+    var origins = data("jn-result-origins") || [];
+    if (target) {
+      origins.forEach(function (origin) {
+        target.postMessage(JSON.stringify(result), origin);
+      });
+    }
     var close = document.querySelector("[data-close]");
     if (close) {
       close.addEventListener("click", function () {
@@ -64,6 +70,10 @@
       if (opened) event.preventDefault();
     });
   });
+
+  // LAUNCH with one template: install it at once.
+  var auto = document.querySelector("form[data-auto-submit]");
+  if (auto) auto.submit();
 
   document.querySelectorAll("form[data-confirm]").forEach(function (form) {
     form.addEventListener("submit", function (event) {
