@@ -263,6 +263,9 @@ def test_every_page_passes_the_accessibility_check(
         f"&token={quote(token)}&targetOrigin={quote('https://app.example.com')}&callbackMessage=ok"
     )
     expect(page.get_by_role("heading", name="Connect Test Mailing")).to_be_visible()
+    check("connector-link-start")
+    page.get_by_role("button", name="Continue").click()
+    expect(page.get_by_label("Test Mailing API key")).to_be_visible()
     check("connector-link")
     page.get_by_label("Test Mailing API key").fill(API_KEY)
     page.get_by_role("button", name="Connect").click()
@@ -500,6 +503,8 @@ def test_the_connector_authentication_link_signs_in_an_oauth_app_and_tells_the_p
     with page.expect_popup() as opened:
         page.evaluate("link => window.open(link)", link)
     popup = opened.value
+    expect(popup.get_by_text("Acme Ltd")).to_be_visible()
+    popup.get_by_role("button", name="Continue").click()
     expect(
         popup.get_by_role("heading", name="Provider AuthorisationCode is connected")
     ).to_be_visible()

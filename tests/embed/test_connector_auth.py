@@ -5,11 +5,12 @@ from __future__ import annotations
 
 import json
 import re
-from urllib.parse import quote
+from urllib.parse import quote, unquote
 
 import httpx
 import pytest
 
+from tests.cycles.builders import mailing_definition
 from tests.embed.flows import SESSION_COOKIE, csrf_of, set_up_partner
 from tests.fixtures.saas import API_KEY, ContactsApi
 from tests.fixtures.server import Junction
@@ -35,6 +36,11 @@ def _installed(junction: Junction, partner: httpx.Client, saas: ContactsApi) -> 
     return ac
 
 
+def _continue(client: httpx.Client, page: str) -> httpx.Response:
+    fields = dict(re.findall(r'<input type="hidden" name="([^"]+)" value="([^"]*)">', page))
+    return client.post("/connectorauth/updateaccountconnectoroauth", data=fields)
+
+
 def _link(partner: httpx.Client, ac: int, message: str = "done") -> str:
     token = partner.post("/v1.0/accounts/acme/signintoken", json={}).json()["Token"]
     return (
@@ -49,7 +55,14 @@ def test_a_customer_signs_in_a_connector_from_the_link(
     ac = _installed(junction, partner, saas)
     link = _link(partner, ac)
     client = junction.http()
-    opened = client.get(link)
+    shown = client.get(link)
+    # A page first, naming the app and the account: opening the link spends nothing (mail
+    # scanners open links); its button does.
+    assert shown.status_code == 200, shown.text
+    assert "Test Mailing" in shown.text
+    assert "Acme Ltd" in shown.text
+    assert client.get(link).status_code == 200
+    opened = _continue(client, shown.text)
     assert opened.status_code == 303, opened.text
     cookie = SESSION_COOKIE.search(opened.headers["set-cookie"])
     assert cookie
@@ -73,6 +86,9 @@ def test_a_customer_signs_in_a_connector_from_the_link(
     account = junction.http(partner.headers["Authorization"][7:], account="acme")
     assert account.get(f"/v1.0/account/connectors/{ac}").json()["Authenticated"] is True
 
+    # This session connects that one app and nothing else.
+    assert client.get("/orbit").status_code == 403
+    assert client.get("/launch").status_code == 403
     # The link works once.
     again = junction.http().get(link)
     assert again.status_code == 401
@@ -91,9 +107,59 @@ def test_bad_links_are_refused(
     assert partner.post("/v1.0/accounts", json={"Id": "other", "Name": "Other"}).is_success
     other = junction.http(partner.headers["Authorization"][7:], account="other")
     theirs = other.post("/v1.0/connectors/Test Mailing/install", json={}).json()["Id"]
-    client = junction.http()
-    opened = client.get(_link(partner, theirs))
-    cookie = SESSION_COOKIE.search(opened.headers["set-cookie"])
-    assert cookie
-    client.headers["Cookie"] = f"junction_session={cookie.group(1)}"
-    assert client.get(opened.headers["location"]).status_code == 404
+    link = _link(partner, theirs)
+    assert junction.http().get(link).status_code == 404
+    # Nor can its button be sent by hand: nothing is spent, the link still works for them.
+    token = re.search(r"token=([^&]+)", link)
+    assert token
+    forged = junction.http().post(
+        "/connectorauth/updateaccountconnectoroauth",
+        data={"id": str(theirs), "token": unquote(token.group(1)), "targetOrigin": TARGET},
+    )
+    assert forged.status_code == 404
+    assert junction.http().get(link.replace(f"id={theirs}", f"id={ac}")).status_code == 200
+
+
+@pytest.mark.parametrize(
+    ("test_method", "problem"),
+    [
+        ("no-such-method", "no method has the MethodUniqueIdentifier 'no-such-method'"),
+        ("subscribe", "needs values for list, Email"),
+    ],
+)
+def test_a_test_method_that_cannot_be_called_alone_is_refused(
+    junction: Junction, test_method: str, problem: str
+) -> None:
+    definition = mailing_definition()
+    definition["Name"] = "Checked Mailing"
+    definition["AuthenticationTestMethod"] = test_method
+    partner = junction.http(junction.token())
+    answer = partner.post("/v1.0/connectors", json=definition)
+    assert answer.status_code == 400
+    located = {p["Location"]: p["Message"] for p in answer.json()["Problems"]}
+    assert problem in located["AuthenticationTestMethod"]
+    assert partner.get("/v1.0/connectors/Checked Mailing").status_code == 404
+
+
+def test_a_key_that_cannot_be_tried_is_not_called_wrong_and_not_stored(
+    junction: Junction, partner: httpx.Client, saas: ContactsApi
+) -> None:
+    ac = _installed(junction, partner, saas)
+    account = junction.http(partner.headers["Authorization"][7:], account="acme")
+    saas.state.fail_next = 10  # the app answers 503: it cannot say whether the key is right
+    answer = account.put(f"/v1.0/account/connectors/{ac}", json={"AuthValue": API_KEY})
+    assert answer.status_code == 400
+    assert "could not be tried" in answer.json()["Message"]
+    assert account.get(f"/v1.0/account/connectors/{ac}").json()["Authenticated"] is False
+    saas.state.fail_next = 0
+    # New properties are tried with the key, and kept only with it.
+    wrong_place = account.put(
+        f"/v1.0/account/connectors/{ac}",
+        json={
+            "AuthValue": API_KEY,
+            "Properties": [{"Name": "ApiBase", "Value": "http://127.0.0.1:9"}],
+        },
+    )
+    assert wrong_place.status_code == 400
+    stored = account.get(f"/v1.0/account/connectors/{ac}/properties").json()
+    assert [p["Value"] for p in stored] == [saas.base_url]

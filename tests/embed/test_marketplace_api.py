@@ -89,6 +89,12 @@ def test_bad_marketplaces_are_refused_with_the_field(partner: httpx.Client) -> N
     answer = partner.post("/v1.0/marketplaces", json=twice)
     assert answer.status_code == 400
     assert "Cards[3].Id" in answer.json()["Message"]
+    for url in ("http://[bad", "ftp://partner.example/n", "partner.example/notifications"):
+        answer = partner.post(
+            "/v1.0/marketplaces", json=marketplace(template_id, NotificationUrl=url)
+        )
+        assert answer.status_code == 400, url
+        assert "NotificationUrl" in answer.text
     assert partner.get("/v1.0/marketplaces").json() == []
     assert partner.get("/v1.0/marketplaces/99").status_code == 404
 

@@ -142,6 +142,14 @@ async def signed_in(request: Request) -> Browser:
         async with context.database.transaction(read_only=True) as session:
             found = await signin.session_of(session=session, cookie=cookie, now=context.clock())
         if found is not None:
+            only = found.options.get("only_path")
+            if isinstance(only, str) and not request.url.path.startswith(only):
+                # A connector authentication link's session signs in one connection only.
+                raise PageError(
+                    "Not available here",
+                    "This session was opened to connect one app, and can do only that.",
+                    403,
+                )
             # Scripts this page runs (look-ups, credential tests) count against the account.
             workers.bind_account(found.account_id)
             return Browser(

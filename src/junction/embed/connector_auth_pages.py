@@ -2,26 +2,28 @@
 e-mail, say) to sign in one account connector, without LAUNCH or the partner's own pages.
 
 ``/connectorauth/updateaccountconnectoroauth?id={account connector}&token={sign-in token}
-&targetOrigin=…&callbackMessage=…`` spends the token (``POST
-/v1.0/accounts/{id}/signintoken``) and opens a session. An OAuth 2.0 connector goes
-straight to the provider's sign-in; any other shows a form naming the app and the account.
-At the end a page says how it went, then: with ``callbackMessage``, it posts that message
-to the page that opened or frames it (target origin ``targetOrigin``); without, it sends
-the browser on to ``targetOrigin``.
+&targetOrigin=…&callbackMessage=…`` (the token from ``POST /v1.0/accounts/{id}/signintoken``)
+shows a page naming the app and the account, whose button spends the token: mail scanners
+that open links never use one up. That opens a session that can do nothing but this one
+connection, holding where to report the outcome. An OAuth 2.0 connector then goes to the
+provider's sign-in; any other shows a form. The last page says how it went, then: with
+``callbackMessage``, posts that message to the page that opened or frames it (target
+origin ``targetOrigin``); without, sends the browser on to ``targetOrigin``.
 """
 
 from __future__ import annotations
 
-from urllib.parse import urlencode, urlsplit
+from typing import Annotated
+from urllib.parse import urlsplit
 
-from fastapi import APIRouter, Request
+from fastapi import APIRouter, Form, Request
 from fastapi.responses import Response
 
 from junction.accounts.models import Account
 from junction.api.context import get_services
+from junction.connectors.accounts.custom_field_hooks import DiscoverAfterCommit
 from junction.embed import launch, setup_flow, signin
 from junction.embed.browser import (
-    Browser,
     PageError,
     PageRoute,
     Posted,
@@ -30,8 +32,11 @@ from junction.embed.browser import (
     redirect,
     render,
 )
+from junction.services import Services
 
 router = APIRouter(route_class=PageRoute, include_in_schema=False)
+
+LINK_PATH = "/connectorauth/updateaccountconnectoroauth"
 
 
 def _target(target_origin: str) -> str:
@@ -44,12 +49,22 @@ def _target(target_origin: str) -> str:
     return target_origin
 
 
-def _page(account_connector_id: int, target_origin: str, callback_message: str) -> str:
-    query = urlencode({"targetOrigin": target_origin, "callbackMessage": callback_message})
-    return f"/connectorauth/connectors/{account_connector_id}?{query}"
+def _page(account_connector_id: int) -> str:
+    return f"/connectorauth/connectors/{account_connector_id}"
 
 
-@router.get("/connectorauth/updateaccountconnectoroauth")
+async def _names(
+    context: Services, account_id: str, account_connector_id: int
+) -> tuple[str, launch.ConnectorCard]:
+    async with context.database.transaction(read_only=True) as session:
+        account = await session.get(Account, account_id)
+        _, card = await launch.card_of(
+            session=session, account_id=account_id, account_connector_id=account_connector_id
+        )
+    return (account.name if account is not None else account_id), card
+
+
+@router.get(LINK_PATH)
 async def authentication_link(
     request: Request,
     id: int,
@@ -60,47 +75,70 @@ async def authentication_link(
     context = get_services(request)
     _target(targetOrigin)
     try:
+        async with context.database.transaction(read_only=True) as session:
+            found = await signin.peek(session=session, token=token, now=context.clock())
+    except signin.TokenRefused as exc:
+        raise PageError("This link does not work", str(exc), 401) from None
+    account_name, card = await _names(context, found.account_id, id)
+    return await render(
+        request,
+        "connector_link.html",
+        title=f"Connect {card.app}",
+        account_id=found.account_id,
+        card=card,
+        account_name=account_name,
+        link={
+            "id": id,
+            "token": token,
+            "targetOrigin": targetOrigin,
+            "callbackMessage": callbackMessage,
+        },
+    )
+
+
+@router.post(LINK_PATH)
+async def spend_link(
+    request: Request,
+    id: Annotated[int, Form()],
+    token: Annotated[str, Form()],
+    targetOrigin: Annotated[str, Form()],
+    callbackMessage: Annotated[str, Form()] = "",
+) -> Response:
+    context = get_services(request)
+    target = _target(targetOrigin)
+    try:
         async with context.database.transaction() as session:
+            found = await signin.peek(session=session, token=token, now=context.clock())
+            # The connection must be the token's account's before anything is spent.
+            await launch.card_of(
+                session=session, account_id=found.account_id, account_connector_id=id
+            )
             opened = await signin.spend(
                 session=session,
                 token=token,
                 now=context.clock(),
                 lifetime=context.settings.browser_session_lifetime,
+                narrowed={
+                    "page": "connector",
+                    "only_path": _page(id),
+                    "target_origin": target,
+                    "callback_message": callbackMessage or None,
+                },
             )
     except signin.TokenRefused as exc:
         raise PageError("This link does not work", str(exc), 401) from None
-    response = redirect(_page(id, targetOrigin, callbackMessage))
+    response = redirect(_page(id))
     response.headers["Set-Cookie"] = cookie_header(context, opened.cookie, opened.expires_at)
     return response
 
 
-async def _account_name(browser: Browser) -> str:
-    async with browser.context.database.transaction(read_only=True) as session:
-        account = await session.get(Account, browser.account_id)
-    return account.name if account is not None else browser.account_id
-
-
 @router.get("/connectorauth/connectors/{account_connector_id}")
 async def connector_page(
-    request: Request,
-    browser: SignedIn,
-    account_connector_id: int,
-    targetOrigin: str = "",
-    callbackMessage: str = "",
-    error: str = "",
+    request: Request, browser: SignedIn, account_connector_id: int, error: str = ""
 ) -> Response:
-    target = _target(targetOrigin)
-    async with browser.context.database.transaction(read_only=True) as session:
-        _, card = await launch.card_of(
-            session=session,
-            account_id=browser.account_id,
-            account_connector_id=account_connector_id,
-        )
-    here = _page(account_connector_id, target, callbackMessage)
-    done = here.replace("?", "/done?", 1)
-    if card.auth_type == "OAuth2" and not card.properties and not error:
-        ticket = setup_flow.oauth_ticket(browser, done, card.id)
-        return redirect(f"/launch/connect?{urlencode({'ticket': ticket, 'popup': 0})}")
+    account_name, card = await _names(browser.context, browser.account_id, account_connector_id)
+    here = _page(account_connector_id)
+    ticket = setup_flow.oauth_ticket(browser, f"{here}/done", card.id)
     return await render(
         request,
         "connector_auth.html",
@@ -108,14 +146,20 @@ async def connector_page(
         browser=None,
         account_id=browser.account_id,
         card=card,
-        account_name=await _account_name(browser),
+        account_name=account_name,
         csrf=browser.csrf,
         action=here,
-        ticket=setup_flow.oauth_ticket(browser, done, card.id)
-        if card.auth_type == "OAuth2"
-        else "",
+        ticket=ticket if card.auth_type == "OAuth2" else "",
         error=error,
+        # An OAuth 2.0 app goes on to its sign-in at once, unless settings are still to be
+        # given. By the page's script, not a redirect: this page follows a form post, and
+        # browsers hold a post's redirects to the pages' own site (form-action).
+        follow=card.auth_type == "OAuth2" and not error and not _unset(card),
     )
+
+
+def _unset(card: launch.ConnectorCard) -> bool:
+    return any(not p.optional and not p.is_set for p in card.properties)
 
 
 @router.post("/connectorauth/connectors/{account_connector_id}")
@@ -123,17 +167,11 @@ async def connect(
     request: Request,
     browser: Posted,
     account_connector_id: int,
-    targetOrigin: str = "",
-    callbackMessage: str = "",
+    discover_fields: DiscoverAfterCommit,
 ) -> Response:
-    here = _page(account_connector_id, _target(targetOrigin), callbackMessage)
+    here = _page(account_connector_id)
     return await setup_flow.connect(
-        request,
-        browser,
-        None,
-        here,
-        account_connector_id,
-        done=here.replace("?", "/done?", 1),
+        request, browser, None, here, account_connector_id, discover_fields, done=f"{here}/done"
     )
 
 
@@ -142,19 +180,14 @@ async def done_page(
     request: Request,
     browser: SignedIn,
     account_connector_id: int,
-    targetOrigin: str = "",
-    callbackMessage: str = "",
     notice: str = "",
     error: str = "",
 ) -> Response:
-    target = _target(targetOrigin)
-    async with browser.context.database.transaction(read_only=True) as session:
-        _, card = await launch.card_of(
-            session=session,
-            account_id=browser.account_id,
-            account_connector_id=account_connector_id,
-        )
+    del notice  # the page says it in its own words
+    account_name, card = await _names(browser.context, browser.account_id, account_connector_id)
     ok = card.authenticated and not error
+    target = str(browser.options.get("target_origin") or "")
+    message = browser.options.get("callback_message")
     return await render(
         request,
         "connector_auth_done.html",
@@ -163,14 +196,10 @@ async def done_page(
         account_id=browser.account_id,
         ok=ok,
         card=card,
-        account_name=await _account_name(browser),
+        account_name=account_name,
         error=error,
         message=error,
         error_code=error.partition(":")[0] if ":" in error else error,
-        retry=_page(account_connector_id, target, callbackMessage),
-        hand_off={
-            "message": callbackMessage or None,
-            "targetOrigin": target,
-            "ok": ok,
-        },
+        retry=_page(account_connector_id),
+        hand_off={"message": message, "targetOrigin": target, "ok": ok},
     )

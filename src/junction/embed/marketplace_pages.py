@@ -11,6 +11,7 @@ from urllib.parse import quote, urlencode
 from fastapi import APIRouter, Request
 from fastapi.responses import Response
 
+from junction.connectors.accounts.custom_field_hooks import DiscoverAfterCommit
 from junction.cycles import activation_flow
 from junction.embed import marketplaces, notices, setup_flow
 from junction.embed.browser import Browser, PageError, PageRoute, Posted, SignedIn, redirect, render
@@ -108,11 +109,15 @@ async def setup_page(
 
 @router.post("/marketplace/installs/{install_id}/connectors/{account_connector_id}")
 async def connect(
-    request: Request, browser: Posted, install_id: int, account_connector_id: int
+    request: Request,
+    browser: Posted,
+    install_id: int,
+    account_connector_id: int,
+    discover_fields: DiscoverAfterCommit,
 ) -> Response:
     _, found = await _install(browser, install_id)
     return await setup_flow.connect(
-        request, browser, found.cycle_ids, _base(install_id), account_connector_id
+        request, browser, found.cycle_ids, _base(install_id), account_connector_id, discover_fields
     )
 
 

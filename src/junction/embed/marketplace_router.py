@@ -3,6 +3,7 @@ Cyclr builds them in its console) and the links that open one for an account or 
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Body
@@ -12,6 +13,7 @@ from junction.accounts.models import AccountUser
 from junction.accounts.schemas import AccountIdText
 from junction.api.context import Context, Session
 from junction.api.ids import RowId
+from junction.connectors.accounts.custom_field_hooks import DiscoverAfterCommit
 from junction.embed import deploy, marketplaces
 from junction.embed.links import new_token, sign_in_url
 from junction.embed.schemas import (
@@ -89,9 +91,10 @@ async def _deploy(
     account_id: str,
     deploy_in: MarketplaceDeployIn,
     user: AccountUser | None,
+    discover: Callable[[int], None],
 ) -> MarketplaceDeployOut:
     await marketplaces.get(session=session, marketplace_id=deploy_in.MarketplaceId)
-    await deploy.install_connectors(
+    installed = await deploy.install_connectors(
         session=session,
         keyring=context.keyring,
         account_id=account_id,
@@ -101,6 +104,10 @@ async def _deploy(
         ],
         now=context.clock(),
     )
+    for row in installed:
+        context.gateway.forget(row.id)  # its new credentials, from the next call on
+        if row.authenticated:
+            discover(row.id)
     options = {
         "page": "marketplace",
         "marketplace_id": deploy_in.MarketplaceId,
@@ -128,6 +135,7 @@ async def account_marketplace(
     deploy_in: Annotated[MarketplaceDeployIn, Body()],
     session: Session,
     context: Context,
+    discover_fields: DiscoverAfterCommit,
 ) -> MarketplaceDeployOut:
     await deploy.account_for(
         session=session,
@@ -137,7 +145,7 @@ async def account_marketplace(
         create=True,
         now=context.clock(),
     )
-    return await _deploy(session, context, account_id, deploy_in, None)
+    return await _deploy(session, context, account_id, deploy_in, None, discover_fields)
 
 
 @router.post(
@@ -146,7 +154,10 @@ async def account_marketplace(
     summary="Deploy a Marketplace for one of an account's users",
 )
 async def user_marketplace(
-    deploy_in: UserMarketplaceIn, session: Session, context: Context
+    deploy_in: UserMarketplaceIn,
+    session: Session,
+    context: Context,
+    discover_fields: DiscoverAfterCommit,
 ) -> MarketplaceDeployOut:
     user = await deploy.signed_in_user(
         session=session,
@@ -154,4 +165,4 @@ async def user_marketplace(
         username=deploy_in.Username,
         password=deploy_in.Password,
     )
-    return await _deploy(session, context, deploy_in.AccountId, deploy_in, user)
+    return await _deploy(session, context, deploy_in.AccountId, deploy_in, user, discover_fields)

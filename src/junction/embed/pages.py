@@ -16,6 +16,7 @@ from fastapi import APIRouter, Form, Request
 from fastapi.responses import Response
 
 from junction.api.context import get_services
+from junction.connectors.accounts.custom_field_hooks import DiscoverAfterCommit
 from junction.connectors.calls import oauth
 from junction.connectors.calls import service as calls
 from junction.cycles import activation_flow
@@ -155,10 +156,14 @@ async def setup_page(
 
 @router.post("/launch/cycles/{cycle_id}/connectors/{account_connector_id}")
 async def connect(
-    request: Request, browser: Posted, cycle_id: str, account_connector_id: int
+    request: Request,
+    browser: Posted,
+    cycle_id: str,
+    account_connector_id: int,
+    discover_fields: DiscoverAfterCommit,
 ) -> Response:
     return await setup_flow.connect(
-        request, browser, [cycle_id], _base(cycle_id), account_connector_id
+        request, browser, [cycle_id], _base(cycle_id), account_connector_id, discover_fields
     )
 
 

@@ -4,6 +4,7 @@ these decide what a customer's browser may do."""
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Annotated
 
 from fastapi import APIRouter, Body
@@ -14,6 +15,7 @@ from junction.accounts.schemas import AccountIdText
 from junction.api.context import Context, Session
 from junction.auth import service as auth
 from junction.auth.identity import Authenticated
+from junction.connectors.accounts.custom_field_hooks import DiscoverAfterCommit
 from junction.embed import deploy, signin
 from junction.embed.links import SIGN_IN_PATH, new_token, sign_in_url
 from junction.embed.schemas import (
@@ -65,8 +67,9 @@ async def _launch(
     account_id: str,
     launch_in: LaunchIn,
     user: AccountUser | None,
+    discover: Callable[[int], None],
 ) -> LaunchOut:
-    await deploy.install_connectors(
+    installed = await deploy.install_connectors(
         session=session,
         keyring=context.keyring,
         account_id=account_id,
@@ -76,6 +79,10 @@ async def _launch(
         ],
         now=context.clock(),
     )
+    for row in installed:
+        context.gateway.forget(row.id)  # its new credentials, from the next call on
+        if row.authenticated:
+            discover(row.id)
     token, expires_at = await new_token(
         session, context, account_id, user, launch_options(launch_in)
     )
@@ -99,6 +106,7 @@ async def launch(
     account_id: AccountIdText,
     session: Session,
     context: Context,
+    discover_fields: DiscoverAfterCommit,
     body: Annotated[LaunchIn | None, Body()] = None,
 ) -> LaunchOut:
     launch_in = body or LaunchIn()
@@ -110,7 +118,7 @@ async def launch(
         create=True,
         now=context.clock(),
     )
-    return await _launch(session, context, account_id, launch_in, None)
+    return await _launch(session, context, account_id, launch_in, None, discover_fields)
 
 
 @router.post(
@@ -120,14 +128,19 @@ async def launch(
     description="As the account's LAUNCH, for the user `Username` of account `AccountId`, "
     "whose `Password` must match.",
 )
-async def user_launch(launch_in: UserLaunchIn, session: Session, context: Context) -> LaunchOut:
+async def user_launch(
+    launch_in: UserLaunchIn,
+    session: Session,
+    context: Context,
+    discover_fields: DiscoverAfterCommit,
+) -> LaunchOut:
     user = await deploy.signed_in_user(
         session=session,
         account_id=launch_in.AccountId,
         username=launch_in.Username,
         password=launch_in.Password,
     )
-    return await _launch(session, context, launch_in.AccountId, launch_in, user)
+    return await _launch(session, context, launch_in.AccountId, launch_in, user, discover_fields)
 
 
 async def _orbit(

@@ -5,7 +5,8 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Annotated, Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, StringConstraints
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field, StringConstraints
+from yarl import URL
 
 from junction.accounts.schemas import AccountIdText, NameText, UserNameText
 from junction.connectors.accounts.schemas import PropertyIn
@@ -120,6 +121,19 @@ def launch_options(launch_in: LaunchIn) -> dict[str, Any]:
 
 # -- Marketplace -------------------------------------------------------------------------
 
+
+def _web_address(value: str) -> str:
+    try:
+        host = URL(value).host
+    except ValueError:
+        host = None
+    if value.partition("://")[0].lower() not in ("http", "https") or not host:
+        raise ValueError("must be an http or https address, e.g. https://app.example.com/hooks")
+    return value
+
+
+WebAddress = Annotated[str, StringConstraints(max_length=2048), AfterValidator(_web_address)]
+
 CardText = Annotated[str, StringConstraints(max_length=4000)]
 
 
@@ -163,7 +177,7 @@ Card = Annotated[RichTextCard | ActionLinkCard | PackageCard, Field(discriminato
 class MarketplaceIn(_Input):
     Name: NameText
     Description: CardText | None = None
-    NotificationUrl: Annotated[str, StringConstraints(max_length=2048)] | None = Field(
+    NotificationUrl: WebAddress | None = Field(
         None, description="Where installs and uninstalls are reported (signed POSTs)."
     )
     Cards: list[Card] = Field(default_factory=list, max_length=500)

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import base64
 import json
+from collections.abc import Callable
 from typing import Any
 from urllib.parse import quote, urlencode
 
@@ -160,6 +161,7 @@ async def connect(
     cycle_ids: list[str] | None,
     base: str,
     account_connector_id: int,
+    discover: Callable[[int], None],
     done: str | None = None,
 ) -> Response:
     """API key, Basic or AuthFields credentials (and the connector's account properties),
@@ -195,22 +197,33 @@ async def connect(
     ]
     if missing:
         return back(base, error=f"{card.name}: fill in {', '.join(missing)}")
-    if properties:
-        # Kept before the credentials are tried: the test call goes where they say.
-        await _update(browser, account_connector_id, AccountConnectorUpdate(Properties=properties))
     if auth_value is None:
-        return back(done or base, notice=f"{card.name} is set up.")
+        if properties:
+            await _update(
+                browser, account_connector_id, AccountConnectorUpdate(Properties=properties)
+            )
+        # OAuth 2.0: its settings are kept; the sign-in button is next, on the same page.
+        after = base if card.auth_type == "OAuth2" else (done or base)
+        return back(after, notice=f"{card.name}: settings saved.")
     try:
+        # With the properties given alongside: the test call goes where they say, and
+        # neither is kept unless the app accepts the credentials.
         await checks.check_credentials(
             gateway=context.gateway,
             row=row,
             authentication_id=None,
             auth_value=auth_value,
             now=context.clock(),
+            properties=properties,
         )
     except JunctionError as exc:
         return back(base, error=exc.message.removeprefix("AuthValue: "))
-    await _update(browser, account_connector_id, AccountConnectorUpdate(AuthValue=auth_value))
+    await _update(
+        browser,
+        account_connector_id,
+        AccountConnectorUpdate(AuthValue=auth_value, Properties=properties or None),
+    )
+    discover(account_connector_id)  # its custom fields, after the answer has left
     return back(done or base, notice=f"{card.name} is connected.")
 
 

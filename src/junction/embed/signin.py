@@ -86,8 +86,8 @@ class Opened:
     expires_at: datetime
 
 
-async def spend(*, session: AsyncSession, token: str, now: datetime, lifetime: timedelta) -> Opened:
-    """Spend ``token`` (once: a second use is refused) and open a browser session."""
+async def peek(*, session: AsyncSession, token: str, now: datetime) -> SignInToken:
+    """The token if it can still be spent (TokenRefused saying why not); nothing changes."""
     found = await session.get(SignInToken, digest(token))
     if found is None:
         raise TokenRefused("This sign-in link is not valid.")
@@ -95,6 +95,20 @@ async def spend(*, session: AsyncSession, token: str, now: datetime, lifetime: t
         raise TokenRefused("This sign-in link has been used already. Each link works once.")
     if found.expires_at <= now:
         raise TokenRefused("This sign-in link has expired. Links work for a few minutes.")
+    return found
+
+
+async def spend(
+    *,
+    session: AsyncSession,
+    token: str,
+    now: datetime,
+    lifetime: timedelta,
+    narrowed: dict[str, Any] | None = None,
+) -> Opened:
+    """Spend ``token`` (once: a second use is refused) and open a browser session, whose
+    options are the token's with ``narrowed`` over them."""
+    found = await peek(session=session, token=token, now=now)
     # Conditional, so that two requests racing with one token cannot both get a session.
     spent = await session.execute(
         update(SignInToken)
@@ -113,14 +127,14 @@ async def spend(*, session: AsyncSession, token: str, now: datetime, lifetime: t
             digest=digest(cookie),
             account_id=found.account_id,
             user_id=found.user_id,
-            options=dict(found.options),
+            options={**found.options, **(narrowed or {})},
             csrf=csrf,
             created_at=now,
             expires_at=expires_at,
         )
     )
     await session.flush()
-    return Opened(cookie, csrf, dict(found.options), expires_at)
+    return Opened(cookie, csrf, {**found.options, **(narrowed or {})}, expires_at)
 
 
 async def session_of(*, session: AsyncSession, cookie: str, now: datetime) -> BrowserSession | None:

@@ -115,6 +115,7 @@ async def update_account_connector(
             authentication_id=update_in.AuthenticationId,
             auth_value=update_in.AuthValue,
             now=context.clock(),
+            properties=update_in.Properties or (),
         )
     async with context.database.transaction() as session:
         row = await service.get(

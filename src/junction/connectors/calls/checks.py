@@ -8,17 +8,20 @@ open while the API answers.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+from dataclasses import replace
 from datetime import datetime
 from typing import TYPE_CHECKING
 
 from junction.connectors.accounts import service as account_connectors
 from junction.connectors.accounts.auth_values import parse_auth_value
 from junction.connectors.accounts.models import AccountConnector
+from junction.connectors.accounts.schemas import PropertyIn
 from junction.connectors.calls.connections import call_input, open_connection
 from junction.connectors.catalog import service as catalog
 from junction.connectors.runtime import AccessTokenSource, Redactor
 from junction.connectors.spec.models import AuthType, ConnectorDefinition
-from junction.errors import BadRequest, JunctionError
+from junction.errors import BadRequest, JunctionError, UpstreamHttpError
 
 if TYPE_CHECKING:
     from junction.connectors.calls.gateway import ConnectorGateway
@@ -37,9 +40,11 @@ async def check_credentials(
     authentication_id: str | None,
     auth_value: str,
     now: datetime,
+    properties: Sequence[PropertyIn] = (),
 ) -> None:
-    """Call the connector's test method with ``auth_value``; BadRequest naming ``AuthValue``
-    and the API's answer when it fails. Nothing is stored either way."""
+    """Call the connector's test method with ``auth_value`` (and ``properties``, the account
+    properties about to be stored with it, over those stored); BadRequest naming
+    ``AuthValue`` and the API's answer when it fails. Nothing is stored either way."""
     async with gateway.database.transaction(read_only=True) as session:
         connector = await catalog.get_connector(session=session, connector_id=row.connector_id)
         definition = catalog.definition_of(connector)
@@ -67,12 +72,39 @@ async def check_credentials(
         method, ids = await catalog.find_method(
             session=session, connector=connector, method_ref=test
         )
+    given = {p.Name: p.Value for p in properties if p.Value is not None}
+    if given:
+        sensitive = {p.TargetName for p in definition.Parameters if p.Sensitive}
+        context = connection.context
+        connection = replace(
+            connection,
+            context=replace(
+                context,
+                properties={**context.properties, **given},
+                sensitive_values=context.sensitive_values
+                | {v for k, v in given.items() if k in sensitive and len(v) >= 4},
+            ),
+        )
     try:
         await gateway.runtime.call(
             definition, method, connection.context, call_input(method, ids, {}, {})
         )
-    except JunctionError as exc:
+    except UpstreamHttpError as exc:
+        if exc.upstream_status >= 500 or exc.upstream_status in (408, 429):
+            raise _untried(connector.name, connection.context.sensitive_values, exc) from None
         message = Redactor(secrets=connection.context.sensitive_values).text(exc.message)
         raise BadRequest(
             f"AuthValue: {connector.name} refused these credentials: {message}"
         ) from None
+    except JunctionError as exc:
+        raise _untried(connector.name, connection.context.sensitive_values, exc) from None
+
+
+def _untried(app: str, secrets: frozenset[str], exc: JunctionError) -> BadRequest:
+    """Not a refusal: the app could not be asked (down, slow, limiting). Nothing is kept,
+    and the customer is told to try again rather than that the key is wrong."""
+    message = Redactor(secrets=secrets).text(exc.message)
+    return BadRequest(
+        f"AuthValue: the credentials could not be tried at {app} ({message}); "
+        "nothing was stored, try again in a moment"
+    )

@@ -137,8 +137,29 @@ def _check(definition: ConnectorDefinition) -> Iterable[Problem]:
         yield Problem(
             "AuthenticationTestMethod", f"no method has the MethodUniqueIdentifier '{test}'"
         )
-    elif test is not None and definition.Methods[methods[test]].MethodType is not MethodKind.ACTION:
-        yield Problem("AuthenticationTestMethod", "the test method must be an Action method")
+    elif test is not None:
+        method = definition.Methods[methods[test]]
+        needed = [
+            p.TargetName
+            for p in method.Parameters
+            if p.TargetType is not Target.RESPONSE_FIELD
+            and not p.Optional
+            and p.Value is None
+            and p.DefaultValue is None
+        ] + [
+            f.SystemField or f.ConnectorField
+            for f in method.RequestFields
+            if not f.Optional and f.DefaultValue is None
+        ]
+        if method.MethodType is not MethodKind.ACTION:
+            yield Problem("AuthenticationTestMethod", "the test method must be an Action method")
+        elif needed:
+            # It is called with nothing but the credentials.
+            yield Problem(
+                "AuthenticationTestMethod",
+                f"the test method needs values for {', '.join(needed)}; choose one that "
+                "needs no input",
+            )
 
     for index, trigger in enumerate(definition.Triggers):
         where = f"Triggers[{index}]"

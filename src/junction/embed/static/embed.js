@@ -71,6 +71,10 @@
     });
   });
 
+  // A connector authentication link on to its app's sign-in.
+  var follow = document.querySelector("a[data-auto-follow]");
+  if (follow) window.location.assign(follow.href);
+
   // LAUNCH with one template: install it at once.
   var auto = document.querySelector("form[data-auto-submit]");
   if (auto) auto.submit();
