@@ -103,6 +103,13 @@ def leave_doing(
     while True:
         try:
             with db.transaction():
+                # The live worker prunes workers silent for long: the dead one may be gone
+                # already, and comes back with its job in one transaction.
+                db.execute(
+                    "INSERT INTO procrastinate_workers (id, last_heartbeat) OVERRIDING SYSTEM "
+                    "VALUE VALUES (%s, now() - interval '1 hour') ON CONFLICT (id) DO NOTHING",
+                    (worker_id,),
+                )
                 row = db.execute(
                     "INSERT INTO procrastinate_jobs "
                     "(queue_name, task_name, lock, queueing_lock, args, status, worker_id) "
