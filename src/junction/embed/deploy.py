@@ -5,6 +5,7 @@ user a user LAUNCH or ORBIT names."""
 from __future__ import annotations
 
 import asyncio
+from collections.abc import Callable
 from datetime import datetime
 
 from sqlalchemy import func, select
@@ -19,10 +20,11 @@ from junction.connectors.accounts.schemas import AccountConnectorUpdate, Install
 from junction.connectors.catalog import service as catalog
 from junction.connectors.catalog.models import Connector
 from junction.connectors.spec.models import ReleaseStatusName
-from junction.embed.schemas import ConnectorAuthentication
+from junction.embed.schemas import ConnectorAuthentication, DeployIn
 from junction.errors import BadRequest, Unauthenticated
 from junction.security.hashing import verify_password
 from junction.security.keyring import Keyring
+from junction.services import Services
 
 
 async def account_for(
@@ -125,3 +127,38 @@ async def install_connectors(
             )
         done.append(row)
     return done
+
+
+async def prepare(
+    *,
+    session: AsyncSession,
+    context: Services,
+    account_id: str,
+    deploy_in: DeployIn,
+    create: bool,
+    discover: Callable[[int], None],
+) -> None:
+    """Before a LAUNCH or Marketplace link: the account (created when ``create`` and new)
+    and its partner connectors, their new credentials used from the next call on."""
+    await account_for(
+        session=session,
+        account_id=account_id,
+        name=deploy_in.AccountName,
+        description=deploy_in.AccountDescription,
+        create=create,
+        now=context.clock(),
+    )
+    installed = await install_connectors(
+        session=session,
+        keyring=context.keyring,
+        account_id=account_id,
+        items=[
+            *deploy_in.ConnectorAuthentications,
+            *([deploy_in.PartnerConnector] if deploy_in.PartnerConnector else []),
+        ],
+        now=context.clock(),
+    )
+    for row in installed:
+        context.gateway.forget(row.id)
+        if row.authenticated:
+            discover(row.id)  # its custom fields, once committed

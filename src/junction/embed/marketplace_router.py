@@ -94,20 +94,14 @@ async def _deploy(
     discover: Callable[[int], None],
 ) -> MarketplaceDeployOut:
     await marketplaces.get(session=session, marketplace_id=deploy_in.MarketplaceId)
-    installed = await deploy.install_connectors(
+    await deploy.prepare(
         session=session,
-        keyring=context.keyring,
+        context=context,
         account_id=account_id,
-        items=[
-            *deploy_in.ConnectorAuthentications,
-            *([deploy_in.PartnerConnector] if deploy_in.PartnerConnector else []),
-        ],
-        now=context.clock(),
+        deploy_in=deploy_in,
+        create=user is None,
+        discover=discover,
     )
-    for row in installed:
-        context.gateway.forget(row.id)  # its new credentials, from the next call on
-        if row.authenticated:
-            discover(row.id)
     options = {
         "page": "marketplace",
         "marketplace_id": deploy_in.MarketplaceId,
@@ -137,14 +131,6 @@ async def account_marketplace(
     context: Context,
     discover_fields: DiscoverAfterCommit,
 ) -> MarketplaceDeployOut:
-    await deploy.account_for(
-        session=session,
-        account_id=account_id,
-        name=deploy_in.AccountName,
-        description=deploy_in.AccountDescription,
-        create=True,
-        now=context.clock(),
-    )
     return await _deploy(session, context, account_id, deploy_in, None, discover_fields)
 
 

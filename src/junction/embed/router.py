@@ -69,20 +69,14 @@ async def _launch(
     user: AccountUser | None,
     discover: Callable[[int], None],
 ) -> LaunchOut:
-    installed = await deploy.install_connectors(
+    await deploy.prepare(
         session=session,
-        keyring=context.keyring,
+        context=context,
         account_id=account_id,
-        items=[
-            *launch_in.ConnectorAuthentications,
-            *([launch_in.PartnerConnector] if launch_in.PartnerConnector else []),
-        ],
-        now=context.clock(),
+        deploy_in=launch_in,
+        create=user is None,
+        discover=discover,
     )
-    for row in installed:
-        context.gateway.forget(row.id)  # its new credentials, from the next call on
-        if row.authenticated:
-            discover(row.id)
     token, expires_at = await new_token(
         session, context, account_id, user, launch_options(launch_in)
     )
@@ -110,14 +104,6 @@ async def launch(
     body: Annotated[LaunchIn | None, Body()] = None,
 ) -> LaunchOut:
     launch_in = body or LaunchIn()
-    await deploy.account_for(
-        session=session,
-        account_id=account_id,
-        name=launch_in.AccountName,
-        description=launch_in.AccountDescription,
-        create=True,
-        now=context.clock(),
-    )
     return await _launch(session, context, account_id, launch_in, None, discover_fields)
 
 

@@ -44,7 +44,9 @@ class ConnectorAuthentication(_Input):
     IsPartnerIntegrationConnector: bool | None = Field(None, description="Accepted and ignored.")
 
 
-class _Deploy(_Input):
+class DeployIn(_Input):
+    """What LAUNCH and Marketplace deployments share."""
+
     AccountName: NameText | None = Field(
         None, description="Name of the account created when the id is unknown (the id if omitted)."
     )
@@ -59,7 +61,7 @@ class _Deploy(_Input):
     )
 
 
-class LaunchIn(_Deploy):
+class LaunchIn(DeployIn):
     Start: bool = Field(True, description="Activate the integration at the end.")
     RunOnce: bool = Field(False, description="Activate it to run once.")
     Tags: list[TagText] = Field(
@@ -195,7 +197,7 @@ class MarketplaceCreated(MarketplaceOut):
     )
 
 
-class MarketplaceDeployIn(_Deploy):
+class MarketplaceDeployIn(DeployIn):
     MarketplaceId: int = Field(ge=1, le=2**31 - 1)
 
 
