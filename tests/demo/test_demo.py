@@ -211,6 +211,25 @@ def test_the_demo_apps_check_their_credentials(demo: JunctionProcess) -> None:
     assert httpx.get(f"{base}/demo/mailer/lists", headers=bad).status_code == 401
 
 
+def test_the_printed_console_sign_in_works(demo: JunctionProcess) -> None:
+    printed(demo)
+    text = demo.log_path.read_text(errors="replace").rsplit(f"--- start {demo.starts} ---", 1)[-1]
+    found = re.search(r"Console:\s+(\S+)\s+\(user (\S+), password (\S+)\)", text)
+    assert found, text
+    url, username, password = found.groups()
+    with httpx.Client(base_url=demo.base_url, timeout=30) as browser:
+        form = browser.get("/console/signin")
+        token = re.search(r'name="token" value="([^"]+)"', form.text)
+        assert token
+        signed_in = browser.post(
+            "/console/signin",
+            data={"username": username, "password": password, "token": token.group(1)},
+            headers={"Cookie": form.headers["set-cookie"].split(";")[0]},
+        )
+        assert signed_in.status_code == 303, signed_in.text
+    assert url == f"{demo.base_url}/console"
+
+
 def test_the_home_page_links_the_demo_apps(demo: JunctionProcess) -> None:
     seen = printed(demo)
     with client(demo, seen) as api:

@@ -10,6 +10,7 @@ from junction import __version__
 from junction.cli import (
     accounts,
     connectors,
+    console_users,
     credentials,
     cycles,
     keys,
@@ -37,6 +38,7 @@ app.add_typer(templates.app, name="templates")
 app.add_typer(accounts.app, name="accounts")
 app.add_typer(cycles.app, name="cycles")
 app.add_typer(transactions.app, name="transactions")
+app.add_typer(console_users.app, name="console-users")
 
 
 @app.command()

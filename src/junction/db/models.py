@@ -5,6 +5,7 @@ from junction.auth import models as auth_models
 from junction.connectors.accounts import models as account_connectors_models
 from junction.connectors.calls import models as connector_calls_models
 from junction.connectors.catalog import models as connectors_models
+from junction.console import models as console_models
 from junction.cycles import models as cycles_models
 from junction.db.base import Base
 from junction.embed import models as embed_models
@@ -19,6 +20,7 @@ __all__ = [
     "auth_models",
     "connector_calls_models",
     "connectors_models",
+    "console_models",
     "cycles_models",
     "embed_models",
     "engine_models",

@@ -23,6 +23,7 @@ import yaml
 
 from junction.auth import service as auth_service
 from junction.clock import Clock
+from junction.console import users
 from junction.db.engine import Database
 from junction.demo import templates
 from junction.demo.state import DemoState
@@ -41,6 +42,9 @@ class SeedError(RuntimeError):
     """A call of the seeding got an answer it did not expect."""
 
 
+CONSOLE_USERNAME = "demo-admin"
+
+
 @dataclass(frozen=True)
 class DemoInfo:
     base_url: str
@@ -50,6 +54,8 @@ class DemoInfo:
     webhook_url: str | None
     cycles: list[dict[str, Any]]
     created: bool  # False: the demo data was already there
+    console_username: str = CONSOLE_USERNAME
+    console_password: str = ""
 
 
 def connector_definition(file_name: str) -> dict[str, Any]:
@@ -151,6 +157,7 @@ async def seed(
         webhook_urls = [hook["Url"] for cycle in cycles for hook in cycle.get("Webhooks") or []]
         await _subscribe(api, state=state, urls=webhook_urls)
     webhook_url = webhook_urls[0] if webhook_urls else None
+    await _console_administrator(database=database, state=state, now=clock())
     return DemoInfo(
         base_url=base_url,
         client_id=credentials.client_id,
@@ -159,6 +166,7 @@ async def seed(
         webhook_url=webhook_url,
         cycles=cycles,
         created=created,
+        console_password=state.console_password,
     )
 
 
@@ -205,6 +213,19 @@ async def _create(api: Api, *, base_url: str, state: DemoState, now: datetime) -
             "PUT", f"/v1.0/cycles/{cycle['Id']}/activate", account=ACCOUNT_ID, json=activation
         )
         assert active["Status"] == "Active", active
+
+
+async def _console_administrator(*, database: Database, state: DemoState, now: datetime) -> None:
+    """The demo's console administrator, made once with the password kept in the state."""
+    async with database.transaction() as session:
+        if not any(u.username == CONSOLE_USERNAME for u in await users.users(session=session)):
+            await users.create_user(
+                session=session,
+                username=CONSOLE_USERNAME,
+                password=state.console_password,
+                role=users.ADMINISTRATOR,
+                now=now,
+            )
 
 
 def _sentence(text: str) -> str:
@@ -276,6 +297,8 @@ def banner(info: DemoInfo) -> str:
         f"{len(info.cycles)} active cycles.",
         f"  Home page:     {base}/",
         f"  Customer view: {base}/demo/  (LAUNCH and ORBIT framed by a stand-in product)",
+        f"  Console:       {base}/console  (user {info.console_username}, password "
+        f"{info.console_password})",
         f"  API docs:      {base}/docs",
         f"  Client ID:     {info.client_id}",
         f"  Client secret: {info.client_secret}",

@@ -37,6 +37,8 @@ class DemoState:
         self.crm_api_key: str = data.get("crm_api_key") or secrets.token_urlsafe(24)
         self.mailer_username: str = data.get("mailer_username") or "demo"
         self.mailer_password: str = data.get("mailer_password") or secrets.token_urlsafe(18)
+        # The demo console administrator's (printed at every start, like the others).
+        self.console_password: str = data.get("console_password") or secrets.token_urlsafe(18)
         self.contacts: list[dict[str, Any]] = list(data.get("contacts", []))
         self.webhooks: list[dict[str, Any]] = list(data.get("webhooks", []))
         self.subscribers: list[dict[str, Any]] = list(data.get("subscribers", []))
@@ -50,6 +52,7 @@ class DemoState:
             "crm_api_key": self.crm_api_key,
             "mailer_username": self.mailer_username,
             "mailer_password": self.mailer_password,
+            "console_password": self.console_password,
             "contacts": self.contacts[-KEEP:],
             "webhooks": self.webhooks,
             "subscribers": self.subscribers[-KEEP:],

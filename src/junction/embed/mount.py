@@ -1,10 +1,11 @@
-"""Mounting the customer pages and their assets on the application."""
+"""Mounting the pages (the customers' and the console's) and their assets on the application."""
 
 from __future__ import annotations
 
 from fastapi import FastAPI
 from fastapi.staticfiles import StaticFiles
 
+from junction.console import pages as console_pages
 from junction.embed import connector_auth_pages, marketplace_pages, pages
 from junction.embed.browser import STATIC_DIR, STATIC_PATH
 
@@ -13,4 +14,5 @@ def mount_pages(app: FastAPI) -> None:
     app.include_router(pages.router)
     app.include_router(marketplace_pages.router)
     app.include_router(connector_auth_pages.router)
+    app.include_router(console_pages.router)
     app.mount(STATIC_PATH, StaticFiles(directory=STATIC_DIR), name="embed-static")

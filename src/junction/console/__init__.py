@@ -1,0 +1,1 @@
+"""The partner's console: its users, their sessions, and the pages under ``/console``."""

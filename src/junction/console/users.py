@@ -1,0 +1,148 @@
+"""Console users: created with a password that meets the policy, stored as argon2id hashes,
+signed in to short sessions. Services: they never commit.
+
+Roles: an ``administrator`` may change anything the console changes; a ``viewer`` may look
+at everything and change nothing.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import hashlib
+import secrets
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+
+from argon2 import PasswordHasher
+from argon2.exceptions import InvalidHashError, VerificationError
+from sqlalchemy import delete, func, select
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from junction.console.models import ConsoleSession, ConsoleUser
+from junction.errors import BadRequest
+
+ADMINISTRATOR, VIEWER = "administrator", "viewer"
+ROLES = (ADMINISTRATOR, VIEWER)
+MIN_LENGTH = 12
+# Checked whole, ignoring case: the passwords people try first.
+COMMON = frozenset(
+    {"password1234", "123456789012", "qwertyuiopas", "administrator", "letmein12345"}
+)
+
+_HASHER = PasswordHasher()  # argon2id with the library's current recommended parameters
+# Checked against when the user does not exist, so that the answer takes as long.
+_DUMMY = _HASHER.hash("no such user: a password nobody has")
+
+
+def password_problems(password: str, username: str) -> list[str]:
+    problems = []
+    if len(password) < MIN_LENGTH:
+        problems.append(f"at least {MIN_LENGTH} characters")
+    if username and username.lower() in password.lower():
+        problems.append("not containing the user name")
+    if len(set(password)) < 4:
+        problems.append("more than a few different characters")
+    if password.lower() in COMMON:
+        problems.append("not one of the most common passwords")
+    return problems
+
+
+def check_password(password: str, username: str) -> None:
+    problems = password_problems(password, username)
+    if problems:
+        raise BadRequest("Password: needs " + ", ".join(problems))
+
+
+def check_username(username: str) -> str:
+    name = username.strip()
+    if not 1 <= len(name) <= 255 or any(ch.isspace() for ch in name):
+        raise BadRequest("Username: 1 to 255 characters, without spaces")
+    return name
+
+
+async def create_user(
+    *, session: AsyncSession, username: str, password: str, role: str, now: datetime
+) -> ConsoleUser:
+    name = check_username(username)
+    if role not in ROLES:
+        raise BadRequest(f"Role: one of {', '.join(ROLES)}")
+    check_password(password, name)
+    taken = await session.scalar(
+        select(ConsoleUser.id).where(func.lower(ConsoleUser.username) == name.lower())
+    )
+    if taken is not None:
+        raise BadRequest(f"Username: '{name}' is taken")
+    # argon2 is slow on purpose: off the event loop.
+    hashed = await asyncio.to_thread(_HASHER.hash, password)
+    user = ConsoleUser(username=name, password_hash=hashed, role=role, created_at=now)
+    session.add(user)
+    await session.flush()
+    return user
+
+
+async def users(*, session: AsyncSession) -> list[ConsoleUser]:
+    return list(await session.scalars(select(ConsoleUser).order_by(ConsoleUser.username)))
+
+
+async def count(*, session: AsyncSession) -> int:
+    return int(await session.scalar(select(func.count()).select_from(ConsoleUser)) or 0)
+
+
+def _verify(stored: str, password: str) -> bool:
+    try:
+        return _HASHER.verify(stored, password)
+    except (VerificationError, InvalidHashError):
+        return False
+
+
+async def authenticate(
+    *, session: AsyncSession, username: str, password: str
+) -> ConsoleUser | None:
+    user = await session.scalar(
+        select(ConsoleUser).where(func.lower(ConsoleUser.username) == username.strip().lower())
+    )
+    ok = await asyncio.to_thread(_verify, user.password_hash if user else _DUMMY, password)
+    return user if user is not None and ok else None
+
+
+def _digest(secret: str) -> str:
+    return hashlib.sha256(secret.encode()).hexdigest()
+
+
+@dataclass(frozen=True)
+class Opened:
+    cookie: str
+    expires_at: datetime
+
+
+async def open_session(
+    *, session: AsyncSession, user: ConsoleUser, now: datetime, lifetime: timedelta
+) -> Opened:
+    await session.execute(delete(ConsoleSession).where(ConsoleSession.expires_at < now))
+    cookie = secrets.token_urlsafe(32)
+    expires_at = now + lifetime
+    session.add(
+        ConsoleSession(
+            digest=_digest(cookie),
+            user_id=user.id,
+            csrf=secrets.token_urlsafe(32),
+            created_at=now,
+            expires_at=expires_at,
+        )
+    )
+    await session.flush()
+    return Opened(cookie, expires_at)
+
+
+async def session_of(
+    *, session: AsyncSession, cookie: str, now: datetime
+) -> tuple[ConsoleSession, ConsoleUser] | None:
+    found = await session.get(ConsoleSession, _digest(cookie))
+    if found is None or found.expires_at <= now:
+        return None
+    user = await session.get(ConsoleUser, found.user_id)
+    return None if user is None else (found, user)
+
+
+async def close_session(*, session: AsyncSession, cookie: str) -> None:
+    await session.execute(delete(ConsoleSession).where(ConsoleSession.digest == _digest(cookie)))
