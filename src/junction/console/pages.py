@@ -23,7 +23,14 @@ from jinja2 import Environment, FileSystemLoader, select_autoescape
 from junction.api.context import get_services
 from junction.console import overview, users
 from junction.console.models import ConsoleUser
-from junction.embed.browser import STATIC_PATH, PageError, PageRoute, redirect, security_headers
+from junction.embed.browser import (
+    STATIC_PATH,
+    PageError,
+    PageRoute,
+    redirect,
+    secure_cookies,
+    security_headers,
+)
 from junction.errors import BadRequest
 from junction.services import Services
 
@@ -59,15 +66,10 @@ class ConsoleRoute(PageRoute):
 router = APIRouter(prefix="/console", route_class=ConsoleRoute, include_in_schema=False)
 
 
-def _secure(context: Services) -> bool:
-    url = context.settings.public_base_url
-    return url.startswith("https://") or "://127.0.0.1" in url or "://localhost" in url
-
-
 def _cookie(context: Services, name: str, value: str, max_age: int) -> str:
     parts = [f"{name}={value}", "Path=/console", f"Max-Age={max_age}", "HttpOnly"]
     parts.append("SameSite=Strict")
-    if _secure(context):
+    if secure_cookies(context.settings.public_base_url):
         parts.append("Secure")
     return "; ".join(parts)
 
@@ -75,11 +77,8 @@ def _cookie(context: Services, name: str, value: str, max_age: int) -> str:
 def _render(request: Request, template: str, status_code: int = 200, **values: Any) -> Response:
     context = get_services(request)
     page = templates.get_template(template).render(static=STATIC_PATH, **values)
-    headers = security_headers(context)
     # The console is never framed.
-    headers["Content-Security-Policy"] = headers["Content-Security-Policy"].replace(
-        headers["Content-Security-Policy"].split("frame-ancestors")[1], " 'none'"
-    )
+    headers = security_headers(context, framed=False)
     return HTMLResponse(page, status_code=status_code, headers=headers)
 
 

@@ -8,7 +8,6 @@ at everything and change nothing.
 from __future__ import annotations
 
 import asyncio
-import hashlib
 import secrets
 from dataclasses import dataclass
 from datetime import datetime, timedelta
@@ -20,6 +19,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from junction.console.models import ConsoleSession, ConsoleUser
 from junction.errors import BadRequest
+from junction.security.hashing import token_hash
 
 ADMINISTRATOR, VIEWER = "administrator", "viewer"
 ROLES = (ADMINISTRATOR, VIEWER)
@@ -105,10 +105,6 @@ async def authenticate(
     return user if user is not None and ok else None
 
 
-def _digest(secret: str) -> str:
-    return hashlib.sha256(secret.encode()).hexdigest()
-
-
 @dataclass(frozen=True)
 class Opened:
     cookie: str
@@ -123,7 +119,7 @@ async def open_session(
     expires_at = now + lifetime
     session.add(
         ConsoleSession(
-            digest=_digest(cookie),
+            digest=token_hash(cookie),
             user_id=user.id,
             csrf=secrets.token_urlsafe(32),
             created_at=now,
@@ -137,7 +133,7 @@ async def open_session(
 async def session_of(
     *, session: AsyncSession, cookie: str, now: datetime
 ) -> tuple[ConsoleSession, ConsoleUser] | None:
-    found = await session.get(ConsoleSession, _digest(cookie))
+    found = await session.get(ConsoleSession, token_hash(cookie))
     if found is None or found.expires_at <= now:
         return None
     user = await session.get(ConsoleUser, found.user_id)
@@ -145,4 +141,4 @@ async def session_of(
 
 
 async def close_session(*, session: AsyncSession, cookie: str) -> None:
-    await session.execute(delete(ConsoleSession).where(ConsoleSession.digest == _digest(cookie)))
+    await session.execute(delete(ConsoleSession).where(ConsoleSession.digest == token_hash(cookie)))

@@ -51,7 +51,8 @@ class PageError(JunctionError):
         self.status_code = status_code
 
 
-def _secure_cookies(settings_url: str) -> bool:
+def secure_cookies(settings_url: str) -> bool:
+    """Whether browsers keep ``Secure`` cookies from this address (HTTPS, or loopback)."""
     parts = urlsplit(settings_url)
     return parts.scheme == "https" or parts.hostname in ("127.0.0.1", "localhost", "::1")
 
@@ -59,15 +60,19 @@ def _secure_cookies(settings_url: str) -> bool:
 def cookie_header(context: Services, value: str, expires_at: datetime) -> str:
     max_age = max(0, int((expires_at - context.clock()).total_seconds()))
     attributes = [f"{COOKIE}={value}", "Path=/", f"Max-Age={max_age}", "HttpOnly"]
-    if _secure_cookies(context.settings.public_base_url):
+    if secure_cookies(context.settings.public_base_url):
         attributes += ["Secure", "SameSite=None", "Partitioned"]
     else:
         attributes.append("SameSite=Lax")
     return "; ".join(attributes)
 
 
-def security_headers(context: Services) -> dict[str, str]:
-    ancestors = " ".join(["'self'", *context.settings.embed_frame_ancestors])
+def security_headers(context: Services, *, framed: bool = True) -> dict[str, str]:
+    """The pages' headers. ``framed``: the partner's allowed origins may frame them (the
+    customer pages); otherwise nobody may (the console)."""
+    ancestors = (
+        " ".join(["'self'", *context.settings.embed_frame_ancestors]) if framed else "'none'"
+    )
     policy = "; ".join(
         [
             "default-src 'none'",

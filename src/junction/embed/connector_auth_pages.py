@@ -58,7 +58,7 @@ async def _names(
 ) -> tuple[str, launch.ConnectorCard]:
     async with context.database.transaction(read_only=True) as session:
         account = await session.get(Account, account_id)
-        _, card = await launch.card_of(
+        card = await launch.card_of(
             session=session, account_id=account_id, account_connector_id=account_connector_id
         )
     return (account.name if account is not None else account_id), card

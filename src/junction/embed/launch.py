@@ -133,13 +133,13 @@ async def _card(
 
 async def card_of(
     *, session: AsyncSession, account_id: str, account_connector_id: int
-) -> tuple[AccountConnector, ConnectorCard]:
+) -> ConnectorCard:
     """One of the account's connectors, as its set-up card shows it."""
     row = await account_connectors.get(
         session=session, account_id=account_id, account_connector_id=account_connector_id
     )
     connector = await catalog.get_connector(session=session, connector_id=row.connector_id)
-    return row, await _card(session, row, connector)
+    return await _card(session, row, connector)
 
 
 @dataclass

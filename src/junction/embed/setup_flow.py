@@ -16,7 +16,6 @@ from urllib.parse import quote, urlencode
 from fastapi import Request
 from fastapi.responses import Response
 
-from junction.connectors.accounts import service as account_connectors
 from junction.connectors.accounts.schemas import AccountConnectorUpdate, PropertyIn
 from junction.connectors.calls import checks, lookups
 from junction.cycles import activation_flow, structure, webhook_urls
@@ -138,21 +137,13 @@ def _auth_value(card: launch.ConnectorCard, form: dict[str, str]) -> str | None:
 async def _update(
     browser: Browser, account_connector_id: int, update_in: AccountConnectorUpdate
 ) -> None:
-    context = browser.context
-    async with context.database.transaction() as session:
-        row = await account_connectors.get(
-            session=session,
-            account_id=browser.account_id,
-            account_connector_id=account_connector_id,
-        )
-        context.gateway.forget(row.id)
-        await account_connectors.update(
-            session=session,
-            keyring=context.keyring,
-            row=row,
-            update_in=update_in,
-            now=context.clock(),
-        )
+    await checks.update_checked(
+        gateway=browser.context.gateway,
+        account_id=browser.account_id,
+        account_connector_id=account_connector_id,
+        update_in=update_in,
+        now=browser.context.clock(),
+    )
 
 
 async def connect(
@@ -171,7 +162,7 @@ async def connect(
     values = {k: str(v) for k, v in (await request.form()).items()}
     context = browser.context
     async with context.database.transaction(read_only=True) as session:
-        row, card = await launch.card_of(
+        card = await launch.card_of(
             session=session,
             account_id=browser.account_id,
             account_connector_id=account_connector_id,
@@ -208,21 +199,13 @@ async def connect(
     try:
         # With the properties given alongside: the test call goes where they say, and
         # neither is kept unless the app accepts the credentials.
-        await checks.check_credentials(
-            gateway=context.gateway,
-            row=row,
-            authentication_id=None,
-            auth_value=auth_value,
-            now=context.clock(),
-            properties=properties,
+        await _update(
+            browser,
+            account_connector_id,
+            AccountConnectorUpdate(AuthValue=auth_value, Properties=properties or None),
         )
     except JunctionError as exc:
         return back(base, error=exc.message.removeprefix("AuthValue: "))
-    await _update(
-        browser,
-        account_connector_id,
-        AccountConnectorUpdate(AuthValue=auth_value, Properties=properties or None),
-    )
     discover(account_connector_id)  # its custom fields, after the answer has left
     return back(done or base, notice=f"{card.name} is connected.")
 

@@ -7,7 +7,6 @@ sets a session cookie bound to the account; the pages then act only in that acco
 
 from __future__ import annotations
 
-import hashlib
 import secrets
 from dataclasses import dataclass
 from datetime import datetime, timedelta
@@ -18,6 +17,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from junction.accounts.models import AccountUser
 from junction.embed.models import BrowserSession, SignInToken
+from junction.security.hashing import token_hash
 
 # Tokens and sessions expired this long ago are deleted as new ones are made.
 KEPT_AFTER_EXPIRY = timedelta(days=1)
@@ -25,10 +25,6 @@ KEPT_AFTER_EXPIRY = timedelta(days=1)
 
 class TokenRefused(Exception):
     """A sign-in token that is unknown, spent or expired: the page says which."""
-
-
-def digest(secret: str) -> str:
-    return hashlib.sha256(secret.encode()).hexdigest()
 
 
 async def user_named(
@@ -66,7 +62,7 @@ async def issue(
     expires_at = now + lifetime
     session.add(
         SignInToken(
-            digest=digest(token),
+            digest=token_hash(token),
             account_id=account_id,
             user_id=user.id if user else None,
             options=options,
@@ -88,7 +84,7 @@ class Opened:
 
 async def peek(*, session: AsyncSession, token: str, now: datetime) -> SignInToken:
     """The token if it can still be spent (TokenRefused saying why not); nothing changes."""
-    found = await session.get(SignInToken, digest(token))
+    found = await session.get(SignInToken, token_hash(token))
     if found is None:
         raise TokenRefused("This sign-in link is not valid.")
     if found.used_at is not None:
@@ -124,7 +120,7 @@ async def spend(
     expires_at = now + lifetime
     session.add(
         BrowserSession(
-            digest=digest(cookie),
+            digest=token_hash(cookie),
             account_id=found.account_id,
             user_id=found.user_id,
             options={**found.options, **(narrowed or {})},
@@ -138,7 +134,7 @@ async def spend(
 
 
 async def session_of(*, session: AsyncSession, cookie: str, now: datetime) -> BrowserSession | None:
-    found = await session.get(BrowserSession, digest(cookie))
+    found = await session.get(BrowserSession, token_hash(cookie))
     if found is None or found.expires_at <= now:
         return None
     return found

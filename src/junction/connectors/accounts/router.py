@@ -100,44 +100,16 @@ async def update_account_connector(
     context: Context,
     discover_fields: DiscoverAfterCommit,
 ) -> AccountConnectorOut:
-    # Its own transactions: new credentials are tried at the API first (when the connector
-    # has a test method), and no transaction may stay open while the API answers.
-    if update_in.AuthValue is not None:
-        async with context.database.transaction(read_only=True) as session:
-            found = await service.get(
-                session=session,
-                account_id=account.account_id,
-                account_connector_id=account_connector_id,
-            )
-        await checks.check_credentials(
-            gateway=context.gateway,
-            row=found,
-            authentication_id=update_in.AuthenticationId,
-            auth_value=update_in.AuthValue,
-            now=context.clock(),
-            properties=update_in.Properties or (),
-        )
-    async with context.database.transaction() as session:
-        row = await service.get(
-            session=session,
-            account_id=account.account_id,
-            account_connector_id=account_connector_id,
-        )
-        was_authenticated = row.authenticated
-        # Dropped from the cache of opened connections: the next call reads the new values.
-        context.gateway.forget(row.id)
-        await service.update(
-            session=session,
-            keyring=context.keyring,
-            row=row,
-            update_in=update_in,
-            now=context.clock(),
-        )
-        authenticated = row.authenticated and (
-            not was_authenticated or "AuthValue" in update_in.model_fields_set
-        )
+    row, newly_authenticated = await checks.update_checked(
+        gateway=context.gateway,
+        account_id=account.account_id,
+        account_connector_id=account_connector_id,
+        update_in=update_in,
+        now=context.clock(),
+    )
+    async with context.database.transaction(read_only=True) as session:
         out = await service.to_out(session=session, row=row)
-    if authenticated:
+    if newly_authenticated:
         discover_fields(row.id)
     return out
 

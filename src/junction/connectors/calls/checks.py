@@ -16,7 +16,7 @@ from typing import TYPE_CHECKING
 from junction.connectors.accounts import service as account_connectors
 from junction.connectors.accounts.auth_values import parse_auth_value
 from junction.connectors.accounts.models import AccountConnector
-from junction.connectors.accounts.schemas import PropertyIn
+from junction.connectors.accounts.schemas import AccountConnectorUpdate, PropertyIn
 from junction.connectors.calls.connections import call_input, open_connection
 from junction.connectors.catalog import service as catalog
 from junction.connectors.runtime import AccessTokenSource, Redactor
@@ -108,3 +108,44 @@ def _untried(app: str, secrets: frozenset[str], exc: JunctionError) -> BadReques
         f"AuthValue: the credentials could not be tried at {app} ({message}); "
         "nothing was stored, try again in a moment"
     )
+
+
+async def update_checked(
+    *,
+    gateway: ConnectorGateway,
+    account_id: str,
+    account_connector_id: int,
+    update_in: AccountConnectorUpdate,
+    now: datetime,
+) -> tuple[AccountConnector, bool]:
+    """Update an account connector, its new credentials tried first (``check_credentials``,
+    with the properties given alongside): the API's route and the customer pages alike.
+    Its own transactions, none open while the API answers. Answers the row and whether it
+    is newly authenticated (its custom fields are then worth discovering)."""
+    if update_in.AuthValue is not None:
+        async with gateway.database.transaction(read_only=True) as session:
+            found = await account_connectors.get(
+                session=session, account_id=account_id, account_connector_id=account_connector_id
+            )
+        await check_credentials(
+            gateway=gateway,
+            row=found,
+            authentication_id=update_in.AuthenticationId,
+            auth_value=update_in.AuthValue,
+            now=now,
+            properties=update_in.Properties or (),
+        )
+    async with gateway.database.transaction() as session:
+        row = await account_connectors.get(
+            session=session, account_id=account_id, account_connector_id=account_connector_id
+        )
+        was_authenticated = row.authenticated
+        # Dropped from the cache of opened connections: the next call reads the new values.
+        gateway.forget(row.id)
+        await account_connectors.update(
+            session=session, keyring=gateway.keyring, row=row, update_in=update_in, now=now
+        )
+    newly = row.authenticated and (
+        not was_authenticated or "AuthValue" in update_in.model_fields_set
+    )
+    return row, newly
