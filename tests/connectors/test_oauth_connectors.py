@@ -174,6 +174,33 @@ def test_fifty_concurrent_calls_cause_one_refresh(
     assert provider.token_requests["refresh_token"] == 1
 
 
+def test_a_refusal_that_arrives_after_the_refresh_does_not_refresh_again(
+    junction: Junction, provider: OAuthProvider
+) -> None:
+    """A call whose 401 comes back once another call has refreshed already gets the new
+    token, with no second refresh: it names the token it carried, not the last one handed
+    out (which, by then, is the new one)."""
+    api, connector = _setup(junction, provider, "AuthorisationCode")
+    ac = _install_with_tokens(api, provider, connector)
+
+    async def token(rejected: str | None = None) -> str:
+        connection = await junction.services.gateway.connection(ac)
+        source = connection.context.credentials.access_token
+        assert source is not None
+        return await source(rejected=rejected)
+
+    old = junction.run(token())
+    provider.expire_access_tokens()
+    assert _me(api, ac).status_code == 200  # refused, refreshed, tried again
+    assert provider.token_requests["refresh_token"] == 1
+    new = junction.run(token(rejected=old))  # the slow call's 401, with the old token
+    assert new != old
+    assert provider.token_requests["refresh_token"] == 1
+    # A refusal of the new token does refresh.
+    assert junction.run(token(rejected=new)) not in (old, new)
+    assert provider.token_requests["refresh_token"] == 2
+
+
 def _install_with_tokens(api: httpx.Client, provider: OAuthProvider, connector: int) -> int:
     """Tokens got outside Junction (password grant), handed in as an OAuth2 AuthValue."""
     tokens = httpx.post(

@@ -162,8 +162,9 @@ class TokenSource:
         self.calls: list[bool] = []
         self.current = "token-1"
 
-    async def __call__(self, *, force_refresh: bool = False) -> str:
-        self.calls.append(force_refresh)
-        if force_refresh:
+    async def __call__(self, *, rejected: str | None = None) -> str:
+        self.calls.append(rejected is not None)  # whether a refresh was asked for
+        if rejected is not None:
+            assert rejected == self.current, "the caller names the token it carried"
             self.current = f"token-{int(self.current.split('-')[1]) + 1}"
         return self.current

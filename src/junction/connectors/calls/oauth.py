@@ -280,7 +280,6 @@ class TokenSource:
         self.auth = auth
         self.properties = properties
         self.script = script
-        self._last: str | None = None
 
     def _fresh(self, credentials: dict[str, Any], margin: timedelta) -> bool:
         if not credentials.get("access_token"):
@@ -295,18 +294,14 @@ class TokenSource:
                 raise NotFound(f"Account connector {self.account_connector_id} no longer exists")
             return account_connectors.read_credentials(row, self.env.keyring)
 
-    async def __call__(self, *, force_refresh: bool = False) -> str:
+    async def __call__(self, *, rejected: str | None = None) -> str:
         settings = client_settings(self.auth, self.properties, self.script)
-        rejected = self._last if force_refresh else None
         credentials = await self._read()
         usable = self._fresh(credentials, settings.margin)
         if usable and credentials["access_token"] != rejected:
-            self._last = credentials["access_token"]
-            return self._last
+            return str(credentials["access_token"])
         async with self.env.locks.get(self.account_connector_id):
-            token = await self._refresh(settings, rejected)
-        self._last = token
-        return token
+            return await self._refresh(settings, rejected)
 
     async def _refresh(self, settings: ClientSettings, rejected: str | None) -> str:
         failure: OAuthRejected | None = None

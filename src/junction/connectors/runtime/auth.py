@@ -27,6 +27,7 @@ class AuthState:
     secrets: frozenset[str] = frozenset()
     sensitive_headers: frozenset[str] = frozenset()  # lower-case names
     sensitive_query: frozenset[str] = frozenset()
+    access_token: str | None = None  # OAuth 2.0: the token these values carry
 
     @property
     def refreshable(self) -> bool:
@@ -45,8 +46,9 @@ def _secret_auth_fields(credentials: Credentials) -> set[str]:
     return {v for k, v in credentials.auth_fields.items() if k not in text_keys and v}
 
 
-async def resolve_auth(credentials: Credentials, *, force_refresh: bool = False) -> AuthState:
-    """The auth values of one request; OAuth 2.0 asks the token source (refreshing if told)."""
+async def resolve_auth(credentials: Credentials, *, rejected: str | None = None) -> AuthState:
+    """The auth values of one request; OAuth 2.0 asks the token source for a token other
+    than ``rejected`` when one was refused."""
     spec = credentials.auth
     kind = spec.Type if spec is not None else AuthType.NONE
     mergefields = dict(credentials.auth_fields)
@@ -61,6 +63,7 @@ async def resolve_auth(credentials: Credentials, *, force_refresh: bool = False)
         secrets.add(credentials.password)
     headers: dict[str, str] = {}
     query: tuple[tuple[str, str], ...] = ()
+    token: str | None = None
     sensitive_headers: set[str] = set()
     sensitive_query: set[str] = set()
 
@@ -95,7 +98,7 @@ async def resolve_auth(credentials: Credentials, *, force_refresh: bool = False)
             raise CallInputError(
                 "The account connector has no OAuth 2.0 token; authenticate the connector first"
             )
-        token = await credentials.access_token(force_refresh=force_refresh)
+        token = await credentials.access_token(rejected=rejected)
         if not token:
             raise CallInputError("The account connector's OAuth 2.0 token source gave no token")
         headers[AUTHORIZATION] = f"Bearer {token}"
@@ -112,4 +115,5 @@ async def resolve_auth(credentials: Credentials, *, force_refresh: bool = False)
         secrets=frozenset(secrets),
         sensitive_headers=frozenset(sensitive_headers),
         sensitive_query=frozenset(sensitive_query),
+        access_token=token,
     )

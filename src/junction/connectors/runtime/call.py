@@ -120,6 +120,7 @@ class _Scripted:
     request: dict[str, Any] | None = None  # method_endpoint, method_request...
     parameters: dict[str, str] | None = None  # script_parameters
     url: URL | None = None  # the request's URL
+    token: str | None = None  # the OAuth 2.0 token the request last carried
 
 
 @dataclass
@@ -341,11 +342,12 @@ class Runtime:
         """One logical request with its before_action, after_action and after_error
         handlers; a handler's AuthRefreshException refreshes the token and tries once more."""
         state = _Scripted(scripts) if scripts is not None else None
-        refresh = False
+        refreshed = False  # by a handler's AuthRefreshException, once at most
+        rejected: str | None = None
         while True:
             try:
                 outcome = await self._perform(
-                    plan, context, call_input, variables, next_url, state, refresh
+                    plan, context, call_input, variables, next_url, state, rejected
                 )
                 body = await parse_body(
                     outcome.response, method.BodyFormat, self.settings.json_thread_bytes
@@ -386,14 +388,14 @@ class Runtime:
                 try:
                     return await self._after_error(state, call_input, exc)
                 except ScriptFailed as failed:
-                    if failed.thrown != "AuthRefreshException" or refresh:
+                    if failed.thrown != "AuthRefreshException" or refreshed:
                         failed.exchanges = exc.exchanges
                         raise
-                refresh = True
+                refreshed, rejected = True, state.token
             except ScriptFailed as exc:
-                if exc.thrown != "AuthRefreshException" or refresh:
+                if exc.thrown != "AuthRefreshException" or refreshed or state is None:
                     raise
-                refresh = True
+                refreshed, rejected = True, state.token
 
     async def _after_error(
         self, state: _Scripted, call_input: CallInput, exc: UpstreamHttpError
@@ -475,20 +477,22 @@ class Runtime:
         variables: Mapping[str, str],
         next_url: URL | None,
         scripts: _Scripted | None = None,
-        force_refresh: bool = False,
+        rejected: str | None = None,
     ) -> _Outcome:
         plan = method_plan.request
         limits = [((context.key, *key), spec) for key, spec in method_plan.limits]
         state = RetryState(self.settings.retry)
         exchanges: list[Exchange] = []
         built: BuiltRequest | None = None
-        refreshed = force_refresh
+        refreshed = rejected is not None
         attempt = 0
         try:
             while True:
                 attempt += 1
                 if built is None:
-                    auth = await resolve_auth(context.credentials, force_refresh=refreshed)
+                    auth = await resolve_auth(context.credentials, rejected=rejected)
+                    if scripts is not None:
+                        scripts.token = auth.access_token
                     built = build_request(
                         plan, context, call_input, auth, page=variables, next_url=next_url
                     )
@@ -543,7 +547,8 @@ class Runtime:
                 )
                 status = response.status
                 if status == 401 and auth.refreshable and not refreshed:
-                    refreshed, built = True, None  # one forced refresh, one more try
+                    # One refresh (of the token this request carried), one more try.
+                    refreshed, rejected, built = True, auth.access_token, None
                     continue
                 if status == RATE_LIMITED:
                     retry_after = parse_retry_after(

@@ -16,11 +16,14 @@ if TYPE_CHECKING:  # the scripting package imports the runtime's date helpers
 class AccessTokenSource(Protocol):
     """Gives the current OAuth 2.0 access token of an account connector.
 
-    ``force_refresh=True`` is asked once after the API answered 401 with the current token.
-    Implementations make sure only one refresh runs at a time per account connector.
+    ``rejected`` is the token an API has just refused (401, or a script's
+    AuthRefreshException): the answer is then another one, refreshed unless a concurrent
+    call has replaced it already. It is the caller's own token, never "the last one handed
+    out", which a concurrent call may have changed meanwhile. Implementations make sure only
+    one refresh runs at a time per account connector.
     """
 
-    async def __call__(self, *, force_refresh: bool = False) -> str: ...
+    async def __call__(self, *, rejected: str | None = None) -> str: ...
 
 
 @dataclass(frozen=True)
