@@ -8,7 +8,7 @@ import pytest
 from playwright.sync_api import Browser, expect
 
 from junction.console import users
-from tests.console.test_console_pages import PASSWORD, _make
+from tests.console.support import PASSWORD, make_user
 from tests.embed.browser import accessibility_problems, chromium, screenshot
 from tests.fixtures.server import Junction
 
@@ -23,7 +23,7 @@ def browser() -> Iterator[Browser]:
 def test_signing_in_and_adding_a_user_in_the_browser(junction: Junction, browser: Browser) -> None:
     if junction.backend != "sqlite":
         pytest.skip("the pages are the same on every database (the HTTP tests run on both)")
-    _make(junction, "admin", users.ADMINISTRATOR)
+    make_user(junction, "admin", users.ADMINISTRATOR)
     context = browser.new_context(bypass_csp=True, viewport={"width": 1280, "height": 800})
     page = context.new_page()
     problems: dict[str, list[str]] = {}

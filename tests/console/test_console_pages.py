@@ -2,56 +2,11 @@
 
 from __future__ import annotations
 
-import re
-
 import httpx
-import pytest
 
 from junction.console import users
+from tests.console.support import CSRF, PASSWORD, make_user, sign_in
 from tests.fixtures.server import Junction
-
-COOKIE = re.compile(r"junction_console=([^;]+)")
-TOKEN = re.compile(r'name="token" value="([^"]+)"')
-CSRF = re.compile(r'name="csrf" value="([^"]+)"')
-PASSWORD = "correct horse battery"
-
-
-def _make(junction: Junction, username: str, role: str) -> None:
-    async def create() -> None:
-        async with junction.services.database.transaction() as session:
-            await users.create_user(
-                session=session,
-                username=username,
-                password=PASSWORD,
-                role=role,
-                now=junction.clock(),
-            )
-
-    junction.run(create())
-
-
-def _sign_in(junction: Junction, username: str, password: str = PASSWORD) -> httpx.Client:
-    client = junction.http()
-    form = client.get("/console/signin")
-    token = TOKEN.search(form.text)
-    assert token
-    signin_cookie = form.headers["set-cookie"].split(";")[0]
-    client.headers["Cookie"] = signin_cookie
-    answer = client.post(
-        "/console/signin",
-        data={"username": username, "password": password, "token": token.group(1)},
-    )
-    found = COOKIE.search(answer.headers.get("set-cookie", ""))
-    if found:
-        client.headers["Cookie"] = f"junction_console={found.group(1)}"
-    client.last = answer  # type: ignore[attr-defined]
-    return client
-
-
-@pytest.fixture
-def admin(junction: Junction) -> httpx.Client:
-    _make(junction, "admin", users.ADMINISTRATOR)
-    return _sign_in(junction, "admin")
 
 
 def test_an_administrator_signs_in_sees_the_overview_and_adds_a_user(
@@ -94,8 +49,8 @@ def test_an_administrator_signs_in_sees_the_overview_and_adds_a_user(
 
 
 def test_a_viewer_is_refused_every_change(junction: Junction, admin: httpx.Client) -> None:
-    _make(junction, "vera", users.VIEWER)
-    viewer = _sign_in(junction, "vera")
+    make_user(junction, "vera", users.VIEWER)
+    viewer = sign_in(junction, "vera")
     page = viewer.get("/console/users")
     assert page.status_code == 200
     assert "Add a user" not in page.text
@@ -111,20 +66,20 @@ def test_a_viewer_is_refused_every_change(junction: Junction, admin: httpx.Clien
 
 
 def test_sign_in_failures_are_told_and_throttled(junction: Junction) -> None:
-    _make(junction, "admin", users.ADMINISTRATOR)
+    make_user(junction, "admin", users.ADMINISTRATOR)
     assert junction.http().get("/console").status_code == 303
-    wrong = _sign_in(junction, "admin", "not the password at all").last  # type: ignore[attr-defined]
+    wrong = sign_in(junction, "admin", "not the password at all").last  # type: ignore[attr-defined]
     assert wrong.status_code == 401
     assert "do not match" in wrong.text
-    unknown = _sign_in(junction, "nobody", "whatever it is").last  # type: ignore[attr-defined]
+    unknown = sign_in(junction, "nobody", "whatever it is").last  # type: ignore[attr-defined]
     assert unknown.status_code == 401
     # The token endpoint's limits: JUNCTION_TOKEN_FAILURE_LIMIT (10) per name and address.
     for _ in range(10):
-        last = _sign_in(junction, "admin", "still wrong, still wrong").last  # type: ignore[attr-defined]
+        last = sign_in(junction, "admin", "still wrong, still wrong").last  # type: ignore[attr-defined]
     assert last.status_code == 429
     assert "Too many failed sign-ins" in last.text
     # Even the right password waits now.
-    assert _sign_in(junction, "admin").last.status_code == 429  # type: ignore[attr-defined]
+    assert sign_in(junction, "admin").last.status_code == 429  # type: ignore[attr-defined]
     # A form without the sign-in page's token is refused.
     client = junction.http()
     assert (

@@ -6,6 +6,7 @@ from fastapi import APIRouter, Depends, FastAPI
 
 from junction.accounts import router as accounts
 from junction.api.text_guard import refuse_unstorable_text
+from junction.audit import router as audit
 from junction.auth import router as auth
 from junction.auth.identity import authenticate, require_account, require_partner
 from junction.connectors.accounts import custom_fields_router as custom_fields
@@ -43,6 +44,7 @@ def mount_routes(app: FastAPI) -> None:
 
     partner = APIRouter(dependencies=[Depends(require_partner)])
     partner.include_router(accounts.router)
+    partner.include_router(audit.router)
     partner.include_router(auth.tokens_router)
     partner.include_router(connectors.router)
     partner.include_router(templates.router)

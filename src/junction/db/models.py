@@ -1,6 +1,7 @@
 """Imports every domain's models so that ``Base.metadata`` is complete (for migrations)."""
 
 from junction.accounts import models as accounts_models
+from junction.audit import models as audit_models
 from junction.auth import models as auth_models
 from junction.connectors.accounts import models as account_connectors_models
 from junction.connectors.calls import models as connector_calls_models
@@ -17,6 +18,7 @@ __all__ = [
     "Base",
     "account_connectors_models",
     "accounts_models",
+    "audit_models",
     "auth_models",
     "connector_calls_models",
     "connectors_models",
