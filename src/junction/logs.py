@@ -170,6 +170,9 @@ def configure_logging(settings: Settings) -> None:
     for previous in [h for h in root.handlers if isinstance(h, StderrHandler)]:
         root.removeHandler(previous)
     root.addHandler(handler)
+    # Python's warnings (a library's deprecation notes) as log lines in the same format,
+    # rather than bare text among the JSON lines.
+    logging.captureWarnings(True)
     # Other libraries: warnings and errors (or less, when asked for less).
     root.setLevel(max(level, logging.WARNING))
     for name in GOVERNED:

@@ -27,6 +27,7 @@ from junction.dispatch.worker import Worker
 from junction.engine.notify import Notifier
 from junction.engine.plans import PlanCache
 from junction.engine.runner import Engine, EngineOptions, Waiters
+from junction.installation.service import Overrides
 from junction.metrics import Metrics
 from junction.reports import retention
 from junction.scripting.sandbox import limits_from
@@ -59,6 +60,9 @@ class Services:
     # route registers a future, the engine of this process resolves it.
     waiters: Waiters
     dispatcher: Dispatcher
+    # The partner's overrides of some settings (the console's Settings page): read the
+    # effective values through it, not through ``settings``.
+    installation: Overrides
     # This process's Prometheus instruments (a registry per Services, see metrics.py).
     metrics: Metrics = field(default_factory=Metrics, compare=False)
     # The engine, when this process runs transactions.
@@ -88,6 +92,7 @@ def build_services(
         settings = settings.model_copy(update={"outbound_allow_loopback": True})
     keyring = keyring if keyring is not None else load_keyring(settings)
     database = database if database is not None else Database(settings.resolved_database_url)
+    installation = Overrides(settings, database)
     metrics = Metrics()
     gateway = build_gateway(
         settings, clock=clock, keyring=keyring, database=database, metrics=metrics
@@ -98,7 +103,9 @@ def build_services(
     worker: Worker | None = None
     if dispatcher is None:
         if role == "worker":
-            engine = build_engine(settings, clock, database, gateway, plans, waiters, metrics)
+            engine = build_engine(
+                settings, clock, database, gateway, plans, waiters, metrics, installation
+            )
             queue = build_job_queue(settings, clock=clock, database=database)
             worker = build_worker(
                 settings, clock, database, engine, queue, install_signal_handlers=True
@@ -109,7 +116,9 @@ def build_services(
         elif settings.dispatcher == "procrastinate":
             dispatcher = build_job_queue(settings, clock=clock, database=database)
         else:
-            engine = build_engine(settings, clock, database, gateway, plans, waiters, metrics)
+            engine = build_engine(
+                settings, clock, database, gateway, plans, waiters, metrics, installation
+            )
             dispatcher = build_local_dispatcher(settings, clock, database, engine)
     return Services(
         settings=settings,
@@ -125,6 +134,7 @@ def build_services(
         webhook_scripts=WebhookScripts(database=database, plans=plans),
         waiters=waiters,
         dispatcher=dispatcher,
+        installation=installation,
         metrics=metrics,
         engine=engine,
         worker=worker,
@@ -181,8 +191,10 @@ def build_engine(
     plans: PlanCache,
     waiters: Waiters,
     metrics: Metrics | None = None,
+    installation: Overrides | None = None,
 ) -> Engine:
     metrics = metrics or Metrics()
+    installation = installation or Overrides(settings, database)
     return Engine(
         database=database,
         gateway=gateway,
@@ -192,6 +204,7 @@ def build_engine(
             database=database,
             error_webhook_url=settings.transaction_error_webhook_url,
             notification_url=settings.notification_webhook_url,
+            overrides=installation,
         ),
         options=EngineOptions(
             owner=process_owner(),
@@ -207,8 +220,9 @@ def build_engine(
     )
 
 
-def _retention(settings: Settings, clock: Clock, database: Database) -> Housekeeping:
+def _retention(installation: Overrides, clock: Clock, database: Database) -> Housekeeping:
     async def purge() -> None:
+        settings = await installation.settings()
         await retention.purge_step_data(database=database, settings=settings, now=clock())
 
     return purge
@@ -217,6 +231,7 @@ def _retention(settings: Settings, clock: Clock, database: Database) -> Housekee
 def build_local_dispatcher(
     settings: Settings, clock: Clock, database: Database, engine: Engine
 ) -> LocalDispatcher:
+    installation = engine.notifier.overrides or Overrides(settings, database)
     return LocalDispatcher(
         engine=engine,
         database=database,
@@ -225,7 +240,7 @@ def build_local_dispatcher(
         account_limit=settings.account_concurrency_limit,
         poll_interval=settings.poll_interval_seconds,
         stopped_queue_after=timedelta(hours=settings.stopped_queue_hours),
-        housekeeping=_retention(settings, clock, database),
+        housekeeping=_retention(installation, clock, database),
         housekeeping_interval=settings.housekeeping_interval_seconds,
     )
 
@@ -249,6 +264,7 @@ def build_worker(
     concurrency: int | None = None,
     install_signal_handlers: bool = False,
 ) -> Worker:
+    installation = engine.notifier.overrides or Overrides(settings, database)
     return Worker(
         engine=engine,
         queue=queue,
@@ -258,7 +274,7 @@ def build_worker(
         poll_interval=settings.poll_interval_seconds,
         stopped_queue_after=timedelta(hours=settings.stopped_queue_hours),
         shutdown_grace=settings.worker_shutdown_grace_seconds,
-        housekeeping=_retention(settings, clock, database),
+        housekeeping=_retention(installation, clock, database),
         housekeeping_interval=settings.housekeeping_interval_seconds,
         install_signal_handlers=install_signal_handlers,
     )
@@ -276,6 +292,7 @@ def worker_beside(services: Services, queue: JobQueue | None = None) -> Worker:
         services.plans,
         services.waiters,
         services.metrics,
+        services.installation,
     )
     return build_worker(
         settings,

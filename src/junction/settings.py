@@ -11,6 +11,7 @@ from datetime import timedelta
 from enum import StrEnum
 from pathlib import Path
 from typing import Annotated, Literal
+from urllib.parse import urlsplit
 
 from pydantic import Field, ValidationError, ValidationInfo, field_validator, model_validator
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
@@ -175,17 +176,26 @@ class Settings(BaseSettings):
         description="Pause a cycle after this many transactions in a row end Errored (0: never).",
     )
     notification_webhook_url: str | None = Field(
-        None, description="Console-wide URL told when a cycle is paused for repeated errors."
+        None,
+        description="Console-wide URL told when a cycle is paused for repeated errors "
+        "(the console's Settings page may override it).",
     )
     transaction_error_webhook_url: str | None = Field(
         None,
-        description="Console-wide transaction error webhook, for accounts without their own.",
+        description="Console-wide transaction error webhook, for accounts without their own "
+        "(the console's Settings page may override it).",
     )
     step_data_success_retention_hours: int = Field(
-        744, ge=0, description="Console default: keep step data of completed transactions."
+        744,
+        ge=0,
+        description="Console default: keep step data of completed transactions (the "
+        "console's Settings page may override it).",
     )
     step_data_errored_retention_hours: int = Field(
-        744, ge=0, description="Console default: keep step data of errored or stopped ones."
+        744,
+        ge=0,
+        description="Console default: keep step data of errored or stopped ones (the "
+        "console's Settings page may override it).",
     )
     housekeeping_interval_seconds: float = Field(
         60, gt=0, description="How often retention and queue clean-up run."
@@ -246,7 +256,8 @@ class Settings(BaseSettings):
     embed_frame_ancestors: Annotated[list[str], NoDecode] = Field(
         [],
         description="Comma-separated origins (https://app.example.com) allowed to show the "
-        "customer pages in an iframe; empty: none but Junction itself.",
+        "customer pages in an iframe; empty: none but Junction itself (the console's Settings "
+        "page may override it).",
     )
 
     # Operations: /healthz, /readyz and /metrics (see docs/operations.md).
@@ -267,6 +278,46 @@ class Settings(BaseSettings):
         description=(
             "Port `junction worker` serves /healthz, /readyz and /metrics on (at "
             "JUNCTION_HOST); unset: none."
+        ),
+    )
+
+    # Signing in to the console through an OpenID Connect provider (see docs/console.md).
+    console_oidc_issuer: str | None = Field(
+        None,
+        description=(
+            "The provider's issuer URL (its discovery document is at "
+            "{issuer}/.well-known/openid-configuration); unset: password sign-in only."
+        ),
+    )
+    console_oidc_client_id: str | None = Field(
+        None, description="The client ID Junction's console is registered under at the provider."
+    )
+    console_oidc_client_secret: str | None = Field(
+        None, description="Its client secret; unset for a public client (PKCE only)."
+    )
+    console_oidc_name: str | None = Field(
+        None,
+        description='The sign-in button says "Sign in with" this. Default: the issuer\'s host.',
+    )
+    console_oidc_scopes: str = Field(
+        "openid email profile", description="Space-separated scopes asked for at sign-in."
+    )
+    console_oidc_role_claim: str = Field(
+        "groups",
+        description="The ID token claim (a list or a string) compared with the admin groups.",
+    )
+    console_oidc_admin_groups: Annotated[list[str], NoDecode] = Field(
+        [],
+        description=(
+            "Comma-separated values of the role claim that make a new console user an "
+            "administrator; everyone else starts as a viewer."
+        ),
+    )
+    console_oidc_email_domains: Annotated[list[str], NoDecode] = Field(
+        [],
+        description=(
+            "Comma-separated e-mail domains allowed to sign in (example.com); empty: any. "
+            "When set, the ID token must carry an e-mail address not marked unverified."
         ),
     )
 
@@ -333,6 +384,59 @@ class Settings(BaseSettings):
                 raise ValueError(f"{item!r} is not an origin like https://app.example.com")
         return items
 
+    @field_validator("notification_webhook_url", "transaction_error_webhook_url", mode="before")
+    @classmethod
+    def _http_url(cls, value: object) -> object:
+        if not isinstance(value, str):
+            return value
+        value = value.strip()
+        if not value:
+            return None
+        parts = urlsplit(value)
+        if parts.scheme not in ("http", "https") or not parts.hostname or " " in value:
+            # Notices are POSTed: anything but an http(s) address would fail every time.
+            raise ValueError(f"{value!r} is not an http(s) URL like https://hooks.example.com/x")
+        return value
+
+    @field_validator(
+        "console_oidc_issuer",
+        "console_oidc_client_id",
+        "console_oidc_client_secret",
+        "console_oidc_name",
+        mode="before",
+    )
+    @classmethod
+    def _blank_is_unset(cls, value: object) -> object:
+        # JUNCTION_CONSOLE_OIDC_ISSUER= in a compose file means "off", not "the empty issuer".
+        if isinstance(value, str):
+            return value.strip() or None
+        return value
+
+    @field_validator("console_oidc_issuer")
+    @classmethod
+    def _issuer_url(cls, value: str | None) -> str | None:
+        if value is not None:
+            parts = urlsplit(value)
+            if parts.scheme not in ("http", "https") or not parts.hostname or parts.query:
+                raise ValueError(f"{value!r} is not an issuer URL like https://id.example.com")
+        return value
+
+    @field_validator("console_oidc_admin_groups", "console_oidc_email_domains", mode="before")
+    @classmethod
+    def _split_names(cls, value: object) -> object:
+        if isinstance(value, str):
+            return [part.strip() for part in value.split(",") if part.strip()]
+        return value
+
+    @model_validator(mode="after")
+    def _oidc_client_given(self) -> Settings:
+        if self.console_oidc_issuer and not self.console_oidc_client_id:
+            raise ValueError(
+                "console_oidc_client_id: required when console_oidc_issuer is set "
+                "(JUNCTION_CONSOLE_OIDC_CLIENT_ID)"
+            )
+        return self
+
     @field_validator("forwarded_allow_ips", mode="before")
     @classmethod
     def _split_addresses(cls, value: object) -> object:
@@ -361,7 +465,7 @@ class Settings(BaseSettings):
 
 
 # Settings whose values must not be echoed in error messages.
-_SECRET_SETTINGS = frozenset({"encryption_keys", "database_url"})
+_SECRET_SETTINGS = frozenset({"encryption_keys", "database_url", "console_oidc_client_secret"})
 
 
 def describe_settings_error(exc: ValidationError) -> str:

@@ -474,11 +474,17 @@ def test_a_worker_killed_during_the_tick_and_sweep_does_not_stop_them(tmp_path: 
                 killed.kill()
                 locker.rollback()
             other.start()
-            time.sleep(10)  # a lease (3 s) and then some
-            left = db.execute(
-                "SELECT task_name, status FROM procrastinate_jobs ORDER BY id"
-            ).fetchall()
-            assert {TICK, SWEEP}.isdisjoint(doing()), (
-                f"the tick and sweep of the killed worker are still 'doing': {left}\n"
-                + other.log_tail(10)
-            )
+            # Once a lease (3 s) has passed, the other worker takes the jobs back and runs
+            # them. It also runs its own ticks every second, so one look may catch a tick
+            # of its own 'doing': asked until a look finds neither, which the killed
+            # worker's jobs left 'doing' forever would never allow.
+            try:
+                wait_for(lambda: {TICK, SWEEP}.isdisjoint(doing()), timeout=20)
+            except AssertionError:
+                left = db.execute(
+                    "SELECT task_name, status FROM procrastinate_jobs ORDER BY id"
+                ).fetchall()
+                raise AssertionError(
+                    f"the tick and sweep of the killed worker are still 'doing': {left}\n"
+                    + other.log_tail(10)
+                ) from None

@@ -7,7 +7,7 @@ import uuid
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Select, delete, func, select
+from sqlalchemy import Select, delete, func, or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from junction.accounts.models import Account, AccountUser
@@ -125,16 +125,27 @@ async def delete_account(*, session: AsyncSession, account_id: str) -> None:
 
 
 def accounts_query(
-    *, parent_account_id: str | None = None, name_contains: str | None = None
+    *,
+    parent_account_id: str | None = None,
+    name_contains: str | None = None,
+    name_or_id_contains: str | None = None,
 ) -> Select[Any]:
     """``name_contains``: a case-insensitive search in the name (``%`` and ``_`` are plain
-    characters there, not wildcards)."""
+    characters there, not wildcards); ``name_or_id_contains`` likewise in the name or the Id."""
     query = select(Account)
     if parent_account_id is not None:
         query = query.where(Account.parent_account_id == parent_account_id)
     if name_contains:
         query = query.where(
             func.lower(Account.name).contains(name_contains.lower(), autoescape=True)
+        )
+    if name_or_id_contains:
+        text = name_or_id_contains.lower()
+        query = query.where(
+            or_(
+                func.lower(Account.name).contains(text, autoescape=True),
+                func.lower(Account.id).contains(text, autoescape=True),
+            )
         )
     return query
 

@@ -20,7 +20,7 @@ from junction.api.middleware import (
 from junction.api.openapi import install_openapi
 from junction.api.routes import API_PREFIX, mount_routes
 from junction.auth.identity import BearerAuthMiddleware
-from junction.connectors.catalog.router import MAX_OPENAPI_BYTES
+from junction.connectors.catalog.documents import MAX_OPENAPI_BYTES
 from junction.embed.mount import mount_pages
 from junction.services import Services
 from junction.utilities import builtin

@@ -8,12 +8,10 @@ them up; this command runs none itself.
 
 from __future__ import annotations
 
-from collections import defaultdict
 from typing import Annotated, Any
 
 import typer
 from rich.table import Table
-from sqlalchemy import select
 
 from junction.accounts import service as accounts
 from junction.cli.common import console, errors, fail, print_json
@@ -204,33 +202,24 @@ def replay(
         fail(f"at most {MAX_REPLAY:,} transaction Ids at once")
 
     async def work(services: Services) -> tuple[service.ReplayReport, str]:
-        report = service.ReplayReport()
         async with services.database.transaction() as session:
             if cycle is not None:
                 with blame("--cycle"):
                     found = await cycles.locate(session=session, cycle_id=cycle)
                 assert wanted is not None
-                by_account = {
-                    found.account_id: await service.replayable_ids(
-                        session=session, cycle_id=found.id, status=wanted, limit=MAX_REPLAY
-                    )
-                }
-            else:
-                by_account = await _by_account(session, ids)
-            # The service replays within one account, as the API does: once per account.
-            for account_id, some in by_account.items():
-                done = await service.replay(
-                    session=session, account_id=account_id, ids=some, now=services.clock()
+                some = await service.replayable_ids(
+                    session=session, cycle_id=found.id, status=wanted, limit=MAX_REPLAY
                 )
-                report.replayed += done.replayed
-                report.not_replayed += done.not_replayed
+                report = await service.replay(
+                    session=session, account_id=found.account_id, ids=some, now=services.clock()
+                )
+            else:
+                report = await service.replay_held(session=session, ids=ids, now=services.clock())
         # After the commit: the jobs (or the poll) must find the transactions queued.
         who = await wake_running(services) if report.replayed else ""
         return report, who
 
     report, who = run_with_services(work)
-    order = {tid: n for n, tid in enumerate(ids)}
-    report.not_replayed.sort(key=lambda item: order.get(item[0], 0))
     if json_out:
         print_json(
             {
@@ -256,16 +245,3 @@ def replay(
             )
     if report.not_replayed:
         raise typer.Exit(1)
-
-
-async def _by_account(session: Any, ids: list[str]) -> dict[str, list[str]]:
-    """The Ids grouped by the account that holds each; an unknown Id under no account."""
-    rows = await session.execute(
-        select(Transaction.id, Transaction.account_id).where(Transaction.id.in_(ids))
-    )
-    holder = dict(rows.all())
-    grouped: dict[str, list[str]] = defaultdict(list)
-    for transaction_id in dict.fromkeys(ids):
-        # An Id held by no account is reported by the service as not found.
-        grouped[holder.get(transaction_id, "")].append(transaction_id)
-    return grouped

@@ -33,3 +33,17 @@ class ConsoleSession(Base):
     csrf: Mapped[str] = mapped_column(String(64))
     created_at: Mapped[datetime] = mapped_column(UTCDateTime())
     expires_at: Mapped[datetime] = mapped_column(UTCDateTime(), index=True)
+
+
+class ConsoleSsoLink(Base):
+    """Who a console user is at the OpenID Connect provider: the issuer and the subject
+    (``sub``) stay the same when the person's e-mail address or name changes."""
+
+    __tablename__ = "console_sso_links"
+
+    issuer: Mapped[str] = mapped_column(String(500), primary_key=True)
+    subject: Mapped[str] = mapped_column(String(255), primary_key=True)
+    user_id: Mapped[int] = mapped_column(
+        Integer, ForeignKey("console_users.id", ondelete="CASCADE"), unique=True
+    )
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime())

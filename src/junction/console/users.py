@@ -3,6 +3,9 @@ signed in to short sessions. Services: they never commit.
 
 Roles: an ``administrator`` may change anything the console changes; a ``viewer`` may look
 at everything and change nothing.
+
+A user created by single sign-on (``create_sso_user``) has no password: it is found again by
+its link (issuer and subject) and never by the password form.
 """
 
 from __future__ import annotations
@@ -17,7 +20,7 @@ from argon2.exceptions import InvalidHashError, VerificationError
 from sqlalchemy import delete, func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from junction.console.models import ConsoleSession, ConsoleUser
+from junction.console.models import ConsoleSession, ConsoleSsoLink, ConsoleUser
 from junction.errors import BadRequest
 from junction.security.hashing import token_hash
 
@@ -28,6 +31,9 @@ MIN_LENGTH = 12
 COMMON = frozenset(
     {"password1234", "123456789012", "qwertyuiopas", "administrator", "letmein12345"}
 )
+
+# Stored as the hash of a user who signs in through the provider: no password matches it.
+NO_PASSWORD = ""
 
 _HASHER = PasswordHasher()  # argon2id with the library's current recommended parameters
 # Checked against when the user does not exist, so that the answer takes as long.
@@ -67,15 +73,44 @@ async def create_user(
     if role not in ROLES:
         raise BadRequest(f"Role: one of {', '.join(ROLES)}")
     check_password(password, name)
+    await _check_free(session, name)
+    # argon2 is slow on purpose: off the event loop.
+    hashed = await asyncio.to_thread(_HASHER.hash, password)
+    user = ConsoleUser(username=name, password_hash=hashed, role=role, created_at=now)
+    session.add(user)
+    await session.flush()
+    return user
+
+
+async def _check_free(session: AsyncSession, name: str) -> None:
     taken = await session.scalar(
         select(ConsoleUser.id).where(func.lower(ConsoleUser.username) == name.lower())
     )
     if taken is not None:
         raise BadRequest(f"Username: '{name}' is taken")
-    # argon2 is slow on purpose: off the event loop.
-    hashed = await asyncio.to_thread(_HASHER.hash, password)
-    user = ConsoleUser(username=name, password_hash=hashed, role=role, created_at=now)
+
+
+async def sso_user(*, session: AsyncSession, issuer: str, subject: str) -> ConsoleUser | None:
+    """The console user linked to this person at this provider, if one was created."""
+    return await session.scalar(
+        select(ConsoleUser)
+        .join(ConsoleSsoLink, ConsoleSsoLink.user_id == ConsoleUser.id)
+        .where(ConsoleSsoLink.issuer == issuer, ConsoleSsoLink.subject == subject)
+    )
+
+
+async def create_sso_user(
+    *, session: AsyncSession, issuer: str, subject: str, username: str, role: str, now: datetime
+) -> ConsoleUser:
+    """A user without a password, linked to the provider's ``issuer`` and ``subject``."""
+    name = check_username(username)
+    if role not in ROLES:
+        raise BadRequest(f"Role: one of {', '.join(ROLES)}")
+    await _check_free(session, name)
+    user = ConsoleUser(username=name, password_hash=NO_PASSWORD, role=role, created_at=now)
     session.add(user)
+    await session.flush()
+    session.add(ConsoleSsoLink(issuer=issuer, subject=subject, user_id=user.id, created_at=now))
     await session.flush()
     return user
 
@@ -101,8 +136,11 @@ async def authenticate(
     user = await session.scalar(
         select(ConsoleUser).where(func.lower(ConsoleUser.username) == username.strip().lower())
     )
-    ok = await asyncio.to_thread(_verify, user.password_hash if user else _DUMMY, password)
-    return user if user is not None and ok else None
+    # A user without a password costs the same check as an unknown one, so the answer's
+    # timing does not tell which names sign in through the provider.
+    stored = user.password_hash if user is not None and user.password_hash else _DUMMY
+    ok = await asyncio.to_thread(_verify, stored, password)
+    return user if user is not None and user.password_hash and ok else None
 
 
 @dataclass(frozen=True)

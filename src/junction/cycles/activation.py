@@ -9,7 +9,7 @@ from pydantic import BaseModel, ConfigDict, Field
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from junction.bounds import Instant
-from junction.cycles import lifecycle, prerequisites, webhook_urls
+from junction.cycles import draft_runs, lifecycle, prerequisites, webhook_urls
 from junction.cycles.lifecycle import Change
 from junction.cycles.models import Cycle
 from junction.cycles.structure import Structure
@@ -41,6 +41,12 @@ class PrerequisitesUnmet(BadRequest):
 
 async def check(*, session: AsyncSession, structure: Structure, activate_in: ActivateIn) -> None:
     """Refuse an activation that cannot work, before anything changes (or is called)."""
+    if draft_runs.is_test_cycle(structure.cycle):
+        # It runs a Draft release, which may still change under it.
+        raise BadRequest(
+            "Id: this cycle holds the builder's test runs and is never activated; publish "
+            "the template and install it to run it for real"
+        )
     interval = activate_in.Interval
     if interval is not None and interval not in ALLOWED_INTERVALS:
         raise BadRequest(

@@ -19,6 +19,7 @@ carries a warning.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
 
@@ -48,8 +49,18 @@ class Caller:
         return self.gateway.runtime  # webhook URLs start with it
 
 
+# Called in the transaction that stores the change, with the cycle (an audit entry).
+Record = Callable[[AsyncSession, Cycle], None]
+
+
 async def activate(
-    *, caller: Caller, account_id: str, cycle_id: str, activate_in: ActivateIn, now: datetime
+    *,
+    caller: Caller,
+    account_id: str,
+    cycle_id: str,
+    activate_in: ActivateIn,
+    now: datetime,
+    record: Record | None = None,
 ) -> None:
     async with caller.database.transaction() as session:
         cycle = await service.get(
@@ -77,6 +88,8 @@ async def activate(
             await activation.activate(
                 session=session, structure=loaded, activate_in=activate_in, now=now
             )
+            if record is not None:
+                record(session, cycle)
             return
     created = await _install(caller, stale, to_install)
     try:
@@ -97,6 +110,8 @@ async def activate(
             await activation.activate(
                 session=session, structure=loaded, activate_in=activate_in, now=now
             )
+            if record is not None:
+                record(session, cycle)
     except BaseException:
         await webhook_install.delete_created(runtime=caller.runtime, created=created)
         raise
@@ -137,7 +152,13 @@ async def _install(caller: Caller, stale: list[Target], to_install: list[Target]
 
 
 async def deactivate(
-    *, caller: Caller, account_id: str, cycle_id: str, finish_queued: bool, now: datetime
+    *,
+    caller: Caller,
+    account_id: str,
+    cycle_id: str,
+    finish_queued: bool,
+    now: datetime,
+    record: Record | None = None,
 ) -> list[WebhookWarning]:
     async with caller.database.transaction() as session:
         cycle = await service.get(
@@ -147,6 +168,8 @@ async def deactivate(
         await activation.deactivate(
             session=session, cycle=cycle, now=now, finish_queued=finish_queued
         )
+        if record is not None:
+            record(session, cycle)
         installed = await _installed(caller, session, cycle)
     if not installed:
         return []

@@ -7,7 +7,9 @@ list names each parameter and field by Id, so an embedding page can ask for exac
 from __future__ import annotations
 
 import re
+from collections.abc import Mapping
 from dataclasses import dataclass
+from typing import Any
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -92,8 +94,14 @@ def unchosen(cycle_step: CycleStep, method: MethodSpec) -> list[str]:
 
 
 def unmapped(cycle_step: CycleStep, method: MethodSpec) -> list[Unmapped]:
-    parameters = list(cycle_step.document.get("Parameters", []))
-    fields = list(cycle_step.document.get("FieldMappings", []))
+    return unmapped_inputs(cycle_step.document, method)
+
+
+def unmapped_inputs(step: Mapping[str, Any], method: MethodSpec) -> list[Unmapped]:
+    """The required inputs a step document (a cycle's or a template's) leaves without a
+    value: what a cycle of it would still need before it can be activated."""
+    parameters = list(step.get("Parameters", []))
+    fields = list(step.get("FieldMappings", []))
     found = []
     for position, parameter in enumerate(method.Parameters):
         needs_value = (

@@ -49,6 +49,23 @@ async def connector_release(*, session: AsyncSession, name: str, version: str | 
     return chosen
 
 
+async def existing_account_connector(
+    *, session: AsyncSession, account_id: str, name: str
+) -> AccountConnector | None:
+    """The account's newest connector of that name (any release), if it has one."""
+    found: AccountConnector | None = await session.scalar(
+        select(AccountConnector)
+        .join(Connector, Connector.id == AccountConnector.connector_id)
+        .where(
+            AccountConnector.account_id == account_id,
+            func.lower(Connector.name) == name.lower(),
+        )
+        .order_by(AccountConnector.id.desc())
+        .limit(1)
+    )
+    return found
+
+
 async def account_connector_for(
     *,
     session: AsyncSession,
@@ -59,15 +76,8 @@ async def account_connector_for(
     now: datetime,
 ) -> AccountConnector:
     if reuse:
-        existing = await session.scalar(
-            select(AccountConnector)
-            .join(Connector, Connector.id == AccountConnector.connector_id)
-            .where(
-                AccountConnector.account_id == account_id,
-                func.lower(Connector.name) == connector.name.lower(),
-            )
-            .order_by(AccountConnector.id.desc())
-            .limit(1)
+        existing = await existing_account_connector(
+            session=session, account_id=account_id, name=connector.name
         )
         if existing is not None:
             return existing

@@ -11,6 +11,7 @@ from junction.cycles import models as cycles_models
 from junction.db.base import Base
 from junction.embed import models as embed_models
 from junction.engine import models as engine_models
+from junction.installation import models as installation_models
 from junction.templates import models as templates_models
 from junction.utilities import models as utilities_models
 
@@ -26,6 +27,7 @@ __all__ = [
     "cycles_models",
     "embed_models",
     "engine_models",
+    "installation_models",
     "templates_models",
     "utilities_models",
 ]

@@ -71,7 +71,9 @@ def security_headers(context: Services, *, framed: bool = True) -> dict[str, str
     """The pages' headers. ``framed``: the partner's allowed origins may frame them (the
     customer pages); otherwise nobody may (the console)."""
     ancestors = (
-        " ".join(["'self'", *context.settings.embed_frame_ancestors]) if framed else "'none'"
+        " ".join(["'self'", *context.installation.current("embed_frame_ancestors")])
+        if framed
+        else "'none'"
     )
     policy = "; ".join(
         [
@@ -105,6 +107,8 @@ async def render(
     """The page, in the appearance of the account (``account_id``, else the signed-in
     ``browser``'s), else the partner's."""
     context = get_services(request)
+    # The frame-ancestors header below reads the console's setting.
+    await context.installation.refresh()
     browser = values.get("browser")
     account = account_id or (browser.account_id if isinstance(browser, Browser) else None)
     async with context.database.transaction(read_only=True) as session:

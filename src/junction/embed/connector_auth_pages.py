@@ -32,11 +32,12 @@ from junction.embed.browser import (
     redirect,
     render,
 )
+from junction.embed.links import CONNECTOR_LINK_PATH
 from junction.services import Services
 
 router = APIRouter(route_class=PageRoute, include_in_schema=False)
 
-LINK_PATH = "/connectorauth/updateaccountconnectoroauth"
+LINK_PATH = CONNECTOR_LINK_PATH
 
 
 def _target(target_origin: str) -> str:

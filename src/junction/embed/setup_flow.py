@@ -119,7 +119,9 @@ async def setup_page(
     )
 
 
-def _auth_value(card: launch.ConnectorCard, form: dict[str, str]) -> str | None:
+def auth_value_of(card: launch.ConnectorCard, form: dict[str, str]) -> str | None:
+    """The ``AuthValue`` the credential inputs (``_forms.html``) make, or None while one of
+    them is empty. Also the console's re-authentication form."""
     if card.auth_type == "ApiKey":
         key = form.get("api_key", "").strip()
         return key or None
@@ -132,6 +134,24 @@ def _auth_value(card: launch.ConnectorCard, form: dict[str, str]) -> str | None:
         values = {f["Key"]: form.get(f"field-{f['Key']}", "").strip() for f in card.auth_fields}
         return json.dumps(values) if all(values.values()) else None
     return None
+
+
+def properties_of(
+    card: launch.ConnectorCard, form: dict[str, str]
+) -> tuple[list[PropertyIn], list[str]]:
+    """The account properties the form's ``prop-…`` inputs give (a sensitive one left empty
+    keeps its value), and the labels of the required ones still without a value."""
+    properties = [
+        PropertyIn(Name=p.name, Value=form[f"prop-{p.name}"].strip() or None)
+        for p in card.properties
+        if f"prop-{p.name}" in form and (form[f"prop-{p.name}"].strip() or not p.sensitive)
+    ]
+    missing = [
+        p.label
+        for p in card.properties
+        if not p.optional and not p.is_set and not form.get(f"prop-{p.name}", "").strip()
+    ]
+    return properties, missing
 
 
 async def _update(
@@ -173,19 +193,10 @@ async def connect(
             )
             if card.id not in {c.id for c in view.connectors}:
                 raise NotFound(f"This integration uses no connection {account_connector_id}")
-    auth_value = _auth_value(card, values)
+    auth_value = auth_value_of(card, values)
     if auth_value is None and card.auth_type not in ("None", "OAuth2"):
         return back(base, error=f"{card.name}: fill in every field")
-    properties = [
-        PropertyIn(Name=p.name, Value=values[f"prop-{p.name}"].strip() or None)
-        for p in card.properties
-        if f"prop-{p.name}" in values and (values[f"prop-{p.name}"].strip() or not p.sensitive)
-    ]
-    missing = [
-        p.label
-        for p in card.properties
-        if not p.optional and not p.is_set and not values.get(f"prop-{p.name}", "").strip()
-    ]
+    properties, missing = properties_of(card, values)
     if missing:
         return back(base, error=f"{card.name}: fill in {', '.join(missing)}")
     if auth_value is None:
@@ -229,7 +240,8 @@ def result_origins(context: Services) -> list[str]:
     """Where the last page may post its result (it holds the webhooks' addresses): the
     origins allowed to frame the pages or call the API. None set: any page that opened
     this one ("*", as Cyclr does; docs/embedding.md says why to set them)."""
-    origins = [*context.settings.embed_frame_ancestors, *context.settings.cors_origins]
+    ancestors = context.installation.current("embed_frame_ancestors")
+    origins = [*ancestors, *context.settings.cors_origins]
     return list(dict.fromkeys(origins)) or ["*"]
 
 

@@ -24,6 +24,8 @@ class Transaction(Base):
         Index("ix_transactions_status_due", "status", "due_at"),
         Index("ix_transactions_cycle_created", "cycle_id", "created_at"),
         Index("ix_transactions_account_created", "account_id", "created_at"),
+        # The console's overview: the last day's transactions counted by status.
+        Index("ix_transactions_created_status", "created_at", "status"),
         # Retention: rows not purged yet, by purge time (both phases look only at these).
         Index("ix_transactions_purge", "purged_at", "purge_after"),
     )

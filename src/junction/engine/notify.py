@@ -19,6 +19,7 @@ from junction.accounts.models import Account
 from junction.connectors.runtime import BuiltRequest, HttpClient, iso_utc
 from junction.db.engine import Database
 from junction.errors import JunctionError
+from junction.installation.service import Overrides
 
 log = logging.getLogger("junction.engine")
 
@@ -33,16 +34,27 @@ class Notifier:
         database: Database,
         error_webhook_url: str | None,
         notification_url: str | None,
+        overrides: Overrides | None = None,
         timeout: float = 10,
     ) -> None:
         self.http = http
         self.database = database
         self.error_webhook_url = error_webhook_url
         self.notification_url = notification_url
+        # The console's overrides of the two URLs above, when set there.
+        self.overrides = overrides
         self.timeout = timeout
         self._tasks: set[asyncio.Task[None]] = set()
         # A burst of incidents must not take every database connection or socket.
         self._limit = asyncio.Semaphore(8)
+
+    async def _url(self, name: str, default: str | None) -> str | None:
+        if self.overrides is not None:
+            await self.overrides.refresh()
+            if name in self.overrides.stored:
+                found: str | None = self.overrides.stored[name]
+                return found
+        return default
 
     def _spawn(self, coro: Any) -> None:
         async def limited() -> None:
@@ -92,10 +104,11 @@ class Notifier:
                 account = await session.get(Account, account_id)
             if account is None:
                 return
+            console_url = await self._url("transaction_error_webhook_url", self.error_webhook_url)
             if account.error_webhook_enabled and account.error_webhook_url:
                 url, warnings = account.error_webhook_url, account.error_webhook_include_warnings
-            elif self.error_webhook_url:
-                url, warnings = self.error_webhook_url, False
+            elif console_url:
+                url, warnings = console_url, False
             else:
                 return
             if level == "Warning" and not warnings:
@@ -124,11 +137,12 @@ class Notifier:
     def cycle_paused(
         self, *, account_id: str, cycle_id: str, cycle_name: str, errors: int, when: datetime
     ) -> None:
-        if not self.notification_url:
-            return
-        self._spawn(
-            self._post(
-                self.notification_url,
+        async def send() -> None:
+            url = await self._url("notification_webhook_url", self.notification_url)
+            if not url:
+                return
+            await self._post(
+                url,
                 {
                     "Timestamp": iso_utc(when),
                     "Event": "CyclePaused",
@@ -138,7 +152,8 @@ class Notifier:
                     "Reason": f"{errors} transactions in a row ended with an error",
                 },
             )
-        )
+
+        self._spawn(send())
 
     async def drain(self) -> None:
         """Wait (a few seconds at most) for notices still being sent."""

@@ -138,9 +138,12 @@ async def step_data(
 
 
 def incidents_query(
-    *, account_id: str, cycle_id: str | None, level: str | None, window: Window
+    *, account_id: str | None, cycle_id: str | None, level: str | None, window: Window
 ) -> Select[Any]:
-    query = select(Incident).where(Incident.account_id == account_id)
+    """``account_id`` None: every account's (the console; the API always names one)."""
+    query = select(Incident)
+    if account_id is not None:
+        query = query.where(Incident.account_id == account_id)
     if cycle_id is not None:
         query = query.where(Incident.cycle_id == cycle_id)
     if level is not None:
@@ -205,6 +208,29 @@ async def replay(
             report.replayed.append(transaction_id)
         else:
             report.not_replayed.append((transaction_id, _reason(rows.get(transaction_id))))
+    return report
+
+
+async def replay_held(*, session: AsyncSession, ids: Sequence[str], now: datetime) -> ReplayReport:
+    """As ``replay``, for Ids held by any account (the operator's command and the console):
+    once per account, as the API replays within one; the report keeps the Ids' order."""
+    wanted = list(dict.fromkeys(ids))
+    rows = await session.execute(
+        select(Transaction.id, Transaction.account_id).where(Transaction.id.in_(wanted))
+    )
+    holder: dict[str, str] = {row.id: row.account_id for row in rows.all()}
+    grouped: dict[str, list[str]] = {}
+    for transaction_id in wanted:
+        # An Id held by no account is reported by ``replay`` as not found.
+        grouped.setdefault(holder.get(transaction_id, ""), []).append(transaction_id)
+    report = ReplayReport()
+    for account_id, some in grouped.items():
+        done = await replay(session=session, account_id=account_id, ids=some, now=now)
+        report.replayed += done.replayed
+        report.not_replayed += done.not_replayed
+    order = {transaction_id: n for n, transaction_id in enumerate(wanted)}
+    report.replayed.sort(key=order.__getitem__)
+    report.not_replayed.sort(key=lambda item: order[item[0]])
     return report
 
 

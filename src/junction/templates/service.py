@@ -203,8 +203,16 @@ async def set_status(
     return release
 
 
-def templates_query(*, tag: str | None, connector_name: str | None) -> Select[Any]:
+def templates_query(
+    *, tag: str | None, connector_name: str | None, name_contains: str | None = None
+) -> Select[Any]:
+    """``name_contains``: a case-insensitive search in the name (``%`` and ``_`` are plain
+    characters there, not wildcards)."""
     query = select(Template)
+    if name_contains:
+        query = query.where(
+            func.lower(Template.name).contains(name_contains.lower(), autoescape=True)
+        )
     if tag:
         query = query.where(Template.tags.contains(f"|{tag.lower()}|", autoescape=True))
     if connector_name:

@@ -9,6 +9,7 @@ Functions flush; the caller commits (and rolls back when an import is refused ha
 from __future__ import annotations
 
 import json
+import uuid
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import datetime
@@ -91,23 +92,64 @@ class Imported:
     reused: list[Connector]  # identical releases that were already here
 
 
+@dataclass(frozen=True)
+class ImportedRelease:
+    release: TemplateRelease
+    added: list[Connector]
+    reused: list[Connector]
+
+
 async def export_template(
     *, session: AsyncSession, template_id: str, now: datetime
 ) -> dict[str, Any]:
     template = await service.get_template(session=session, template_id=template_id)
     releases = await service.releases(session=session, template_id=template_id)
     connectors = await _connectors_used(session=session, releases=releases)
+    return _export(
+        template_id=template.id,
+        name=template.name,
+        description=template.description,
+        releases=[(r.version, r.status, r.document) for r in releases],
+        connectors=connectors,
+        now=now,
+    )
+
+
+async def export_release(
+    *, session: AsyncSession, template_id: str, version: int, now: datetime
+) -> dict[str, Any]:
+    """One release as an export of its own (numbered 1 there), with the connector releases
+    it uses: to import as a new release of a template, or as a template of one release."""
+    release = await service.get_release(session=session, template_id=template_id, version=version)
+    document = TemplateDocument.model_validate(release.document)
+    connectors = await _connectors_used(session=session, releases=[release])
+    return _export(
+        template_id=template_id,
+        name=document.Name,
+        description=document.Description,
+        releases=[(1, release.status, release.document)],
+        connectors=connectors,
+        now=now,
+    )
+
+
+def _export(
+    *,
+    template_id: str,
+    name: str,
+    description: str | None,
+    releases: list[tuple[int, str, dict[str, Any]]],
+    connectors: list[Connector],
+    now: datetime,
+) -> dict[str, Any]:
     return {
         "Format": FORMAT,
         "FormatVersion": FORMAT_VERSION,
         "ExportedAt": _INSTANT.dump_python(now, mode="json"),
-        "Template": {
-            "Id": template.id,
-            "Name": template.name,
-            "Description": template.description,
-        },
+        "Template": {"Id": template_id, "Name": name, "Description": description},
         "Releases": [
-            {"Version": r.version, "Status": r.status, "Document": r.document} for r in releases
+            {"Version": version, "Status": status, "Document": document}
+            for version, status, document in releases
         ],
         "Connectors": [c.definition for c in connectors],
     }
@@ -226,8 +268,11 @@ def _stored(definition: ConnectorDefinition) -> dict[str, Any]:
     return definition.model_dump(mode="json", by_alias=True)
 
 
-async def import_template(*, session: AsyncSession, document: Any, now: datetime) -> Imported:
-    """Recreate an exported template here, with its Id, release numbers and statuses.
+async def import_template(
+    *, session: AsyncSession, document: Any, now: datetime, as_copy: bool = False
+) -> Imported:
+    """Recreate an exported template here, with its Id, release numbers and statuses
+    (``as_copy``: with a new Id, beside the template it was exported from).
 
     Refused (409) before anything is written when the template is here already or a
     connector release of the same Name and Version is here with another definition. A Live
@@ -235,18 +280,44 @@ async def import_template(*, session: AsyncSession, document: Any, now: datetime
     releases were added, which the caller's rollback undoes.
     """
     export = parse_export(document)
-    if await session.get(Template, export.Template.Id) is not None:
-        raise Conflict(
-            f"A template with Id '{export.Template.Id}' is already here; nothing was imported"
-        )
+    template_id = str(uuid.uuid4()) if as_copy else export.Template.Id
+    if await session.get(Template, template_id) is not None:
+        raise Conflict(f"A template with Id '{template_id}' is already here; nothing was imported")
+    added, reused = await _add_connectors(session=session, export=export, now=now)
+    await _check_live_releases(session=session, export=export)
+    template = await _recreate(session=session, export=export, template_id=template_id, now=now)
+    return Imported(template=template, added=added, reused=reused)
+
+
+async def import_release(
+    *, session: AsyncSession, template_id: str, document: Any, now: datetime
+) -> ImportedRelease:
+    """The export's newest release as a new Draft release of the template here (whichever
+    template it was exported from), with the connector releases it brings that are missing.
+
+    Refused as import_template is, and (409) while the template has a Draft already.
+    """
+    export = parse_export(document)
+    await service.get_template(session=session, template_id=template_id)
+    added, reused = await _add_connectors(session=session, export=export, now=now)
+    release = await service.new_release(
+        session=session,
+        template_id=template_id,
+        document=export.Releases[-1].Document.model_dump(mode="json"),
+        now=now,
+    )
+    return ImportedRelease(release=release, added=added, reused=reused)
+
+
+async def _add_connectors(
+    *, session: AsyncSession, export: TemplateExport, now: datetime
+) -> tuple[list[Connector], list[Connector]]:
     missing, reused = await _match_connectors(session=session, definitions=export.Connectors)
     added = [
         (await catalog.add_release(session=session, document=_stored(d), now=now))[0]
         for d in missing
     ]
-    await _check_live_releases(session=session, export=export)
-    template = await _recreate(session=session, export=export, now=now)
-    return Imported(template=template, added=added, reused=reused)
+    return added, reused
 
 
 async def _match_connectors(
@@ -289,13 +360,15 @@ async def _check_live_releases(*, session: AsyncSession, export: TemplateExport)
         raise ExportInvalid(problems)
 
 
-async def _recreate(*, session: AsyncSession, export: TemplateExport, now: datetime) -> Template:
+async def _recreate(
+    *, session: AsyncSession, export: TemplateExport, template_id: str, now: datetime
+) -> Template:
     first, *rest = export.Releases
     template, release = await service.create_template(
         session=session,
         document=first.Document.model_dump(mode="json"),
         now=now,
-        template_id=export.Template.Id,
+        template_id=template_id,
     )
     await _settle(session=session, release=release, status=first.Status, now=now)
     for exported in rest:

@@ -8,15 +8,18 @@ open while the API answers.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import replace
 from datetime import datetime
 from typing import TYPE_CHECKING
+
+from sqlalchemy.ext.asyncio import AsyncSession
 
 from junction.connectors.accounts import service as account_connectors
 from junction.connectors.accounts.auth_values import parse_auth_value
 from junction.connectors.accounts.models import AccountConnector
 from junction.connectors.accounts.schemas import AccountConnectorUpdate, PropertyIn
+from junction.connectors.calls import service as calls
 from junction.connectors.calls.connections import call_input, open_connection
 from junction.connectors.catalog import service as catalog
 from junction.connectors.runtime import AccessTokenSource, Redactor
@@ -117,11 +120,13 @@ async def update_checked(
     account_connector_id: int,
     update_in: AccountConnectorUpdate,
     now: datetime,
+    record: Callable[[AsyncSession, AccountConnector], None] | None = None,
 ) -> tuple[AccountConnector, bool]:
     """Update an account connector, its new credentials tried first (``check_credentials``,
     with the properties given alongside): the API's route and the customer pages alike.
     Its own transactions, none open while the API answers. Answers the row and whether it
-    is newly authenticated (its custom fields are then worth discovering)."""
+    is newly authenticated (its custom fields are then worth discovering). ``record`` is
+    called in the transaction that stores the update (an audit entry goes with it)."""
     if update_in.AuthValue is not None:
         async with gateway.database.transaction(read_only=True) as session:
             found = await account_connectors.get(
@@ -145,7 +150,43 @@ async def update_checked(
         await account_connectors.update(
             session=session, keyring=gateway.keyring, row=row, update_in=update_in, now=now
         )
+        if record is not None:
+            record(session, row)
     newly = row.authenticated and (
         not was_authenticated or "AuthValue" in update_in.model_fields_set
     )
     return row, newly
+
+
+async def test_stored(
+    *, gateway: ConnectorGateway, account_id: str, account_connector_id: int
+) -> str:
+    """Call the connector's ``AuthenticationTestMethod`` with the credentials stored now;
+    what happened, in words. BadRequest when it fails (the API's answer, redacted), or when
+    there is nothing to try: not authenticated, or a connector without a test method."""
+    async with gateway.database.transaction(read_only=True) as session:
+        row = await account_connectors.get(
+            session=session, account_id=account_id, account_connector_id=account_connector_id
+        )
+        connector = await catalog.get_connector(session=session, connector_id=row.connector_id)
+        definition = catalog.definition_of(connector)
+    if not row.authenticated:
+        raise BadRequest(f"{row.name} is not authenticated: there is nothing to test yet")
+    test = definition.AuthenticationTestMethod
+    if test is None:
+        raise BadRequest(
+            f"{connector.name} names no test method (AuthenticationTestMethod): its "
+            "credentials are tried the first time a step calls it"
+        )
+    try:
+        await calls.run(
+            gateway=gateway,
+            account_id=account_id,
+            account_connector_id=account_connector_id,
+            method_ref=test,
+            parameters={},
+            fields={},
+        )
+    except JunctionError as exc:
+        raise BadRequest(f"{connector.name} answered the test call: {exc.message}") from None
+    return f"{row.name}: the connection works ({connector.name} answered the test call)."

@@ -9,6 +9,9 @@ import yaml
 
 from junction.errors import BadRequest
 
+MAX_DEFINITION_BYTES = 5 * 1024 * 1024
+# Descriptions of large APIs run to tens of megabytes (GitHub's is about 12 MB of JSON).
+MAX_OPENAPI_BYTES = 64 * 1024 * 1024
 YAML_TYPES = frozenset({"application/yaml", "application/x-yaml", "text/yaml", "text/x-yaml"})
 
 

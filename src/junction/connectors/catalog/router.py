@@ -14,18 +14,20 @@ from junction.api.paging import PageRequest, fetch_page, page_request
 from junction.bounds import check_texts, id_in_reference
 from junction.connectors.catalog import partner_properties
 from junction.connectors.catalog import service as catalog
-from junction.connectors.catalog.documents import YAML_TYPES, load_document
+from junction.connectors.catalog.documents import (
+    MAX_DEFINITION_BYTES,
+    MAX_OPENAPI_BYTES,
+    YAML_TYPES,
+    load_document,
+)
 from junction.connectors.catalog.schemas import ConnectorImportOut, ConnectorOut, MethodOut
-from junction.connectors.openapi import import_openapi
+from junction.connectors.openapi import OperationChoice, import_openapi
 from junction.connectors.spec.models import ConnectorDefinition
 from junction.errors import BadRequest, PayloadTooLarge
 
 router = APIRouter(tags=["Connectors"])
 
 Paging = Annotated[PageRequest, Depends(page_request)]
-MAX_DEFINITION_BYTES = 5 * 1024 * 1024
-# Descriptions of large APIs run to tens of megabytes (GitHub's is about 12 MB of JSON).
-MAX_OPENAPI_BYTES = 64 * 1024 * 1024
 OPENAPI_TYPES = YAML_TYPES | {"application/json", "text/plain", ""}
 
 
@@ -127,6 +129,17 @@ async def import_openapi_connector(
     version: Annotated[
         str | None, Query(description="Connector Version (default: from info.version).")
     ] = None,
+    tag: Annotated[
+        list[str] | None,
+        Query(description="Import only operations with one of these tags ('' for untagged)."),
+    ] = None,
+    search: Annotated[
+        str | None,
+        Query(
+            description="Import only operations whose verb, path, operationId or summary "
+            "contains this text."
+        ),
+    ] = None,
 ) -> ConnectorImportOut:
     content_type = request.headers.get("content-type", "").split(";")[0].strip().lower()
     if content_type not in OPENAPI_TYPES:
@@ -138,7 +151,14 @@ async def import_openapi_connector(
     if len(body) > MAX_OPENAPI_BYTES:
         raise PayloadTooLarge(f"The document is larger than {MAX_OPENAPI_BYTES} bytes")
     # Converting a large document takes a while of CPU: keep it off the event loop.
-    result = await asyncio.to_thread(import_openapi, body, name=name, version=version)
+    choice = (
+        OperationChoice(frozenset(tag) if tag is not None else None, search or "")
+        if tag is not None or search
+        else None
+    )
+    result = await asyncio.to_thread(
+        import_openapi, body, name=name, version=version, choice=choice
+    )
     check_texts(result.definition)
     connector, created = await catalog.add_release(
         session=session, document=result.definition, now=context.clock()

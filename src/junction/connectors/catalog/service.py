@@ -114,6 +114,23 @@ async def add_release(
     return existing, False
 
 
+# The changes of status a release may go through, each by re-sending it (``add_release``).
+NEXT_STATUS = {
+    ReleaseStatusName.DRAFT.value: ReleaseStatusName.LIVE,
+    ReleaseStatusName.LIVE.value: ReleaseStatusName.DEPRECATED,
+}
+
+
+async def set_release_status(
+    *, session: AsyncSession, connector: Connector, status: ReleaseStatusName, now: datetime
+) -> Connector:
+    """The release re-sent with another ReleaseStatus: held to ``add_release``'s rules
+    (a Draft may become anything, a Live release only Deprecated)."""
+    document = {**connector.definition, "ReleaseStatus": status.value}
+    changed, _ = await add_release(session=session, document=document, now=now)
+    return changed
+
+
 async def _index_methods(
     *, session: AsyncSession, connector: Connector, definition: ConnectorDefinition
 ) -> None:

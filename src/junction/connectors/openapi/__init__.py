@@ -5,7 +5,21 @@ list of warnings about what could not be carried over. See docs/connector-format
 "Importing an OpenAPI document".
 """
 
+from junction.connectors.openapi.choice import (
+    UNTAGGED,
+    OperationChoice,
+    OperationSummary,
+    list_operations,
+)
 from junction.connectors.openapi.document import OpenApiInvalid
 from junction.connectors.openapi.importer import ImportResult, import_openapi
 
-__all__ = ["ImportResult", "OpenApiInvalid", "import_openapi"]
+__all__ = [
+    "UNTAGGED",
+    "ImportResult",
+    "OpenApiInvalid",
+    "OperationChoice",
+    "OperationSummary",
+    "import_openapi",
+    "list_operations",
+]

@@ -6,6 +6,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from junction.connectors.openapi.bodies import Bodies
+from junction.connectors.openapi.choice import OperationChoice
 from junction.connectors.openapi.document import OpenApiInvalid, identify, parse
 from junction.connectors.openapi.fields import FieldBuilder
 from junction.connectors.openapi.names import (
@@ -47,9 +48,14 @@ def _check_overrides(name: str | None, version: str | None) -> None:
 
 
 def import_openapi(
-    source: str | bytes, *, name: str | None = None, version: str | None = None
+    source: str | bytes,
+    *,
+    name: str | None = None,
+    version: str | None = None,
+    choice: OperationChoice | None = None,
 ) -> ImportResult:
-    """Convert an OpenAPI 2.0/3.0/3.1 document (JSON or YAML) to a connector definition.
+    """Convert an OpenAPI 2.0/3.0/3.1 document (JSON or YAML) to a connector definition,
+    with only the operations ``choice`` keeps (all without one).
 
     Raises OpenApiInvalid (a 400 listing every problem with its location) when the document
     cannot be imported; the definition returned always passes ``parse_definition``.
@@ -72,6 +78,11 @@ def import_openapi(
     security.build(taken)
 
     found = list(operations(document, resolver, notes))
+    if choice is not None:
+        kept = [op for op in found if choice.keeps(op)]
+        if found and not kept:
+            notes.problem("paths", f"the choice keeps none of the {len(found)} operations")
+        found = kept
     identifiers = method_identifiers(
         OperationKey(op.operation_id, op.verb.upper(), op.path) for op in found
     )

@@ -14,6 +14,20 @@ NAV = NavItem("Overview", "/console", 0)
 
 @router.get("")
 async def home(request: Request, staff: SignedIn) -> Response:
-    async with staff.context.database.transaction(read_only=True) as session:
-        found = await overview.overview(session=session, now=staff.context.clock())
-    return render(request, "home.html", title="Overview", staff=staff, overview=found)
+    context = staff.context
+    async with context.database.transaction(read_only=True) as session:
+        found = await overview.overview(
+            session=session,
+            now=context.clock(),
+            error_limit=context.settings.consecutive_error_limit,
+        )
+    return render(
+        request,
+        "home.html",
+        title="Overview",
+        staff=staff,
+        overview=found,
+        chart=overview.chart(found.hours),
+        statuses=overview.STATUSES,
+        waited=overview.waited,
+    )
