@@ -73,3 +73,40 @@ def test_bad_documents_are_reported_and_nothing_is_stored(
 def test_bad_version_option(cli: Cli) -> None:
     output = cli("connectors", "import-openapi", PETSTORE, "--version", "1 0", code=1)
     assert "version: must be 1 to 32" in output
+
+
+def test_choose_operations_and_get_the_definition_back(cli: Cli, tmp_path: Path) -> None:
+    tasks = str(OPENAPI / "tasks-v3.1.yaml")
+    target = tmp_path / "chosen.yaml"
+    cli("connectors", "import-openapi", tasks, "--path", "/tasks", "--output", str(target))
+    chosen = yaml.safe_load(target.read_text())
+    assert [m["Endpoint"] for m in chosen["Methods"]] == ["/tasks", "/tasks"]
+    cli("connectors", "import-openapi", tasks, "--path", "/projects*", "--output", str(target))
+    assert {m["Endpoint"].split("/")[1] for m in yaml.safe_load(target.read_text())["Methods"]} == {
+        "projects"
+    }
+    cli(
+        "connectors",
+        "import-openapi",
+        tasks,
+        "--tag",
+        "Tasks",
+        "--search",
+        "post",
+        "--output",
+        str(target),
+    )
+    assert [m["Name"] for m in yaml.safe_load(target.read_text())["Methods"]] == ["Create a task"]
+
+    assert "Id 1," in cli("connectors", "import-openapi", PETSTORE)
+    out = tmp_path / "got.yaml"
+    assert f"Wrote {out} (Swagger Petstore 1.0.0, Draft)" in cli(
+        "connectors", "get", "1", "--output", str(out)
+    )
+    got = yaml.safe_load(out.read_text())
+    assert got["Methods"][0]["MethodUniqueIdentifier"] == "listPets"
+    assert got["TimeoutSeconds"] == 30  # the defaults are filled in
+    got["ReleaseStatus"] = "Live"
+    out.write_text(yaml.safe_dump(got))
+    assert cli.json("connectors", "add", str(out))["ReleaseStatus"] == "Live"
+    assert "99" in cli("connectors", "get", "99", code=1)

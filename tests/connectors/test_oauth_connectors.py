@@ -354,3 +354,41 @@ def test_dot_segments_cannot_move_the_token_url(
     assert response.status_code == 400
     assert "{{Tenant}}" in response.json()["Message"]
     assert provider.token_requests["client_credentials"] == 0
+
+
+def test_a_token_handed_in_needs_no_client_credentials_until_it_expires(
+    junction: Junction, provider: OAuthProvider
+) -> None:
+    """The partner has set no client id or secret: a token given as the AuthValue is used
+    as it is; only a token that must be refreshed needs them."""
+    partner = junction.token()
+    with junction.http(partner) as client:
+        client.post("/v1.0/accounts", json={"Id": "acme", "Name": "Acme"})
+        created = client.post(
+            "/v1.0/connectors", json=oauth_definition(provider, "AuthorisationCode")
+        )
+        assert created.status_code == 201, created.text
+        connector = created.json()["Id"]
+    api = junction.http(partner, account="acme")
+    ac = _install_with_tokens(api, provider, connector)
+    answer = _me(api, ac)
+    assert answer.status_code == 200, answer.text
+    assert provider.token_requests["refresh_token"] == 0
+
+    tokens = httpx.post(
+        provider.token_url,
+        data={
+            "grant_type": "password",
+            "username": "alice",
+            "password": "alice-pw",
+            "client_id": "junction-app",
+            "client_secret": "app-secret",
+        },
+    ).json()
+    expiring = api.post(
+        f"/v1.0/connectors/{connector}/install",
+        json={"AuthValue": tokens_json(tokens["access_token"], tokens["refresh_token"], 1)},
+    ).json()["Id"]
+    refused = _me(api, expiring)
+    assert refused.status_code == 400
+    assert "OAuthClientId" in refused.json()["Message"]

@@ -68,7 +68,7 @@ def test_import_options_and_media_types(api: httpx.Client) -> None:
     assert tasks.status_code == 201, tasks.text
     body = tasks.json()
     assert body["AuthType"] == "ApiKey"  # bearer, named by the top-level security
-    assert {p["Name"] for p in body["Parameters"] if p["PartnerConnectorProperty"]} == {
+    assert {p["TargetName"] for p in body["Parameters"] if p["PartnerConnectorProperty"]} == {
         "oauth_ClientId",
         "oauth_ClientSecret",
     }

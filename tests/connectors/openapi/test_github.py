@@ -40,7 +40,10 @@ def test_one_method_per_operation(document: dict[str, Any], imported: ImportResu
     assert len(methods) == 623
     assert [(m["HttpMethod"].lower()) for m in methods] == [v for v, _ in _operations(document)]
     definition = parse_definition(imported.definition)
-    assert definition.BaseUrl == "https://api.github.com"
+    assert definition.BaseUrl == "{{BaseUrl}}"
+    assert [p.DefaultValue for p in definition.Parameters if p.TargetName == "BaseUrl"] == [
+        "https://api.github.com"
+    ]
     assert len(definition.Methods) == 623
 
 

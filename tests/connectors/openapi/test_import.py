@@ -20,6 +20,14 @@ def _method(definition: dict[str, Any], method_id: str) -> dict[str, Any]:
     return next(m for m in definition["Methods"] if m["MethodUniqueIdentifier"] == method_id)
 
 
+def _base_url(definition: dict[str, Any]) -> str:
+    """The default of the account property that a fixed server address becomes."""
+    found = [p for p in definition["Parameters"] if p["TargetName"] == "BaseUrl"]
+    assert found[0]["AccountConnectorProperty"] is True
+    value: str = found[0]["DefaultValue"]
+    return value
+
+
 def _fields(method: dict[str, Any], kind: str) -> list[str]:
     return [f["ConnectorField"] for f in method.get(kind, [])]
 
@@ -39,7 +47,8 @@ def test_petstore_3_0() -> None:
     definition = result.definition
     assert result.warnings == []
     assert (definition["Name"], definition["Version"]) == ("Swagger Petstore", "1.0.0")
-    assert definition["BaseUrl"] == "http://petstore.swagger.io/v1"
+    assert definition["BaseUrl"] == "{{BaseUrl}}"
+    assert _base_url(definition) == "http://petstore.swagger.io/v1"
     assert "Authentication" not in definition
     assert [m["MethodUniqueIdentifier"] for m in definition["Methods"]] == [
         "listPets",
@@ -65,9 +74,9 @@ def test_petstore_3_0() -> None:
     assert _fields(listing, "ResponseFields") == ["[].id", "[].name", "[].tag"]
     create = _method(definition, "createPets")
     assert create["RequestFields"] == [
-        {"ConnectorField": "id", "DataType": "Integer", "Optional": False},
-        {"ConnectorField": "name", "Optional": False},
-        {"ConnectorField": "tag"},
+        {"ConnectorField": "id", "SystemField": "Id", "DataType": "Integer", "Optional": False},
+        {"ConnectorField": "name", "SystemField": "Name", "Optional": False},
+        {"ConnectorField": "tag", "SystemField": "Tag"},
     ]
     assert "ResponseFields" not in create  # 201 has no body; the default answer is an error
     one = _method(definition, "showPetById")
@@ -182,8 +191,9 @@ def test_tasks_methods(tasks: tuple[dict[str, Any], list[str]]) -> None:
         ("ResponseField", "nextLink"),
     ]
     status, trace, next_link = listing["Parameters"]
-    assert (status["DefaultValue"], status["Optional"]) == ("open", True)
-    assert status["Description"] == "One of: open, closed."
+    # An optional parameter's default is the API's to apply: noted, never sent.
+    assert ("DefaultValue" not in status, status["Optional"]) == (True, True)
+    assert status["Description"] == "One of: open, closed. The API's default: open."
     assert "Optional" not in trace  # required
     assert next_link["Value"] == "CYCLR_PAGE_NEXT_URL"
     assert listing["Paging"] == {"InboundPaging": True, "ItemsPath": "[value]"}
@@ -212,9 +222,12 @@ def test_tasks_methods(tasks: tuple[dict[str, Any], list[str]]) -> None:
     create = _method(definition, "post_tasks")
     required = [f["ConnectorField"] for f in create["RequestFields"] if f.get("Optional") is False]
     assert required == ["name"]
-    assert {"ConnectorField": "done", "DataType": "Boolean", "DefaultValue": "false"} in create[
-        "RequestFields"
-    ]
+    assert {
+        "ConnectorField": "done",
+        "SystemField": "Done",
+        "DataType": "Boolean",
+        "Description": "The API's default: false.",
+    } in create["RequestFields"]
 
 
 def test_tasks_paths_bodies_and_references(tasks: tuple[dict[str, Any], list[str]]) -> None:
@@ -413,7 +426,7 @@ def test_swagger_2_security_and_forms() -> None:
     }
     result = import_openapi(dump(document))
     definition = result.definition
-    assert definition["BaseUrl"] == "https://api.example.com/v3"
+    assert _base_url(definition) == "https://api.example.com/v3"
     auths = {a["Id"]: a for a in definition["Authentication"]}
     assert [(i, a["AuthType"]) for i, a in auths.items()] == [
         ("basic", "Basic"),
@@ -431,8 +444,8 @@ def test_swagger_2_security_and_forms() -> None:
     upload = definition["Methods"][0]
     assert upload["BodyFormat"] == "Form"
     assert upload["RequestFields"] == [
-        {"ConnectorField": "title", "Optional": False},
-        {"ConnectorField": "size", "DataType": "Integer"},
+        {"ConnectorField": "title", "SystemField": "Title", "Optional": False},
+        {"ConnectorField": "size", "SystemField": "Size", "DataType": "Integer"},
     ]
     assert any("file uploads are not supported" in w for w in result.warnings)
 

@@ -295,11 +295,15 @@ class TokenSource:
             return account_connectors.read_credentials(row, self.env.keyring)
 
     async def __call__(self, *, rejected: str | None = None) -> str:
-        settings = client_settings(self.auth, self.properties, self.script)
         credentials = await self._read()
-        usable = self._fresh(credentials, settings.margin)
+        # A token that is still good needs no client id or secret: tokens handed in
+        # directly work before the partner has set them, until a refresh is needed.
+        spec = self.auth.OAuth2
+        margin = timedelta(seconds=spec.RefreshMarginSeconds if spec is not None else 0)
+        usable = self._fresh(credentials, margin)
         if usable and credentials["access_token"] != rejected:
             return str(credentials["access_token"])
+        settings = client_settings(self.auth, self.properties, self.script)
         async with self.env.locks.get(self.account_connector_id):
             return await self._refresh(settings, rejected)
 

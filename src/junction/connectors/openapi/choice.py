@@ -34,22 +34,34 @@ def _searched(*parts: object) -> str:
     return " ".join(str(part) for part in parts if part).lower()
 
 
+def _path_matches(wanted: str, path: str) -> bool:
+    wanted = wanted.strip()
+    if wanted.endswith("*"):
+        return path.startswith(wanted[:-1])
+    return path == wanted
+
+
 @dataclass(frozen=True)
 class OperationChoice:
     """Which operations to keep: any of ``tags`` (``None``: every tag; ``UNTAGGED`` for
-    operations without one) whose verb, path, operationId or summary contains ``search``."""
+    operations without one), of any of ``paths`` (``None``: every path; a path as the
+    document writes it, or ending in ``*`` for every path starting so), whose verb, path,
+    operationId or summary contains ``search``."""
 
     tags: frozenset[str] | None = None
     search: str = ""
+    paths: tuple[str, ...] | None = None
 
     def keeps(self, op: Operation) -> bool:
-        return self._chooses(tags_of(op), _text_of(op))
+        return self._chooses(tags_of(op), _text_of(op), op.path)
 
     def keeps_summary(self, op: OperationSummary) -> bool:
-        return self._chooses(op.tags, op.text)
+        return self._chooses(op.tags, op.text, op.path)
 
-    def _chooses(self, tags: tuple[str, ...], text: str) -> bool:
+    def _chooses(self, tags: tuple[str, ...], text: str, path: str) -> bool:
         if self.tags is not None and not self.tags.intersection(tags):
+            return False
+        if self.paths is not None and not any(_path_matches(p, path) for p in self.paths):
             return False
         wanted = self.search.strip().lower()
         return not wanted or wanted in text

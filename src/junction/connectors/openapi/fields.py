@@ -14,7 +14,14 @@ from typing import Any
 
 from junction.connectors.openapi.notes import Notes
 from junction.connectors.openapi.refs import Resolver
-from junction.connectors.openapi.schemas import Shape, Shapes, data_type, describe, value_text
+from junction.connectors.openapi.schemas import (
+    Shape,
+    Shapes,
+    api_default,
+    data_type,
+    describe,
+    value_text,
+)
 from junction.connectors.spec.models import FieldType
 
 MAX_DEPTH = 4
@@ -99,6 +106,9 @@ class FieldBuilder:
                 return
             refs = (*refs, ref)
         shape = self.shapes.of(schema, where)
+        if path and (shape.read_only if walk.request else shape.write_only):
+            # readOnly values are only answered, writeOnly ones (passwords) only sent.
+            return
         walk.united = walk.united or shape.united
         if shape.kind == "object":
             self._object(walk, shape, where, path, required, depth, refs)
@@ -185,12 +195,17 @@ class FieldBuilder:
         if date_format:
             spec["DataTypeFormat"] = date_format
         note = describe(shape.description or description, shape.enum)
+        default = value_text(shape.default) if walk.request else None
+        if default is not None and "{{" in default:
+            default = None
+        if walk.request and required:
+            spec["Optional"] = False
+            if default is not None:
+                spec["DefaultValue"] = default
+        elif default is not None:
+            # The API applies its own default to an optional field left out; sending it
+            # would overwrite what a record holds on every update.
+            note = api_default(note, default)
         if note:
             spec["Description"] = note
-        if walk.request:
-            if required:
-                spec["Optional"] = False
-            default = value_text(shape.default)
-            if default is not None and "{{" not in default:
-                spec["DefaultValue"] = default
         walk.fields.append(spec)

@@ -86,7 +86,16 @@ def import_openapi(
     identifiers = method_identifiers(
         OperationKey(op.operation_id, op.verb.upper(), op.path) for op in found
     )
-    builder = MethodBuilder(document, resolver, shapes, bodies, notes, frozenset(taken))
+    security.choose_scopes([op.node.get("security", document.root.get("security")) for op in found])
+    builder = MethodBuilder(
+        document,
+        resolver,
+        shapes,
+        bodies,
+        notes,
+        frozenset(taken),
+        frozenset(security.key_parameters),
+    )
     methods = [
         builder.method(op, method_id) for op, method_id in zip(found, identifiers, strict=True)
     ]

@@ -13,6 +13,7 @@ import re
 from collections import defaultdict
 from collections.abc import Iterable
 from dataclasses import dataclass
+from typing import Any
 
 IDENTIFIER_MAX = 128
 _NOT_IDENTIFIER = re.compile(r"[^A-Za-z0-9_.:-]+")
@@ -106,3 +107,27 @@ def method_identifiers(keys: Iterable[OperationKey]) -> list[str]:
             base = f"{name[: IDENTIFIER_MAX - 9]}-{_suffix(keys[index])}"
             result[index] = unique(base, taken)
     return result
+
+
+_WORD = re.compile(r"[A-Za-z0-9]+")
+
+
+def system_field(path: str) -> str:
+    """A readable SystemField for a field path: ``[data].gid`` gives ``DataGid``,
+    ``response_metadata.next_cursor`` ``ResponseMetadataNextCursor``, ``[].id`` ``Id``."""
+    words = _WORD.findall(path)
+    name = "".join(word[0].upper() + word[1:] for word in words)[:IDENTIFIER_MAX]
+    return name or "Value"
+
+
+def name_fields(fields: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """Each field with a SystemField from its path, unique among ``fields`` (a later field
+    whose name is taken gets ``_2``, ``_3``...); a SystemField already set is kept."""
+    taken = {str(f["SystemField"]) for f in fields if "SystemField" in f}
+    named = []
+    for spec in fields:
+        if "SystemField" not in spec:
+            name = unique(system_field(str(spec["ConnectorField"])), taken)
+            spec = {"ConnectorField": spec["ConnectorField"], "SystemField": name, **spec}
+        named.append(spec)
+    return named

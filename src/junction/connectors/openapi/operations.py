@@ -2,9 +2,9 @@
 
 Path parameters become MergeField parameters filling ``{{name}}`` in the endpoint (names
 cleaned up to what a mergefield can hold, the endpoint rewritten to match); query and
-header parameters become QueryString and HttpHeader parameters. Paging is added only where
-the document declares it with ``x-ms-pageable``: guessing it from parameter names would
-page APIs that do not page that way.
+header parameters become QueryString and HttpHeader parameters. Paging comes from
+``x-ms-pageable`` where the document declares it, else from the names of a GET operation's
+parameters and answer fields (see ``paging``), with a note saying how sure the guess is.
 """
 
 from __future__ import annotations
@@ -16,10 +16,19 @@ from typing import Any
 
 from junction.connectors.openapi.bodies import Bodies, RequestBody, is_json
 from junction.connectors.openapi.document import Source
-from junction.connectors.openapi.names import mergefield_name, one_line, unique
+from junction.connectors.openapi.names import mergefield_name, name_fields, one_line, unique
 from junction.connectors.openapi.notes import Notes, at
+from junction.connectors.openapi.paging import ListShape
+from junction.connectors.openapi.paging import detect as guess_paging
 from junction.connectors.openapi.refs import Resolver
-from junction.connectors.openapi.schemas import Shape, Shapes, data_type, describe, value_text
+from junction.connectors.openapi.schemas import (
+    Shape,
+    Shapes,
+    api_default,
+    data_type,
+    describe,
+    value_text,
+)
 from junction.connectors.spec.models import Body, FieldType
 from junction.connectors.spec.paths import PathError, parse_path
 
@@ -92,6 +101,7 @@ class MethodBuilder:
         bodies: Bodies,
         notes: Notes,
         reserved: frozenset[str],
+        credentials: frozenset[tuple[str, str]] = frozenset(),
     ) -> None:
         self.source = source
         self.resolver = resolver
@@ -99,9 +109,12 @@ class MethodBuilder:
         self.bodies = bodies
         self.notes = notes
         self.reserved = reserved
+        self.credentials = credentials  # (in, name) of API keys the authentication sends
+        self._maximums: dict[str, int] = {}  # a method's query parameters' maximums
 
     def method(self, op: Operation, method_id: str) -> dict[str, Any]:
         endpoint, names = self._endpoint(op)
+        self._maximums = {}
         parameters: list[dict[str, Any]] = []
         body_parameter: dict[str, Any] | None = None
         form: list[dict[str, Any]] = []
@@ -114,9 +127,15 @@ class MethodBuilder:
                     continue
                 declared_path.add(name)
                 parameters.append(self._parameter(param, where, "MergeField", names[name]))
+            elif (location, name.lower() if location == "header" else name) in self.credentials:
+                self.notes.warn(where, f"'{name}' is the API key the authentication sends; skipped")
             elif location == "query":
                 self._named(parameters, param, where, "QueryString", name)
             elif location == "header":
+                fixed = self._fixed_header(op, param, where, name)
+                if fixed is not None:
+                    parameters.append(fixed)
+                    continue
                 if name.lower() in _IGNORED_HEADERS:
                     self.notes.warn(where, f"the header {name} is set by Junction; skipped")
                     continue
@@ -145,7 +164,19 @@ class MethodBuilder:
             method["Category"] = one_line(tags[0])
         method["HttpMethod"] = op.verb.upper()
         method["Endpoint"] = self._server(op) + endpoint
+        response_fields = self._response_fields(op, op.node.get("responses"))
         paging = self._paging(op, parameters)
+        if paging is None and op.verb == "get":
+            paging = guess_paging(
+                ListShape(
+                    op.where,
+                    parameters,
+                    response_fields,
+                    self._link_header(op),
+                    self._maximums,
+                ),
+                self.notes,
+            )
         if parameters:
             method["Parameters"] = parameters
         if body.fields and op.verb in ("get", "delete"):
@@ -155,10 +186,9 @@ class MethodBuilder:
         elif body.fields:
             if body.format is not Body.JSON:
                 method["BodyFormat"] = body.format.value
-            method["RequestFields"] = body.fields
-        response_fields = self._response_fields(op, op.node.get("responses"))
+            method["RequestFields"] = name_fields(body.fields)
         if response_fields:
-            method["ResponseFields"] = response_fields
+            method["ResponseFields"] = name_fields(response_fields)
         if paging:
             method["Paging"] = paging
         return method
@@ -261,17 +291,44 @@ class MethodBuilder:
         if original != target_name:
             spec["DisplayName"] = original
         note = describe(param.get("description") or shape.description, shape.enum)
+        default = value_text(param.get("default", shape.default))
+        required = target == "MergeField" or param.get("required") is True
+        if default is not None and "{{" not in default:
+            if required:
+                spec["DefaultValue"] = default
+            else:  # the API applies it itself when the parameter is left out
+                note = api_default(note, default)
         if note:
             spec["Description"] = note
-        default = value_text(param.get("default", shape.default))
-        if default is not None and "{{" not in default:
-            spec["DefaultValue"] = default
-        if target != "MergeField" and param.get("required") is not True:
+        if not required:
             spec["Optional"] = True
         kind, _ = data_type(shape.type, shape.format)
         if kind is not FieldType.TEXT:
             spec["DataType"] = kind.value
+        if isinstance(shape.maximum, int) and not isinstance(shape.maximum, bool):
+            self._maximums[target_name] = shape.maximum
         return spec
+
+    def _fixed_header(
+        self, op: Operation, param: dict[str, Any], where: str, name: str
+    ) -> dict[str, Any] | None:
+        """A required header whose one allowed value the document gives (a single ``enum``
+        value or a ``const``; for Accept and Content-Type also a ``default``): sent with
+        that value on every call. Content-Type so only where no body sets its own."""
+        lower = name.lower()
+        if param.get("required") is not True or lower == "authorization" or len(name) > 255:
+            return None
+        shape = self._shape(param, where)
+        values = [value_text(v) for v in shape.enum or []]
+        value = values[0] if len(values) == 1 else None
+        if value is None and lower in ("accept", "content-type"):
+            value = value_text(param.get("default", shape.default))
+        if value is None or "{{" in value or "\n" in value or "\r" in value:
+            return None
+        if lower == "content-type" and op.verb not in ("get", "delete"):
+            return None  # the body's format sets it
+        canonical = {"accept": "Accept", "content-type": "Content-Type"}.get(lower, name)
+        return {"TargetType": "HttpHeader", "TargetName": canonical, "Value": value}
 
     def _named(
         self,
@@ -302,13 +359,17 @@ class MethodBuilder:
         if date_format:
             spec["DataTypeFormat"] = date_format
         note = describe(param.get("description"), shape.enum)
-        if note:
-            spec["Description"] = note
+        default = value_text(param.get("default"))
+        if default is not None and "{{" in default:
+            default = None
         if param.get("required") is True:
             spec["Optional"] = False
-        default = value_text(param.get("default"))
-        if default is not None and "{{" not in default:
-            spec["DefaultValue"] = default
+            if default is not None:
+                spec["DefaultValue"] = default
+        elif default is not None:
+            note = api_default(note, default)
+        if note:
+            spec["Description"] = note
         form.append(spec)
 
     # -- body, response, paging -----------------------------------------------------------
@@ -350,6 +411,20 @@ class MethodBuilder:
             if produces and not any(is_json(t) for t in produces):
                 return []
         return self.bodies.response_fields(responses, where, self.source.major == 2)
+
+    def _link_header(self, op: Operation) -> bool:
+        """Whether a 2xx answer declares a ``Link`` header (RFC 8288 paging)."""
+        responses = op.node.get("responses")
+        if not isinstance(responses, dict):
+            return False
+        for code, raw in responses.items():
+            if not str(code).startswith("2"):
+                continue
+            response, _, _ = self.resolver.resolve(raw, at(at(op.where, "responses"), code))
+            headers = response.get("headers") if isinstance(response, dict) else None
+            if isinstance(headers, dict) and any(str(h).lower() == "link" for h in headers):
+                return True
+        return False
 
     def _paging(self, op: Operation, parameters: list[dict[str, Any]]) -> dict[str, Any] | None:
         pageable = op.node.get("x-ms-pageable")

@@ -29,6 +29,9 @@ class Shape:
     enum: list[Any] | None = None
     default: Any = None
     united: bool = False  # properties come from oneOf/anyOf alternatives
+    maximum: Any = None
+    read_only: bool = False  # only in answers: never offered as a request field
+    write_only: bool = False  # only in requests: never offered as a response field
 
 
 def data_type(type_: str | None, format_: str | None) -> tuple[FieldType, str | None]:
@@ -67,6 +70,14 @@ def describe(description: Any, enum: list[Any] | None) -> str | None:
                 text += "."
             text = f"{text}{' ' if text else ''}One of: {values}{more}."
     return text or None
+
+
+def api_default(description: str | None, default: str) -> str:
+    """The description, with the default the API applies to an optional value noted."""
+    text = description or ""
+    if text and text[-1] not in ".!?:":
+        text += "."
+    return f"{text}{' ' if text else ''}The API's default: {default}."
 
 
 def _first_type(value: Any) -> str | None:
@@ -113,6 +124,11 @@ class Shapes:
             shape.required = {str(name) for name in required}
         enum = schema.get("enum")
         shape.enum = enum if isinstance(enum, list) else None
+        if shape.enum is None and "const" in schema:  # 3.1: a single allowed value
+            shape.enum = [schema["const"]]
+        shape.maximum = schema.get("maximum")
+        shape.read_only = schema.get("readOnly") is True
+        shape.write_only = schema.get("writeOnly") is True
         shape.default = schema.get("default")
         shape.items = schema.get("items")
 
@@ -152,6 +168,9 @@ def _merge(shape: Shape, part: Shape, *, keep_required: bool) -> None:
         shape.description = part.description
     if shape.enum is None and part.enum is not None:
         shape.enum = part.enum
+    if keep_required:  # allOf: a part's readOnly or writeOnly holds for the whole
+        shape.read_only = shape.read_only or part.read_only
+        shape.write_only = shape.write_only or part.write_only
 
 
 def _list(value: Any) -> list[Any]:

@@ -8,6 +8,7 @@ The scheme named first in the top-level ``security`` is the default, else the fi
 
 from __future__ import annotations
 
+import re
 from typing import Any
 from urllib.parse import urljoin
 
@@ -37,6 +38,10 @@ class Security:
         self.parameters: list[dict[str, Any]] = []
         self._ids: set[str] = set()
         self._by_scheme: dict[str, int] = {}  # scheme name → index of its first entry
+        self._oauth: dict[str, list[dict[str, Any]]] = {}  # scheme name → its OAuth2 objects
+        # (location, name) of each API key, names of headers lower-cased: a parameter that
+        # is one of them is the credential itself, which the authentication already sends.
+        self.key_parameters: set[tuple[str, str]] = set()
 
     def build(self, taken: set[str]) -> None:
         root = self.source.root
@@ -69,18 +74,18 @@ class Security:
             if location not in ("header", "query") or not isinstance(key_name, str) or not key_name:
                 self.notes.warn(where, f"an API key in '{location}' is not supported; skipped")
                 return
-            self._entry(
-                name,
-                None,
-                {
-                    "AuthType": "ApiKey",
-                    "Name": name,
-                    "ApiKey": {
-                        "Location": "HttpHeader" if location == "header" else "QueryString",
-                        "Name": key_name,
-                    },
-                },
+            api_key = {
+                "Location": "HttpHeader" if location == "header" else "QueryString",
+                "Name": key_name,
+            }
+            prefix = key_prefix(scheme.get("description"), key_name)
+            if prefix:
+                api_key["Prefix"] = prefix
+                self.notes.warn(where, f"the key's prefix '{prefix}' is taken from the description")
+            self.key_parameters.add(
+                (location, key_name.lower() if location == "header" else key_name)
             )
+            self._entry(name, None, {"AuthType": "ApiKey", "Name": name, "ApiKey": api_key})
         elif kind == "basic" or (kind == "http" and http_scheme == "basic"):
             self._entry(name, None, {"AuthType": "Basic", "Name": name})
         elif kind == "http" and http_scheme == "bearer":
@@ -137,6 +142,7 @@ class Security:
             scopes = settings.get("scopes")
             if isinstance(scopes, dict) and scopes:
                 oauth["Scopes"] = [str(scope) for scope in scopes]
+            self._oauth.setdefault(name, []).append(oauth)
             suffix = flow if len(flows) > 1 else None
             self._entry(
                 name,
@@ -195,3 +201,87 @@ class Security:
                 (self._by_scheme[scheme] for scheme in named if scheme in self._by_scheme), 0
             )
         self.authentication[chosen]["IsDefault"] = True
+
+    def choose_scopes(self, requirements: list[Any]) -> None:
+        """Each OAuth 2.0 entry asks only for the scopes the imported operations need.
+
+        ``requirements`` holds each imported operation's ``security`` (its own, else the
+        document's). The connector format has one list of scopes per entry, so an entry gets
+        the union of its scheme's scopes over those operations, in the order the scheme
+        declares them. A scheme that no requirement gives any scope keeps all it declares.
+        """
+        every = self._required_scopes([self.source.root.get("security"), *self._all_security()])
+        chosen = self._required_scopes(requirements)
+        for scheme, entries in self._oauth.items():
+            if not every.get(scheme):
+                if any(entry.get("Scopes") for entry in entries):
+                    self.notes.warn(
+                        "security",
+                        f"no operation names the scopes of '{scheme}' it needs; all "
+                        "the scopes it declares are asked for",
+                    )
+                continue
+            wanted = chosen.get(scheme, set())
+            for entry in entries:
+                declared = list(entry.get("Scopes", []))
+                scopes = [s for s in declared if s in wanted]
+                scopes += sorted(wanted.difference(declared))
+                if scopes:
+                    entry["Scopes"] = scopes
+                else:
+                    entry.pop("Scopes", None)
+
+    def _all_security(self) -> list[Any]:
+        found: list[Any] = []
+        paths = self.source.root.get("paths")
+        for item in paths.values() if isinstance(paths, dict) else ():
+            for node in item.values() if isinstance(item, dict) else ():
+                if isinstance(node, dict) and "security" in node:
+                    found.append(node["security"])
+        return found
+
+    @staticmethod
+    def _required_scopes(requirements: list[Any]) -> dict[str, set[str]]:
+        """Scheme name → the scopes named for it, over every requirement.
+
+        Of an operation's alternatives (a list of requirement objects, any one of which
+        suffices) the first that is not empty is taken."""
+        scopes: dict[str, set[str]] = {}
+        for security in requirements:
+            if not isinstance(security, list):
+                continue
+            for requirement in security:
+                if not isinstance(requirement, dict) or not requirement:
+                    continue
+                for scheme, names in requirement.items():
+                    if isinstance(names, list):
+                        scopes.setdefault(str(scheme), set()).update(str(n) for n in names)
+                break
+        return scopes
+
+
+# A placeholder standing for the key in a scheme's description: <key>, {token}, [API_KEY].
+_PLACEHOLDER = r"(?:<[^<>\n]{1,40}>|\{\{?[^{}\n]{1,40}\}?\}|\[[^\[\]\n]{1,40}\])"
+_PREFIX = r"(?P<prefix>[A-Za-z][A-Za-z0-9_-]*(?:[ =][A-Za-z0-9_-]*)*[ =]?)"
+
+
+def key_prefix(description: Any, key_name: str) -> str | None:
+    """The text a scheme's description says goes before the key, e.g. ``Token token=`` in
+    "send ``Authorization: Token token=<your key>``", or None."""
+    if not isinstance(description, str):
+        return None
+    description = description[:2000]  # the example is near the start; keeps the search short
+    patterns = [
+        # After the header's own name: "Authorization: Token token=<key>".
+        re.escape(key_name) + r"\s*:\s*" + _PREFIX + r"[\"']?" + _PLACEHOLDER,
+        # Quoted or in backticks: `Token token=<key>`.
+        r"[`\"']" + _PREFIX + r"[\"']?" + _PLACEHOLDER,
+    ]
+    for pattern in patterns:
+        match = re.search(pattern, description)
+        if match is None:
+            continue
+        prefix = match.group("prefix")
+        if len(prefix) <= 40 and prefix.endswith((" ", "=")):
+            return prefix
+    return None

@@ -1,5 +1,8 @@
 """The connector's BaseUrl: 3.x ``servers[0]``, or 2.0 ``schemes``, ``host`` and ``basePath``.
 
+A fixed address becomes ``{{BaseUrl}}``, an account connector property whose DefaultValue is
+that address, so that an account can point the connector at a sandbox, a region or a mock.
+
 Server variables become account connector properties (their default as DefaultValue), so an
 account can point the connector at its own tenant or region. A relative server URL names no
 host, so the address itself becomes an account connector property, ``ApiBase``.
@@ -17,6 +20,7 @@ from junction.connectors.openapi.notes import Notes, at
 from junction.connectors.openapi.schemas import describe, value_text
 
 API_BASE = "ApiBase"
+BASE_URL = "BaseUrl"
 _ABSOLUTE = re.compile(r"^https?://[^/\s]", re.IGNORECASE)
 _VARIABLE = re.compile(r"\{([^{}]+)\}")
 
@@ -68,7 +72,20 @@ def server(source: Source, notes: Notes, taken: set[str]) -> Server:
         literal = None
         if all(value is not None for value in defaults.values()):
             literal = _VARIABLE.sub(lambda m: str(defaults[m.group(1)]), url)
-        return Server(merged, parameters, literal)
+        if parameters:
+            return Server(merged, parameters, literal)
+        # A fixed address is the default of a property, so that an account can use a
+        # sandbox, another region or a mock without editing the definition.
+        name = unique(BASE_URL, taken)
+        spec = {
+            "TargetType": "MergeField",
+            "TargetName": name,
+            "DisplayName": "API address",
+            "Description": _base_description(source),
+            "DefaultValue": merged.rstrip("/") or merged,
+            "AccountConnectorProperty": True,
+        }
+        return Server("{{" + name + "}}", [spec], literal)
     notes.warn(
         where,
         f"the server URL '{url}' is relative, so each account gives the API's address in "
@@ -92,6 +109,19 @@ def server(source: Source, notes: Notes, taken: set[str]) -> Server:
         path = re.sub(r"^[A-Za-z][A-Za-z0-9+.-]*://[^/]*", "", path)
     path = path.strip("/")
     return Server("{{" + name + "}}" + (f"/{path}" if path else ""), parameters)
+
+
+def _base_description(source: Source) -> str:
+    text = "The address of the API; change it to use a sandbox, another region or a mock"
+    servers = source.root.get("servers") if source.major == 3 else None
+    others = [
+        str(item["url"])
+        for item in (servers[1:] if isinstance(servers, list) else [])
+        if isinstance(item, dict) and isinstance(item.get("url"), str)
+    ]
+    if others:
+        text += ". Other servers the document lists: " + ", ".join(others[:10])
+    return text
 
 
 def _v3_url(root: dict[str, Any], notes: Notes) -> tuple[str, dict[str, Any], str]:
