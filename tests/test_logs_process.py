@@ -14,6 +14,7 @@ import pytest
 
 from tests.fixtures.items import set_up_cycle
 from tests.fixtures.process import JunctionProcess, free_port
+from tests.fixtures.transactions import transaction_detail
 
 ACCOUNT = "logs"  # set_up_cycle's account Id: its name, lower case
 
@@ -97,9 +98,7 @@ def wait_until_ended(
 ) -> dict[str, Any]:
     deadline = time.monotonic() + timeout
     while True:
-        got = account.get(f"/v1.0/cycles/{cycle_id}/transactions/{transaction_id}")
-        assert got.status_code == 200, got.text
-        report: dict[str, Any] = got.json()
+        report = transaction_detail(account, cycle_id, transaction_id)
         if report["Status"] in ("Completed", "Errored", "Stopped"):
             return report
         assert time.monotonic() < deadline, f"still {report['Status']}"

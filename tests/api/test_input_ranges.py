@@ -75,7 +75,7 @@ def _ids(api: httpx.Client, acme: httpx.Client) -> dict[str, int]:
 # (client, method, path with {connector}, {method}, {installed} and {bad}, the field at fault)
 ID_ROUTES = [
     ("api", "GET", "/v1.0/connectors/{bad}", "path parameter connector"),
-    ("api", "GET", "/v1.0/connectors/{bad}/methods", "path parameter connector_id"),
+    ("api", "GET", "/v1.0/connectors/{bad}/methods", "path parameter connector"),
     ("api", "GET", "/v1.0/methods/{bad}", "path parameter method_id"),
     ("api", "GET", "/v1.0/connectors/{bad}/partnerproperties", "path parameter connector_id"),
     ("acme", "POST", "/v1.0/connectors/{bad}/install", "path parameter connector"),

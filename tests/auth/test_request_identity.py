@@ -144,7 +144,7 @@ def test_account_level_route_needs_the_account_header(
     partner, first, _ = two_accounts
     with junction.http(partner) as client:
         missing = client.get("/v1.0/account")
-        assert missing.status_code == 400
+        assert missing.status_code == 401
         assert "X-Cyclr-Account" in missing.json()["Message"]
         unknown = client.get("/v1.0/account", headers={"X-Cyclr-Account": "nope"})
         assert unknown.status_code == 404

@@ -11,6 +11,7 @@ import pytest
 from junction.engine.transactions import Status
 from tests.cli.operator import Operator
 from tests.fixtures.server import Junction
+from tests.fixtures.transactions import transaction_detail
 from tests.reports import seed
 from tests.reports.conftest import T0, Reports, reports
 
@@ -250,9 +251,7 @@ def test_transactions_list_of_a_cycle_of_another_account(
 
 def test_transactions_show(reports: Reports, operator: Operator, stored: dict[str, str]) -> None:
     shown = operator.json("transactions", "show", stored["errored"])
-    api = reports.acme.get(
-        f"/v1.0/cycles/{stored['orders']}/transactions/{stored['errored']}"
-    ).json()
+    api = transaction_detail(reports.acme, stored["orders"], stored["errored"])
     assert shown == {**api, "AccountId": "acme"}
     assert [step["Status"] for step in shown["Steps"]] == ["Success", "Error"]
     only = operator.json("transactions", "show", stored["errored"], "--query", "http 500")
@@ -264,7 +263,9 @@ def test_transactions_show(reports: Reports, operator: Operator, stored: dict[st
 
 
 def status_of(reports: Reports, cycle_id: str, transaction_id: str, client: Any = None) -> str:
-    got = (client or reports.acme).get(f"/v1.0/cycles/{cycle_id}/transactions/{transaction_id}")
+    got = (client or reports.acme).get(
+        f"/v1.0/cycles/{cycle_id}/transactions/{transaction_id}/summary"
+    )
     assert got.status_code == 200, got.text
     status: str = got.json()["Status"]
     return status

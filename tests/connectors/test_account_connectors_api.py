@@ -253,7 +253,7 @@ def test_account_connectors_are_private_to_their_account(
         assert other.get(f"/v1.0/account/connectors/{row['Id']}").status_code == 404
         assert other.get("/v1.0/account/connectors").json() == []
     with junction.http(partner) as no_account:
-        assert no_account.get("/v1.0/account/connectors").status_code == 400
+        assert no_account.get("/v1.0/account/connectors").status_code == 401
 
 
 def test_credentials_are_encrypted_at_rest(

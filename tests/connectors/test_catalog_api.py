@@ -33,7 +33,7 @@ def test_add_and_read_a_connector(api: httpx.Client) -> None:
     assert connector["Version"] == "1.0"
     assert connector["ReleaseStatus"] == "Live"
     assert connector["AuthType"] == "ApiKey"
-    assert [p["Name"] for p in connector["Parameters"]] == ["ApiBase", "X-Region"]
+    assert [p["TargetName"] for p in connector["Parameters"]] == ["ApiBase", "X-Region"]
 
     assert api.get(f"/v1.0/connectors/{connector['Id']}").json() == connector
     assert api.get("/v1.0/connectors/test contacts").json() == [connector]

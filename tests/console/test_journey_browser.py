@@ -193,7 +193,8 @@ def test_the_whole_journey_in_the_browser(
     page.get_by_label("Where it goes").select_option(label="After Has an email: True")
     page.get_by_role("button", name="Add step").click()
     expect(page.get_by_role("heading", name="Create contact", exact=True)).to_be_visible()
-    for field, source in (("email", "signup:email"), ("name", "signup:name")):
+    # The import names each request field from its path (SystemField email → Email).
+    for field, source in (("Email", "signup:email"), ("Name", "signup:name")):
         mapping = page.locator(".jn-map", has=page.get_by_role("heading", name=field))
         mapping.get_by_label("Source").select_option("step")
         mapping.get_by_label("Field of an earlier step").fill(source)

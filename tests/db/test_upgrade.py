@@ -37,6 +37,9 @@ RELEASE: dict[str, Any] = {
     "Edges": [{"TailStepKey": "a", "HeadStepKey": "b", "EdgeType": "Forward"}],
 }
 
+# Cycle Ids are GUIDs (the API refuses any other in a path).
+OLD_CYCLE = "c0c0c0c0-0000-4000-8000-000000000001"
+
 # (revision, statements written with that revision's schema)
 SEEDS: list[tuple[str, list[str]]] = [
     (
@@ -65,9 +68,11 @@ SEEDS: list[tuple[str, list[str]]] = [
             "created_at, updated_at) VALUES (1, 't', 1, 'Live', :release, :now, :now)",
             "INSERT INTO cycles (id, account_id, template_id, template_release_id, name, "
             "status, settings, variables, run_once, created_at, updated_at) VALUES "
-            "('c', 'acc', 't', 1, 'Old cycle', 'Paused', '{}', '[]', false, :now, :now)",
+            "('c0c0c0c0-0000-4000-8000-000000000001', 'acc', 't', 1, 'Old cycle', 'Paused', "
+            "'{}', '[]', false, :now, :now)",
             "INSERT INTO cycle_steps (id, cycle_id, step_key, position, mappings) VALUES "
-            "('s1', 'c', 'a', 0, '{}'), ('s2', 'c', 'b', 1, '{}')",
+            "('s1', 'c0c0c0c0-0000-4000-8000-000000000001', 'a', 0, '{}'), "
+            "('s2', 'c0c0c0c0-0000-4000-8000-000000000001', 'b', 1, '{}')",
         ],
     ),
     (
@@ -75,7 +80,8 @@ SEEDS: list[tuple[str, list[str]]] = [
         [
             "INSERT INTO transactions (id, account_id, cycle_id, status, step_id, attempt, "
             'origin, steps_run, error_count, warning_count, message, "values", created_at, '
-            "ended_at, updated_at) VALUES ('tx1', 'acc', 'c', 'Errored', 's1', 0, 'Webhook', "
+            "ended_at, updated_at) VALUES ('tx1', 'acc', 'c0c0c0c0-0000-4000-8000-000000000001', "
+            "'Errored', 's1', 0, 'Webhook', "
             "1, 1, 0, 'the old API said no', '{}', :now, :now, :now)"
         ],
     ),
@@ -122,8 +128,10 @@ async def _read_back(services: Services) -> dict[str, Any]:
         answers = {
             "account": await client.get("/v1.0/accounts/acc", headers=partner),
             "connector": await client.get("/v1.0/connectors/7", headers=partner),
-            "cycle": await client.get("/v1.0/cycles/c", headers=account),
-            "transactions": await client.get("/v1.0/cycles/c/transactions", headers=account),
+            "cycle": await client.get(f"/v1.0/cycles/{OLD_CYCLE}", headers=account),
+            "transactions": await client.get(
+                f"/v1.0/cycles/{OLD_CYCLE}/transactions", headers=account
+            ),
             "renamed": await client.put(
                 "/v1.0/accounts/acc", json={"Name": "Renamed"}, headers=partner
             ),

@@ -20,6 +20,7 @@ from playwright.sync_api import expect
 
 from tests.embed.browser import chromium, screenshot
 from tests.fixtures.process import JunctionProcess
+from tests.fixtures.transactions import transaction_detail
 
 # Real junction processes: part of the full run, not of the fast path.
 pytestmark = pytest.mark.slow
@@ -146,12 +147,20 @@ def test_the_printed_curl_lines_work(demo: JunctionProcess) -> None:
         line + ("; echo" if line.startswith("curl") else "")
         for line in seen.curl_lines.splitlines()
     )
-    done = subprocess.run(
-        ["bash", "-c", script], capture_output=True, text=True, timeout=30, check=True
-    )
-    cycles_json, transactions_json = done.stdout.strip().splitlines()[-2:]
-    assert len(json.loads(cycles_json)) == 2
-    assert any(t["Status"] == "Completed" for t in json.loads(transactions_json))
+    # The demo's first runs may still be going when the server answers: the lines are run
+    # again until the transactions list shows one Completed (the demo's promise is a
+    # minute).
+    deadline = time.monotonic() + 60
+    while True:
+        done = subprocess.run(
+            ["bash", "-c", script], capture_output=True, text=True, timeout=30, check=True
+        )
+        cycles_json, transactions_json = done.stdout.strip().splitlines()[-2:]
+        assert len(json.loads(cycles_json)) == 2
+        if any(t["Status"] == "Completed" for t in json.loads(transactions_json)):
+            break
+        assert time.monotonic() < deadline, transactions_json
+        time.sleep(2)
     webhook = subprocess.run(
         ["bash", "-c", "curl -s -X POST" + printed_webhook_line(demo)],
         capture_output=True,
@@ -335,7 +344,7 @@ def test_an_exported_demo_template_runs_the_same_elsewhere(
                     match = [t for t in listed if t["Id"] == tid]
                     if not match or match[0]["Status"] not in ("Completed", "Errored"):
                         return None
-                    return api.get(f"/v1.0/cycles/{match[0]['CycleId']}/transactions/{tid}").json()
+                    return transaction_detail(api, match[0]["CycleId"], tid)
 
                 results.append(wait_until(detail, 30, "the transaction to end"))
         mine, theirs = results

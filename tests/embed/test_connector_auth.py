@@ -163,3 +163,72 @@ def test_a_key_that_cannot_be_tried_is_not_called_wrong_and_not_stored(
     assert wrong_place.status_code == 400
     stored = account.get(f"/v1.0/account/connectors/{ac}/properties").json()
     assert [p["Value"] for p in stored] == [saas.base_url]
+
+
+def test_posting_the_link_itself_spends_it_once(
+    junction: Junction, partner: httpx.Client, saas: ContactsApi
+) -> None:
+    """Cyclr's examples post the link as it is: its values in the address, no body."""
+    ac = _installed(junction, partner, saas)
+    link = _link(partner, ac)
+    opened = junction.http().post(link)
+    assert opened.status_code == 303, opened.text
+    assert opened.headers["location"] == f"/connectorauth/connectors/{ac}"
+    cookie = SESSION_COOKIE.search(opened.headers["set-cookie"])
+    assert cookie
+    client = junction.http()
+    client.headers["Cookie"] = f"junction_session={cookie.group(1)}"
+    page = client.get(opened.headers["location"])
+    assert page.status_code == 200
+    assert "Connect Test Mailing" in page.text
+    # Single use, whichever way it was spent.
+    assert junction.http().post(link).status_code == 401
+    assert "used already" in junction.http().get(link).text
+
+
+def test_a_posted_link_is_checked_as_the_form_is(
+    junction: Junction, partner: httpx.Client, saas: ContactsApi
+) -> None:
+    ac = _installed(junction, partner, saas)
+    link = _link(partner, ac)
+    for broken in (
+        link.replace(f"id={ac}", "id=x"),
+        link.replace(f"targetOrigin={quote(TARGET)}", "targetOrigin=nowhere"),
+        re.sub(r"token=[^&]+", "token=", link),
+    ):
+        answer = junction.http().post(broken)
+        assert answer.status_code == 400, broken
+        assert "set-cookie" not in answer.headers
+    # Another account's connector with this account's token: nothing is spent.
+    assert partner.post("/v1.0/accounts", json={"Id": "other", "Name": "Other"}).is_success
+    other = junction.http(partner.headers["Authorization"][7:], account="other")
+    theirs = other.post("/v1.0/connectors/Test Mailing/install", json={}).json()["Id"]
+    assert junction.http().post(link.replace(f"id={ac}", f"id={theirs}")).status_code == 404
+    # The form's own values come first: an address cannot move a form post elsewhere.
+    token = re.search(r"token=([^&]+)", link)
+    assert token
+    fields = {"id": str(ac), "token": unquote(token.group(1)), "targetOrigin": TARGET}
+    spent = junction.http().post(link.replace(f"id={ac}", f"id={theirs}"), data=fields)
+    assert spent.status_code == 303
+    assert spent.headers["location"] == f"/connectorauth/connectors/{ac}"
+
+
+def test_a_bare_host_as_target_origin_is_read_as_its_https_origin(
+    junction: Junction, partner: httpx.Client, saas: ContactsApi
+) -> None:
+    ac = _installed(junction, partner, saas)
+    link = _link(partner, ac)
+    for bare, origin in (
+        ("app.example.com", "https://app.example.com"),
+        ("localhost:3000", "https://localhost:3000"),
+    ):
+        shown = junction.http().get(
+            link.replace(f"targetOrigin={quote(TARGET)}", f"targetOrigin={bare}")
+        )
+        assert shown.status_code == 200, shown.text
+        assert origin in shown.text
+    for wrong in ("nowhere", "app.example.com/path", "ftp://app.example.com"):
+        refused = junction.http().get(
+            link.replace(f"targetOrigin={quote(TARGET)}", f"targetOrigin={quote(wrong)}")
+        )
+        assert refused.status_code == 400, wrong

@@ -11,6 +11,7 @@ from typing import Any
 import httpx
 
 from tests.cycles.builders import authenticate, publish
+from tests.fixtures.transactions import transaction_detail
 
 
 def hooks_definition() -> dict[str, Any]:
@@ -71,10 +72,7 @@ class WebhookCycle:
     account: httpx.Client
 
     def transaction(self, transaction_id: str) -> dict[str, Any]:
-        got = self.account.get(f"/v1.0/cycles/{self.id}/transactions/{transaction_id}")
-        assert got.status_code == 200, got.text
-        body: dict[str, Any] = got.json()
-        return body
+        return transaction_detail(self.account, self.id, transaction_id)
 
     def wait_status(self, transaction_id: str, *statuses: str) -> dict[str, Any]:
         wait_for(lambda: self.transaction(transaction_id)["Status"] in statuses)

@@ -123,8 +123,11 @@ def test_a_cycle_sends_and_hands_on_custom_fields(junction: Junction, orders: Or
 
     sources = api.get(f"/v1.0/steps/{steps['note']}/fieldsformapping")
     assert sources.status_code == 200, sources.text
-    created = next(s for s in sources.json() if s["StepId"] == steps["create"])
-    tracking = next(f for f in created["Fields"] if f["SystemField"] == "tracking_code")
+    tracking = next(
+        f
+        for f in sources.json()
+        if f["StepId"] == steps["create"] and f["SystemField"] == "tracking_code"
+    )
     assert tracking["Id"] < 0
     assert tracking["Name"] == "Tracking Code"
     text_field = _by_name(api.get(f"/v1.0/steps/{steps['note']}/fieldmappings").json(), "Field")

@@ -388,8 +388,8 @@ def test_request_bodies_are_not_kept_in_incidents_when_requests_are_not_logged(
     httpx.post(url, json={"email": "private.person@example.com"})
     [item] = settled(flow, 1)
     assert item["Status"] == "Errored"
-    detail = flow.account.get(f"/v1.0/cycles/{flow.cycle_id}/transactions/{item['Id']}").json()
-    assert "private.person" not in str(detail["Steps"][-1]["Exchanges"])  # as designed
+    steps = flow.account.get(f"/v1.0/cycles/{flow.cycle_id}/transactions/{item['Id']}").json()
+    assert "private.person" not in str(steps[-1]["Exchanges"])  # as designed
     [incident] = flow.account.get(f"/v1.0/cycles/{flow.cycle_id}/incidents").json()
     assert "private.person" not in (incident["FullMessage"] or ""), incident["FullMessage"]
 

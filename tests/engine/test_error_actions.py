@@ -16,6 +16,7 @@ from tests.fixtures.engine_flows import InstalledFlow, install_flow, webhook_flo
 from tests.fixtures.loopback import LoopbackApi
 from tests.fixtures.mailer import MailerApi
 from tests.fixtures.server import Junction
+from tests.fixtures.transactions import transaction_detail
 
 
 class Receiver(LoopbackApi):
@@ -51,10 +52,7 @@ def send(url: str, crm: CrmApi, email: str) -> str:
 
 
 def detail(flow: InstalledFlow, transaction_id: str) -> dict[str, Any]:
-    got = flow.account.get(f"/v1.0/cycles/{flow.cycle_id}/transactions/{transaction_id}")
-    assert got.status_code == 200, got.text
-    body: dict[str, Any] = got.json()
-    return body
+    return transaction_detail(flow.account, flow.cycle_id, transaction_id)
 
 
 def incidents(flow: InstalledFlow) -> list[dict[str, Any]]:

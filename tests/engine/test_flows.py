@@ -3,7 +3,7 @@ on a schedule and by webhook, through a decision and mapped fields."""
 
 from __future__ import annotations
 
-from datetime import timedelta
+from datetime import datetime, timedelta
 from typing import Any
 
 import httpx
@@ -13,6 +13,7 @@ from tests.fixtures.crm import CrmApi
 from tests.fixtures.engine_flows import InstalledFlow, install_flow, scheduled_sync, webhook_flow
 from tests.fixtures.mailer import MailerApi
 from tests.fixtures.server import Junction
+from tests.fixtures.transactions import transaction_detail
 
 
 def transactions(flow: InstalledFlow, **query: Any) -> list[dict[str, Any]]:
@@ -91,7 +92,9 @@ def test_a_scheduled_cycle_moves_only_new_active_contacts(
         (start + timedelta(minutes=m)).strftime("%Y-%m-%dT%H:%M:%SZ") for m in (0, 0, 5, 10)
     ]
     cycle = flow.account.get(f"/v1.0/cycles/{flow.cycle_id}").json()
-    assert cycle["LastSuccessfulRunDate"] is not None
+    # A run's start, in UTC (Cyclr's 0001-01-01T00:00:00 would mean never).
+    last_run = datetime.fromisoformat(cycle["LastSuccessfulRunDate"])
+    assert start <= last_run <= start + timedelta(minutes=15)
 
 
 def test_the_reports_show_every_step_redacted(
@@ -104,7 +107,7 @@ def test_the_reports_show_every_step_redacted(
     assert answer.status_code == 200, answer.text
     transaction_id = answer.json()["TransactionId"]
     settled(flow, 1)
-    detail = flow.account.get(f"/v1.0/cycles/{flow.cycle_id}/transactions/{transaction_id}").json()
+    detail = transaction_detail(flow.account, flow.cycle_id, transaction_id)
     assert detail["Status"] == "Completed"
     assert [(s["StepName"], s["Status"]) for s in detail["Steps"]] == [
         (detail["Steps"][0]["StepName"], "Success"),
@@ -137,7 +140,7 @@ def test_an_inactive_contact_stops_at_the_decision(
     answer = httpx.post(url, json=crm.add_contact(email="x@example.com", status="inactive"))
     transaction_id = answer.json()["TransactionId"]
     settled(flow, 1)
-    detail = flow.account.get(f"/v1.0/cycles/{flow.cycle_id}/transactions/{transaction_id}").json()
+    detail = transaction_detail(flow.account, flow.cycle_id, transaction_id)
     assert detail["Status"] == "Completed"
     assert [s["StepId"] for s in detail["Steps"]] == [
         flow.step_ids["new"],

@@ -17,6 +17,7 @@ from junction.engine.transactions import Status
 from junction.reports.retention import purge_step_data
 from junction.settings import Settings
 from tests.fixtures.server import Junction
+from tests.fixtures.transactions import transaction_detail
 from tests.reports import seed
 from tests.reports.conftest import T0, Reports
 
@@ -156,11 +157,9 @@ def test_purged_data_is_gone_but_the_transaction_lists(reports: Reports) -> None
     }
     assert (listed[done]["StepDataPurged"], listed[done]["Status"]) == (True, "Completed")
     assert listed[failed]["StepDataPurged"] is False
-    detail = reports.acme.get(f"/v1.0/cycles/{cycle_id}/transactions/{done}").json()
+    detail = transaction_detail(reports.acme, cycle_id, done)
     assert (detail["StepDataPurged"], detail["Steps"], detail["StepCount"]) == (True, [], 2)
-    assert (
-        len(reports.acme.get(f"/v1.0/cycles/{cycle_id}/transactions/{failed}").json()["Steps"]) == 2
-    )
+    assert len(reports.acme.get(f"/v1.0/cycles/{cycle_id}/transactions/{failed}").json()) == 2
 
 
 def test_zero_hours_purges_once_ended(reports: Reports) -> None:

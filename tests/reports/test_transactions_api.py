@@ -155,7 +155,7 @@ def test_another_accounts_cycle_is_not_found(reports: Reports, listed: dict[str,
     for path in (
         f"/v1.0/cycles/{listed['theirs']}/transactions",
         f"/v1.0/cycles/{listed['theirs']}/transactions/{listed['c1']}",
-        "/v1.0/cycles/no-such-cycle/transactions",
+        "/v1.0/cycles/9f1c2d3e-4b5a-4c6d-8e7f-0a1b2c3d4e5f/transactions",
     ):
         response = reports.acme.get(path)
         assert response.status_code == 404, response.text
@@ -211,11 +211,16 @@ def test_transaction_with_its_step_data(reports: Reports) -> None:
         ],
     )
     path = f"/v1.0/cycles/{orders}/transactions/{transaction_id}"
+    summary = reports.acme.get(f"{path}/summary")
+    assert summary.status_code == 200, summary.text
+    body = summary.json()
+    assert (body["Id"], body["Status"], body["CycleName"]) == (transaction_id, "Errored", "Orders")
+    assert (body["StepCount"], body["StepDataPurged"]) == (2, False)
+    assert "Steps" not in body
+    # Cyclr answers the step items as an array, not an object holding them.
     detail = reports.acme.get(path)
     assert detail.status_code == 200, detail.text
-    body = detail.json()
-    assert (body["Id"], body["Status"], body["CycleName"]) == (transaction_id, "Errored", "Orders")
-    assert body["Steps"] == [
+    assert detail.json() == [
         {
             "Sequence": 1,
             "StepId": "step-2",
@@ -245,7 +250,7 @@ def test_transaction_with_its_step_data(reports: Reports) -> None:
     def found(text: str) -> list[str]:
         response = reports.acme.get(path, params={"query": text})
         assert response.status_code == 200, response.text
-        return [step["StepName"] for step in response.json()["Steps"]]
+        return [step["StepName"] for step in response.json()]
 
     assert found("ann@example.COM") == ["List contacts"]  # output and exchange, any case
     assert found("exploded") == ["Create person"]  # message and response body
@@ -257,9 +262,11 @@ def test_transaction_with_its_step_data(reports: Reports) -> None:
     # Only in its own cycle and account.
     for client, wrong in (
         (reports.acme, f"/v1.0/cycles/{invoices}/transactions/{transaction_id}"),
-        (reports.acme, f"/v1.0/cycles/{orders}/transactions/no-such-transaction"),
+        (reports.acme, f"/v1.0/cycles/{orders}/transactions/9f1c2d3e-4b5a-4c6d-8e7f-0a1b2c3d4e5f"),
     ):
-        response = client.get(wrong)
-        assert response.status_code == 404, response.text
-        assert "No transaction with Id" in response.json()["Message"]
+        for each in (wrong, f"{wrong}/summary"):
+            response = client.get(each)
+            assert response.status_code == 404, response.text
+            assert "No transaction with Id" in response.json()["Message"]
     assert reports.other.get(path).status_code == 404
+    assert reports.other.get(f"{path}/summary").status_code == 404

@@ -96,7 +96,10 @@ def test_refused_installs(junction: Junction, clients: tuple[httpx.Client, httpx
     assert account.get("/v1.0/cycles").json() == []
     assert account.get("/v1.0/account/connectors").json() == []
 
-    assert account.post("/v1.0/templates/nope/install").status_code == 404
+    assert (
+        account.post("/v1.0/templates/9f1c2d3e-4b5a-4c6d-8e7f-0a1b2c3d4e5f/install").status_code
+        == 404
+    )
 
 
 def test_cycles_are_private_to_their_account(

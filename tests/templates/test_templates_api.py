@@ -32,7 +32,10 @@ def test_create_publish_and_list(api: httpx.Client) -> None:
     created = _create(api, document)
     assert created["Name"] == "New contacts to CRM"
     assert [(r["Version"], r["Status"]) for r in created["Releases"]] == [(1, "Draft")]
-    assert created["Connectors"] == [{"Name": "Test Contacts", "Version": None, "StepCount": 2}]
+    contacts_id = api.get("/v1.0/connectors/Test Contacts").json()[-1]["Id"]
+    assert created["Connectors"] == [
+        {"Id": contacts_id, "Name": "Test Contacts", "Version": None, "StepCount": 2, "Icon": None}
+    ]
 
     path = f"/v1.0/templates/{created['Id']}"
     assert api.get(f"{path}/releases/1/problems").json() == []
@@ -119,7 +122,7 @@ def test_bad_documents(api: httpx.Client, body: dict[str, Any], location: str) -
 
 
 def test_unknown_templates_and_releases(api: httpx.Client) -> None:
-    assert api.get("/v1.0/templates/nope").status_code == 404
+    assert api.get("/v1.0/templates/9f1c2d3e-4b5a-4c6d-8e7f-0a1b2c3d4e5f").status_code == 404
     created = _create(api, template())
     assert api.get(f"/v1.0/templates/{created['Id']}/releases/9").status_code == 404
     assert api.get("/v1.0/templates/schema").json()["title"] == "TemplateDocument"

@@ -185,8 +185,8 @@ def test_a_cycle_uses_the_tools_on_a_webhooks_collection(junction: Junction) -> 
     wait_for(lambda: len(listed()) == 1 and listed()[0]["Status"] != "Running")
     [transaction] = listed()
     assert transaction["Status"] == "Completed", transaction
-    detail = account.get(f"/v1.0/cycles/{cycle['Id']}/transactions/{transaction['Id']}").json()
-    outputs = {s["StepName"]: s["Output"] for s in detail["Steps"]}
+    steps = account.get(f"/v1.0/cycles/{cycle['Id']}/transactions/{transaction['Id']}").json()
+    outputs = {s["StepName"]: s["Output"] for s in steps}
     assert outputs["File"] == [{"Content": "email;name\r\nann@example.com;Ann\r\nbob@;Bob\r\n"}]
     assert outputs["Parse"] == people
     assert outputs["Count"] == [{"Count": 2}]

@@ -13,6 +13,7 @@ from junction.utilities.operations import UtilityContext, UtilityError, run
 from tests.cycles.builders import publish
 from tests.engine.hooks import hook_step, hooks_definition, wait_for
 from tests.fixtures.server import Junction
+from tests.fixtures.transactions import transaction_detail
 
 
 def install(junction: Junction, name: str) -> tuple[httpx.Client, int]:
@@ -217,7 +218,7 @@ def test_a_cycle_stores_what_its_webhook_receives(junction: Junction) -> None:
     wait_for(lambda: len(listed()) == 3 and all(t["Status"] != "Running" for t in listed()))
     wait_for(lambda: sorted(t["Status"] for t in listed()) == ["Completed", "Completed", "Errored"])
     [errored] = [t for t in listed() if t["Status"] == "Errored"]
-    detail = account.get(f"/v1.0/cycles/{cycle['Id']}/transactions/{errored['Id']}").json()
+    detail = transaction_detail(account, cycle["Id"], errored["Id"])
     assert detail["Steps"][-1]["Message"] == "Value: 2000 characters; at most 1024 are allowed"
     stored = operate(
         junction,

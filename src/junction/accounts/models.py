@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import Boolean, ForeignKey, Integer, String, Text, UniqueConstraint
+from sqlalchemy import Boolean, ForeignKey, Index, Integer, String, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column
 
 from junction.db.base import Base
@@ -31,6 +31,8 @@ class Account(Base):
     error_webhook_enabled: Mapped[bool] = mapped_column(Boolean, default=False)
     error_webhook_url: Mapped[str | None] = mapped_column(String(2048))
     error_webhook_include_warnings: Mapped[bool] = mapped_column(Boolean, default=False)
+    # While set, nobody signs in to the account's embedded pages.
+    suspended_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
 
 
 class AccountUser(Base):
@@ -44,3 +46,26 @@ class AccountUser(Base):
     username: Mapped[str] = mapped_column(String(255))
     password_hash: Mapped[str | None] = mapped_column(String(255))
     created_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    # While set, the user cannot sign in to the embedded pages.
+    suspended_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+
+
+class TaskUsage(Base):
+    """Tasks counted for an account: one row per checkpoint or Data on Demand call that
+    used any. Kept apart from step data, which retention purges, and with no foreign key
+    to the cycle, so that usage outlives both."""
+
+    __tablename__ = "task_usage"
+    __table_args__ = (
+        Index("ix_task_usage_account_counted", "account_id", "counted_at"),
+        {"sqlite_autoincrement": True},
+    )
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    account_id: Mapped[str] = mapped_column(
+        String(64), ForeignKey("accounts.id", ondelete="CASCADE")
+    )
+    cycle_id: Mapped[str | None] = mapped_column(String(36))
+    source: Mapped[str] = mapped_column(String(16))  # Cycle, DataOnDemand
+    tasks: Mapped[int] = mapped_column(Integer)
+    counted_at: Mapped[datetime] = mapped_column(UTCDateTime())

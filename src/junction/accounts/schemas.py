@@ -162,7 +162,42 @@ class AccountUserDelete(_Input):
 class AccountUserOut(BaseModel):
     UserName: str
     CreatedDate: datetime
+    Suspended: bool = Field(
+        False, description="Junction extension: a suspended user cannot sign in to the pages."
+    )
 
     @classmethod
     def from_row(cls, row: AccountUser) -> AccountUserOut:
-        return cls(UserName=row.username, CreatedDate=row.created_at)
+        return cls(
+            UserName=row.username,
+            CreatedDate=row.created_at,
+            Suspended=row.suspended_at is not None,
+        )
+
+
+class AccountUsageOut(BaseModel):
+    Id: str = Field(description="The account's Id.")
+    TasksUsed: int = Field(description="Tasks counted from StartTime (included) to EndTime.")
+    StartTime: datetime
+    EndTime: datetime
+
+
+class UserPasswordPut(_Input):
+    UserName: UserNameText
+    Password: Annotated[str, StringConstraints(min_length=8, max_length=1024)] = Field(
+        description="The new password, at least 8 characters."
+    )
+    AccountId: str | None = Field(
+        None,
+        description="Junction extension: the user's account, needed only when several "
+        "accounts have a user of this name.",
+    )
+
+
+class AccountUserSuspend(_Input):
+    UserName: UserNameText
+
+
+class AccountSuspensionOut(BaseModel):
+    Id: str
+    Suspended: bool

@@ -37,6 +37,21 @@ CLEARED_VALUES: dict[str, Any] = {
     "TransactionErrorWebhookIncludeWarnings": False,
 }
 
+# Cyclr keeps an account's step data 31 days (744 hours) at most: a larger value is stored,
+# and answered, as 744 (Cyclr's behaviour; its docs give no number).
+RETENTION_CAP_HOURS = 744
+RETENTION_FIELDS = ("StepDataSuccessRetentionHours", "StepDataErroredRetentionHours")
+
+
+def _stored(field: str, value: Any) -> Any:
+    """What ``value`` of API ``field`` is stored as (nulls and the retention cap)."""
+    if value is None:
+        return CLEARED_VALUES.get(field)
+    if field in RETENTION_FIELDS:
+        return min(value, RETENTION_CAP_HOURS)
+    return value
+
+
 SORTABLE = {"Id": Account.id, "Name": Account.name, "CreatedDate": Account.created_at}
 TIEBREAK = Account.id
 
@@ -80,8 +95,7 @@ async def create_account(
         raise BadRequest(f"Id: '{account_id}' is already in use")
     account = Account(id=account_id, created_at=now)
     for field, attribute in WRITABLE_FIELDS.items():
-        value = getattr(account_in, field)
-        setattr(account, attribute, CLEARED_VALUES.get(field) if value is None else value)
+        setattr(account, attribute, _stored(field, getattr(account_in, field)))
     if account.parent_account_id is not None:
         await _check_parent(
             session=session, account_id=account_id, parent_id=account.parent_account_id
@@ -106,10 +120,7 @@ async def update_account(
             session=session, account_id=account_id, parent_id=account_in.ParentAccountId
         )
     for field in account_in.model_fields_set & WRITABLE_FIELDS.keys():
-        value = getattr(account_in, field)
-        setattr(
-            account, WRITABLE_FIELDS[field], CLEARED_VALUES.get(field) if value is None else value
-        )
+        setattr(account, WRITABLE_FIELDS[field], _stored(field, getattr(account_in, field)))
     _check_webhook(account)
     await session.flush()
     return account

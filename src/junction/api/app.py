@@ -16,6 +16,7 @@ from junction.api.middleware import (
     BodyLimitMiddleware,
     ForwardedHeadersMiddleware,
     SecurityHeadersMiddleware,
+    TrailingSlashMiddleware,
 )
 from junction.api.openapi import install_openapi
 from junction.api.routes import API_PREFIX, mount_routes
@@ -89,6 +90,9 @@ def create_app(services: Services) -> FastAPI:
     )
     app.add_middleware(BearerAuthMiddleware, prefix=API_PREFIX)
     app.add_middleware(SecurityHeadersMiddleware)
+    # Outside the layers that go by the path (the token check, the body limits), so that
+    # they see the path that will be served.
+    app.add_middleware(TrailingSlashMiddleware, router=app.router)
     # Outermost: every layer inside sees the client address a trusted proxy reported.
     app.add_middleware(ForwardedHeadersMiddleware, trusted=services.settings.forwarded_allow_ips)
     if services.settings.cors_origins:

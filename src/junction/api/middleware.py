@@ -6,6 +6,7 @@ from collections.abc import Mapping
 from typing import Any
 
 from starlette.responses import JSONResponse
+from starlette.routing import Match, Router
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 from uvicorn.middleware.proxy_headers import ProxyHeadersMiddleware
 
@@ -149,3 +150,36 @@ class ForwardedHeadersMiddleware:
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         await self._inner(scope, receive, send)
+
+
+class TrailingSlashMiddleware:
+    """Serves ``/path/`` as ``/path`` when only the latter is a route (Cyclr's clients add
+    slashes; a 307 to the other form would make them send the request twice, and some
+    clients do not follow it with the body).
+
+    A path that some route matches as it is (``/demo/``, a mounted directory) is left alone,
+    and so is the other direction: Starlette still redirects ``/demo`` to ``/demo/``, which
+    pages need for their relative links.
+    """
+
+    def __init__(self, app: ASGIApp, *, router: Router) -> None:
+        self.app = app
+        self.router = router
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        path: str = scope.get("path", "")
+        if (
+            scope["type"] == "http"
+            and len(path) > 1
+            and path.endswith("/")
+            and not self._matches(scope)
+            and self._matches({**scope, "path": path[:-1]})
+        ):
+            scope = {**scope, "path": path[:-1]}
+            raw: bytes | None = scope.get("raw_path")
+            if raw is not None and raw.endswith(b"/"):
+                scope["raw_path"] = raw[:-1]
+        await self.app(scope, receive, send)
+
+    def _matches(self, scope: Scope) -> bool:
+        return any(route.matches(scope)[0] is not Match.NONE for route in self.router.routes)

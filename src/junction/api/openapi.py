@@ -30,7 +30,8 @@ _ERROR_BODY = {
 
 _WHY = {
     "400": "The request is invalid; the message names the field at fault.",
-    "401": "The access token is missing, unknown, expired or revoked.",
+    "401": "The access token is missing, unknown, expired or revoked (or an account-level "
+    "call lacks X-Cyclr-Account).",
     "403": "The token may not call this method (its scope or account).",
     "404": "What the path names does not exist (or not in this account).",
     "409": "The request conflicts with the state of what it changes.",
@@ -48,6 +49,7 @@ ALSO_ANSWERS = {
     ("post", "/v1.0/connectors"): {"413"},
     ("post", "/v1.0/connectors/import/openapi"): {"413"},
     ("post", "/v1.0/templates/import"): {"413"},
+    ("post", "/v1.0/import/cyclr"): {"413"},
 }
 # Data on Demand and look-ups pass on the third-party API's failure (502) or silence (504).
 _UPSTREAM_MODULES = {"junction.connectors.calls.router"}
@@ -71,8 +73,9 @@ def _error_statuses(route: RouteContext, method: str, operation: dict[str, Any])
     if calls & {require_partner, require_account}:
         statuses.add("403")
     if require_account in calls:
-        # The X-Cyclr-Account header is required, and names an account that may not exist.
-        statuses |= {"400", "404"}
+        # The X-Cyclr-Account header is required (401 without it, as at Cyclr), and names
+        # an account that may not exist.
+        statuses |= {"400", "401", "404"}
     if "{" in path:
         statuses.add("404")
     if method in _WRITES and path.startswith(API_PREFIX):

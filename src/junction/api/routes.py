@@ -12,6 +12,7 @@ from junction.auth.identity import authenticate, require_account, require_partne
 from junction.connectors.accounts import custom_fields_router as custom_fields
 from junction.connectors.accounts import router as account_connectors
 from junction.connectors.calls import router as calls_router
+from junction.connectors.catalog import custom_router as custom_connectors
 from junction.connectors.catalog import router as connectors
 from junction.cycles import partner_router as partner_cycles
 from junction.cycles import router as cycles
@@ -19,6 +20,7 @@ from junction.cycles import steps_router as cycle_steps
 from junction.embed import appearance_router as appearance
 from junction.embed import marketplace_router as marketplaces
 from junction.embed import router as embed
+from junction.migration import router as migration
 from junction.ops import router as ops
 from junction.reports import router as reports
 from junction.templates import authoring_router as template_authoring
@@ -44,6 +46,7 @@ def mount_routes(app: FastAPI) -> None:
 
     partner = APIRouter(dependencies=[Depends(require_partner)])
     partner.include_router(accounts.router)
+    partner.include_router(accounts.users_router)
     partner.include_router(audit.router)
     partner.include_router(auth.tokens_router)
     partner.include_router(connectors.router)
@@ -53,9 +56,12 @@ def mount_routes(app: FastAPI) -> None:
     partner.include_router(embed.router)
     partner.include_router(marketplaces.router)
     partner.include_router(appearance.router)
+    partner.include_router(migration.router)
 
     account = APIRouter(dependencies=[Depends(require_account)])
     account.include_router(accounts.current_router)
+    # Before account connectors: "custom" is not an account connector Id.
+    account.include_router(custom_connectors.router)
     account.include_router(account_connectors.router)
     account.include_router(custom_fields.router)
     account.include_router(calls_router.router)

@@ -18,7 +18,7 @@ from starlette.types import ASGIApp, Receive, Scope, Send
 from junction.accounts.models import Account
 from junction.api.context import get_services
 from junction.auth import service
-from junction.errors import BadRequest, Forbidden, NotFound, Unauthenticated
+from junction.errors import Forbidden, NotFound, Unauthenticated
 from junction.scripting import workers
 
 ACCOUNT_HEADER = "X-Cyclr-Account"
@@ -134,7 +134,8 @@ async def require_account(
 ) -> AccountContext:
     account_id = (header or "").strip()
     if not account_id:
-        raise BadRequest(f"The {ACCOUNT_HEADER} header is required for account-level methods")
+        # 401, as Cyclr answers: the call does not say whose it is.
+        raise Unauthenticated(f"The {ACCOUNT_HEADER} header is required for account-level methods")
     if identity.account_scope is not None and identity.account_scope != account_id:
         raise Forbidden("This token is restricted to another account")
     checked: tuple[str, bool] | None = getattr(request.state, "account_checked", None)

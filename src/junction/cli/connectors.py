@@ -1,4 +1,4 @@
-"""``junction connectors``: check, add and import (from OpenAPI) connector definitions."""
+"""``junction connectors``: check, add, import (from OpenAPI) and get connector definitions."""
 
 from __future__ import annotations
 
@@ -19,7 +19,7 @@ from junction.cli.common import (
 from junction.clock import system_clock
 from junction.connectors.catalog import service as catalog
 from junction.connectors.catalog.documents import load_document
-from junction.connectors.openapi import import_openapi
+from junction.connectors.openapi import OperationChoice, import_openapi
 from junction.connectors.spec.validate import DefinitionInvalid, parse_definition
 from junction.errors import JunctionError
 
@@ -100,10 +100,35 @@ def import_openapi_command(
         Path | None,
         typer.Option(help="Write the definition to this YAML file instead of storing it."),
     ] = None,
+    tag: Annotated[
+        list[str] | None,
+        typer.Option(help="Only operations with this tag (repeatable; '' for untagged)."),
+    ] = None,
+    path_chosen: Annotated[
+        list[str] | None,
+        typer.Option(
+            "--path",
+            help="Only operations of this path, e.g. /pets/{petId}, or /pets* for every path "
+            "starting so (repeatable).",
+        ),
+    ] = None,
+    search: Annotated[
+        str | None,
+        typer.Option(help="Only operations whose verb, path, operationId or summary hold this."),
+    ] = None,
 ) -> None:
     """Import an OpenAPI (2.0, 3.0, 3.1) document as a Draft connector, or write it out."""
+    choice = (
+        OperationChoice(
+            frozenset(tag) if tag else None,
+            search or "",
+            tuple(path_chosen) if path_chosen else None,
+        )
+        if tag or search or path_chosen
+        else None
+    )
     try:
-        result = import_openapi(path.read_bytes(), name=name, version=version)
+        result = import_openapi(path.read_bytes(), name=name, version=version, choice=choice)
     except DefinitionInvalid as exc:
         report_problems(path, exc)
         raise typer.Exit(1) from None
@@ -136,3 +161,29 @@ def import_openapi_command(
         )
     for warning in result.warnings:
         console.print(f"warning: {warning}", markup=False, highlight=False, soft_wrap=True)
+
+
+@app.command()
+def get(
+    connector_id: Annotated[int, typer.Argument(help="The connector release's Id.")],
+    output: Annotated[
+        Path | None,
+        typer.Option(help="Write the definition to this YAML file (default: print it)."),
+    ] = None,
+) -> None:
+    """A release's definition as YAML, with every default filled in, to edit and add again."""
+    settings = load_settings()
+    connector = run_in_transaction(
+        settings,
+        lambda session: catalog.get_connector(session=session, connector_id=connector_id),
+    )
+    text = yaml.safe_dump(connector.definition, sort_keys=False, allow_unicode=True, width=100)
+    if output is None:
+        typer.echo(text, nl=False)
+        return
+    output.write_text(text, encoding="utf-8")
+    console.print(
+        f"Wrote {output} ({connector.name} {connector.version}, {connector.status})",
+        highlight=False,
+        soft_wrap=True,
+    )

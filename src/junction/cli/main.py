@@ -13,6 +13,7 @@ from junction.cli import (
     console_users,
     credentials,
     cycles,
+    imports,
     keys,
     templates,
     tokens,
@@ -39,6 +40,7 @@ app.add_typer(accounts.app, name="accounts")
 app.add_typer(cycles.app, name="cycles")
 app.add_typer(transactions.app, name="transactions")
 app.add_typer(console_users.app, name="console-users")
+app.add_typer(imports.app, name="import")
 
 
 @app.command()

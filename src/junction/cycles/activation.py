@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import UTC, datetime
 from typing import Any
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, field_validator
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from junction.bounds import Instant
@@ -25,9 +25,17 @@ class ActivateIn(BaseModel):
 
     StartTime: Instant | None = Field(None, description="First run; now when omitted. UTC.")
     Interval: int | None = Field(
-        None, description=f"Minutes between runs, one of {', '.join(map(str, ALLOWED_INTERVALS))}."
+        None,
+        description=f"Minutes between runs, one of {', '.join(map(str, ALLOWED_INTERVALS))}; "
+        "0 is read as none.",
     )
     RunOnce: bool = Field(False, description="Run once, then pause.")
+
+    @field_validator("Interval", mode="before")
+    @classmethod
+    def _zero_is_none(cls, value: Any) -> Any:
+        # Cyclr's own example sends Interval 0 with RunOnce: no schedule, as when omitted.
+        return None if value == 0 and not isinstance(value, bool) else value
 
 
 class PrerequisitesUnmet(BadRequest):

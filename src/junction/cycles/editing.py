@@ -6,18 +6,21 @@ sees its cycle change under it.
 
 from __future__ import annotations
 
+import re
 import uuid
 from datetime import datetime
-from typing import Any
+from typing import Annotated, Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, field_validator
+from pydantic import Field, field_validator
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from junction.bounds import NonNegativeInt32
 from junction.cycles import lifecycle
 from junction.cycles.lifecycle import require_paused
 from junction.cycles.models import Cycle
+from junction.cycles.schemas import CycleOut
 from junction.errors import BadRequest, Conflict, NotFound
+from junction.guids import GuidText
 from junction.templates.spec.models import (
     CollectionSplit,
     ErrorAction,
@@ -25,18 +28,25 @@ from junction.templates.spec.models import (
     Variable,
     VariableNameText,
 )
+from junction.tolerant import TolerantInput
 
 # Cyclr's clients send the short names.
 _SPLIT_NAMES = {"All": "AllSteps", "First": "FirstStep"}
 
 
-class CycleUpdate(BaseModel):
+class CycleUpdate(TolerantInput):
     """Partial: omitted fields stay."""
 
-    model_config = ConfigDict(extra="forbid")
+    # A cycle's answer sent back: what it shows but the call does not set (Id, Status, the
+    # counts...) is ignored, as is Cyclr's Shareable (no cycle is shared here). (Set in full
+    # below, from CycleOut: a field this schema has is always read.)
+    READ_ONLY = frozenset({"Shareable"})
 
     Name: str | None = Field(None, min_length=1, max_length=255)
     Description: str | None = None
+    Tags: list[Annotated[str, Field(min_length=1, max_length=100)]] | None = Field(
+        None, max_length=50, description="Replace the cycle's tags (the list filters by them)."
+    )
     StepErrorAction: ErrorAction | None = None
     RetryAttempts: int | None = Field(None, ge=1, le=5)
     ContinueOnStepError: bool | None = None
@@ -53,21 +63,75 @@ class CycleUpdate(BaseModel):
         return _SPLIT_NAMES.get(value, value) if isinstance(value, str) else value
 
 
+CycleUpdate.READ_ONLY = CycleUpdate.READ_ONLY | frozenset(CycleOut.model_fields)
+
+
 class CycleCreate(CycleUpdate):
+    Id: GuidText | None = Field(
+        None,
+        description="Your own GUID for the cycle (to recreate one with the id it had "
+        "elsewhere); a new one when omitted.",
+    )
     Name: str = Field(min_length=1, max_length=255)
 
 
-class VariableIn(BaseModel):
-    model_config = ConfigDict(extra="forbid")
+# A variable's answer sent back: its names are fixed (the path names it) and every variable
+# of a cycle is a static value.
+_VARIABLE_READ_ONLY = frozenset({"DisplayName", "MappingType", "IsLaunchVisible"})
+
+
+class VariableIn(TolerantInput):
+    READ_ONLY = _VARIABLE_READ_ONLY | {"SystemName"}
 
     Value: str | None
 
 
-class NamedVariableIn(BaseModel):
-    model_config = ConfigDict(extra="forbid")
+class NamedVariableIn(TolerantInput):
+    READ_ONLY = _VARIABLE_READ_ONLY
 
     SystemName: VariableNameText
     Value: str | None = None
+
+
+class NewVariableIn(TolerantInput):
+    """A variable to add. Without SystemName, it is derived from DisplayName: letters,
+    digits and underscores kept, every other run of characters one underscore, and an
+    underscore in front of a leading digit ("Customer email" becomes Customer_email)."""
+
+    SystemName: VariableNameText | None = None
+    DisplayName: str | None = Field(None, max_length=255)
+    Value: str | None = None
+    IsLaunchVisible: bool = False
+    MappingType: Literal["StaticValue"] | None = Field(
+        None, description="Cyclr's; a cycle variable is always a static value."
+    )
+
+    def variable(self) -> Variable:
+        """The variable as stored; BadRequest names the field when no name can be had."""
+        name = self.SystemName
+        if name is None:
+            if not (self.DisplayName or "").strip():
+                raise BadRequest("SystemName: required (or a DisplayName to derive it from)")
+            name = system_name_of(self.DisplayName or "")
+        return Variable(
+            SystemName=name,
+            DisplayName=self.DisplayName,
+            Value=self.Value,
+            IsLaunchVisible=self.IsLaunchVisible,
+        )
+
+
+def system_name_of(display_name: str) -> str:
+    """A SystemName made from a DisplayName (see NewVariableIn)."""
+    name = re.sub(r"[^A-Za-z0-9_]+", "_", display_name.strip()).strip("_")
+    if not name:
+        raise BadRequest(
+            f"SystemName: required, as DisplayName '{display_name}' has no letter or digit to "
+            "make one of"
+        )
+    if name[0].isdigit():
+        name = "_" + name
+    return name[:128]
 
 
 SETTING_FIELDS = (
@@ -89,6 +153,8 @@ def _apply_settings(cycle: Cycle, update_in: CycleUpdate) -> None:
         cycle.name = update_in.Name
     if "Description" in fields:
         cycle.description = update_in.Description
+    if "Tags" in fields:
+        cycle.tags = list(update_in.Tags or [])
     # A new dict, so the JSON column sees the change.
     settings: dict[str, Any] = dict(cycle.settings)
     for name in SETTING_FIELDS:
@@ -104,8 +170,12 @@ async def create(
     *, session: AsyncSession, account_id: str, create_in: CycleCreate, now: datetime
 ) -> Cycle:
     """An empty, Paused cycle of the account's own, built with the steps and edges API."""
+    cycle_id = create_in.Id or str(uuid.uuid4())
+    # Ids are unique across accounts, as Cyclr's are.
+    if await session.get(Cycle, cycle_id) is not None:
+        raise BadRequest(f"Id: '{cycle_id}' is already in use")
     cycle = Cycle(
-        id=str(uuid.uuid4()),
+        id=cycle_id,
         account_id=account_id,
         template_id=None,
         template_release_id=None,

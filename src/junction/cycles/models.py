@@ -6,10 +6,10 @@ from datetime import datetime
 from typing import Any
 
 from sqlalchemy import Boolean, ForeignKey, Integer, String, Text
-from sqlalchemy.orm import Mapped, mapped_column
+from sqlalchemy.orm import Mapped, mapped_column, validates
 
 from junction.db.base import Base
-from junction.db.types import JSONDocument, UTCDateTime
+from junction.db.types import JSONDocument, UTCDateTime, name_tokens
 
 
 class Cycle(Base):
@@ -36,6 +36,10 @@ class Cycle(Base):
     # The release's settings and variables as installed; the account may change them.
     settings: Mapped[dict[str, Any]] = mapped_column(JSONDocument)
     variables: Mapped[list[Any]] = mapped_column(JSONDocument)
+    # Cyclr's Tags, as given (the template's when installed). Assign ``tags`` only:
+    # ``tag_index`` follows it ("|sales|crm|", for the exact-tag filter in SQL).
+    tags: Mapped[list[str]] = mapped_column(JSONDocument, default=list)
+    tag_index: Mapped[str] = mapped_column(Text, default="")
     interval_minutes: Mapped[int | None] = mapped_column(Integer)
     start_time: Mapped[datetime | None] = mapped_column(UTCDateTime())
     run_once: Mapped[bool] = mapped_column(Boolean, default=False)
@@ -49,6 +53,12 @@ class Cycle(Base):
     version: Mapped[int] = mapped_column(Integer, default=1)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime())
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime())
+
+    @validates("tags")
+    def _index_tags(self, _key: str, tags: list[str] | None) -> list[str]:
+        tags = list(tags or [])
+        self.tag_index = name_tokens(tags)
+        return tags
 
 
 class CycleStep(Base):

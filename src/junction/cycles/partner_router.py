@@ -7,6 +7,7 @@ from typing import Any
 from fastapi import APIRouter
 
 from junction.api.context import Context, Session
+from junction.api.ids import GuidId
 from junction.cycles import upgrade
 
 router = APIRouter(tags=["Templates"])
@@ -20,7 +21,7 @@ router = APIRouter(tags=["Templates"])
     "report per cycle: `CycleId`, `AccountId`, `FromVersion`, `ToVersion`, `NotCarriedOver`, "
     "`Deactivated`, or `Error` for a cycle that could not be upgraded (it is left as it was).",
 )
-async def upgrade_installed(template_id: str, session: Session, context: Context) -> Any:
+async def upgrade_installed(template_id: GuidId, session: Session, context: Context) -> Any:
     return await upgrade.upgrade_installed(
         session=session, keyring=context.keyring, template_id=template_id, now=context.clock()
     )

@@ -5,11 +5,12 @@ from __future__ import annotations
 
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Body, Depends, Response
+from fastapi import APIRouter, Body, Depends, Query, Response
 from pydantic import Field
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from junction.api.context import Context, Session, WakeAfterCommit
+from junction.api.ids import GuidId
 from junction.api.paging import PageRequest, fetch_page, page_request
 from junction.auth.identity import AccountContext, CurrentAccount
 from junction.cycles import (
@@ -22,12 +23,17 @@ from junction.cycles import (
     webhook_urls,
 )
 from junction.cycles.activation import ActivateIn
-from junction.cycles.editing import CycleCreate, CycleUpdate, NamedVariableIn, VariableIn
+from junction.cycles.editing import (
+    CycleCreate,
+    CycleUpdate,
+    NamedVariableIn,
+    NewVariableIn,
+    VariableIn,
+)
 from junction.cycles.models import Cycle
 from junction.cycles.schemas import CycleOut, WebhookOut
 from junction.cycles.webhook_install import WebhookWarning
 from junction.services import Services
-from junction.templates.spec.models import Variable
 
 router = APIRouter(tags=["Cycles"])
 
@@ -35,7 +41,7 @@ Paging = Annotated[PageRequest, Depends(page_request)]
 
 
 async def _cycle(
-    session: AsyncSession, account: AccountContext, cycle_id: str, *, lock: bool = False
+    session: AsyncSession, account: AccountContext, cycle_id: GuidId, *, lock: bool = False
 ) -> Cycle:
     """The account's cycle; ``lock`` for a change (see service.get)."""
     return await service.get(
@@ -76,7 +82,7 @@ async def _out(session: AsyncSession, cycle: Cycle, context: Services | None = N
     "Fresh).",
 )
 async def install(
-    template_id: str, account: CurrentAccount, session: Session, context: Context
+    template_id: GuidId, account: CurrentAccount, session: Session, context: Context
 ) -> CycleOut:
     cycle = await service.install(
         session=session,
@@ -90,18 +96,32 @@ async def install(
 
 @router.get("/cycles", response_model=list[CycleOut], summary="List the account's cycles")
 async def list_cycles(
-    account: CurrentAccount, session: Session, paging: Paging, response: Response
+    account: CurrentAccount,
+    session: Session,
+    paging: Paging,
+    response: Response,
+    tag: Annotated[
+        str | None, Query(max_length=255, description="Only cycles with this tag (any case).")
+    ] = None,
+    includeIcons: Annotated[
+        bool, Query(description="Fill in the connectors' Icon (null otherwise), as Cyclr does.")
+    ] = False,
 ) -> list[CycleOut]:
     rows = await fetch_page(
         session=session,
-        query=service.list_query(account_id=account.account_id),
+        query=service.list_query(account_id=account.account_id, tag=tag),
         request=paging,
         sortable=service.SORTABLE,
         default_order="CreatedDate",
         tiebreak=service.TIEBREAK,
         response=response,
     )
-    return [await _out(session, row) for row in rows]
+    listed = [await _out(session, row) for row in rows]
+    if not includeIcons:
+        for out in listed:
+            for connector in out.Connectors:
+                connector.Icon = None
+    return listed
 
 
 @router.post(
@@ -110,7 +130,8 @@ async def list_cycles(
     status_code=201,
     summary="Create a cycle",
     description="An empty Paused cycle of the account's own; add steps and edges with "
-    "/v1.0/cycles/{id}/steps and /edges.",
+    "/v1.0/cycles/{id}/steps and /edges. `Id` may give the cycle's GUID (400 when malformed "
+    "or already in use).",
 )
 async def create_cycle(
     create_in: CycleCreate, account: CurrentAccount, session: Session, context: Context
@@ -135,7 +156,7 @@ async def list_upgradeable(account: CurrentAccount, session: Session) -> list[Cy
 
 @router.get("/cycles/{cycle_id}", response_model=CycleOut, summary="Get a cycle")
 async def get_cycle(
-    cycle_id: str, account: CurrentAccount, session: Session, context: Context
+    cycle_id: GuidId, account: CurrentAccount, session: Session, context: Context
 ) -> CycleOut:
     cycle = await _cycle(session, account, cycle_id)
     return await _out(session, cycle, context)
@@ -147,7 +168,7 @@ async def get_cycle(
     description="Webhooks its steps installed at an API are deleted there first; those that "
     "could not be are listed in `Warnings` (Junction extension): remove them at the API.",
 )
-async def delete_cycle(cycle_id: str, account: CurrentAccount, context: Context) -> Any:
+async def delete_cycle(cycle_id: GuidId, account: CurrentAccount, context: Context) -> Any:
     name, warnings = await activation_flow.remove(
         caller=_caller(context), account_id=account.account_id, cycle_id=cycle_id
     )
@@ -166,7 +187,7 @@ async def delete_cycle(cycle_id: str, account: CurrentAccount, context: Context)
     "inputs to fill (see GET /v1.0/steps/{id}/prerequisites) or an invalid mapping, 31/32/33 "
     "a decision, delay or wait-until step not set up.",
 )
-async def get_prerequisites(cycle_id: str, account: CurrentAccount, session: Session) -> Any:
+async def get_prerequisites(cycle_id: GuidId, account: CurrentAccount, session: Session) -> Any:
     cycle = await _cycle(session, account, cycle_id)
     loaded = await structure.load(session=session, cycle=cycle)
     return [vars(item) for item in await prerequisites.of_cycle(session=session, structure=loaded)]
@@ -183,7 +204,7 @@ async def get_prerequisites(cycle_id: str, account: CurrentAccount, session: Ses
     "400 (`StepId`, `StepName`, `UpstreamStatus`) when that fails.",
 )
 async def activate(
-    cycle_id: str,
+    cycle_id: GuidId,
     account: CurrentAccount,
     context: Context,
     wake: WakeAfterCommit,
@@ -220,7 +241,7 @@ class DeactivatedOut(CycleOut):
     "deleted there; one that could not be is listed in `Warnings` and deleted next time.",
 )
 async def deactivate(
-    cycle_id: str,
+    cycle_id: GuidId,
     account: CurrentAccount,
     context: Context,
     wake: WakeAfterCommit,
@@ -246,7 +267,7 @@ async def deactivate(
     description="Partial. An active cycle cannot change (409): deactivate it first.",
 )
 async def update_cycle(
-    cycle_id: str,
+    cycle_id: GuidId,
     update_in: CycleUpdate,
     account: CurrentAccount,
     session: Session,
@@ -258,7 +279,7 @@ async def update_cycle(
 
 
 @router.get("/cycles/{cycle_id}/variables", summary="List a cycle's variables")
-async def list_variables(cycle_id: str, account: CurrentAccount, session: Session) -> Any:
+async def list_variables(cycle_id: GuidId, account: CurrentAccount, session: Session) -> Any:
     cycle = await _cycle(session, account, cycle_id)
     return editing.variables_out(cycle)
 
@@ -269,7 +290,7 @@ async def list_variables(cycle_id: str, account: CurrentAccount, session: Sessio
     description="An active cycle cannot change (409): deactivate it first.",
 )
 async def set_variable(
-    cycle_id: str,
+    cycle_id: GuidId,
     name: str,
     variable_in: VariableIn,
     account: CurrentAccount,
@@ -291,7 +312,7 @@ async def set_variable(
     "unmet prerequisites is paused (`Deactivated`).",
 )
 async def upgrade_cycle(
-    cycle_id: str, account: CurrentAccount, session: Session, context: Context
+    cycle_id: GuidId, account: CurrentAccount, session: Session, context: Context
 ) -> Any:
     cycle = await _cycle(session, account, cycle_id, lock=True)
     report = await upgrade.upgrade(
@@ -302,20 +323,21 @@ async def upgrade_cycle(
 
 @router.post(
     "/cycles/{cycle_id}/variables",
-    status_code=201,
     summary="Add a cycle variable",
-    description="An active cycle cannot change (409): deactivate it first.",
+    description="`SystemName` may be left out when `DisplayName` is given: it is made from "
+    "it (letters, digits and underscores; any other run of characters one underscore). An "
+    "active cycle cannot change (409): deactivate it first.",
 )
 async def add_variable(
-    cycle_id: str,
-    variable_in: Variable,
+    cycle_id: GuidId,
+    variable_in: NewVariableIn,
     account: CurrentAccount,
     session: Session,
     context: Context,
 ) -> Any:
     cycle = await _cycle(session, account, cycle_id, lock=True)
     return await editing.add_variable(
-        session=session, cycle=cycle, variable=variable_in, now=context.clock()
+        session=session, cycle=cycle, variable=variable_in.variable(), now=context.clock()
     )
 
 
@@ -325,7 +347,7 @@ async def add_variable(
     description="An array of `{SystemName, Value}`; all are set, or none when one is unknown.",
 )
 async def set_variables(
-    cycle_id: str,
+    cycle_id: GuidId,
     values: list[NamedVariableIn],
     account: CurrentAccount,
     session: Session,
@@ -338,14 +360,16 @@ async def set_variables(
 
 
 @router.get("/cycles/{cycle_id}/variables/{name}", summary="Get a cycle variable")
-async def get_variable(cycle_id: str, name: str, account: CurrentAccount, session: Session) -> Any:
+async def get_variable(
+    cycle_id: GuidId, name: str, account: CurrentAccount, session: Session
+) -> Any:
     cycle = await _cycle(session, account, cycle_id)
     return editing.get_variable(cycle, name)
 
 
 @router.delete("/cycles/{cycle_id}/variables/{name}", summary="Delete a cycle variable")
 async def delete_variable(
-    cycle_id: str, name: str, account: CurrentAccount, session: Session, context: Context
+    cycle_id: GuidId, name: str, account: CurrentAccount, session: Session, context: Context
 ) -> Any:
     cycle = await _cycle(session, account, cycle_id, lock=True)
     await editing.remove_variable(session=session, cycle=cycle, name=name, now=context.clock())

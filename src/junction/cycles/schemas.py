@@ -3,13 +3,17 @@
 from __future__ import annotations
 
 from datetime import datetime
+from typing import Any
 
-from pydantic import BaseModel, Field
+from pydantic import BaseModel, Field, SerializerFunctionWrapHandler, field_serializer
 
 from junction.connectors.accounts.models import AccountConnector
 from junction.connectors.catalog import service as catalog
 from junction.connectors.catalog.models import Connector
 from junction.cycles.models import Cycle
+
+# Cyclr's answer for a date that was never set (.NET's DateTime.MinValue, without an offset).
+NEVER = "0001-01-01T00:00:00"
 
 
 class CycleConnectorOut(BaseModel):
@@ -41,16 +45,25 @@ class CycleOut(BaseModel):
     ErrorCount: int = 0
     WarningCount: int = 0
     InProgressTransactionCount: int = 0
-    LastSuccessfulRunDate: datetime | None = None
+    LastSuccessfulRunDate: datetime | None = Field(
+        None, description=f"{NEVER} (no offset) until a trigger step has run successfully."
+    )
     Shareable: bool = False
+    StepErrorAction: str = Field(description="Ignore, Retry, StopTransaction or StopIntegration.")
     ContinueOnStepError: bool
+    CollectionSplitType: str = Field(description="FirstStep, AllSteps or None.")
     LogStepDataRequests: bool
     StepDataSuccessRetentionHours: int | None
     StepDataErroredRetentionHours: int | None
+    Tags: list[str]
     Webhooks: list[WebhookOut] = Field(
         default_factory=list,
         description="Junction extension: the webhook trigger's URL (single cycle answers).",
     )
+
+    @field_serializer("LastSuccessfulRunDate", mode="wrap")
+    def _never_run(self, value: datetime | None, handler: SerializerFunctionWrapHandler) -> Any:
+        return NEVER if value is None else handler(value)
 
     @classmethod
     def build(
@@ -77,8 +90,11 @@ class CycleOut(BaseModel):
                 )
                 for row, connector, count in connectors
             ],
+            StepErrorAction=str(settings.get("StepErrorAction", "Ignore")),
             ContinueOnStepError=bool(settings.get("ContinueOnStepError", False)),
+            CollectionSplitType=str(settings.get("CollectionSplitType", "FirstStep")),
             LogStepDataRequests=bool(settings.get("LogStepDataRequests", True)),
             StepDataSuccessRetentionHours=settings.get("StepDataSuccessRetentionHours"),
             StepDataErroredRetentionHours=settings.get("StepDataErroredRetentionHours"),
+            Tags=list(cycle.tags or []),
         )

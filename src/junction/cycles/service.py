@@ -34,7 +34,7 @@ async def connector_release(*, session: AsyncSession, name: str, version: str | 
     rows = (
         await session.scalars(
             select(Connector)
-            .where(func.lower(Connector.name) == name.lower())
+            .where(func.lower(Connector.name) == name.lower(), catalog.visible_to(None))
             .order_by(Connector.id)
         )
     ).all()
@@ -168,6 +168,7 @@ async def install(
         description=document.Description,
         settings=document.Settings.model_dump(mode="json"),
         variables=[v.model_dump(mode="json") for v in document.Variables],
+        tags=list(document.Tags),
         run_once=False,
         created_at=now,
         updated_at=now,
@@ -238,8 +239,13 @@ async def get(
     return cycle
 
 
-def list_query(*, account_id: str) -> Select[Any]:
-    return select(Cycle).where(Cycle.account_id == account_id)
+def list_query(*, account_id: str, tag: str | None = None) -> Select[Any]:
+    """``tag``: only cycles with this tag, as a whole and ignoring case."""
+    query = select(Cycle).where(Cycle.account_id == account_id)
+    if tag:
+        token = f"|{tag.strip().lower().replace('|', '/')}|"
+        query = query.where(Cycle.tag_index.contains(token, autoescape=True))
+    return query
 
 
 def cycles_query(

@@ -10,7 +10,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import Field, field_validator
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from junction.bounds import Int32
@@ -33,6 +33,7 @@ from junction.cycles.structure import Structure
 from junction.errors import BadRequest, NotFound
 from junction.templates.spec.graph import ancestors_of, check_mapping
 from junction.templates.spec.models import Mapping, MappingKind
+from junction.tolerant import TolerantInput
 
 PARAMETERS, FIELDS = "Parameters", "FieldMappings"
 # The request field a refused mapping is reported against.
@@ -43,10 +44,11 @@ _FIELD_OF = {
 }
 
 
-class MappingIn(BaseModel):
-    model_config = ConfigDict(extra="forbid")
+class MappingIn(TolerantInput):
+    # The GET answer's description of the input (Cyclr's examples send ``Field: {Id: 0}``).
+    READ_ONLY = frozenset({"Field", "Parameter", "IsEntityIdentifier"})
 
-    MappingType: MappingKind
+    MappingType: MappingKind = Field(description="null is read as Ignore.")
     Value: str | None = Field(None, description="StaticValue, ValueList, or Script ('=...').")
     SourceStepId: str | None = Field(None, description="StepData: the earlier step's Id.")
     SourceFieldId: Int32 | None = Field(
@@ -60,6 +62,12 @@ class MappingIn(BaseModel):
     TriggerValueDisplayName: str | None = None
     IsLaunchVisible: bool | None = None
 
+    @field_validator("MappingType", mode="before")
+    @classmethod
+    def _null_is_ignore(cls, value: Any) -> Any:
+        # Cyclr answers an input that was never set with MappingType null.
+        return MappingKind.IGNORE if value is None else value
+
 
 @dataclass(frozen=True)
 class StepMethod:
@@ -70,6 +78,8 @@ class StepMethod:
     ids: MethodIds
     # The account connector's custom fields of the method (their Ids are negative).
     custom: list[custom_methods.CustomField] = field(default_factory=list)
+    # The numeric Id of each of the connector's methods, by MethodUniqueIdentifier.
+    method_numbers: dict[str, int] = field(default_factory=dict)
 
 
 @dataclass(frozen=True)
@@ -91,13 +101,16 @@ async def step_method(
     ids = await structure.method_ids(session=session, cycle_step=cycle_step)
     if used is None or method is None or ids is None:
         raise BadRequest(f"Step '{cycle_step.document.get('Name')}' calls no connector method")
+    definition = catalog.definition_of(used[1])
+    all_ids = await catalog.method_ids(session=session, connector_id=used[1].id)
     return StepMethod(
         used[0],
         used[1],
-        catalog.definition_of(used[1]),
+        definition,
         method,
         ids,
         structure.custom_fields_of(cycle_step),
+        {m.MethodUniqueIdentifier: all_ids[i].id for i, m in enumerate(definition.Methods)},
     )
 
 
@@ -132,7 +145,10 @@ def _stored(cycle_step: CycleStep, section: str, item: Input) -> dict[str, Any]:
     return {}
 
 
-def _triggers(found: StepMethod, trigger_name: str | None) -> list[dict[str, Any]]:
+def _triggers(found: StepMethod, trigger_name: str | None, entity_id: int) -> list[dict[str, Any]]:
+    """The trigger that lists the input's values: ``MethodId`` is the numeric Id of its
+    method (``GET /account/connectors/{AccountConnectorId}/methods/{MethodId}`` runs it),
+    ``EntityId`` the Id of the input it serves, as in Cyclr's answers."""
     trigger = next((t for t in found.definition.Triggers if t.Name == trigger_name), None)
     if trigger is None:
         return []
@@ -143,11 +159,13 @@ def _triggers(found: StepMethod, trigger_name: str | None) -> list[dict[str, Any
             "TriggerId": trigger.Name,
             "Name": trigger.Name,
             "AccountConnectorId": found.row.id,
+            "MethodId": found.method_numbers.get(trigger.MethodUniqueIdentifier),
             "MethodUniqueIdentifier": trigger.MethodUniqueIdentifier,
             "MethodName": method.Name if method else None,
             "IdentifierKey": trigger.IdentifierKey,
             "HumanReadableKey": trigger.HumanReadableKey,
             "SubTriggers": [],
+            "EntityId": entity_id,
         }
     ]
 
@@ -206,7 +224,7 @@ def mapping_out(
         "TriggerName": trigger_name,
         "Values": item.values,
         "DisplayOrder": item.position,
-        "Triggers": _triggers(found, trigger_name),
+        "Triggers": _triggers(found, trigger_name, item.id),
     }
     if isinstance(spec, FieldSpec):
         described["ForRequestFormat"] = spec.ConnectorField
@@ -313,28 +331,31 @@ async def set_mapping(
 
 
 def fields_for_mapping(setup: Setup, cycle_step: CycleStep) -> list[dict[str, Any]]:
-    """The response fields of the steps that always run before this one."""
+    """The response fields of the steps that always run before this one, as one list in
+    Cyclr's shape; ``StepId`` and ``StepName`` (Junction's) say which step gives each, as a
+    StepData mapping names it with ``SourceStepId`` and ``SourceFieldId``."""
     structure = setup.structure
     earlier = ancestors_of(structure.document(), cycle_step.step_key)
-    result = []
+    result: list[dict[str, Any]] = []
     for source in structure.steps:
-        if source.step_key not in earlier or not setup.response_fields(source):
+        if source.step_key not in earlier:
             continue
-        result.append(
-            {
-                "StepId": source.id,
-                "StepName": source.document.get("Name"),
-                "Fields": [
-                    {
-                        "Id": field_id,
-                        "Name": spec.DisplayName or spec.SystemField or spec.ConnectorField,
-                        "SystemField": spec.SystemField or spec.ConnectorField,
-                        "ConnectorField": spec.ConnectorField,
-                        "DataType": spec.DataType.value,
-                        "Description": spec.Description,
-                    }
-                    for field_id, spec in setup.response_fields(source)
-                ],
-            }
-        )
+        for position, (field_id, spec) in enumerate(setup.response_fields(source)):
+            result.append(
+                {
+                    "Id": field_id,
+                    "Name": spec.DisplayName or spec.SystemField or spec.ConnectorField,
+                    "Description": spec.Description,
+                    "IsOptional": spec.Optional,
+                    "DataType": spec.DataType.value,
+                    "TriggerName": None,
+                    "Values": None,
+                    "DisplayOrder": position,
+                    "Triggers": [],
+                    "StepId": source.id,
+                    "StepName": source.document.get("Name"),
+                    "SystemField": spec.SystemField or spec.ConnectorField,
+                    "ConnectorField": spec.ConnectorField,
+                }
+            )
     return result

@@ -5,7 +5,7 @@ from __future__ import annotations
 import uuid
 from typing import Annotated, Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 from sqlalchemy import delete
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -18,6 +18,7 @@ from junction.cycles.lifecycle import require_paused
 from junction.cycles.models import CycleEdge, CycleStep
 from junction.cycles.structure import Structure
 from junction.errors import BadRequest, NotFound
+from junction.guids import GuidText
 from junction.templates.spec.models import (
     CollectionSplit,
     Condition,
@@ -26,12 +27,26 @@ from junction.templates.spec.models import (
     Step,
     StepKind,
 )
+from junction.tolerant import TolerantInput, blank_guid_as_none
 
 
-class StepIn(BaseModel):
+class StepIn(TolerantInput):
     """A step to add; for PUT every field is optional and omitted ones stay."""
 
-    model_config = ConfigDict(extra="forbid")
+    # A step's answer sent back: what describes the step rather than sets it is ignored
+    # (Cyclr's ActionType among them; AccountConnector is read from AccountConnectorId).
+    READ_ONLY = frozenset(
+        {
+            "Id",
+            "StepKey",
+            "ActionType",
+            "WebhookUrl",
+            "MethodName",
+            "AccountConnector",
+            "ResponseStatus",
+            "FieldMappings",
+        }
+    )
 
     Name: str | None = Field(None, min_length=1, max_length=255)
     Description: str | None = None
@@ -39,7 +54,9 @@ class StepIn(BaseModel):
     AccountConnectorId: PositiveInt32 | None = Field(
         None, description="Method steps: what they call."
     )
-    MethodUniqueIdentifier: str | None = Field(None, description="Method steps: the method.")
+    MethodUniqueIdentifier: str | None = Field(
+        None, description="Method steps: the method (the all-zero GUID is read as none)."
+    )
     CollectionSplitType: CollectionSplit | None = None
     Conditions: list[Condition] | None = None
     Combine: Literal["All", "Any"] | None = None
@@ -49,10 +66,24 @@ class StepIn(BaseModel):
     DisplayPositionLeft: Int32 | None = None
     DisplayPositionTop: Int32 | None = None
 
+    @field_validator("MethodUniqueIdentifier", mode="before")
+    @classmethod
+    def _zero_guid_is_none(cls, value: Any) -> Any:
+        return blank_guid_as_none(value)
+
+
+class StepCreate(StepIn):
+    Id: GuidText | None = Field(
+        None, description="Your own GUID for the step; a new one when omitted."
+    )
+
 
 class EdgeIn(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
+    Id: GuidText | None = Field(
+        None, description="Your own GUID for the edge; a new one when omitted."
+    )
     TailStepId: Annotated[str, Field(description="The step the edge leaves.")]
     HeadStepId: Annotated[str, Field(description="The step the edge enters.")]
     EdgeType: EdgeKind = EdgeKind.FORWARD
@@ -199,12 +230,22 @@ def _apply(cycle_step: CycleStep, step_in: StepIn) -> None:
     cycle_step.document = document
 
 
-async def add_step(*, session: AsyncSession, structure: Structure, step_in: StepIn) -> CycleStep:
+async def _free_id(session: AsyncSession, row: type[CycleStep | CycleEdge], chosen: str) -> str:
+    """The caller's id when no row has it yet (ids are unique across accounts, as Cyclr's)."""
+    if await session.get(row, chosen) is not None:
+        raise BadRequest(f"Id: '{chosen}' is already in use")
+    return chosen
+
+
+async def add_step(
+    *, session: AsyncSession, structure: Structure, step_in: StepIn, step_id: str | None = None
+) -> CycleStep:
+    """A new step; ``step_id`` is the caller's own GUID for it (a new one when empty)."""
     require_paused(structure.cycle)
     if not step_in.Name:
         raise BadRequest("Name: required")
     kind = step_in.StepType or StepKind.METHOD
-    step_id = str(uuid.uuid4())
+    step_id = await _free_id(session, CycleStep, step_id) if step_id else str(uuid.uuid4())
     cycle_step = CycleStep(
         id=step_id,
         cycle_id=structure.cycle.id,
@@ -243,7 +284,8 @@ async def update_step(
             "step instead"
         )
     _apply(cycle_step, step_in)
-    changes_method = {"AccountConnectorId", "MethodUniqueIdentifier"} & step_in.model_fields_set
+    # A null is no change: a step's answer shows null for a method not chosen yet.
+    changes_method = step_in.AccountConnectorId is not None or bool(step_in.MethodUniqueIdentifier)
     if changes_method:
         if kind is not StepKind.METHOD:
             raise BadRequest(f"AccountConnectorId: a {kind.value} step calls no connector")
@@ -333,7 +375,7 @@ async def add_edge(*, session: AsyncSession, structure: Structure, edge_in: Edge
     require_paused(structure.cycle)
     _check_edge(structure, edge_in)
     edge = CycleEdge(
-        id=str(uuid.uuid4()),
+        id=await _free_id(session, CycleEdge, edge_in.Id) if edge_in.Id else str(uuid.uuid4()),
         cycle_id=structure.cycle.id,
         tail_step_id=edge_in.TailStepId,
         head_step_id=edge_in.HeadStepId,

@@ -5,14 +5,16 @@ from __future__ import annotations
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Body
+from fastapi.responses import JSONResponse
 
 from junction.api.context import Context, Session
-from junction.api.ids import FieldId
+from junction.api.ids import FieldId, GuidId
 from junction.auth.identity import CurrentAccount
+from junction.connectors.accounts.custom_field_discovery import LookupFailed, discover
 from junction.connectors.calls.answers import trigger_choices
 from junction.cycles import prerequisites, service, setup, steps, structure
 from junction.cycles.setup import FIELDS, PARAMETERS, MappingIn
-from junction.cycles.steps import EdgeIn, StepIn
+from junction.cycles.steps import EdgeIn, StepCreate, StepIn
 from junction.errors import BadRequest
 
 router = APIRouter(tags=["Cycle steps"])
@@ -20,7 +22,7 @@ PAUSED_ONLY = " An active cycle cannot change (409): deactivate it first."
 
 
 async def _structure(
-    session: Session, account_id: str, cycle_id: str, *, lock: bool = False
+    session: Session, account_id: str, cycle_id: GuidId, *, lock: bool = False
 ) -> structure.Structure:
     cycle = await service.get(session=session, account_id=account_id, cycle_id=cycle_id, lock=lock)
     return await structure.load(session=session, cycle=cycle)
@@ -34,7 +36,7 @@ async def _structure(
     "steps add their settings.",
 )
 async def list_steps(
-    cycle_id: str, account: CurrentAccount, session: Session, context: Context
+    cycle_id: GuidId, account: CurrentAccount, session: Session, context: Context
 ) -> Any:
     loaded = await _structure(session, account.account_id, cycle_id)
     base = context.settings.public_base_url
@@ -47,19 +49,26 @@ async def list_steps(
     summary="Add a step to a cycle",
     description="A method step needs `AccountConnectorId` and `MethodUniqueIdentifier`; a "
     "tool step (`StepType` Decision, Delay, WaitUntil, Stop or Annotation) its settings. Join "
-    "it to the others with POST /v1.0/cycles/{id}/edges." + PAUSED_ONLY,
+    "it to the others with POST /v1.0/cycles/{id}/edges. `Id` may give the step's GUID (400 "
+    "when malformed or already in use)." + PAUSED_ONLY,
 )
 async def add_step(
-    cycle_id: str, step_in: StepIn, account: CurrentAccount, session: Session, context: Context
+    cycle_id: GuidId,
+    step_in: StepCreate,
+    account: CurrentAccount,
+    session: Session,
+    context: Context,
 ) -> Any:
     loaded = await _structure(session, account.account_id, cycle_id, lock=True)
-    added = await steps.add_step(session=session, structure=loaded, step_in=step_in)
+    added = await steps.add_step(
+        session=session, structure=loaded, step_in=step_in, step_id=step_in.Id
+    )
     return steps.step_out(loaded, added, context.settings.public_base_url)
 
 
 @router.get("/cycles/{cycle_id}/steps/{step_id}", summary="Get a cycle's step")
 async def get_step(
-    cycle_id: str, step_id: str, account: CurrentAccount, session: Session, context: Context
+    cycle_id: GuidId, step_id: GuidId, account: CurrentAccount, session: Session, context: Context
 ) -> Any:
     loaded = await _structure(session, account.account_id, cycle_id)
     return steps.step_out(loaded, loaded.by_id(step_id), context.settings.public_base_url)
@@ -71,8 +80,8 @@ async def get_step(
     description="Partial. Choosing another method clears the step's mappings." + PAUSED_ONLY,
 )
 async def update_step(
-    cycle_id: str,
-    step_id: str,
+    cycle_id: GuidId,
+    step_id: GuidId,
     step_in: StepIn,
     account: CurrentAccount,
     session: Session,
@@ -91,7 +100,7 @@ async def update_step(
     description="Its edges go with it." + PAUSED_ONLY,
 )
 async def delete_step(
-    cycle_id: str, step_id: str, account: CurrentAccount, session: Session
+    cycle_id: GuidId, step_id: GuidId, account: CurrentAccount, session: Session
 ) -> Any:
     loaded = await _structure(session, account.account_id, cycle_id, lock=True)
     cycle_step = loaded.by_id(step_id)
@@ -101,7 +110,7 @@ async def delete_step(
 
 
 @router.get("/cycles/{cycle_id}/edges", summary="List a cycle's edges")
-async def list_edges(cycle_id: str, account: CurrentAccount, session: Session) -> Any:
+async def list_edges(cycle_id: GuidId, account: CurrentAccount, session: Session) -> Any:
     loaded = await _structure(session, account.account_id, cycle_id)
     return [steps.edge_out(e) for e in loaded.edges]
 
@@ -112,17 +121,19 @@ async def list_edges(cycle_id: str, account: CurrentAccount, session: Session) -
     summary="Join two steps",
     description="`{TailStepId, HeadStepId, EdgeType}`: Forward from any step but a decision, "
     "True and False from a decision. Refused (400) when it would make a loop or a second "
-    "exit." + PAUSED_ONLY,
+    "exit. `Id` may give the edge's GUID (400 when malformed or already in use)." + PAUSED_ONLY,
 )
 async def add_edge(
-    cycle_id: str, edge_in: EdgeIn, account: CurrentAccount, session: Session
+    cycle_id: GuidId, edge_in: EdgeIn, account: CurrentAccount, session: Session
 ) -> Any:
     loaded = await _structure(session, account.account_id, cycle_id, lock=True)
     return steps.edge_out(await steps.add_edge(session=session, structure=loaded, edge_in=edge_in))
 
 
 @router.get("/cycles/{cycle_id}/edges/{edge_id}", summary="Get a cycle's edge")
-async def get_edge(cycle_id: str, edge_id: str, account: CurrentAccount, session: Session) -> Any:
+async def get_edge(
+    cycle_id: GuidId, edge_id: GuidId, account: CurrentAccount, session: Session
+) -> Any:
     loaded = await _structure(session, account.account_id, cycle_id)
     return steps.edge_out(steps.get_edge(loaded, edge_id))
 
@@ -131,7 +142,7 @@ async def get_edge(cycle_id: str, edge_id: str, account: CurrentAccount, session
     "/cycles/{cycle_id}/edges/{edge_id}", summary="Delete a cycle's edge", description=PAUSED_ONLY
 )
 async def delete_edge(
-    cycle_id: str, edge_id: str, account: CurrentAccount, session: Session
+    cycle_id: GuidId, edge_id: GuidId, account: CurrentAccount, session: Session
 ) -> Any:
     loaded = await _structure(session, account.account_id, cycle_id, lock=True)
     await steps.remove_edge(session=session, structure=loaded, edge=steps.get_edge(loaded, edge_id))
@@ -145,7 +156,7 @@ async def delete_edge(
     "ConnectorFieldMapping, each with the input's Id; for a step without a method, the "
     "cycle's prerequisites about it.",
 )
-async def step_prerequisites(step_id: str, account: CurrentAccount, session: Session) -> Any:
+async def step_prerequisites(step_id: GuidId, account: CurrentAccount, session: Session) -> Any:
     loaded, cycle_step = await structure.load_step(
         session=session, account_id=account.account_id, step_id=step_id
     )
@@ -153,7 +164,7 @@ async def step_prerequisites(step_id: str, account: CurrentAccount, session: Ses
     return [vars(p) for p in found]
 
 
-async def _setup(session: Session, account_id: str, step_id: str, *, lock: bool = False) -> Any:
+async def _setup(session: Session, account_id: str, step_id: GuidId, *, lock: bool = False) -> Any:
     loaded, cycle_step = await structure.load_step(
         session=session, account_id=account_id, step_id=step_id, lock=lock
     )
@@ -165,7 +176,7 @@ async def _setup(session: Session, account_id: str, step_id: str, *, lock: bool 
     summary="A step's parameters and how each gets its value",
     description="Parameters with a fixed value in the connector are not listed.",
 )
-async def list_parameters(step_id: str, account: CurrentAccount, session: Session) -> Any:
+async def list_parameters(step_id: GuidId, account: CurrentAccount, session: Session) -> Any:
     found, cycle_step = await _setup(session, account.account_id, step_id)
     return await setup.list_mappings(
         session=session, setup=found, cycle_step=cycle_step, section=PARAMETERS
@@ -174,7 +185,7 @@ async def list_parameters(step_id: str, account: CurrentAccount, session: Sessio
 
 @router.get("/steps/{step_id}/parameters/{parameter_id}", summary="A step's parameter")
 async def get_parameter(
-    step_id: str, parameter_id: FieldId, account: CurrentAccount, session: Session
+    step_id: GuidId, parameter_id: FieldId, account: CurrentAccount, session: Session
 ) -> Any:
     found, cycle_step = await _setup(session, account.account_id, step_id)
     return await setup.get_mapping(
@@ -195,7 +206,7 @@ async def get_parameter(
     + PAUSED_ONLY,
 )
 async def set_parameter(
-    step_id: str,
+    step_id: GuidId,
     parameter_id: FieldId,
     mapping_in: MappingIn,
     account: CurrentAccount,
@@ -213,7 +224,7 @@ async def set_parameter(
 
 
 @router.get("/steps/{step_id}/fieldmappings", summary="A step's request fields and mappings")
-async def list_field_mappings(step_id: str, account: CurrentAccount, session: Session) -> Any:
+async def list_field_mappings(step_id: GuidId, account: CurrentAccount, session: Session) -> Any:
     found, cycle_step = await _setup(session, account.account_id, step_id)
     return await setup.list_mappings(
         session=session, setup=found, cycle_step=cycle_step, section=FIELDS
@@ -222,12 +233,46 @@ async def list_field_mappings(step_id: str, account: CurrentAccount, session: Se
 
 @router.get("/steps/{step_id}/fieldmappings/{field_id}", summary="A step's field mapping")
 async def get_field_mapping(
-    step_id: str, field_id: FieldId, account: CurrentAccount, session: Session
+    step_id: GuidId, field_id: FieldId, account: CurrentAccount, session: Session
 ) -> Any:
     found, cycle_step = await _setup(session, account.account_id, step_id)
     return await setup.get_mapping(
         session=session, setup=found, cycle_step=cycle_step, section=FIELDS, input_id=field_id
     )
+
+
+# Before the routes of one field: "lookup" is not a field Id.
+@router.post(
+    "/steps/{step_id}/fieldmappings/lookup",
+    summary="Look up a step's custom fields again, then list its field mappings",
+    description="Calls the custom fields lookup methods of the step's account connector (as "
+    "`POST /account/connectors/{id}/fields/discover` does), stores what they find, and "
+    "answers the step's field mappings as `GET /steps/{id}/fieldmappings` would, with the "
+    "fields found and their `Values`. A step without an account connector is a 400; a "
+    "lookup that fails changes nothing and is answered 502 with `LookupMethod`, "
+    "`UpstreamStatus` and `UpstreamBody`.",
+)
+async def lookup_field_mappings(step_id: GuidId, account: CurrentAccount, context: Context) -> Any:
+    # The database transaction ends before the third party is called.
+    async with context.database.transaction(read_only=True) as session:
+        _, cycle_step = await _setup(session, account.account_id, step_id)
+        account_connector_id = cycle_step.account_connector_id
+    if account_connector_id is None:
+        raise BadRequest(f"step_id: step {step_id} calls no connector, so it has no fields")
+    try:
+        await discover(
+            gateway=context.gateway,
+            account_connector_id=account_connector_id,
+            account_id=account.account_id,
+            now=context.clock(),
+        )
+    except LookupFailed as exc:
+        return JSONResponse(exc.body(), status_code=502)
+    async with context.database.transaction(read_only=True) as session:
+        found, cycle_step = await _setup(session, account.account_id, step_id)
+        return await setup.list_mappings(
+            session=session, setup=found, cycle_step=cycle_step, section=FIELDS
+        )
 
 
 @router.put(
@@ -241,7 +286,7 @@ async def get_field_mapping(
     description="The same as PUT; some clients post." + PAUSED_ONLY,
 )
 async def set_field_mapping(
-    step_id: str,
+    step_id: GuidId,
     field_id: FieldId,
     mapping_in: MappingIn,
     account: CurrentAccount,
@@ -261,10 +306,12 @@ async def set_field_mapping(
 @router.get(
     "/steps/{step_id}/fieldsformapping",
     summary="Fields of earlier steps a mapping may read",
-    description="For each step that always runs before this one: `StepId`, `StepName` and "
-    "its response `Fields` (`Id`, `Name`, `SystemField`...), for StepData mappings.",
+    description="One list of the response fields of every step that always runs before "
+    "this one (`Id`, `Name`, `DataType`..., as Cyclr answers them), each with the `StepId` "
+    "and `StepName` of its step (Junction's): a StepData mapping names them as "
+    "`SourceStepId` and `SourceFieldId`.",
 )
-async def fields_for_mapping(step_id: str, account: CurrentAccount, session: Session) -> Any:
+async def fields_for_mapping(step_id: GuidId, account: CurrentAccount, session: Session) -> Any:
     found, cycle_step = await _setup(session, account.account_id, step_id)
     return setup.fields_for_mapping(found, cycle_step)
 
@@ -277,7 +324,7 @@ async def fields_for_mapping(step_id: str, account: CurrentAccount, session: Ses
     "of the connector's triggers.",
 )
 async def lookup_parameter(
-    step_id: str,
+    step_id: GuidId,
     parameter_id: FieldId,
     account: CurrentAccount,
     context: Context,

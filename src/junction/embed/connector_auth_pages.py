@@ -4,15 +4,18 @@ e-mail, say) to sign in one account connector, without LAUNCH or the partner's o
 ``/connectorauth/updateaccountconnectoroauth?id={account connector}&token={sign-in token}
 &targetOrigin=…&callbackMessage=…`` (the token from ``POST /v1.0/accounts/{id}/signintoken``)
 shows a page naming the app and the account, whose button spends the token: mail scanners
-that open links never use one up. That opens a session that can do nothing but this one
-connection, holding where to report the outcome. An OAuth 2.0 connector then goes to the
-provider's sign-in; any other shows a form. The last page says how it went, then: with
-``callbackMessage``, posts that message to the page that opened or frames it (target
-origin ``targetOrigin``); without, sends the browser on to ``targetOrigin``.
+that open links never use one up. A post of the link itself (its values in the address, no
+body, as Cyclr's examples send it) spends it as the button does. That opens a session that
+can do nothing but this one connection, holding where to report the outcome. An OAuth 2.0
+connector then goes to the provider's sign-in; any other shows a form. The last page says
+how it went, then: with ``callbackMessage``, posts that message to the page that opened or
+frames it (target origin ``targetOrigin``); without, sends the browser on to
+``targetOrigin``.
 """
 
 from __future__ import annotations
 
+import re
 from typing import Annotated
 from urllib.parse import urlsplit
 
@@ -38,9 +41,18 @@ from junction.services import Services
 router = APIRouter(route_class=PageRoute, include_in_schema=False)
 
 LINK_PATH = CONNECTOR_LINK_PATH
+# A dotted host name (or localhost) with an optional port, nothing else: "app.example.com"
+# or "localhost:3000". A lone word ("nowhere") is more likely a mistake than an origin.
+_BARE_HOST = re.compile(
+    r"(?:localhost|[A-Za-z0-9](?:[A-Za-z0-9-]*[A-Za-z0-9])?(?:\.[A-Za-z0-9](?:[A-Za-z0-9-]*[A-Za-z0-9])?)+)"
+    r"(?::[0-9]{1,5})?"
+)
 
 
 def _target(target_origin: str) -> str:
+    if _BARE_HOST.fullmatch(target_origin):
+        # A bare host name (as Cyclr's own example writes it): the app's secure origin.
+        target_origin = f"https://{target_origin}"
     parts = urlsplit(target_origin)
     if parts.scheme not in ("http", "https") or not parts.netloc:
         raise PageError(
@@ -74,7 +86,7 @@ async def authentication_link(
     callbackMessage: str = "",
 ) -> Response:
     context = get_services(request)
-    _target(targetOrigin)
+    targetOrigin = _target(targetOrigin)
     try:
         async with context.database.transaction(read_only=True) as session:
             found = await signin.peek(session=session, token=token, now=context.clock())
@@ -97,22 +109,40 @@ async def authentication_link(
     )
 
 
+def _posted(request: Request, name: str, form_value: str | None) -> str:
+    """A value of the link's post: from the form, else from the query string (Cyclr's
+    examples post the link itself, its values in the address and no body)."""
+    if form_value is not None:
+        return form_value
+    return request.query_params.get(name, "")
+
+
 @router.post(LINK_PATH)
 async def spend_link(
     request: Request,
-    id: Annotated[int, Form()],
-    token: Annotated[str, Form()],
-    targetOrigin: Annotated[str, Form()],
-    callbackMessage: Annotated[str, Form()] = "",
+    id: Annotated[str | None, Form()] = None,
+    token: Annotated[str | None, Form()] = None,
+    targetOrigin: Annotated[str | None, Form()] = None,
+    callbackMessage: Annotated[str | None, Form()] = None,
 ) -> Response:
+    # Posting is the deliberate act that spends the token (opening the link does not), so
+    # the address's values are as good as the form's: the same checks follow either way.
     context = get_services(request)
-    target = _target(targetOrigin)
+    given = _posted(request, "id", id)
+    if not given.isdigit() or not _posted(request, "token", token):
+        raise PageError("That did not work", "The form was not complete.", 400)
+    account_connector_id = int(given)
+    token = _posted(request, "token", token)
+    target = _target(_posted(request, "targetOrigin", targetOrigin))
+    callbackMessage = _posted(request, "callbackMessage", callbackMessage)
     try:
         async with context.database.transaction() as session:
             found = await signin.peek(session=session, token=token, now=context.clock())
             # The connection must be the token's account's before anything is spent.
             await launch.card_of(
-                session=session, account_id=found.account_id, account_connector_id=id
+                session=session,
+                account_id=found.account_id,
+                account_connector_id=account_connector_id,
             )
             opened = await signin.spend(
                 session=session,
@@ -121,14 +151,14 @@ async def spend_link(
                 lifetime=context.settings.browser_session_lifetime,
                 narrowed={
                     "page": "connector",
-                    "only_path": _page(id),
+                    "only_path": _page(account_connector_id),
                     "target_origin": target,
                     "callback_message": callbackMessage or None,
                 },
             )
     except signin.TokenRefused as exc:
         raise PageError("This link does not work", str(exc), 401) from None
-    response = redirect(_page(id))
+    response = redirect(_page(account_connector_id))
     response.headers["Set-Cookie"] = cookie_header(context, opened.cookie, opened.expires_at)
     return response
 

@@ -82,7 +82,7 @@ async def install_connectors(
         rows = (
             await session.scalars(
                 select(Connector)
-                .where(func.lower(Connector.name) == item.Name.lower())
+                .where(func.lower(Connector.name) == item.Name.lower(), catalog.visible_to(None))
                 .order_by(Connector.id)
             )
         ).all()

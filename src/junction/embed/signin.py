@@ -15,7 +15,7 @@ from typing import Any
 from sqlalchemy import delete, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from junction.accounts.models import AccountUser
+from junction.accounts.models import Account, AccountUser
 from junction.embed.models import BrowserSession, SignInToken
 from junction.security.hashing import token_hash
 
@@ -91,7 +91,21 @@ async def peek(*, session: AsyncSession, token: str, now: datetime) -> SignInTok
         raise TokenRefused("This sign-in link has been used already. Each link works once.")
     if found.expires_at <= now:
         raise TokenRefused("This sign-in link has expired. Links work for a few minutes.")
+    if await suspended(session=session, account_id=found.account_id, user_id=found.user_id):
+        raise TokenRefused(
+            "Signing in is suspended for this account or user. Ask the app you came from."
+        )
     return found
+
+
+async def suspended(*, session: AsyncSession, account_id: str, user_id: int | None) -> bool:
+    """Whether the account, or the user the token or session signs in, is suspended."""
+    if user_id is not None:
+        user = await session.get(AccountUser, user_id)
+        if user is not None and user.suspended_at is not None:
+            return True
+    account = await session.get(Account, account_id)
+    return account is not None and account.suspended_at is not None
 
 
 async def spend(
@@ -136,5 +150,8 @@ async def spend(
 async def session_of(*, session: AsyncSession, cookie: str, now: datetime) -> BrowserSession | None:
     found = await session.get(BrowserSession, token_hash(cookie))
     if found is None or found.expires_at <= now:
+        return None
+    # A suspension ends the sessions already open, at their next request.
+    if await suspended(session=session, account_id=found.account_id, user_id=found.user_id):
         return None
     return found

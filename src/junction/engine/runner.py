@@ -54,6 +54,18 @@ class CheckpointFailed(Exception):
     """A checkpoint could not be written after retries (the database is unavailable)."""
 
 
+# Steps that call an API or answer a webhook count whatever their outcome; tools count
+# only when they raise an incident (accounts/usage.py states the whole rule).
+_TASK_KINDS = frozenset({StepKind.METHOD, StepKind.WEBHOOK_RESPONSE})
+
+
+def counts_as_task(step: StepPlan, outcome: Outcome) -> bool:
+    """Whether this run of ``step`` is a billable task."""
+    if step.kind in _TASK_KINDS:
+        return True
+    return outcome.failure is not None or outcome.warning is not None
+
+
 @dataclass
 class EngineOptions:
     owner: str
@@ -255,6 +267,7 @@ class Engine:
                 exchanges=outcome.exchanges,
                 output=outcome.records if outcome.records is not None else outcome.output,
                 message=outcome.message,
+                task=counts_as_task(step, outcome),
             )
             self.metrics.step_duration.observe(record.duration_ms / 1000)
             if outcome.failure is not None:

@@ -40,6 +40,8 @@ from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from junction.accounts.models import TaskUsage
+from junction.accounts.usage import SOURCE_CYCLE as TASK_SOURCE_CYCLE
 from junction.cycles import lifecycle
 from junction.cycles.lifecycle import CycleStatus
 from junction.cycles.models import Cycle, CycleStep
@@ -430,6 +432,7 @@ class StepRecord:
     exchanges: list[dict[str, Any]] = field(default_factory=list)
     output: Any = None
     message: str | None = None
+    task: bool = False  # counts as a billable task (engine.runner.counts_as_task)
 
 
 @dataclass
@@ -529,6 +532,17 @@ async def checkpoint(
                 }
                 for offset, r in enumerate(change.records)
             ],
+        )
+    tasks = sum(1 for r in change.records if r.task)
+    if tasks and not change.discard:
+        await session.execute(
+            insert(TaskUsage).values(
+                account_id=claimed.account_id,
+                cycle_id=claimed.cycle_id,
+                source=TASK_SOURCE_CYCLE,
+                tasks=tasks,
+                counted_at=now,
+            )
         )
     if change.incidents:
         await session.execute(

@@ -12,6 +12,7 @@ from fastapi import APIRouter, Depends, Query, Response
 from sqlalchemy import Select
 
 from junction.api.context import Context, Session, WakeAfterCommit
+from junction.api.ids import GuidId
 from junction.api.paging import (
     DEFAULT_PAGE_SIZE,
     MAX_PAGE,
@@ -20,7 +21,6 @@ from junction.api.paging import (
     fetch_page,
 )
 from junction.auth.identity import AccountContext, CurrentAccount
-from junction.bounds import Instant
 from junction.cycles import service as cycles
 from junction.cycles.models import Cycle
 from junction.engine.models import Transaction
@@ -33,8 +33,9 @@ from junction.reports.schemas import (
     NotReplayedOut,
     ReplayIn,
     ReplayOut,
+    ReportDate,
+    StatusFilter,
     StepDataOut,
-    TransactionDetailOut,
     TransactionOut,
 )
 
@@ -59,9 +60,12 @@ Paging = Annotated[PageRequest, Depends(newest_first)]
 
 def window(
     after: Annotated[
-        Instant | None, Query(description="Created at or after (ISO 8601; UTC if no offset).")
+        ReportDate | None,
+        Query(
+            description="Created at or after (ISO 8601, or US month/day/year; UTC if no offset)."
+        ),
     ] = None,
-    before: Annotated[Instant | None, Query(description="Created before (ISO 8601).")] = None,
+    before: Annotated[ReportDate | None, Query(description="Created before (as after).")] = None,
 ) -> service.Window:
     return service.Window.of(after, before)
 
@@ -114,7 +118,7 @@ def _replay_out(report: service.ReplayReport) -> ReplayOut:
     )
 
 
-async def _cycle(session: Session, account: AccountContext, cycle_id: str) -> Cycle:
+async def _cycle(session: Session, account: AccountContext, cycle_id: GuidId) -> Cycle:
     return await cycles.get(session=session, account_id=account.account_id, cycle_id=cycle_id)
 
 
@@ -123,7 +127,8 @@ async def _cycle(session: Session, account: AccountContext, cycle_id: str) -> Cy
     response_model=list[TransactionOut],
     summary="List the account's transactions",
     description="Every cycle of the account, newest first; `after`/`before` filter on the "
-    "created time, `status` on one of Queued, Running, Waiting, Completed, Errored, Stopped.",
+    "created time, `status` on one of Queued, Running, Waiting, Completed, Errored, Stopped "
+    "(any letter case).",
 )
 async def list_account_transactions(
     account: CurrentAccount,
@@ -131,7 +136,7 @@ async def list_account_transactions(
     paging: Paging,
     window: Window,
     response: Response,
-    status: Status | None = None,
+    status: StatusFilter | None = None,
 ) -> list[TransactionOut]:
     query = service.transactions_query(
         account_id=account.account_id, cycle_id=None, window=window, status=status
@@ -206,13 +211,13 @@ async def list_account_incidents(
     description="Newest first; the filters of GET /v1.0/cycles/transactions.",
 )
 async def list_cycle_transactions(
-    cycle_id: str,
+    cycle_id: GuidId,
     account: CurrentAccount,
     session: Session,
     paging: Paging,
     window: Window,
     response: Response,
-    status: Status | None = None,
+    status: StatusFilter | None = None,
 ) -> list[TransactionOut]:
     cycle = await _cycle(session, account, cycle_id)
     query = service.transactions_query(
@@ -223,19 +228,19 @@ async def list_cycle_transactions(
 
 @router.get(
     "/cycles/{cycle_id}/transactions/{transaction_id}",
-    response_model=TransactionDetailOut,
-    summary="Get a transaction and its step data",
-    description="`Steps` is the step data in order (empty once purged by retention); with "
-    "`query`, only the steps whose exchanges, output or message contain the text "
-    "(case-insensitive).",
+    response_model=list[StepDataOut],
+    summary="Get a transaction's step data",
+    description="The step data in order, as an array as Cyclr answers it (empty once purged "
+    "by retention); with `query`, only the steps whose exchanges, output or message contain "
+    "the text (case-insensitive). The transaction itself: GET .../summary.",
 )
 async def get_transaction(
-    cycle_id: str,
-    transaction_id: str,
+    cycle_id: GuidId,
+    transaction_id: GuidId,
     account: CurrentAccount,
     session: Session,
     query: Annotated[str | None, Query(max_length=500)] = None,
-) -> TransactionDetailOut:
+) -> list[StepDataOut]:
     cycle = await _cycle(session, account, cycle_id)
     row = await service.get_transaction(
         session=session,
@@ -244,10 +249,27 @@ async def get_transaction(
         transaction_id=transaction_id,
     )
     steps = await service.step_data(session=session, transaction_id=row.id, query=query)
-    return TransactionDetailOut(
-        **TransactionOut.build(row, cycle.name).model_dump(),
-        Steps=[StepDataOut.build(step) for step in steps],
+    return [StepDataOut.build(step) for step in steps]
+
+
+@router.get(
+    "/cycles/{cycle_id}/transactions/{transaction_id}/summary",
+    response_model=TransactionOut,
+    summary="Get a transaction (Junction extension)",
+    description="Junction extension. The transaction as the transaction lists show it "
+    "(status, origin, counts, message), without its step data.",
+)
+async def get_transaction_summary(
+    cycle_id: GuidId, transaction_id: GuidId, account: CurrentAccount, session: Session
+) -> TransactionOut:
+    cycle = await _cycle(session, account, cycle_id)
+    row = await service.get_transaction(
+        session=session,
+        account_id=account.account_id,
+        cycle_id=cycle.id,
+        transaction_id=transaction_id,
     )
+    return TransactionOut.build(row, cycle.name)
 
 
 @router.post(
@@ -259,8 +281,8 @@ async def get_transaction(
     "in progress or its step data was purged.",
 )
 async def replay_transaction(
-    cycle_id: str,
-    transaction_id: str,
+    cycle_id: GuidId,
+    transaction_id: GuidId,
     account: CurrentAccount,
     session: Session,
     context: Context,
@@ -295,7 +317,7 @@ async def replay_transaction(
     description="Both levels, newest first; `level` (Error or Warning) keeps one.",
 )
 async def list_cycle_incidents(
-    cycle_id: str,
+    cycle_id: GuidId,
     account: CurrentAccount,
     session: Session,
     paging: Paging,
@@ -318,7 +340,9 @@ async def list_cycle_incidents(
     summary="Delete a cycle's incidents",
     description='Answers `{"Message", "Deleted"}`; the transactions are not changed.',
 )
-async def delete_cycle_incidents(cycle_id: str, account: CurrentAccount, session: Session) -> Any:
+async def delete_cycle_incidents(
+    cycle_id: GuidId, account: CurrentAccount, session: Session
+) -> Any:
     found = (await _cycle(session, account, cycle_id)).id
     deleted = await service.delete_incidents(session=session, cycle_id=found)
     return {"Message": f"{deleted} incident(s) deleted.", "Deleted": deleted}

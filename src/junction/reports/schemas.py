@@ -2,14 +2,53 @@
 
 from __future__ import annotations
 
+import re
 from datetime import datetime
-from typing import Any, Literal
+from typing import Annotated, Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, model_validator
+from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, model_validator
 
+from junction.bounds import Instant
 from junction.engine.models import Incident, StepRun, Transaction
+from junction.engine.transactions import Status
 
 MAX_REPLAY = 10_000
+
+# Cyclr's clients write dates the US way in report filters: month/day/year, with or without
+# a time of day (01/31/2022, 1/31/2022 13:05:00).
+_US_DATE = re.compile(
+    r"^(?P<month>\d{1,2})/(?P<day>\d{1,2})/(?P<year>\d{4})"
+    r"(?:[ T](?P<time>\d{1,2}:\d{2}(?::\d{2}(?:\.\d+)?)?))?$"
+)
+
+
+def _us_date(value: Any) -> Any:
+    """A US-format date as ISO 8601 text for the date parser; anything else unchanged."""
+    if not isinstance(value, str):
+        return value
+    found = _US_DATE.match(value.strip())
+    if found is None:
+        return value
+    time = found["time"] or "00:00:00"
+    if len(time.split(":")[0]) == 1:
+        time = "0" + time
+    return f"{found['year']}-{int(found['month']):02d}-{int(found['day']):02d}T{time}"
+
+
+ReportDate = Annotated[Instant, BeforeValidator(_us_date)]
+"""A filter date: ISO 8601, or US month/day/year; UTC when it has no offset."""
+
+
+def _status_any_case(value: Any) -> Any:
+    if isinstance(value, str):
+        for status in Status:
+            if status.value.lower() == value.strip().lower():
+                return status
+    return value
+
+
+StatusFilter = Annotated[Status, BeforeValidator(_status_any_case)]
+"""A transaction status in any letter case (Cyclr's clients send completed, errored...)."""
 
 
 class TransactionOut(BaseModel):
@@ -76,10 +115,6 @@ class StepDataOut(BaseModel):
             Output=row.output,
             Message=row.message,
         )
-
-
-class TransactionDetailOut(TransactionOut):
-    Steps: list[StepDataOut]
 
 
 class IncidentOut(BaseModel):

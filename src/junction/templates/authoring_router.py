@@ -5,6 +5,7 @@ from __future__ import annotations
 from fastapi import APIRouter
 
 from junction.api.context import Context, Session
+from junction.api.ids import GuidId
 from junction.errors import BadRequest
 from junction.templates import authoring
 from junction.templates.schemas import ReleaseOut
@@ -21,7 +22,11 @@ NOTE = (
     "/settings", response_model=ReleaseOut, summary="Set a Draft's settings", description=NOTE
 )
 async def set_settings(
-    template_id: str, version: int, settings: TemplateSettings, session: Session, context: Context
+    template_id: GuidId,
+    version: int,
+    settings: TemplateSettings,
+    session: Session,
+    context: Context,
 ) -> ReleaseOut:
     release = await authoring.set_settings(
         session=session,
@@ -37,7 +42,7 @@ async def set_settings(
     "/steps", response_model=ReleaseOut, status_code=201, summary="Add a step", description=NOTE
 )
 async def add_step(
-    template_id: str, version: int, step: Step, session: Session, context: Context
+    template_id: GuidId, version: int, step: Step, session: Session, context: Context
 ) -> ReleaseOut:
     release = await authoring.put_step(
         session=session,
@@ -52,7 +57,7 @@ async def add_step(
 
 @router.put("/steps/{key}", response_model=ReleaseOut, summary="Replace a step", description=NOTE)
 async def replace_step(
-    template_id: str, version: int, key: str, step: Step, session: Session, context: Context
+    template_id: GuidId, version: int, key: str, step: Step, session: Session, context: Context
 ) -> ReleaseOut:
     if step.Key != key:
         raise BadRequest(f"Key: '{step.Key}' is not the step being replaced, '{key}'")
@@ -74,7 +79,7 @@ async def replace_step(
     description=NOTE,
 )
 async def delete_step(
-    template_id: str, version: int, key: str, session: Session, context: Context
+    template_id: GuidId, version: int, key: str, session: Session, context: Context
 ) -> ReleaseOut:
     release = await authoring.remove_step(
         session=session, template_id=template_id, version=version, key=key, now=context.clock()
@@ -90,7 +95,7 @@ async def delete_step(
     "the mapping.",
 )
 async def set_mapping(
-    template_id: str,
+    template_id: GuidId,
     version: int,
     key: str,
     section: str,
@@ -116,7 +121,7 @@ async def set_mapping(
     "/edges", response_model=ReleaseOut, status_code=201, summary="Add an edge", description=NOTE
 )
 async def add_edge(
-    template_id: str, version: int, edge: Edge, session: Session, context: Context
+    template_id: GuidId, version: int, edge: Edge, session: Session, context: Context
 ) -> ReleaseOut:
     release = await authoring.add_edge(
         session=session, template_id=template_id, version=version, edge=edge, now=context.clock()
@@ -131,7 +136,7 @@ async def add_edge(
     description=NOTE,
 )
 async def delete_edge(
-    template_id: str, version: int, tail: str, head: str, session: Session, context: Context
+    template_id: GuidId, version: int, tail: str, head: str, session: Session, context: Context
 ) -> ReleaseOut:
     release = await authoring.remove_edge(
         session=session,
@@ -152,7 +157,7 @@ async def delete_edge(
     description=NOTE,
 )
 async def add_variable(
-    template_id: str, version: int, variable: Variable, session: Session, context: Context
+    template_id: GuidId, version: int, variable: Variable, session: Session, context: Context
 ) -> ReleaseOut:
     release = await authoring.put_variable(
         session=session,
@@ -169,7 +174,7 @@ async def add_variable(
     "/variables/{name}", response_model=ReleaseOut, summary="Replace a variable", description=NOTE
 )
 async def replace_variable(
-    template_id: str,
+    template_id: GuidId,
     version: int,
     name: str,
     variable: Variable,
@@ -193,7 +198,7 @@ async def replace_variable(
     "/variables/{name}", response_model=ReleaseOut, summary="Delete a variable", description=NOTE
 )
 async def delete_variable(
-    template_id: str, version: int, name: str, session: Session, context: Context
+    template_id: GuidId, version: int, name: str, session: Session, context: Context
 ) -> ReleaseOut:
     release = await authoring.remove_variable(
         session=session, template_id=template_id, version=version, name=name, now=context.clock()

@@ -7,6 +7,7 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Body, Depends, Query, Request, Response
 
 from junction.api.context import Context, Session
+from junction.api.ids import GuidId
 from junction.api.paging import PageRequest, fetch_page, page_request
 from junction.bounds import check_texts
 from junction.templates import service, transfer
@@ -23,11 +24,18 @@ DocumentBody = Annotated[
 EXTENSION = "Junction extension (template authoring). "
 
 
-async def _out(session: Session, template_id: str) -> TemplateOut:
+async def _out(session: Session, template_id: GuidId, *, icons: bool = True) -> TemplateOut:
     template = await service.get_template(session=session, template_id=template_id)
-    return TemplateOut.build(
-        template, await service.releases(session=session, template_id=template_id)
+    releases = await service.releases(session=session, template_id=template_id)
+    out = TemplateOut.build(
+        template,
+        releases,
+        await service.connectors_used(session=session, releases=releases),
     )
+    if not icons:
+        for connector in out.Connectors:
+            connector.Icon = None
+    return out
 
 
 @router.get("/schema", summary="JSON Schema of the template document (Junction extension)")
@@ -81,6 +89,9 @@ async def list_templates(
     connectorName: Annotated[
         str | None, Query(description="Only templates using this connector.")
     ] = None,
+    includeIcons: Annotated[
+        bool, Query(description="Fill in the connectors' Icon (null otherwise), as Cyclr does.")
+    ] = False,
 ) -> list[TemplateOut]:
     rows = await fetch_page(
         session=session,
@@ -91,7 +102,7 @@ async def list_templates(
         tiebreak=service.TIEBREAK,
         response=response,
     )
-    return [await _out(session, row.id) for row in rows]
+    return [await _out(session, row.id, icons=includeIcons) for row in rows]
 
 
 @router.post(
@@ -112,7 +123,7 @@ async def create_template(
 
 
 @router.get("/{template_id}", response_model=TemplateOut, summary="Get a template")
-async def get_template(template_id: str, session: Session) -> TemplateOut:
+async def get_template(template_id: GuidId, session: Session) -> TemplateOut:
     return await _out(session, template_id)
 
 
@@ -124,7 +135,7 @@ async def get_template(template_id: str, session: Session) -> TemplateOut:
     "each connector release its method steps use, as one document for "
     "POST /v1.0/templates/import on this or another Junction.",
 )
-async def export_template(template_id: str, session: Session, context: Context) -> Any:
+async def export_template(template_id: GuidId, session: Session, context: Context) -> Any:
     return await transfer.export_template(
         session=session, template_id=template_id, now=context.clock()
     )
@@ -139,7 +150,7 @@ async def export_template(template_id: str, session: Session, context: Context) 
     "when the body is empty. Only one Draft at a time.",
 )
 async def new_release(
-    template_id: str,
+    template_id: GuidId,
     session: Session,
     context: Context,
     document: Annotated[dict[str, Any] | None, Body()] = None,
@@ -155,7 +166,7 @@ async def new_release(
     response_model=ReleaseOut,
     summary="Get a release's document (Junction extension)",
 )
-async def get_release(template_id: str, version: int, session: Session) -> ReleaseOut:
+async def get_release(template_id: GuidId, version: int, session: Session) -> ReleaseOut:
     return ReleaseOut.build(
         await service.get_release(session=session, template_id=template_id, version=version)
     )
@@ -168,7 +179,7 @@ async def get_release(template_id: str, version: int, session: Session) -> Relea
     description=EXTENSION + "Live and Deprecated releases cannot change (409).",
 )
 async def replace_release(
-    template_id: str, version: int, document: DocumentBody, session: Session, context: Context
+    template_id: GuidId, version: int, document: DocumentBody, session: Session, context: Context
 ) -> ReleaseOut:
     release = await service.replace_release(
         session=session,
@@ -185,7 +196,7 @@ async def replace_release(
     response_model=list[ProblemOut],
     summary="What keeps a release from going Live (Junction extension)",
 )
-async def release_problems(template_id: str, version: int, session: Session) -> list[ProblemOut]:
+async def release_problems(template_id: GuidId, version: int, session: Session) -> list[ProblemOut]:
     release = await service.get_release(session=session, template_id=template_id, version=version)
     document = TemplateDocument.model_validate(release.document)
     problems = await service.problems_of(session=session, document=document)
@@ -200,7 +211,7 @@ async def release_problems(template_id: str, version: int, session: Session) -> 
     "listed in Problems), Live -> Deprecated. Anything else is 409.",
 )
 async def set_status(
-    template_id: str, version: int, status_in: StatusIn, session: Session, context: Context
+    template_id: GuidId, version: int, status_in: StatusIn, session: Session, context: Context
 ) -> ReleaseOut:
     release = await service.set_status(
         session=session,

@@ -3,19 +3,27 @@
 from __future__ import annotations
 
 from collections import Counter
+from collections.abc import Mapping
 from datetime import datetime
 from typing import Any, Literal
 
-from pydantic import BaseModel, ConfigDict
+from pydantic import BaseModel, ConfigDict, Field
 
+from junction.connectors.catalog.models import Connector
+from junction.connectors.catalog.service import definition_of
 from junction.templates.models import Template, TemplateRelease
 from junction.templates.spec.models import StepKind, TemplateDocument
 
 
 class TemplateConnectorOut(BaseModel):
+    Id: int | None = Field(
+        None,
+        description="The connector release installing would use; null if there is none here.",
+    )
     Name: str
     Version: str | None
     StepCount: int
+    Icon: str | None = Field(None, description="Lists: only with includeIcons=true.")
 
 
 class ReleaseSummary(BaseModel):
@@ -35,7 +43,14 @@ class TemplateOut(BaseModel):
     CreatedDate: datetime
 
     @classmethod
-    def build(cls, template: Template, releases: list[TemplateRelease]) -> TemplateOut:
+    def build(
+        cls,
+        template: Template,
+        releases: list[TemplateRelease],
+        connectors: Mapping[tuple[str, str | None], Connector] | None = None,
+    ) -> TemplateOut:
+        """``connectors``: the releases its steps' connectors resolve to (Id and Icon)."""
+        used = connectors or {}
         newest = TemplateDocument.model_validate(releases[-1].document) if releases else None
         counts: Counter[tuple[str, str | None]] = Counter(
             (step.ConnectorName, step.ConnectorVersion)
@@ -48,7 +63,15 @@ class TemplateOut(BaseModel):
             Description=template.description,
             Tags=newest.Tags if newest else [],
             Connectors=[
-                TemplateConnectorOut(Name=name, Version=version, StepCount=count)
+                TemplateConnectorOut(
+                    Id=used[(name, version)].id if (name, version) in used else None,
+                    Name=name,
+                    Version=version,
+                    StepCount=count,
+                    Icon=definition_of(used[(name, version)]).Icon
+                    if (name, version) in used
+                    else None,
+                )
                 for (name, version), count in counts.items()
             ],
             Releases=[

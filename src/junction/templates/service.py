@@ -58,7 +58,9 @@ async def connector_releases(
     releases: dict[str, list[Connector]] = {}
     if wanted:
         rows = await session.scalars(
-            select(Connector).where(func.lower(Connector.name).in_(wanted)).order_by(Connector.id)
+            select(Connector)
+            .where(func.lower(Connector.name).in_(wanted), catalog.visible_to(None))
+            .order_by(Connector.id)
         )
         for row in rows:
             releases.setdefault(row.name.lower(), []).append(row)
@@ -220,3 +222,31 @@ def templates_query(
             Template.connectors.contains(f"|{connector_name.lower()}|", autoescape=True)
         )
     return query
+
+
+async def connectors_used(
+    *, session: AsyncSession, releases: list[TemplateRelease]
+) -> dict[tuple[str, str | None], Connector]:
+    """The connector release each (ConnectorName, ConnectorVersion) of the newest release
+    means, as installing would choose it; names the catalogue lacks are left out."""
+    if not releases:
+        return {}
+    document = TemplateDocument.model_validate(releases[-1].document)
+    wanted = {
+        (step.ConnectorName, step.ConnectorVersion)
+        for step in document.Steps
+        if step.StepType is StepKind.METHOD and step.ConnectorName
+    }
+    found: dict[tuple[str, str | None], Connector] = {}
+    for name, version in wanted:
+        rows = (
+            await session.scalars(
+                select(Connector)
+                .where(func.lower(Connector.name) == name.lower(), catalog.visible_to(None))
+                .order_by(Connector.id)
+            )
+        ).all()
+        chosen = catalog.choose_release(rows, version)
+        if chosen is not None:
+            found[(name, version)] = chosen
+    return found

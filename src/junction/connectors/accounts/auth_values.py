@@ -12,6 +12,27 @@ from junction.connectors.spec.models import AuthenticationSpec, AuthType, OAuth2
 from junction.errors import BadRequest
 
 
+def _empty_object(value: str) -> bool:
+    try:
+        return bool(json.loads(value) == {})
+    except ValueError:
+        return False
+
+
+def awaits_sign_in(auth: AuthenticationSpec | None, value: str | None) -> bool:
+    """Whether ``value`` is Cyclr's empty token set (``"{}"``) for an OAuth 2.0 connector
+    whose tokens only a sign-in can give: its stored tokens are dropped and it waits,
+    unauthenticated, for the customer to sign in (the connector authentication link).
+    A client-credentials connector gets its tokens by itself (``parse_auth_value``)."""
+    return (
+        auth is not None
+        and auth.OAuth2 is not None
+        and auth.OAuth2.Type is not OAuth2Type.CLIENT_CREDENTIALS
+        and value is not None
+        and _empty_object(value)
+    )
+
+
 def parse_auth_value(auth: AuthenticationSpec, value: str, *, now: datetime) -> dict[str, Any]:
     """The credentials to seal, or BadRequest naming AuthValue and what is wrong."""
     if auth.Type is AuthType.NONE:
@@ -38,7 +59,10 @@ def parse_auth_value(auth: AuthenticationSpec, value: str, *, now: datetime) -> 
     if auth.OAuth2.Type is OAuth2Type.PASSWORD and not value.lstrip().startswith("{"):
         # The user's own name and password; tokens are fetched with them when first needed.
         return {**_basic(value), "access_token": None}
-    if auth.OAuth2.Type is OAuth2Type.CLIENT_CREDENTIALS and not value.strip():
+    if auth.OAuth2.Type is OAuth2Type.CLIENT_CREDENTIALS and (
+        not value.strip() or _empty_object(value)
+    ):
+        # No token yet: the partner's client asks for one before the first call.
         return {"access_token": None}
     return _oauth2(value, now=now)
 

@@ -3,11 +3,12 @@
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Annotated
+from typing import Annotated, Any
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, field_validator
 
 from junction.connectors.spec.models import FieldType, Identifier
+from junction.tolerant import TolerantInput, blank_guid_as_none
 
 EXTENSION = "Junction extension. "
 
@@ -19,10 +20,11 @@ class FieldValue(BaseModel):
     Label: str | None = Field(None, description="Shown instead of the value; the value if none.")
 
 
-class CustomFieldIn(BaseModel):
+class CustomFieldIn(TolerantInput):
     """A custom field as it is created or replaced (PUT sends the whole field)."""
 
-    model_config = ConfigDict(extra="forbid")
+    # What the answer adds; sent back, it is ignored.
+    READ_ONLY = frozenset({"Source", "AccountConnectorId", "CreatedDate", "UpdatedDate"})
 
     ConnectorField: Annotated[str, Field(min_length=1, max_length=512)] = Field(
         description="Where the value sits, e.g. [orders].priority_level."
@@ -52,6 +54,18 @@ class CustomFieldIn(BaseModel):
         default_factory=list, description=EXTENSION + "The values the field may take."
     )
     Id: int | None = Field(None, description="Accepted and ignored (clients send it back).")
+
+    @field_validator("EntityIdentifier", mode="before")
+    @classmethod
+    def _null_is_false(cls, value: Any) -> Any:
+        # Cyclr answers null for a field that identifies nothing.
+        return False if value is None else value
+
+    @field_validator("MethodUniqueIdentifier", mode="before")
+    @classmethod
+    def _zero_guid_is_none(cls, value: Any) -> Any:
+        # Cyclr answers the all-zero GUID for a field of every method.
+        return blank_guid_as_none(value)
 
 
 class CustomFieldOut(BaseModel):

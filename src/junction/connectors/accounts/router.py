@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Depends, Response
+from fastapi import APIRouter, Depends, Query, Response
 
 from junction.api.context import Context, Session
 from junction.api.ids import RowId
@@ -137,19 +137,37 @@ async def deauthenticate(row: Row, session: Session, context: Context) -> Any:
     response_model=list[PropertyOut],
     summary="List an account connector's properties",
 )
-async def list_properties(row: Row, session: Session) -> list[PropertyOut]:
-    return [service.property_out(p) for p in await service.properties(session=session, row=row)]
+async def list_properties(
+    row: Row,
+    session: Session,
+    orderBy: Annotated[str | None, Query(description="Id (the default) or Name.")] = None,
+    sortOrderAsc: Annotated[bool, Query(description="Ascending when true.")] = True,
+) -> list[PropertyOut]:
+    stored = await service.properties(
+        session=session, row=row, order_by=orderBy, ascending=sortOrderAsc
+    )
+    return [service.property_out(p) for p in stored]
 
 
 async def _set(
-    row: AccountConnector, prop: PropertyIn, session: Session, context: Context
+    row: AccountConnector,
+    prop: PropertyIn,
+    session: Session,
+    context: Context,
+    *,
+    keep_hidden: bool = False,
 ) -> PropertyOut:
     connector = await catalog.get_connector(session=session, connector_id=row.connector_id)
     parameter = service.account_property(catalog.definition_of(connector), prop.Name)
     context.gateway.forget(row.id)
     service.touch(row, context.clock())
     stored = await service.set_property(
-        session=session, keyring=context.keyring, row=row, parameter=parameter, value=prop.Value
+        session=session,
+        keyring=context.keyring,
+        row=row,
+        parameter=parameter,
+        value=prop.Value,
+        keep_hidden=keep_hidden,
     )
     return service.property_out(stored)
 
@@ -189,7 +207,8 @@ async def put_property(
         raise BadRequest(
             f"Name: '{prop.Name}' does not match property {property_id} ('{stored.name}')"
         )
-    return await _set(row, prop, session, context)
+    # The answer shows a sensitive value as null: sent back, it keeps the value.
+    return await _set(row, prop, session, context, keep_hidden=True)
 
 
 @router.delete(

@@ -13,21 +13,30 @@ from typing import Any
 
 from sqlalchemy import Select, delete, func, select
 from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.orm import InstrumentedAttribute
 
 from junction.bounds import id_in_reference
-from junction.connectors.accounts.auth_values import parse_auth_value
+from junction.connectors.accounts import custom_fields
+from junction.connectors.accounts.auth_values import awaits_sign_in, parse_auth_value
 from junction.connectors.accounts.models import AccountConnector, AccountConnectorProperty
 from junction.connectors.accounts.schemas import (
+    MASKED_AUTH_VALUE,
     AccountConnectorOut,
     AccountConnectorUpdate,
     ConnectorSummary,
     InstallIn,
     PropertyIn,
     PropertyOut,
+    TriggerOut,
 )
 from junction.connectors.catalog import service as catalog
 from junction.connectors.catalog.models import Connector, PartnerConnectorProperty
 from junction.connectors.catalog.partner_properties import value_context
+from junction.connectors.catalog.schemas import (
+    auth_scheme,
+    connector_parameters,
+    connector_status,
+)
 from junction.connectors.spec.models import (
     AuthenticationSpec,
     AuthType,
@@ -51,12 +60,17 @@ def property_context(account_connector_id: int, name: str) -> str:
     return f"account_connector_properties.value:{account_connector_id}:{name}"
 
 
-async def _installable(*, session: AsyncSession, connector_ref: str) -> Connector:
+async def _installable(*, session: AsyncSession, connector_ref: str, account_id: str) -> Connector:
+    # Another account's custom connectors are unknown here.
     connector_id = id_in_reference(connector_ref, field="path parameter connector")
     if connector_id is not None:
-        connector = await catalog.get_connector(session=session, connector_id=connector_id)
+        connector = await catalog.get_connector(
+            session=session, connector_id=connector_id, account_id=account_id
+        )
     else:
-        releases = await catalog.connectors_named(session=session, name=connector_ref)
+        releases = await catalog.connectors_named(
+            session=session, name=connector_ref, account_id=account_id
+        )
         live = [r for r in releases if r.status == ReleaseStatusName.LIVE]
         if not live:
             raise BadRequest(f"Connector '{connector_ref}' has no Live release to install")
@@ -109,7 +123,9 @@ async def install(
     install_in: InstallIn,
     now: datetime,
 ) -> AccountConnector:
-    connector = await _installable(session=session, connector_ref=connector_ref)
+    connector = await _installable(
+        session=session, connector_ref=connector_ref, account_id=account_id
+    )
     definition = catalog.definition_of(connector)
     auth = choose_authentication(definition, install_in.AuthenticationId)
     for prop in install_in.Properties:
@@ -119,7 +135,7 @@ async def install(
         auth_value = ""  # nothing to ask of the user: the partner's client gets the tokens
     credentials = (
         parse_auth_value(auth, auth_value, now=now)
-        if auth is not None and auth_value is not None
+        if auth is not None and auth_value is not None and not awaits_sign_in(auth, auth_value)
         else None
     )
     row = AccountConnector(
@@ -173,7 +189,12 @@ async def _set_properties(
     for prop in props:
         parameter = account_property(definition, prop.Name)
         await set_property(
-            session=session, keyring=keyring, row=row, parameter=parameter, value=prop.Value
+            session=session,
+            keyring=keyring,
+            row=row,
+            parameter=parameter,
+            value=prop.Value,
+            keep_hidden=True,
         )
 
 
@@ -184,7 +205,10 @@ async def set_property(
     row: AccountConnector,
     parameter: ConnectorParameterSpec,
     value: str | None,
+    keep_hidden: bool = False,
 ) -> AccountConnectorProperty:
+    """Store ``value``; with ``keep_hidden``, a null for a sensitive value that is stored
+    keeps it (answers show such values as null, and a client sends the answer back)."""
     name = parameter.TargetName
     stored = await session.scalar(
         select(AccountConnectorProperty).where(
@@ -195,6 +219,8 @@ async def set_property(
     if stored is None:
         stored = AccountConnectorProperty(account_connector_id=row.id, name=name)
         session.add(stored)
+    elif keep_hidden and value is None and stored.value_sealed is not None:
+        return stored
     if parameter.Sensitive and value is not None:
         stored.value, stored.value_sealed = (
             None,
@@ -237,7 +263,15 @@ async def update(
     for prop in update_in.Properties or []:
         account_property(definition, prop.Name)
     credentials = None
-    if "AuthValue" in fields and update_in.AuthValue is not None and auth is not None:
+    # Cyclr's "{}" for an OAuth 2.0 sign-in: the tokens go, the customer signs in anew.
+    sign_in = "AuthValue" in fields and awaits_sign_in(auth, update_in.AuthValue)
+    if (
+        "AuthValue" in fields
+        and update_in.AuthValue is not None
+        and update_in.AuthValue != MASKED_AUTH_VALUE  # an answer sent back: nothing new
+        and auth is not None
+        and not sign_in
+    ):
         credentials = parse_auth_value(auth, update_in.AuthValue, now=now)
     if "Name" in fields:
         if update_in.Name is None:
@@ -253,6 +287,8 @@ async def update(
             credentials = parse_auth_value(auth, "", now=now)
     if credentials is not None:
         store_credentials(row, keyring, credentials)
+    elif sign_in:
+        forget_credentials(row)
     if update_in.Properties:
         await _set_properties(
             session=session,
@@ -272,11 +308,16 @@ def touch(row: AccountConnector, now: datetime) -> None:
     row.updated_at = max(now, row.updated_at + timedelta(microseconds=1))
 
 
-async def deauthenticate(*, session: AsyncSession, row: AccountConnector, now: datetime) -> None:
+def forget_credentials(row: AccountConnector) -> None:
+    """No credentials, not authenticated: as before the customer's first sign-in."""
     row.auth_sealed = None
     row.token_expires_at = None
     row.authenticated = False
     row.auth_error = None
+
+
+async def deauthenticate(*, session: AsyncSession, row: AccountConnector, now: datetime) -> None:
+    forget_credentials(row)
     row.updated_at = now
     await session.flush()
 
@@ -287,13 +328,35 @@ async def remove(*, session: AsyncSession, row: AccountConnector) -> None:
     await session.flush()
 
 
+PROPERTY_SORTABLE: dict[str, InstrumentedAttribute[Any]] = {
+    "Id": AccountConnectorProperty.id,
+    "Name": AccountConnectorProperty.name,
+}
+
+
 async def properties(
-    *, session: AsyncSession, row: AccountConnector
+    *,
+    session: AsyncSession,
+    row: AccountConnector,
+    order_by: str | None = None,
+    ascending: bool = True,
 ) -> list[AccountConnectorProperty]:
+    """The stored values, by ``order_by`` (Id or Name, any case; Id when None), ties by Id."""
+    column: InstrumentedAttribute[Any] = AccountConnectorProperty.id
+    if order_by is not None:
+        names = {name.lower(): name for name in PROPERTY_SORTABLE}
+        if order_by.lower() not in names:
+            allowed = ", ".join(sorted(PROPERTY_SORTABLE))
+            raise BadRequest(f"orderBy: '{order_by}' is not sortable; use one of {allowed}")
+        column = PROPERTY_SORTABLE[names[order_by.lower()]]
+    tiebreak = AccountConnectorProperty.id
     result = await session.scalars(
         select(AccountConnectorProperty)
         .where(AccountConnectorProperty.account_connector_id == row.id)
-        .order_by(AccountConnectorProperty.id)
+        .order_by(
+            column.asc() if ascending else column.desc(),
+            tiebreak.asc() if ascending else tiebreak.desc(),
+        )
     )
     return list(result)
 
@@ -329,6 +392,7 @@ async def to_out(*, session: AsyncSession, row: AccountConnector) -> AccountConn
         Id=row.id,
         Name=row.name,
         Description=row.description,
+        AuthValue=MASKED_AUTH_VALUE if row.auth_sealed is not None else None,
         AuthenticationId=row.authentication_id,
         Authenticated=row.authenticated,
         AuthError=row.auth_error,
@@ -337,10 +401,21 @@ async def to_out(*, session: AsyncSession, row: AccountConnector) -> AccountConn
             Name=connector.name,
             Version=connector.version,
             Description=connector.description,
+            Status=connector_status(connector.status),
             Icon=definition.Icon,
+            AuthDescription=None,
             AuthType=auth.Type.value if auth else "None",
+            OAuth2Type=auth.OAuth2.Type.value if auth and auth.OAuth2 else None,
+            AuthScheme=auth_scheme(auth),
+            Triggers=[TriggerOut.model_validate(t.model_dump()) for t in definition.Triggers],
+            Parameters=connector_parameters(definition),
         ),
+        IsPartnerIntegrationConnector=False,
         Properties=[property_out(p) for p in await properties(session=session, row=row)],
+        CustomFields=[
+            custom_fields.to_out(f)
+            for f in await custom_fields.list_fields(session=session, row=row)
+        ],
         CreatedDate=row.created_at,
     )
 

@@ -11,6 +11,7 @@ from fastapi import APIRouter, BackgroundTasks, Body, Request
 from fastapi.responses import HTMLResponse, JSONResponse, RedirectResponse, Response
 from pydantic import BaseModel, ConfigDict, Field
 
+from junction.accounts import usage
 from junction.api.context import Context, get_services
 from junction.api.ids import RowId
 from junction.auth.identity import CurrentAccount
@@ -22,7 +23,7 @@ from junction.connectors.runtime import CallResult, Exchange
 from junction.connectors.spec.models import (
     AuthenticationSpec,
 )
-from junction.errors import ConnectorCallError, UpstreamHttpError
+from junction.errors import BadRequest, ConnectorCallError, UpstreamHttpError
 from junction.services import Services
 
 router = APIRouter(tags=["Data on Demand"])
@@ -81,6 +82,80 @@ async def call_method(
     )
 
 
+def _answer(result: CallResult) -> Response:
+    """The API's answer body, as Data on Demand returns it."""
+    if isinstance(result.body, dict | list):
+        return JSONResponse(result.body)
+    return Response(
+        content="" if result.body is None else str(result.body),
+        media_type=result.headers.get("Content-Type", "text/plain"),
+    )
+
+
+def _query_parameters(request: Request) -> dict[str, Any]:
+    """Parameters given in the query string: each key a parameter Id or name, once."""
+    values: dict[str, Any] = {}
+    for key, value in request.query_params.multi_items():
+        if key in values:
+            raise BadRequest(f"Parameters: '{key}' is given more than once in the query string")
+        values[key] = value
+    return values
+
+
+@router.get(
+    "/account/connectors/{account_connector_id}/methods/{method}",
+    summary="Call a connector method with query-string parameters (Data on Demand)",
+    description="The GET form of Data on Demand: each query-string key is a parameter Id "
+    "(from the method listing) or a parameter name, and its value the parameter's value. "
+    "No request fields are sent. Answers like the POST form.",
+)
+async def call_method_get(
+    account_connector_id: RowId,
+    method: str,
+    request: Request,
+    account: CurrentAccount,
+    context: Context,
+) -> Any:
+    values = MethodCallIn(Parameters=_query_parameters(request))
+    try:
+        result = await _run(context, account.account_id, account_connector_id, method, values)
+    except ConnectorCallError as exc:
+        return upstream_error(exc)
+    return _answer(result)
+
+
+@router.post(
+    "/account/connectors/{account_connector_id}/methods/{method}/body",
+    summary="Call a connector method with a body of your own (Data on Demand)",
+    description="The request body (JSON, XML, text or any other type) is sent to the API as "
+    "the method's body as is, with the request's Content-Type; the method's request fields "
+    "are not used. Parameters come from the query string as in the GET form. Answers like "
+    "the POST form.",
+    openapi_extra={
+        "requestBody": {"required": True, "content": {"*/*": {"schema": {"type": "string"}}}}
+    },
+)
+async def call_method_with_body(
+    account_connector_id: RowId,
+    method: str,
+    request: Request,
+    account: CurrentAccount,
+    context: Context,
+) -> Any:
+    raw = await request.body()
+    if not raw:
+        raise BadRequest("Body: the body to send is empty; use the JSON form without /body")
+    values = MethodCallIn(Parameters=_query_parameters(request))
+    content_type = request.headers.get("content-type")
+    try:
+        result = await _run(
+            context, account.account_id, account_connector_id, method, values, raw, content_type
+        )
+    except ConnectorCallError as exc:
+        return upstream_error(exc)
+    return _answer(result)
+
+
 @router.post(
     "/account/connectors/{account_connector_id}/triggers/{trigger_id}",
     summary="Run a look-up trigger",
@@ -99,15 +174,38 @@ async def _run(
     account_connector_id: RowId,
     method: str,
     values: MethodCallIn,
+    raw_body: bytes | None = None,
+    raw_content_type: str | None = None,
 ) -> CallResult:
-    return await calls.run(
-        gateway=context.gateway,
-        account_id=account_id,
-        account_connector_id=account_connector_id,
-        method_ref=method,
-        parameters=values.Parameters,
-        fields=values.Fields,
-    )
+    """One Data on Demand call (or method test), counted as a task once it reached the API."""
+    try:
+        result = await calls.run(
+            gateway=context.gateway,
+            account_id=account_id,
+            account_connector_id=account_connector_id,
+            method_ref=method,
+            parameters=values.Parameters,
+            fields=values.Fields,
+            raw_body=raw_body,
+            raw_content_type=raw_content_type,
+        )
+    except ConnectorCallError as exc:
+        if exc.exchanges:
+            await _count_task(context, account_id)
+        raise
+    await _count_task(context, account_id)
+    return result
+
+
+async def _count_task(context: Services, account_id: str) -> None:
+    async with context.database.transaction() as session:
+        await usage.record(
+            session=session,
+            account_id=account_id,
+            source=usage.SOURCE_DATA_ON_DEMAND,
+            tasks=1,
+            now=context.clock(),
+        )
 
 
 async def _try(

@@ -100,8 +100,13 @@ async def run(
     method_ref: str,
     parameters: dict[str, Any],
     fields: dict[str, Any],
+    raw_body: bytes | None = None,
+    raw_content_type: str | None = None,
 ) -> CallResult:
-    """One call of a method: input resolved, then the runtime (ConnectorCallError on failure)."""
+    """One call of a method: input resolved, then the runtime (ConnectorCallError on failure).
+
+    ``raw_body`` (Data on Demand's /body form) is sent as the request body as is, in place
+    of one built from ``fields``."""
     prepared = await prepare(
         gateway=gateway,
         account_id=account_id,
@@ -112,6 +117,8 @@ async def run(
     request = call_input(prepared.base, prepared.ids, parameters, own)
     if custom:
         request = replace(request, fields={**request.fields, **custom})
+    if raw_body is not None:
+        request = replace(request, raw_body=raw_body, raw_content_type=raw_content_type)
     context = prepared.connection.context
     try:
         return await gateway.runtime.call(

@@ -35,6 +35,11 @@ class Connector(Base):
     definition: Mapped[dict[str, Any]] = mapped_column(JSONDocument)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime())
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    # A custom connector of one account (``/account/connectors/custom``): only that account
+    # sees and installs it. NULL for the partner's catalogue.
+    account_id: Mapped[str | None] = mapped_column(
+        String(64), ForeignKey("accounts.id", ondelete="CASCADE"), index=True
+    )
 
 
 class ConnectorMethod(Base):

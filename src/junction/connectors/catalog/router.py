@@ -20,6 +20,7 @@ from junction.connectors.catalog.documents import (
     YAML_TYPES,
     load_document,
 )
+from junction.connectors.catalog.models import Connector
 from junction.connectors.catalog.schemas import ConnectorImportOut, ConnectorOut, MethodOut
 from junction.connectors.openapi import OperationChoice, import_openapi
 from junction.connectors.spec.models import ConnectorDefinition
@@ -47,10 +48,15 @@ async def list_connectors(
     response: Response,
     query: Annotated[str | None, Query(description="Text in the name or description.")] = None,
     category: Annotated[str | None, Query(description="Only connectors in this category.")] = None,
+    includeCustomConnectors: Annotated[
+        bool, Query(description="Also the accounts' own custom connectors.")
+    ] = False,
 ) -> list[ConnectorOut]:
     rows = await fetch_page(
         session=session,
-        query=catalog.connectors_query(query=query, category=category),
+        query=catalog.connectors_query(
+            query=query, category=category, include_custom=includeCustomConnectors
+        ),
         request=paging,
         sortable=catalog.SORTABLE,
         default_order="Name",
@@ -140,6 +146,13 @@ async def import_openapi_connector(
             "contains this text."
         ),
     ] = None,
+    path: Annotated[
+        list[str] | None,
+        Query(
+            description="Import only operations of these paths: a path as the document "
+            "writes it (/pets/{petId}), or ending in * for every path starting so (/pets*)."
+        ),
+    ] = None,
 ) -> ConnectorImportOut:
     content_type = request.headers.get("content-type", "").split(";")[0].strip().lower()
     if content_type not in OPENAPI_TYPES:
@@ -152,8 +165,12 @@ async def import_openapi_connector(
         raise PayloadTooLarge(f"The document is larger than {MAX_OPENAPI_BYTES} bytes")
     # Converting a large document takes a while of CPU: keep it off the event loop.
     choice = (
-        OperationChoice(frozenset(tag) if tag is not None else None, search or "")
-        if tag is not None or search
+        OperationChoice(
+            frozenset(tag) if tag is not None else None,
+            search or "",
+            tuple(path) if path is not None else None,
+        )
+        if tag is not None or search or path is not None
         else None
     )
     result = await asyncio.to_thread(
@@ -185,25 +202,68 @@ async def get_connector(connector: str, session: Session) -> Any:
 
 
 @router.get(
-    "/connectors/{connector_id}/methods",
+    "/connectors/{connector}/methods",
     response_model=list[MethodOut],
-    summary="List a connector's methods",
+    summary="List a connector's methods, by connector Id or name",
+    description="`connector` is a release's Id, or a connector name: by name, the methods "
+    "of its newest Live release (the newest release while none is Live).",
 )
 async def list_methods(
-    connector_id: RowId,
+    connector: str,
     session: Session,
     category: Annotated[str | None, Query()] = None,
     query: Annotated[str | None, Query(description="Text in the method name.")] = None,
 ) -> list[MethodOut]:
-    connector = await catalog.get_connector(session=session, connector_id=connector_id)
+    connector_id = id_in_reference(connector, field="path parameter connector")
+    if connector_id is not None:
+        row = await catalog.get_connector(session=session, connector_id=connector_id)
+    else:
+        releases = await catalog.connectors_named(session=session, name=connector)
+        chosen = catalog.choose_release(releases, None)
+        assert chosen is not None  # connectors_named raises NotFound when there is none
+        row = chosen
+    return await _methods_of(session, row, category, query)
+
+
+@router.get(
+    "/connectors/{name}/{version}/methods",
+    response_model=list[MethodOut],
+    summary="List the methods of a connector release, by name and version",
+)
+async def list_release_methods(
+    name: str,
+    version: str,
+    session: Session,
+    category: Annotated[str | None, Query()] = None,
+    query: Annotated[str | None, Query(description="Text in the method name.")] = None,
+) -> list[MethodOut]:
+    rows = await catalog.connectors_named(session=session, name=name, version=version)
+    return await _methods_of(session, rows[0], category, query)
+
+
+async def _methods_of(
+    session: Session, connector: Connector, category: str | None, query: str | None
+) -> list[MethodOut]:
     definition = catalog.definition_of(connector)
-    ids = await catalog.method_ids(session=session, connector_id=connector_id)
+    ids = await catalog.method_ids(session=session, connector_id=connector.id)
     return [
-        MethodOut.build(connector_id, method, ids[position])
+        MethodOut.build(connector.id, method, ids[position])
         for position, method in enumerate(definition.Methods)
         if (category is None or (method.Category or "").lower() == category.lower())
         and (query is None or query.lower() in method.Name.lower())
     ]
+
+
+@router.get(
+    "/connectors/{connector_id}/definition",
+    summary="A connector release's definition, to edit and send again (Junction extension)",
+    description="Junction extension. The definition as it was added or imported, with every "
+    "default filled in: edit it (for example its ReleaseStatus) and send it to "
+    "POST /v1.0/connectors.",
+)
+async def get_definition(connector_id: RowId, session: Session) -> dict[str, Any]:
+    connector = await catalog.get_connector(session=session, connector_id=connector_id)
+    return dict(connector.definition)
 
 
 @router.get("/methods/{method_id}", response_model=MethodOut, summary="Get a method")

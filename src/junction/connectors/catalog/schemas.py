@@ -8,14 +8,49 @@ from pydantic import BaseModel, Field
 
 from junction.connectors.catalog.models import Connector
 from junction.connectors.catalog.service import MethodIds, definition_of
-from junction.connectors.spec.models import AuthenticationSpec, FieldSpec, MethodSpec, ParameterSpec
+from junction.connectors.spec.models import (
+    ApiKeyLocation,
+    AuthenticationSpec,
+    ConnectorDefinition,
+    ConnectorParameterSpec,
+    FieldSpec,
+    MethodSpec,
+    ParameterSpec,
+    ReleaseStatusName,
+)
+
+# Cyclr's connector Status is an approval state; "Approved" is what its clients look for.
+# A Live release is the one Junction offers for installing, so it is the approved one.
+_STATUS: dict[str, str] = {
+    ReleaseStatusName.LIVE: "Approved",
+    ReleaseStatusName.DRAFT: "Draft",
+    ReleaseStatusName.DEPRECATED: "Deprecated",
+}
+
+
+def connector_status(release_status: str) -> str:
+    """Cyclr's ``Status`` for a release status (Live is "Approved")."""
+    return _STATUS.get(release_status, release_status)
+
+
+def auth_scheme(auth: AuthenticationSpec | None) -> str | None:
+    """Cyclr's ``AuthScheme``: the header an API key travels in (e.g. "Authorization");
+    null for every other kind of authentication."""
+    if auth is None or auth.ApiKey is None:
+        return None
+    return auth.ApiKey.Name if auth.ApiKey.Location is ApiKeyLocation.HTTP_HEADER else None
 
 
 class AuthenticationOut(BaseModel):
     Id: str
     Name: str | None
+    AuthName: str | None = Field(description="Cyclr's name for Name.")
+    AuthDescription: str | None = Field(
+        description="Always null: connector definitions have no text for it."
+    )
     AuthType: str
     OAuth2Type: str | None
+    AuthScheme: str | None = Field(description="API keys: the header that carries the key.")
     IsDefault: bool
 
     @classmethod
@@ -23,22 +58,57 @@ class AuthenticationOut(BaseModel):
         return cls(
             Id=auth.Id,
             Name=auth.Name,
+            AuthName=auth.Name,
+            AuthDescription=None,
             AuthType=auth.Type.value,
             OAuth2Type=auth.OAuth2.Type.value if auth.OAuth2 else None,
+            AuthScheme=auth_scheme(auth),
             IsDefault=auth.IsDefault,
         )
 
 
 class ConnectorParameterOut(BaseModel):
-    Name: str
+    Id: int = Field(
+        description="The parameter's place in the release's Parameters, from 1: the same on "
+        "every call, unique within the release (not across connectors)."
+    )
+    Name: str = Field(description="The label shown to users: DisplayName, else TargetName.")
     TargetType: str
+    TargetName: str = Field(description="The property's name, as installs send it.")
     DisplayName: str | None
     Description: str | None
-    Optional: bool
-    Sensitive: bool
+    IsOptional: bool
+    IsSensitive: bool = Field(description="Its value is never shown once stored.")
+    DataType: str
+    TriggerName: str | None
+    Values: list[str] = Field(description="Always empty: definitions list no fixed values.")
     DefaultValue: str | None
-    AccountConnectorProperty: bool
-    PartnerConnectorProperty: bool
+    IsAccountConnectorProperty: bool = Field(description="Asked of each account.")
+    PartnerConnectorProperty: bool = Field(description="Junction extension: set by the partner.")
+
+    @classmethod
+    def build(cls, position: int, p: ConnectorParameterSpec) -> ConnectorParameterOut:
+        return cls(
+            Id=position + 1,
+            Name=p.DisplayName or p.TargetName,
+            TargetType=p.TargetType.value,
+            TargetName=p.TargetName,
+            DisplayName=p.DisplayName,
+            Description=p.Description,
+            IsOptional=p.Optional,
+            IsSensitive=p.Sensitive,
+            DataType=p.DataType.value,
+            TriggerName=p.TriggerName,
+            Values=[],
+            DefaultValue=p.DefaultValue,
+            IsAccountConnectorProperty=p.AccountConnectorProperty,
+            PartnerConnectorProperty=p.PartnerConnectorProperty,
+        )
+
+
+def connector_parameters(definition: ConnectorDefinition) -> list[ConnectorParameterOut]:
+    """The connector-level parameters as Cyclr lists them, numbered from 1 in order."""
+    return [ConnectorParameterOut.build(i, p) for i, p in enumerate(definition.Parameters)]
 
 
 class ConnectorOut(BaseModel):
@@ -46,11 +116,16 @@ class ConnectorOut(BaseModel):
     Name: str
     Description: str | None
     Version: str
+    Status: str = Field(description="Approved (a Live release), Draft or Deprecated.")
     ReleaseStatus: str
     Icon: str | None
     Categories: list[str]
+    AuthDescription: str | None = Field(description="Always null (see Authentication).")
     AuthType: str
     OAuth2Type: str | None
+    AuthScheme: str | None = Field(
+        description="API keys: the header that carries the key (default authentication)."
+    )
     Authentication: list[AuthenticationOut]
     Parameters: list[ConnectorParameterOut]
     CreatedDate: datetime
@@ -65,26 +140,16 @@ class ConnectorOut(BaseModel):
             Name=connector.name,
             Description=connector.description,
             Version=connector.version,
+            Status=connector_status(connector.status),
             ReleaseStatus=connector.status,
             Icon=definition.Icon,
             Categories=definition.Categories,
+            AuthDescription=None,
             AuthType=default.Type.value if default else "None",
             OAuth2Type=default.OAuth2.Type.value if default and default.OAuth2 else None,
+            AuthScheme=auth_scheme(default),
             Authentication=[AuthenticationOut.build(a) for a in auths],
-            Parameters=[
-                ConnectorParameterOut(
-                    Name=p.TargetName,
-                    TargetType=p.TargetType.value,
-                    DisplayName=p.DisplayName,
-                    Description=p.Description,
-                    Optional=p.Optional,
-                    Sensitive=p.Sensitive,
-                    DefaultValue=p.DefaultValue,
-                    AccountConnectorProperty=p.AccountConnectorProperty,
-                    PartnerConnectorProperty=p.PartnerConnectorProperty,
-                )
-                for p in definition.Parameters
-            ],
+            Parameters=connector_parameters(definition),
             CreatedDate=connector.created_at,
         )
 

@@ -8,7 +8,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import Select, delete, func, or_, select
+from sqlalchemy import ColumnElement, Select, delete, func, or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from junction.connectors.catalog.models import Connector, ConnectorField, ConnectorMethod
@@ -56,10 +56,19 @@ def _same_except_status(a: dict[str, Any], b: dict[str, Any]) -> bool:
     return {**a, "ReleaseStatus": None} == {**b, "ReleaseStatus": None}
 
 
+def visible_to(account_id: str | None) -> ColumnElement[bool]:
+    """Releases of the partner's catalogue, and the custom connectors of ``account_id``."""
+    if account_id is None:
+        return Connector.account_id.is_(None)
+    return or_(Connector.account_id.is_(None), Connector.account_id == account_id)
+
+
 async def add_release(
-    *, session: AsyncSession, document: Any, now: datetime
+    *, session: AsyncSession, document: Any, now: datetime, account_id: str | None = None
 ) -> tuple[Connector, bool]:
-    """Add a release, or replace a Draft of the same Name and Version. Returns (row, created)."""
+    """Add a release, or replace a Draft of the same Name and Version. Returns (row, created).
+
+    ``account_id`` adds a custom connector of that account (seen by no other account)."""
     definition = parse_definition(document)
     stored = _stored(definition)
     existing = await session.scalar(
@@ -67,8 +76,15 @@ async def add_release(
             Connector.name == definition.Name, Connector.version == definition.Version
         )
     )
+    if existing is not None and existing.account_id != account_id:
+        # Names are unique across the catalogue and every account's custom connectors.
+        raise Conflict(
+            f"Name: a connector '{definition.Name}' version {definition.Version} exists "
+            "already; choose another Name or Version"
+        )
     if existing is None:
         connector = Connector(
+            account_id=account_id,
             name=definition.Name,
             version=definition.Version,
             status=definition.ReleaseStatus.value,
@@ -149,17 +165,26 @@ async def _index_methods(
     await session.flush()
 
 
-async def get_connector(*, session: AsyncSession, connector_id: int) -> Connector:
+async def get_connector(
+    *, session: AsyncSession, connector_id: int, account_id: str | None = None
+) -> Connector:
+    """A release by Id. With ``account_id``, only one that account may see (another
+    account's custom connector is answered as unknown)."""
     connector = await session.get(Connector, connector_id)
-    if connector is None:
+    if connector is None or (
+        account_id is not None and connector.account_id not in (None, account_id)
+    ):
         raise NotFound(f"No connector with Id {connector_id}")
     return connector
 
 
 async def connectors_named(
-    *, session: AsyncSession, name: str, version: str | None = None
+    *, session: AsyncSession, name: str, version: str | None = None, account_id: str | None = None
 ) -> Sequence[Connector]:
-    query = select(Connector).where(func.lower(Connector.name) == name.lower())
+    """Releases of that name in the catalogue (and among ``account_id``'s custom connectors)."""
+    query = select(Connector).where(
+        func.lower(Connector.name) == name.lower(), visible_to(account_id)
+    )
     if version is not None:
         query = query.where(Connector.version == version)
     rows = (await session.scalars(query.order_by(Connector.id))).all()
@@ -168,8 +193,12 @@ async def connectors_named(
     return rows
 
 
-def connectors_query(*, query: str | None, category: str | None) -> Select[Any]:
+def connectors_query(
+    *, query: str | None, category: str | None, include_custom: bool = False
+) -> Select[Any]:
     statement = select(Connector)
+    if not include_custom:
+        statement = statement.where(visible_to(None))
     if query:
         text = query.lower()
         statement = statement.where(

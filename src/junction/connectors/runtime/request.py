@@ -328,7 +328,15 @@ def build_request(
     headers.update(auth.headers)  # the connector's own auth wins over a same-named parameter
 
     body: BuiltBody | None = None
-    if plan.body_fields:
+    if call_input.raw_body is not None:
+        # The caller's own body is its own business: it is neither converted nor redacted
+        # field by field (the Exchange's redactor still hides credentials in it).
+        text = call_input.raw_body.decode("utf-8", "replace")
+        body = BuiltBody(call_input.raw_body, text)
+        headers["Content-Type"] = call_input.raw_content_type or _CONTENT_TYPES.get(
+            plan.body_format, "application/octet-stream"
+        )
+    elif plan.body_fields:
         fields = call_input.fields
         # A field's DefaultValue may name a mergefield ({{Cyclr_Webhook_Url}}); it is the
         # connector author's text, so it is filled in like a parameter's Value.

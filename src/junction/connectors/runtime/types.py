@@ -59,6 +59,10 @@ class CallInput:
     mergefields: dict[str, str] = field(default_factory=dict)
     # The step's script and what its events share; None outside a cycle step.
     script: ScriptEnvironment | None = None
+    # A body the caller wrote itself (Data on Demand's /body form): sent as is, with its
+    # Content-Type, in place of one built from ``fields``.
+    raw_body: bytes | None = None
+    raw_content_type: str | None = None
 
 
 @dataclass(frozen=True)

@@ -1,0 +1,1 @@
+"""Bringing a partner's assets from Cyclr: connector and template exports, converted."""
