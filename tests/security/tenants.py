@@ -54,6 +54,11 @@ def custom_field(name: str) -> dict[str, Any]:
     }
 
 
+def custom_connector(name: str) -> dict[str, Any]:
+    """A connector definition an account adds as its own custom connector."""
+    return {**contacts_definition(), "Name": name, "Description": f"{name} of one account"}
+
+
 @dataclass
 class World:
     alpha: Tenant
@@ -107,6 +112,13 @@ def build_tenant(
                 )
             )
         ac = connectors["Test Contacts"]
+        # The account's own connector, installed (an account connector of it exists too).
+        own = _ok(
+            client.post(
+                "/v1.0/account/connectors/custom", json=custom_connector(f"{label} own contacts")
+            )
+        )
+        _ok(client.post(f"/v1.0/connectors/{own['Id']}/install", json={"Name": f"{label} own"}))
         acp = f"/v1.0/account/connectors/{ac}"
         _ok(client.post(f"{acp}/properties", json={"Name": "X-Region", "Value": f"{label}-eu"}))
         properties = _ok(client.get(f"{acp}/properties"))
@@ -157,6 +169,7 @@ def build_tenant(
     )
     tenant.ids = {
         "connectors/{account_connector_id}": str(ac),
+        "custom/{connector_id}": str(own["Id"]),
         "properties/{property_id}": str(properties[0]["Id"]),
         "fields/{field_id}": str(custom["Id"]),
         "cycles/{cycle_id}": cycle_id,

@@ -8,16 +8,17 @@ fields name ids (``BODY_IDS``). A new route or body field missing from them fail
 ``test_the_matrix_knows_every_account_route`` with a message saying what to add.
 
 Account A (alpha) and account B (bravo) each get the same realistic data: account
-connectors with properties and custom fields, a cycle installed from a template (steps,
-parameters, field mappings, edges, variables, webhook identifiers), transactions with step
-data, and incidents. Then, for each operation, A calls it with B's ids (with an
-account-scoped token, and with a partner token and ``X-Cyclr-Account: A``): B's ids in the
-path must get a 404, and where a body names ids, A's own objects sent with B's ids in the
-body must get a 400 naming the field. Either way the answer is the one ids that exist
-nowhere get, it shows nothing of B, and every stored row stays as it was. A with A's ids
-must get an answer below 400 from every GET route, so the matrix cannot pass by refusing
-everything; every other ``/v1.0`` operation must refuse A's account-scoped token, and so
-must every account-level operation when that token names B in ``X-Cyclr-Account``.
+connectors with properties and custom fields, a custom connector of its own (installed), a
+cycle installed from a template (steps, parameters, field mappings, edges, variables,
+webhook identifiers), transactions with step data, and incidents. Then, for each operation,
+A calls it with B's ids (with an account-scoped token, and with a partner token and
+``X-Cyclr-Account: A``): B's ids in the path (B's custom connector too, where a catalogue
+connector goes) must get a 404, and where a body names ids, A's own objects sent with B's
+ids in the body must get a 400 naming the field. Either way the answer is the one ids that
+exist nowhere get, it shows nothing of B, and every stored row stays as it was. A with A's
+ids must get an answer below 400 from every GET route, so the matrix cannot pass by
+refusing everything; every other ``/v1.0`` operation must refuse A's account-scoped token,
+and so must every account-level operation when that token names B in ``X-Cyclr-Account``.
 
 The whole matrix is one test per database: the shared server is emptied before each test,
 and under pytest-xdist tests of one module may run between other modules' tests, so the data
@@ -47,6 +48,7 @@ from tests.security.tenants import (
     World,
     build_world,
     changes,
+    custom_connector,
     custom_field,
     snapshot,
 )
@@ -59,6 +61,7 @@ ACCOUNT_HEADER = "X-Cyclr-Account"
 # "shared" means it names a catalogue or partner-level object, the same for every account.
 PATH_IDS: dict[str, str] = {
     "connectors/{account_connector_id}": "tenant",
+    "custom/{connector_id}": "tenant",  # a custom connector: a catalogue release of one account
     "properties/{property_id}": "tenant",
     "fields/{field_id}": "tenant",
     "cycles/{cycle_id}": "tenant",
@@ -81,6 +84,7 @@ FUTURE = "2099-01-01T00:00:00Z"
 # Replaying a list of transactions answers for each one: another account's id is reported
 # as not found among the others (200), as an unknown one is, rather than failing the call.
 REPLAY = "POST /v1.0/cycles/transactions/replay"
+INSTALL = "POST /v1.0/connectors/{connector}/install"
 
 
 def _mapping_from(tenant: Tenant) -> dict[str, Any]:
@@ -94,7 +98,10 @@ def _mapping_from(tenant: Tenant) -> dict[str, Any]:
 # The body each account-level operation is sent: valid for the account whose ids it is
 # given, so that a refusal comes from the ids and not from the shape of the body.
 BODIES: dict[str, Callable[[Tenant], Any]] = {
-    "POST /v1.0/connectors/{connector}/install": lambda t: {"Name": "Second install"},
+    INSTALL: lambda t: {"Name": "Second install"},
+    # The same definition for every account (it names no object of theirs); sent again it
+    # is the same release and changes nothing.
+    "POST /v1.0/account/connectors/custom": lambda t: custom_connector("Hand made contacts"),
     "PUT /v1.0/account/connectors/{account_connector_id}": lambda t: {
         "Name": "Renamed",
         "Properties": [
@@ -119,6 +126,9 @@ BODIES: dict[str, Callable[[Tenant], Any]] = {
         "Id": int(t.ids["fields/{field_id}"]),
     },
     "POST /v1.0/account/connectors/{account_connector_id}/methods/{method}": lambda t: {},
+    "POST /v1.0/account/connectors/{account_connector_id}/methods/{method}/body": lambda t: {
+        "Email": "ann@example.com"
+    },
     "POST /v1.0/account/connectors/{account_connector_id}/test/{method}": lambda t: {},
     "POST /v1.0/account/connectors/{account_connector_id}/oauth/authorize": lambda t: {},
     REPLAY: lambda t: {"TransactionIds": [t.ids["transactions/{transaction_id}"]]},
@@ -167,6 +177,9 @@ BODY_IDS: dict[str, str] = {
     "SourceStepId": "tenant",
     "SourceFieldId": "shared",  # a method's field in the catalogue
     "AuthenticationId": "shared",  # an authentication of the connector definition
+    # In a connector definition's OAuth 2.0 authentication: the partner's client id at the
+    # API provider, no object of Junction's.
+    "ClientId": "shared",
 }
 
 PATH_HINT = (
@@ -435,6 +448,16 @@ def test_no_account_reaches_another_accounts_data(junction: Junction, saas: Cont
                     probe("body", caller, operation, own_url, own_url, variant)
                 elif not operation.tenant_slots():
                     probe("own", caller, operation, own_url, own_url, variant)
+
+    # A custom connector is a catalogue release of one account: B's, where the matrix puts
+    # a catalogue connector, is for A one that exists nowhere.
+    install = next(o for o in operations if o.key == INSTALL)
+    for caller in callers:
+        bravo_url, ghost_url = (
+            install.path.replace("{connector}", tenant.ids["custom/{connector_id}"])
+            for tenant in (world.bravo, world.ghost)
+        )
+        probe("path", caller, install, bravo_url, ghost_url, BODIES[INSTALL])
 
     # The reverse check: A reaches its own data, so refusals above are about ownership.
     own = callers["account token"]
