@@ -10,6 +10,7 @@ from __future__ import annotations
 import hmac
 from collections.abc import Callable, Coroutine, Mapping
 from dataclasses import dataclass
+from datetime import datetime
 from pathlib import Path
 from typing import Annotated, Any
 from urllib.parse import urlencode
@@ -17,8 +18,10 @@ from urllib.parse import urlencode
 from fastapi import APIRouter, Depends, Form, Request
 from fastapi.responses import HTMLResponse, Response
 from jinja2 import Environment, FileSystemLoader, select_autoescape
+from sqlalchemy.ext.asyncio import AsyncSession
 
 from junction.api.context import get_services
+from junction.audit import service as audit
 from junction.console import users
 from junction.console.models import ConsoleUser
 from junction.embed.browser import (
@@ -131,6 +134,29 @@ class Staff:
     def actor(self) -> str:
         """How the audit log names this user."""
         return f"console:{self.user.username}"
+
+    def audit(
+        self,
+        session: AsyncSession,
+        action: str,
+        target_kind: str,
+        target_id: str,
+        *,
+        before: Any = None,
+        after: Any = None,
+        now: datetime | None = None,
+    ) -> None:
+        """Write the audit entry of a change this user makes, in the change's transaction."""
+        audit.record(
+            session=session,
+            actor=self.actor,
+            action=action,
+            target_kind=target_kind,
+            target_id=target_id,
+            now=now or self.context.clock(),
+            before=before,
+            after=after,
+        )
 
 
 async def signed_in(request: Request) -> Staff:

@@ -18,7 +18,6 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from junction.accounts import service as accounts
 from junction.accounts.schemas import AccountCreate, AccountUpdate, AccountUserPut
 from junction.api.context import WakeAfterCommit
-from junction.audit import service as audit
 from junction.connectors.accounts import service as account_connectors
 from junction.connectors.accounts.custom_field_hooks import DiscoverAfterCommit
 from junction.connectors.accounts.models import AccountConnector
@@ -61,27 +60,6 @@ EDIT_FIELDS = (
 
 def _base(account_id: str) -> str:
     return f"/console/accounts/{account_id}"
-
-
-def _record(
-    session: AsyncSession,
-    staff: Staff,
-    action: str,
-    kind: str,
-    target: str,
-    before: Any = None,
-    after: Any = None,
-) -> None:
-    audit.record(
-        session=session,
-        actor=staff.actor,
-        action=action,
-        target_kind=kind,
-        target_id=target,
-        now=staff.context.clock(),
-        before=before,
-        after=after,
-    )
 
 
 # The list and creating an account.
@@ -136,7 +114,7 @@ async def _create(staff: Staff, form: dict[str, str]) -> str:
         account = await accounts.create_account(
             session=session, account_in=account_in, now=staff.context.clock()
         )
-        _record(session, staff, "account.create", "account", account.id, after=view.facts(account))
+        staff.audit(session, "account.create", "account", account.id, after=view.facts(account))
         return account.id
 
 
@@ -236,9 +214,8 @@ async def edit_account(request: Request, staff: Changes, account_id: str) -> Res
             account = await accounts.update_account(
                 session=session, account_id=account_id, account_in=account_in
             )
-            _record(
+            staff.audit(
                 session,
-                staff,
                 "account.update",
                 "account",
                 account_id,
@@ -291,9 +268,8 @@ async def add_user(
                 session=session, account_id=account_id, user_in=user_in, now=staff.context.clock()
             )
             # Never the password, not even hashed.
-            _record(
+            staff.audit(
                 session,
-                staff,
                 "account-user.add",
                 "account-user",
                 f"{account_id}/{user.username}",
@@ -318,9 +294,8 @@ async def remove_user(
 ) -> Response:
     async with staff.context.database.transaction() as session:
         await accounts.delete_user(session=session, account_id=account_id, username=UserName)
-        _record(
+        staff.audit(
             session,
-            staff,
             "account-user.remove",
             "account-user",
             f"{account_id}/{UserName}",
@@ -396,9 +371,8 @@ async def install_connector(
                 install_in=install_in,
                 now=staff.context.clock(),
             )
-            _record(
+            staff.audit(
                 session,
-                staff,
                 "account-connector.install",
                 "account-connector",
                 str(row.id),
@@ -437,9 +411,8 @@ async def test_connection(
         row = await account_connectors.get(
             session=session, account_id=account_id, account_connector_id=account_connector_id
         )
-        _record(
+        staff.audit(
             session,
-            staff,
             "account-connector.test",
             "account-connector",
             str(row.id),
@@ -452,9 +425,8 @@ async def test_connection(
 
 def _authenticated(staff: Staff, account_id: str) -> Any:
     def record(session: AsyncSession, row: AccountConnector) -> None:
-        _record(
+        staff.audit(
             session,
-            staff,
             "account-connector.authenticate",
             "account-connector",
             str(row.id),
@@ -532,9 +504,8 @@ async def signin_link(
             session=session, account_id=account_id, account_connector_id=account_connector_id
         )
         token, expires_at = await links.new_token(session, context, account_id, None, {})
-        _record(
+        staff.audit(
             session,
-            staff,
             "account-connector.link",
             "account-connector",
             str(row.id),
@@ -625,9 +596,8 @@ async def install_template(
                 template_id=TemplateId,
                 now=context.clock(),
             )
-            _record(
+            staff.audit(
                 session,
-                staff,
                 "cycle.install",
                 "cycle",
                 cycle.id,
@@ -662,9 +632,8 @@ async def setup_link(staff: Changes, account_id: str, cycle_id: str) -> Response
     async with context.database.transaction() as session:
         cycle = await cycles.get(session=session, account_id=account_id, cycle_id=cycle_id)
         token, expires_at = await links.new_token(session, context, account_id, None, {})
-        _record(
+        staff.audit(
             session,
-            staff,
             "cycle.setup-link",
             "cycle",
             cycle.id,
@@ -684,9 +653,8 @@ def _caller(staff: Staff) -> activation_flow.Caller:
 
 def _cycle_change(staff: Staff, action: str) -> activation_flow.Record:
     def record(session: AsyncSession, cycle: Cycle) -> None:
-        _record(
+        staff.audit(
             session,
-            staff,
             action,
             "cycle",
             cycle.id,

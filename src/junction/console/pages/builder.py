@@ -18,7 +18,6 @@ from pydantic import ValidationError
 
 from junction.accounts import service as accounts
 from junction.accounts.models import Account
-from junction.audit import service as audit
 from junction.connectors.catalog import service as catalog
 from junction.console import builder_view as view
 from junction.console.web import (
@@ -77,16 +76,7 @@ def _record(
     before: Any = None,
     after: Any = None,
 ) -> None:
-    audit.record(
-        session=session,
-        actor=staff.actor,
-        action=action,
-        target_kind="template",
-        target_id=template_id,
-        now=staff.context.clock(),
-        before=before,
-        after=after,
-    )
+    staff.audit(session, action, "template", template_id, before=before, after=after)
 
 
 def _require_draft(draft: view.Draft) -> None:

@@ -14,7 +14,6 @@ from typing import Annotated, Any
 from fastapi import File, Form, Request, UploadFile
 from fastapi.responses import Response
 
-from junction.audit import service as audit
 from junction.bounds import check_text, check_texts
 from junction.connectors.catalog import partner_properties
 from junction.connectors.catalog import service as catalog
@@ -158,15 +157,14 @@ async def change_status(
             changed = await catalog.set_release_status(
                 session=session, connector=connector, status=wanted, now=now
             )
-            audit.record(
-                session=session,
-                actor=staff.actor,
-                action="connector.release",
-                target_kind="connector",
-                target_id=str(changed.id),
-                now=now,
+            staff.audit(
+                session,
+                "connector.release",
+                "connector",
+                str(changed.id),
                 before=before,
                 after=_summary(changed),
+                now=now,
             )
     except BadRequest as exc:
         return await _release_page(
@@ -213,12 +211,11 @@ async def set_properties(request: Request, staff: Changes, connector_id: int) ->
                 values=values,
             )
             # Names only: the values are secrets, and the log is read by every viewer.
-            audit.record(
-                session=session,
-                actor=staff.actor,
-                action="connector.properties",
-                target_kind=view.PROPERTIES_KIND,
-                target_id=connector.name,
+            staff.audit(
+                session,
+                "connector.properties",
+                view.PROPERTIES_KIND,
+                connector.name,
                 now=now,
                 after={
                     "Set": sorted(n for n, v in values.items() if v is not None),
@@ -280,14 +277,13 @@ async def add_definition(
             connector, created = await catalog.add_release(
                 session=session, document=document, now=now
             )
-            audit.record(
-                session=session,
-                actor=staff.actor,
-                action="connector.add",
-                target_kind="connector",
-                target_id=str(connector.id),
-                now=now,
+            staff.audit(
+                session,
+                "connector.add",
+                "connector",
+                str(connector.id),
                 after={**_summary(connector), "Replaced": not created},
+                now=now,
             )
     except JunctionError as exc:
         if exc.status_code not in (400, 409, 413):
@@ -450,12 +446,11 @@ async def import_chosen(request: Request, staff: Changes) -> Response:
             connector, created = await catalog.add_release(
                 session=session, document=result.definition, now=now
             )
-            audit.record(
-                session=session,
-                actor=staff.actor,
-                action="connector.import",
-                target_kind="connector",
-                target_id=str(connector.id),
+            staff.audit(
+                session,
+                "connector.import",
+                "connector",
+                str(connector.id),
                 now=now,
                 after={
                     **_summary(connector),

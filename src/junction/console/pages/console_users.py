@@ -7,7 +7,6 @@ from typing import Annotated
 from fastapi import Form, Request
 from fastapi.responses import Response
 
-from junction.audit import service as audit
 from junction.console import users
 from junction.console.web import (
     Changes,
@@ -69,14 +68,13 @@ async def create_user(
             created = await users.create_user(
                 session=session, username=username, password=password, role=role, now=now
             )
-            audit.record(
-                session=session,
-                actor=staff.actor,
-                action="console-user.create",
-                target_kind="console-user",
-                target_id=created.username,
-                now=now,
+            staff.audit(
+                session,
+                "console-user.create",
+                "console-user",
+                created.username,
                 after={"Username": created.username, "Role": created.role},
+                now=now,
             )
     except BadRequest as exc:
         # Shown beside the field it names; nothing was stored.

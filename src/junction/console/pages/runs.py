@@ -14,7 +14,6 @@ from fastapi import Request
 from fastapi.responses import JSONResponse, Response
 from sqlalchemy import select
 
-from junction.audit import service as audit
 from junction.console import runs_view as view
 from junction.console.web import Changes, NavItem, SignedIn, Staff, back_to, page_router, render
 from junction.embed.browser import PageError
@@ -172,15 +171,14 @@ async def replay(request: Request, staff: Changes) -> Response:
         before = {row.id: row.status for row in rows}
         report = await service.replay_held(session=session, ids=ids, now=now)
         for transaction_id in report.replayed:
-            audit.record(
-                session=session,
-                actor=staff.actor,
-                action="transaction.replay",
-                target_kind="transaction",
-                target_id=transaction_id,
-                now=now,
+            staff.audit(
+                session,
+                "transaction.replay",
+                "transaction",
+                transaction_id,
                 before={"Status": before.get(transaction_id)},
                 after={"Status": Status.QUEUED.value},
+                now=now,
             )
     if report.replayed:
         # After the commit, as the API's WakeAfterCommit: woken earlier, the dispatcher

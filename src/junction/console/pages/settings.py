@@ -8,7 +8,6 @@ from typing import Annotated, Any
 from fastapi import Form, Request
 from fastapi.responses import JSONResponse, Response
 
-from junction.audit import service as audit
 from junction.auth import service as auth
 from junction.console import settings_view
 from junction.console.web import (
@@ -86,14 +85,13 @@ async def create_credentials(
                 limit=context.settings.max_client_credentials,
                 now=now,
             )
-            audit.record(
-                session=session,
-                actor=staff.actor,
-                action="credentials.create",
-                target_kind="credentials",
-                target_id=created.client_id,
-                now=now,
+            staff.audit(
+                session,
+                "credentials.create",
+                "credentials",
+                created.client_id,
                 after={"ClientId": created.client_id, "Description": created.description},
+                now=now,
             )
     except BadRequest as exc:
         errors = field_errors(exc)
@@ -118,13 +116,8 @@ async def reveal_credentials(request: Request, staff: Changes, client_id: str) -
             revealed = await auth.reveal_credentials(
                 session=session, keyring=context.keyring, client_id=client_id
             )
-            audit.record(
-                session=session,
-                actor=staff.actor,
-                action="credentials.reveal",
-                target_kind="credentials",
-                target_id=client_id,
-                now=context.clock(),
+            staff.audit(
+                session, "credentials.reveal", "credentials", client_id, now=context.clock()
             )
     except NotFound as exc:
         raise PageError("Not found", exc.message, 404) from None
@@ -169,14 +162,13 @@ async def delete_credentials(staff: Changes, client_id: str) -> Response:
     try:
         async with context.database.transaction() as session:
             await auth.delete_credentials(session=session, client_id=client_id)
-            audit.record(
-                session=session,
-                actor=staff.actor,
-                action="credentials.delete",
-                target_kind="credentials",
-                target_id=client_id,
-                now=context.clock(),
+            staff.audit(
+                session,
+                "credentials.delete",
+                "credentials",
+                client_id,
                 before={"ClientId": found.client_id, "Description": found.description},
+                now=context.clock(),
             )
     except NotFound as exc:
         raise PageError("Not found", exc.message, 404) from None
@@ -197,12 +189,11 @@ async def revoke_token(staff: Changes, token_id: str) -> Response:
             tokens = await auth.list_tokens(session=session, now=now)
             before = next((t for t in tokens if t.id == token_id), None)
             await auth.revoke_token(session=session, token_id=token_id, now=now)
-            audit.record(
-                session=session,
-                actor=staff.actor,
-                action="token.revoke",
-                target_kind="token",
-                target_id=token_id,
+            staff.audit(
+                session,
+                "token.revoke",
+                "token",
+                token_id,
                 now=now,
                 before=None
                 if before is None
@@ -261,15 +252,14 @@ async def reset_setting(staff: Changes, name: str) -> Response:
 def _record_settings(
     staff: Staff, session: Any, before: dict[str, Any], after: dict[str, Any], now: Any
 ) -> None:
-    audit.record(
-        session=session,
-        actor=staff.actor,
-        action="settings.update",
-        target_kind="settings",
-        target_id="installation",
-        now=now,
+    staff.audit(
+        session,
+        "settings.update",
+        "settings",
+        "installation",
         before=settings_view.for_audit(before),
         after=settings_view.for_audit(after),
+        now=now,
     )
 
 
@@ -325,15 +315,14 @@ async def update_appearance(request: Request, staff: Changes) -> Response:
                 appearance=settings_view.appearance_from_form(before, typed),
                 now=now,
             )
-            audit.record(
-                session=session,
-                actor=staff.actor,
-                action="appearance.update",
-                target_kind="appearance",
-                target_id="partner",
-                now=now,
+            staff.audit(
+                session,
+                "appearance.update",
+                "appearance",
+                "partner",
                 before=before.model_dump(mode="json", exclude_none=True),
                 after=after.model_dump(mode="json", exclude_none=True),
+                now=now,
             )
     except BadRequest as exc:
         return await _appearance_page(

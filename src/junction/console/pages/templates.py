@@ -11,7 +11,6 @@ from urllib.parse import quote
 from fastapi import File, Form, Request, UploadFile
 from fastapi.responses import Response
 
-from junction.audit import service as audit
 from junction.bounds import check_texts
 from junction.console import templates_view as view
 from junction.console.web import (
@@ -97,14 +96,13 @@ async def create_template(
             template, release = await service.create_template(
                 session=session, document=document, now=now
             )
-            audit.record(
-                session=session,
-                actor=staff.actor,
-                action="template.create",
-                target_kind="template",
-                target_id=template.id,
-                now=now,
+            staff.audit(
+                session,
+                "template.create",
+                "template",
+                template.id,
                 after={**document, "Id": template.id, "Version": release.version},
+                now=now,
             )
     except BadRequest as exc:
         return await _list_page(
@@ -133,12 +131,11 @@ async def import_template(
                 session=session, document=document, now=now, as_copy=bool(as_copy)
             )
             releases = await service.releases(session=session, template_id=imported.template.id)
-            audit.record(
-                session=session,
-                actor=staff.actor,
-                action="template.import",
-                target_kind="template",
-                target_id=imported.template.id,
+            staff.audit(
+                session,
+                "template.import",
+                "template",
+                imported.template.id,
                 now=now,
                 after={
                     "Name": imported.template.name,
@@ -203,14 +200,13 @@ async def new_release(request: Request, staff: Changes, template_id: str) -> Res
             release = await service.new_release(
                 session=session, template_id=template_id, document=None, now=now
             )
-            audit.record(
-                session=session,
-                actor=staff.actor,
-                action="template.release",
-                target_kind="template",
-                target_id=template_id,
-                now=now,
+            staff.audit(
+                session,
+                "template.release",
+                "template",
+                template_id,
                 after={"Version": release.version, "Status": release.status},
+                now=now,
             )
     except NotFound:
         raise
@@ -248,15 +244,14 @@ async def set_status(
             release = await service.set_status(
                 session=session, template_id=template_id, version=version, status=status, now=now
             )
-            audit.record(
-                session=session,
-                actor=staff.actor,
-                action="template.status",
-                target_kind="template",
-                target_id=template_id,
-                now=now,
+            staff.audit(
+                session,
+                "template.status",
+                "template",
+                template_id,
                 before={"Version": version, "Status": before},
                 after={"Version": version, "Status": release.status},
+                now=now,
             )
     except NotFound:
         raise
@@ -357,12 +352,11 @@ async def import_release(
             imported = await transfer.import_release(
                 session=session, template_id=template_id, document=document, now=now
             )
-            audit.record(
-                session=session,
-                actor=staff.actor,
-                action="template.import",
-                target_kind="template",
-                target_id=template_id,
+            staff.audit(
+                session,
+                "template.import",
+                "template",
+                template_id,
                 now=now,
                 after={
                     "Version": imported.release.version,
@@ -413,15 +407,14 @@ async def upgrade_cycles(
             for report in reports:
                 if "Error" in report:
                     continue
-                audit.record(
-                    session=session,
-                    actor=staff.actor,
-                    action="cycle.upgrade",
-                    target_kind="cycle",
-                    target_id=report["CycleId"],
-                    now=now,
+                staff.audit(
+                    session,
+                    "cycle.upgrade",
+                    "cycle",
+                    report["CycleId"],
                     before={"TemplateId": template_id, "Version": report["FromVersion"]},
                     after={k: v for k, v in report.items() if k not in ("CycleId", "AccountId")},
+                    now=now,
                 )
     except JunctionError as exc:
         if isinstance(exc, NotFound) and not cycle_id:
