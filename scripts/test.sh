@@ -30,6 +30,10 @@ uv sync --frozen --quiet
 if [ ! -f tests/embed/axe/node_modules/axe-core/axe.min.js ] && command -v npm >/dev/null; then
     npm ci --prefix tests/embed/axe --silent --no-audit --no-fund
 fi
+# Stoplight Prism, the mock of each vendor's API description in the connector contract tests.
+if [ ! -x tests/connectors/library/prism/node_modules/.bin/prism ] && command -v npm >/dev/null; then
+    npm ci --prefix tests/connectors/library/prism --silent --no-audit --no-fund
+fi
 uv run --frozen ruff format --check src tests scripts bench
 uv run --frozen ruff check src tests scripts bench
 uv run --frozen lint-imports

@@ -9,6 +9,7 @@ from __future__ import annotations
 import ipaddress
 from datetime import timedelta
 from enum import StrEnum
+from importlib import resources
 from pathlib import Path
 from typing import Annotated, Literal
 from urllib.parse import urlsplit
@@ -321,6 +322,16 @@ class Settings(BaseSettings):
         ),
     )
 
+    # The third-party connectors shipped with Junction (docs/connectors.md).
+    library_connectors: str = Field(
+        "all",
+        description=(
+            "Which shipped third-party connectors (HubSpot, Slack, Stripe, ...) join the "
+            "catalogue at start-up: all, none, or their slugs joined by commas "
+            "(hubspot,slack). A connector already in the catalogue stays there."
+        ),
+    )
+
     # The offline demo (see docs/architecture.md, "Demo").
     demo: bool = Field(
         False,
@@ -352,6 +363,25 @@ class Settings(BaseSettings):
         if self.metrics == "token" and not self.metrics_token:
             raise ValueError("metrics_token: required when metrics is token (JUNCTION_METRICS)")
         return self
+
+    @field_validator("library_connectors")
+    @classmethod
+    def _known_library_connectors(cls, value: str) -> str:
+        # The shipped definitions are package data, looked up by name: settings import
+        # nothing of the connectors (they sit below every other package).
+        choice = value.strip().lower()
+        if choice in ("all", "none"):
+            return choice
+        folder = resources.files("junction.connectors.library")
+        shipped = sorted(e.name[:-5] for e in folder.iterdir() if e.name.endswith(".yaml"))
+        names = [name.strip() for name in choice.split(",") if name.strip()]
+        unknown = [name for name in names if name not in shipped]
+        if unknown or not names:
+            raise ValueError(
+                f"no shipped connector {', '.join(unknown) or repr(value)} "
+                f"(all, none, or some of: {', '.join(shipped)})"
+            )
+        return ",".join(names)
 
     @field_validator("public_base_url")
     @classmethod

@@ -110,3 +110,28 @@ def test_choose_operations_and_get_the_definition_back(cli: Cli, tmp_path: Path)
     out.write_text(yaml.safe_dump(got))
     assert cli.json("connectors", "add", str(out))["ReleaseStatus"] == "Live"
     assert "99" in cli("connectors", "get", "99", code=1)
+
+
+def test_connectors_list_shows_the_catalogue_with_search_and_category(cli: Cli) -> None:
+    cli.env["JUNCTION_LIBRARY_CONNECTORS"] = "none"
+    cli("connectors", "import-openapi", PETSTORE, "--name", "Pets", "--version", "3.0")
+    listed = cli.json("connectors", "list")
+    names = [row["Name"] for row in listed]
+    assert "Pets" in names
+    assert "Generic Webhook" in names
+    assert [row["Name"] for row in cli.json("connectors", "list", "--search", "PETS")] == ["Pets"]
+    utilities = cli.json("connectors", "list", "--category", "utilities")
+    assert utilities
+    assert all("Utilities" in row["Categories"] for row in utilities)
+    assert cli.json("connectors", "list", "--search", "no such words") == []
+    table = cli("connectors", "list", "--search", "pets")
+    assert "1 connector(s)" in table
+    assert "Pets" in table
+    assert "Draft" in table
+
+
+def test_connectors_list_refuses_an_unknown_shipped_connector_in_the_setting(cli: Cli) -> None:
+    cli.env["JUNCTION_LIBRARY_CONNECTORS"] = "no-such-app"
+    output = cli("connectors", "list", code=1)
+    assert "JUNCTION_LIBRARY_CONNECTORS" in output
+    assert "no shipped connector no-such-app" in output

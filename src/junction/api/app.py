@@ -57,7 +57,11 @@ def create_app(services: Services) -> FastAPI:
     @asynccontextmanager
     async def lifespan(_app: FastAPI) -> AsyncIterator[None]:
         try:
-            await builtin.register(database=services.database, now=services.clock())
+            await builtin.register(
+                database=services.database,
+                now=services.clock(),
+                library_connectors=services.settings.library_connectors,
+            )
             await services.dispatcher.start()
             if demo is not None:
                 await demo.start()

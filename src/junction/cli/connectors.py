@@ -1,4 +1,5 @@
-"""``junction connectors``: check, add, import (from OpenAPI) and get connector definitions."""
+"""``junction connectors``: list the catalogue; check, add, import (from OpenAPI) and get
+connector definitions."""
 
 from __future__ import annotations
 
@@ -7,6 +8,7 @@ from typing import Annotated
 
 import typer
 import yaml
+from rich.table import Table
 
 from junction.cli.common import (
     console,
@@ -16,12 +18,17 @@ from junction.cli.common import (
     report_problems,
     run_in_transaction,
 )
+from junction.cli.operate import JsonFlag, as_json, id_column, run_with_services
 from junction.clock import system_clock
 from junction.connectors.catalog import service as catalog
 from junction.connectors.catalog.documents import load_document
+from junction.connectors.catalog.models import Connector
+from junction.connectors.catalog.schemas import ConnectorOut
 from junction.connectors.openapi import OperationChoice, import_openapi
 from junction.connectors.spec.validate import DefinitionInvalid, parse_definition
 from junction.errors import JunctionError
+from junction.services import Services
+from junction.utilities import builtin
 
 app = typer.Typer(help="Connector definitions (YAML or JSON).", no_args_is_help=True)
 
@@ -33,6 +40,57 @@ def _read(path: Path) -> object:
         return load_document(path.read_bytes())
     except JunctionError as exc:
         fail(f"{path}: {exc.message}")
+
+
+@app.command("list")
+def list_(
+    search: Annotated[
+        str | None, typer.Option("--search", help="Only these words in the name or description.")
+    ] = None,
+    category: Annotated[
+        str | None, typer.Option("--category", help="Only connectors in this category (CRM).")
+    ] = None,
+    json_out: JsonFlag = False,
+) -> None:
+    """List the catalogue (the partner's connector releases), by name."""
+
+    async def work(services: Services) -> list[Connector]:
+        # The shipped connectors join the catalogue when the server starts; listing before
+        # the first start shows them too, as the API would.
+        await builtin.register(
+            database=services.database,
+            now=services.clock(),
+            library_connectors=services.settings.library_connectors,
+        )
+        query = catalog.connectors_query(query=search, category=category).order_by(
+            Connector.name, Connector.version
+        )
+        async with services.database.transaction(read_only=True) as session:
+            return list(await session.scalars(query))
+
+    rows = [ConnectorOut.build(row) for row in run_with_services(work)]
+    if json_out:
+        print_json([as_json(row) for row in rows])
+        return
+    table = Table(
+        id_column("Id", (str(row.Id) for row in rows)),
+        "Name",
+        "Version",
+        "Status",
+        "Categories",
+        "Auth",
+        title=f"{len(rows)} connector(s)",
+    )
+    for row in rows:
+        table.add_row(
+            str(row.Id),
+            row.Name,
+            row.Version,
+            row.ReleaseStatus,
+            ", ".join(row.Categories),
+            row.AuthType,
+        )
+    console.print(table)
 
 
 @app.command()

@@ -1,6 +1,7 @@
-"""The utility connectors Junction ships (``connectors/builtin/*.yaml``), added to the
-catalogue at start-up like any connector release, so templates and accounts use them
-through the usual APIs."""
+"""The connectors Junction ships, added to the catalogue at start-up like any connector
+release, so templates and accounts use them through the usual APIs: the utility connectors
+(``connectors/builtin/*.yaml``) and the third-party connectors of the library
+(``connectors/library``) that the ``library_connectors`` setting chooses."""
 
 from __future__ import annotations
 
@@ -9,9 +10,12 @@ from datetime import datetime
 from importlib import resources
 
 import yaml
+from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 
+from junction.connectors import library
 from junction.connectors.catalog import service as catalog
+from junction.connectors.catalog.models import Connector
 from junction.db.engine import Database
 from junction.errors import JunctionError
 
@@ -27,15 +31,24 @@ def definitions() -> list[dict[str, object]]:
     return documents
 
 
-async def register(*, database: Database, now: datetime) -> None:
-    """Add each shipped release that the catalogue lacks (a second start changes nothing)."""
-    for document in definitions():
+async def register(*, database: Database, now: datetime, library_connectors: str = "none") -> None:
+    """Add each shipped release that the catalogue lacks (a second start changes nothing).
+
+    A release already stored under its Name and Version is left alone without reading its
+    file again: Live releases cannot change, so a changed shipped definition comes with a
+    new Version, and starting stays quick with dozens of large definitions."""
+    documents = definitions() + library.definitions(library_connectors)
+    async with database.transaction() as session:
+        rows = await session.execute(select(Connector.name, Connector.version))
+        stored = {(name, version) for name, version in rows}
+    for document in documents:
+        if (document.get("Name"), document.get("Version")) in stored:
+            continue
         try:
             async with database.transaction() as session:
                 await catalog.add_release(session=session, document=document, now=now)
         except IntegrityError:
             log.info("%s was added by another process meanwhile", document.get("Name"))
         except JunctionError as exc:
-            # A Live release cannot change: a changed shipped definition needs a new
-            # Version. The stored release keeps serving rather than the server not starting.
-            log.warning("utility connector %s not updated: %s", document.get("Name"), exc.message)
+            # The server still starts: one broken shipped file must not take the API down.
+            log.warning("shipped connector %s not added: %s", document.get("Name"), exc.message)

@@ -47,15 +47,18 @@ async def list_connectors(
     paging: Paging,
     response: Response,
     query: Annotated[str | None, Query(description="Text in the name or description.")] = None,
+    search: Annotated[str | None, Query(description="The same as `query`.")] = None,
     category: Annotated[str | None, Query(description="Only connectors in this category.")] = None,
     includeCustomConnectors: Annotated[
         bool, Query(description="Also the accounts' own custom connectors.")
     ] = False,
 ) -> list[ConnectorOut]:
+    if query and search and query != search:
+        raise BadRequest("search: give the text in `search` or in `query`, not two texts")
     rows = await fetch_page(
         session=session,
         query=catalog.connectors_query(
-            query=query, category=category, include_custom=includeCustomConnectors
+            query=query or search, category=category, include_custom=includeCustomConnectors
         ),
         request=paging,
         sortable=catalog.SORTABLE,

@@ -1,0 +1,149 @@
+"""Contract tests of the shipped connectors: every method of every connector in
+``junction/connectors/library`` is called through Data on Demand, as an account would, at a
+Prism mock of the vendor's API description (``tests/fixtures/vendors/<slug>/``). Prism
+checks each request against the description; a connector that drifts from it (a renamed
+parameter, a missing required field, a header or credential in the wrong place) fails here.
+
+Each vendor folder holds the description (the vendor's own, cut to the operations the
+connector calls by scripts/vendor_openapi.py, or written from the vendor's documentation
+where the vendor publishes none; ``source.md`` says which, with its licence) and
+``calls.yaml``, the input of each call:
+
+    AuthValue: ...            # optional: the account's credentials (default: by AuthType)
+    Properties: {Name: value} # optional: account properties; {mock} is the mock's address
+    Methods:
+      <MethodUniqueIdentifier>: {Parameters: {...}, Fields: {...}}
+
+Only SQLite: what is checked is the request the connector makes, which no database changes.
+"""
+
+from __future__ import annotations
+
+import base64
+import json
+from pathlib import Path
+from typing import Any
+
+import pytest
+import yaml
+
+from junction.connectors import library
+from junction.utilities import builtin
+from tests.connectors.library.prism import prism_mock
+from tests.fixtures.server import Junction
+
+VENDORS = Path(__file__).resolve().parents[2] / "fixtures" / "vendors"
+
+
+def vendor_folder(slug: str) -> Path:
+    return VENDORS / slug
+
+
+def description_of(slug: str) -> Path:
+    found = sorted(vendor_folder(slug).glob("openapi.*"))
+    assert found, f"tests/fixtures/vendors/{slug}/ has no openapi.json or openapi.yaml"
+    return found[0]
+
+
+def plan_of(slug: str) -> dict[str, Any]:
+    path = vendor_folder(slug) / "calls.yaml"
+    plan = yaml.safe_load(path.read_text(encoding="utf-8")) if path.exists() else None
+    return plan or {}
+
+
+def default_auth_value(definition: dict[str, Any]) -> str | None:
+    entries = definition.get("Authentication") or []
+    chosen = next((e for e in entries if e.get("IsDefault")), entries[0] if entries else None)
+    if chosen is None:
+        return None
+    kind = chosen["AuthType"]
+    if kind == "ApiKey":
+        return "test-key-0123456789"
+    if kind == "Basic":
+        return base64.b64encode(b"test-user:test-password").decode()
+    if kind == "OAuth2":
+        return json.dumps({"AccessToken": "test-access-token", "Expires": 3600})
+    if kind == "AuthFields":
+        return json.dumps({f["Key"]: "test-value" for f in chosen["AuthFields"]})
+    return None
+
+
+def _with_mock(value: Any, mock: str) -> Any:
+    if isinstance(value, str):
+        return value.replace("{mock}", mock)
+    if isinstance(value, dict):
+        return {k: _with_mock(v, mock) for k, v in value.items()}
+    if isinstance(value, list):
+        return [_with_mock(v, mock) for v in value]
+    return value
+
+
+def called_methods(definition: dict[str, Any]) -> list[dict[str, Any]]:
+    """Every method an account's calls reach: all but the webhook triggers themselves
+    (their create and delete methods are called like any other)."""
+    return [m for m in definition["Methods"] if m.get("MethodType", "Action") != "Webhook"]
+
+
+def _only_the_mock_answer_is_wrong(answer: Any) -> bool:
+    """Prism also checks the answer it made up against the description, and some vendors'
+    examples do not match their own schemas: such a 500 says nothing about the request."""
+    if not isinstance(answer, dict) or answer.get("UpstreamStatus") != 500:
+        return False
+    try:
+        problems = json.loads(answer.get("UpstreamBody") or "").get("validation") or []
+    except (ValueError, AttributeError):
+        return False
+    return bool(problems) and all(p.get("location", [""])[0] == "response" for p in problems)
+
+
+@pytest.mark.parametrize("junction_server", ["sqlite"], indirect=True)
+@pytest.mark.parametrize("slug", library.slugs())
+def test_every_call_matches_the_vendor_description(
+    slug: str, junction: Junction, tmp_path: Path
+) -> None:
+    definition = library.definition(slug)
+    plan = plan_of(slug)
+    unknown = set(plan.get("Methods") or {}) - {
+        m["MethodUniqueIdentifier"] for m in definition["Methods"]
+    }
+    assert not unknown, f"calls.yaml names methods the connector lacks: {sorted(unknown)}"
+    junction.run(
+        builtin.register(
+            database=junction.services.database, now=junction.clock(), library_connectors=slug
+        )
+    )
+    with prism_mock(description_of(slug), tmp_path) as mock:
+        partner = junction.token()
+        with junction.http(partner) as client:
+            client.post("/v1.0/accounts", json={"Id": "acme", "Name": "Acme"})
+            found = client.get("/v1.0/connectors", params={"search": definition["Name"]}).json()
+            connector = next(c["Id"] for c in found if c["Name"] == definition["Name"])
+        properties = _with_mock(plan.get("Properties") or {"BaseUrl": "{mock}"}, mock.base_url)
+        install: dict[str, Any] = {
+            "Properties": [{"Name": k, "Value": v} for k, v in properties.items()]
+        }
+        auth_value = plan.get("AuthValue", default_auth_value(definition))
+        if auth_value is not None:
+            install["AuthValue"] = auth_value
+        with junction.http(partner, account="acme") as api:
+            row = api.post(f"/v1.0/connectors/{connector}/install", json=install)
+            assert row.status_code == 200, row.text
+            account_connector = row.json()["Id"]
+            failures = []
+            calls = 0
+            for method in called_methods(definition):
+                identifier = method["MethodUniqueIdentifier"]
+                body = _with_mock((plan.get("Methods") or {}).get(identifier) or {}, mock.base_url)
+                answer = api.post(
+                    f"/v1.0/account/connectors/{account_connector}/methods/{identifier}",
+                    json=body,
+                )
+                calls += 1
+                if answer.status_code >= 300 and not _only_the_mock_answer_is_wrong(answer.json()):
+                    failures.append(f"{identifier}: {answer.status_code} {answer.text[:600]}")
+        assert not failures, (
+            f"{len(failures)} of {calls} calls refused by the {slug} description:\n"
+            + "\n".join(failures)
+            + "\nPrism:\n"
+            + "\n".join(mock.violations()[-20:])
+        )
