@@ -61,15 +61,18 @@ def _auth(definition: dict[str, Any]) -> str:
 
 
 def _verified(slug: str) -> str:
+    """Which description the contract test's mock serves, from the vendor folder's
+    source.md (it says "written for Junction" when the vendor's own is not used)."""
     source = VENDORS / slug / "source.md"
     if not source.exists():
-        return "not verified: no vendor description is kept"
-    lines = [
-        line.strip()
-        for line in source.read_text(encoding="utf-8").splitlines()
-        if line.strip() and not line.startswith("#")
-    ]
-    return lines[0] if lines else "see tests/fixtures/vendors/" + slug
+        return "not verified: no API description is kept"
+    link = f"[source and licence](../tests/fixtures/vendors/{slug}/source.md)"
+    if "written for junction" in source.read_text(encoding="utf-8").lower():
+        return (
+            "a mock of an API description written for Junction from the vendor's "
+            f"documentation ({link})"
+        )
+    return f"a mock of the vendor's own API description, cut to the operations called ({link})"
 
 
 def section(slug: str) -> str:
@@ -85,17 +88,25 @@ def section(slug: str) -> str:
             webhooks.append(f"{method['Name']}{auto}")
             continue
         by_category[method.get("Category") or "Other"].append(method["Name"])
-        if "LastSuccessfulRunDate" in yaml.safe_dump(method.get("Parameters") or []):
+        text = yaml.safe_dump(method)
+        if "LastSuccessfulRunDate" in text or "last_successful_run_date" in text:
             polling.append(method["Name"])
     names = {m["MethodUniqueIdentifier"]: m["Name"] for m in methods}
     lookups = [
         f"`{t['Name']}` ({names.get(t['MethodUniqueIdentifier'], t['MethodUniqueIdentifier'])})"
         for t in definition.get("Triggers") or []
     ]
-    limits = [
-        f"{r['Requests']} requests per {r['IntervalSeconds']:g} s"
-        for r in definition.get("RateLimits") or []
-    ]
+
+    def rate(limit: dict[str, Any]) -> str:
+        return f"{limit['Requests']} requests per {limit['IntervalSeconds']:g} s"
+
+    limits = [rate(r) for r in definition.get("RateLimits") or []]
+    own = sorted(
+        {rate(r) for m in methods for r in m.get("RateLimits") or []},
+        key=lambda text: float(text.split()[0]),
+    )
+    if own:
+        limits.append(f"some methods also {', '.join(own)}")
     calls = sum(len(v) for v in by_category.values())
     out = [f"### {definition['Name']}", ""]
     if definition.get("Description"):

@@ -9,7 +9,9 @@ from pathlib import Path
 import pytest
 from playwright.sync_api import Browser, expect
 
+from junction.connectors import library
 from junction.console import users
+from junction.utilities import builtin
 from tests.connectors.test_catalog_api import contacts_definition
 from tests.console.support import PASSWORD, make_user
 from tests.console.test_connectors_pages import mailer_definition
@@ -84,5 +86,49 @@ def test_connectors_in_the_browser(junction: Junction, browser: Browser) -> None
     page.get_by_role("button", name="Make Live").click()
     expect(page.get_by_role("status")).to_contain_text("Live now")
     check("console-connectors-imported")
+    context.close()
+    assert not [p for found in problems.values() for p in found], problems
+
+
+def test_the_shipped_connectors_in_the_console(junction: Junction, browser: Browser) -> None:
+    if junction.backend != "sqlite":
+        pytest.skip("the pages are the same on every database (the HTTP tests run on both)")
+    junction.run(
+        builtin.register(
+            database=junction.services.database, now=junction.clock(), library_connectors="all"
+        )
+    )
+    make_user(junction, "admin", users.ADMINISTRATOR)
+    context = browser.new_context(bypass_csp=True, viewport={"width": 1280, "height": 800})
+    page = context.new_page()
+    problems: dict[str, list[str]] = {}
+
+    def check(name: str) -> None:
+        problems[name] = accessibility_problems(page)
+        screenshot(page, name)
+
+    page.goto(f"{junction.base_url}/console/signin")
+    page.get_by_label("User name").fill("admin")
+    page.get_by_label("Password").fill(PASSWORD)
+    page.get_by_role("button", name="Sign in").click()
+    page.get_by_role("link", name="Connectors", exact=True).click()
+    rows = page.locator("table.jn-connectors tbody tr")
+    expect(rows).to_have_count(len(library.slugs()) + len(builtin.definitions()))
+    # Every shipped connector shows its icon (a data: URI of the shipped SVG, drawn).
+    icons = page.locator("td.jn-connector-icon img")
+    expect(icons).to_have_count(len(library.slugs()))
+    assert all(
+        page.evaluate("(img) => img.complete && img.naturalWidth > 0", icon.element_handle())
+        for icon in icons.all()
+    )
+    check("console-connectors-library")
+    page.get_by_label("Category").select_option("CRM")
+    page.get_by_role("button", name="Search").click()
+    crm = [s for s in library.slugs() if "CRM" in library.definition(s)["Categories"]]
+    expect(rows).to_have_count(len(crm))
+    check("console-connectors-library-crm")
+    page.get_by_role("link", name="HubSpot", exact=True).click()
+    expect(page.get_by_role("heading", name="Partner properties")).to_be_visible()
+    check("console-connectors-library-hubspot")
     context.close()
     assert not [p for found in problems.values() for p in found], problems

@@ -367,3 +367,50 @@ def test_a_webhook_method_without_install_methods_calls_nothing(
     assert (paused.status_code, paused.json()["Warnings"]) == (200, [])
     assert account.delete(cycle.path).json() == {"Message": "Cycle 'Orders to contacts' deleted."}
     assert shop.requests == []
+
+
+def test_the_trigger_steps_own_parameters_reach_the_create_and_delete_calls(
+    junction: Junction, clients: Clients, saas: ContactsApi, shop: ShopApi
+) -> None:
+    """Webhooks that belong to an object chosen at set-up (a list, a board): the create and
+    delete methods get the trigger step's parameter values under the same names."""
+    partner, account = clients
+    definition = shop_definition()
+    store = {"TargetType": "QueryString", "TargetName": "store", "DisplayName": "Store"}
+    for method in definition["Methods"]:
+        method.setdefault("Parameters", []).append(dict(store))
+    definition["Version"] = "1.1"
+    added = partner.post("/v1.0/connectors", json=definition)
+    assert added.status_code == 201, added.text
+    template_id = publish(
+        partner,
+        {
+            "Name": "Store orders",
+            "Variables": [{"SystemName": "Region", "Value": "eu"}],
+            "Steps": [
+                {
+                    "Key": "order",
+                    "Name": "Order created",
+                    "ConnectorName": "Test Shop",
+                    "ConnectorVersion": "1.1",
+                    "MethodUniqueIdentifier": "order-created",
+                    "Parameters": [
+                        {"Name": "store", "MappingType": "StaticValue", "Value": "{{Region}}-1"}
+                    ],
+                },
+                create_step("order"),
+            ],
+            "Edges": chain("order", "create"),
+        },
+    )
+    cycle = account.post(f"/v1.0/templates/{template_id}/install").json()
+    shop_connector = next(c for c in cycle["Connectors"] if c["Name"] == "Test Shop")
+    others = [c for c in cycle["Connectors"] if c["Name"] != "Test Shop"]
+    authenticate(account, {"Connectors": others}, saas.base_url)
+    authenticate(account, {"Connectors": [shop_connector]}, shop.base_url)
+    path = f"/v1.0/cycles/{cycle['Id']}"
+    activated = account.put(f"{path}/activate", json={})
+    assert activated.status_code == 200, activated.text
+    assert [r.query for r in shop.requests_to("POST", "/webhooks")] == [{"store": "eu-1"}]
+    assert account.put(f"{path}/deactivate").status_code == 200
+    assert [r.query for r in shop.requests_to("DELETE", "/webhooks/wh-1")] == [{"store": "eu-1"}]

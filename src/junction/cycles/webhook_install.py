@@ -15,7 +15,7 @@ did (with a session; they flush). ``activation_flow`` puts them in order.
 from __future__ import annotations
 
 import logging
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, field, replace
 
 from pydantic import BaseModel
 from sqlalchemy import update
@@ -29,7 +29,9 @@ from junction.connectors.spec.models import MethodSpec
 from junction.cycles import webhook_urls
 from junction.cycles.models import CycleStep
 from junction.cycles.structure import Structure
+from junction.engine.inputs import MappingError, Scope, resolve
 from junction.errors import BadRequest, Conflict, JunctionError, UpstreamHttpError
+from junction.templates.spec.models import MappingKind
 
 log = logging.getLogger("junction.cycles")
 
@@ -58,6 +60,10 @@ class Target:
     create: MethodSpec | None
     delete: MethodSpec | None
     connection: Connection | None
+    # The trigger step's own parameter values (a list or board chosen at set-up), by
+    # name: webhooks often belong to such an object, so the create and delete methods get
+    # them as parameters of the same name.
+    parameters: dict[str, str] = field(default_factory=dict)
     # Why no call can be made; ``lasting``: nothing but a change of the connector or the
     # step can fix it (as opposed to, say, an account connector to authenticate again).
     problem: str | None = None
@@ -153,6 +159,7 @@ async def _target(
     used = structure.connectors.get(cycle_step.account_connector_id or -1)
     identifier = cycle_step.webhook_identifier or ""
     base = Target(
+        parameters=_step_parameters(structure, cycle_step),
         step_id=cycle_step.id,
         step_name=str(cycle_step.document.get("Name") or cycle_step.step_key),
         connector_name=used[1].name if used else "connector's",
@@ -188,6 +195,30 @@ async def _target(
     return replace(base, create=create, delete=delete, connection=connection)
 
 
+def _step_parameters(structure: Structure, cycle_step: CycleStep) -> dict[str, str]:
+    """The values set on the step itself: a trigger has no earlier step to map from, and an
+    inline script is left to the step's own run."""
+    scope = Scope(
+        values={},
+        variables={
+            str(v.get("SystemName")): str(v.get("Value") or "")
+            for v in structure.cycle.variables
+            if isinstance(v, dict)
+        },
+    )
+    values: dict[str, str] = {}
+    for mapping in structure.step_spec(cycle_step).Parameters:
+        if mapping.MappingType in (MappingKind.STEP_DATA, MappingKind.SCRIPT):
+            continue
+        try:
+            value = resolve(mapping, scope)
+        except MappingError:
+            continue  # a variable the cycle lacks: the call says what it misses
+        if value is not None:
+            values[mapping.Name] = str(value)
+    return values
+
+
 def _with_problem(target: Target, problem: str, *, lasting: bool = False) -> Target:
     return replace(target, problem=problem, lasting=lasting)
 
@@ -205,7 +236,7 @@ async def create(*, runtime: Runtime, target: Target) -> Created:
             target.connection.definition,
             target.create,
             context,
-            CallInput(mergefields={WEBHOOK_URL: target.webhook_url}),
+            CallInput(parameters=target.parameters, mergefields={WEBHOOK_URL: target.webhook_url}),
         )
     except JunctionError as exc:
         # Messages may quote a URL or the API's words; none may carry a credential out.
@@ -236,7 +267,7 @@ async def delete(*, runtime: Runtime, target: Target, webhook_id: str) -> str | 
     request = CallInput(
         # Cyclr's docs declare the id as a hidden MergeField parameter; a definition may
         # also just use the mergefield. Both get it.
-        parameters={WEBHOOK_ID: webhook_id},
+        parameters={**target.parameters, WEBHOOK_ID: webhook_id},
         mergefields={WEBHOOK_ID: webhook_id, WEBHOOK_URL: target.webhook_url},
     )
     try:

@@ -23,6 +23,9 @@ class Transaction(Base):
         # The claim query: runnable work in due order.
         Index("ix_transactions_status_due", "status", "due_at"),
         Index("ix_transactions_cycle_created", "cycle_id", "created_at"),
+        # The scheduler's "is a run of this cycle still in progress?": without it the check
+        # reads the cycle's whole history (884 ms at 44,640 rows on SQLite, per due cycle).
+        Index("ix_transactions_cycle_status", "cycle_id", "status"),
         Index("ix_transactions_account_created", "account_id", "created_at"),
         # The console's overview: the last day's transactions counted by status.
         Index("ix_transactions_created_status", "created_at", "status"),

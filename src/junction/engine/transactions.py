@@ -223,31 +223,29 @@ async def claim(
     # the oldest, could fill every candidate slot and starve the others.
     full = [account for account, left in (account_room or {}).items() if left <= 0]
     columns = (Transaction.id, Transaction.account_id, Cycle.version, Transaction.lease_owner)
-    candidates: Any
-    if _dialect(session) == "postgresql":
-        candidates = (
-            _due_rows(columns, runnable(now), exclude, full)
-            .order_by(Transaction.due_at.nulls_first())
-            .limit(limit * 4)
-            .with_for_update(of=Transaction, skip_locked=True)
-        )
-    else:
-        # SQLite reads an OR of statuses into a row set and sorts all of it: with a backlog
-        # of thousands, every claim would sort them all. Each status in due order, from
-        # its index, reads only the head of the queue.
-        heads = [
+    # An OR of statuses is read into a row set and sorted whole: with a backlog of thousands,
+    # every claim would sort them all and draining would cost the square of the backlog.
+    # Each status in due order, from the (status, due_at) index, reads only the head of the
+    # queue; PostgreSQL locks each head as it reads it (FOR UPDATE is allowed per CTE, not
+    # on a UNION), skipping rows another claimer holds.
+    postgresql = _dialect(session) == "postgresql"
+    heads = []
+    for due in _due_by_status(now):
+        head = (
             _due_rows((*columns, Transaction.due_at), due, exclude, full)
             .order_by(Transaction.due_at)
             .limit(limit * 4)
-            .subquery()
-            for due in _due_by_status(now)
-        ]
-        merged = union_all(*(select(*head.c) for head in heads)).subquery()
-        candidates = (
-            select(merged.c.id, merged.c.account_id, merged.c.version, merged.c.lease_owner)
-            .order_by(merged.c.due_at.nulls_first())
-            .limit(limit * 4)
         )
+        if postgresql:
+            heads.append(head.with_for_update(of=Transaction, skip_locked=True).cte())
+        else:
+            heads.append(head.subquery())
+    merged = union_all(*(select(*head.c) for head in heads)).subquery()
+    candidates = (
+        select(merged.c.id, merged.c.account_id, merged.c.version, merged.c.lease_owner)
+        .order_by(merged.c.due_at.nulls_first())
+        .limit(limit * 4)
+    )
     rows = (await session.execute(candidates)).all()
     room = dict(account_room or {})
     chosen: list[str] = []

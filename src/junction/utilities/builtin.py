@@ -37,10 +37,10 @@ async def register(*, database: Database, now: datetime, library_connectors: str
     A release already stored under its Name and Version is left alone without reading its
     file again: Live releases cannot change, so a changed shipped definition comes with a
     new Version, and starting stays quick with dozens of large definitions."""
-    documents = definitions() + library.definitions(library_connectors)
     async with database.transaction() as session:
         rows = await session.execute(select(Connector.name, Connector.version))
         stored = {(name, version) for name, version in rows}
+    documents = definitions() + library.definitions(library_connectors, leaving=stored)
     for document in documents:
         if (document.get("Name"), document.get("Version")) in stored:
             continue

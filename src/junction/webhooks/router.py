@@ -14,10 +14,13 @@ from typing import Any
 
 from fastapi import APIRouter, Request
 from fastapi.responses import JSONResponse, PlainTextResponse, Response
+from pydantic import BaseModel
+from sqlalchemy import select
 
 from junction.api.context import Context
+from junction.cycles.models import CycleStep
 from junction.engine import transactions as tx
-from junction.errors import JunctionError, PayloadTooLarge
+from junction.errors import JunctionError, NotFound, PayloadTooLarge
 from junction.webhooks import answers, refusals, scripts, service
 
 router = APIRouter(tags=["Webhooks"])
@@ -110,6 +113,30 @@ async def _receive(identifier: str, request: Request, context: Context) -> Any:
         return JSONResponse(content, status)
     finally:
         responses.pop(transaction_id, None)
+
+
+class AddressOut(BaseModel):
+    Message: str
+
+
+@router.head("/api/webhook/{identifier}", include_in_schema=False)  # the GET's twin
+@router.get(
+    "/api/webhook/{identifier}",
+    response_model=AddressOut,
+    summary="Check a webhook address",
+    description="Public: 200 when the address belongs to a cycle's webhook step (whatever "
+    "the cycle's status), else 404; HEAD answers the same without a body. Some apps (Trello "
+    "with HEAD, Mailchimp with GET) check the address this way before they register a "
+    "webhook; nothing is stored.",
+)
+async def check(identifier: str, context: Context) -> AddressOut:
+    async with context.database.transaction(read_only=True) as session:
+        known = await session.scalar(
+            select(CycleStep.id).where(CycleStep.webhook_identifier == identifier).limit(1)
+        )
+    if known is None:
+        raise NotFound("No webhook has this address")
+    return AddressOut(Message="This address takes webhook calls (POST)")
 
 
 def _turned_away(turned: scripts.Turned) -> Response:

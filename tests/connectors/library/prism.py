@@ -18,6 +18,7 @@ import httpx
 import pytest
 
 PRISM = Path(__file__).parent / "prism" / "node_modules" / ".bin" / "prism"
+READY_PATH = "/__prism_ready__"  # asked until Prism answers (404): it is listening
 
 
 def _free_port() -> int:
@@ -34,13 +35,24 @@ class PrismMock:
     def violations(self) -> list[str]:
         """What Prism reported as wrong in the requests so far, one line each."""
         lines = self.log.read_text(encoding="utf-8", errors="replace").splitlines()
-        return [line.strip() for line in lines if "Violation:" in line or "✖" in line]
+        return [
+            line.strip()
+            for line in lines
+            if ("Violation:" in line or "✖" in line) and READY_PATH not in line
+        ]
 
 
 @contextmanager
-def prism_mock(description: Path, log_folder: Path) -> Iterator[PrismMock]:
+def prism_mock(
+    description: Path, log_folder: Path, *, answers_checked: bool = True, dynamic: bool = False
+) -> Iterator[PrismMock]:
     """Prism serving ``description`` on a free loopback port (paths at the root: Prism
-    ignores the servers' path prefix), until the block ends."""
+    ignores the servers' path prefix), until the block ends.
+
+    Requests are always checked (422 or 401 when they break the description).
+    ``answers_checked``: an answer Prism makes up that breaks the description is a 500
+    (``--errors``), else sent anyway; ``dynamic``: answers generated from the schemas
+    rather than the description's examples."""
     if not PRISM.exists():
         pytest.fail(f"Prism is not installed: run `npm ci --prefix {PRISM.parents[2]}`")
     port = _free_port()
@@ -54,7 +66,8 @@ def prism_mock(description: Path, log_folder: Path) -> Iterator[PrismMock]:
                 "127.0.0.1",
                 "--port",
                 str(port),
-                "--errors",
+                *(["--errors"] if answers_checked else []),
+                *(["--dynamic"] if dynamic else []),
                 str(description),
             ],
             stdout=out,
@@ -65,7 +78,7 @@ def prism_mock(description: Path, log_folder: Path) -> Iterator[PrismMock]:
             deadline = time.monotonic() + 60
             while True:
                 try:
-                    httpx.get(base_url + "/__prism_ready__", timeout=1)
+                    httpx.get(base_url + READY_PATH, timeout=1)
                     break
                 except httpx.TransportError:
                     if process.poll() is not None or time.monotonic() > deadline:

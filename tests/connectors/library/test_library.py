@@ -53,6 +53,8 @@ def _pages(definition: dict[str, Any], method: dict[str, Any]) -> bool:
 def test_a_shipped_connector_keeps_the_library_rules(slug: str) -> None:
     document = library.definition(slug)
     definition = parse_definition(document)
+    # Start-up reads Name and Version off the file's top lines to skip stored releases.
+    assert library.release_of(slug) == (definition.Name, definition.Version)
     assert definition.ReleaseStatus.value == "Live"
     assert definition.Description
     assert len(definition.Description) <= 300

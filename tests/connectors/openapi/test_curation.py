@@ -9,6 +9,7 @@ import pytest
 
 from junction.connectors.openapi import import_openapi
 from junction.connectors.openapi.names import system_field
+from junction.connectors.spec.validate import parse_definition
 from tests.connectors.openapi.documents import dump
 
 SERVER = "https://api.example.com/v2"
@@ -24,29 +25,36 @@ def _document(paths: dict[str, Any], **extra: Any) -> dict[str, Any]:
     }
 
 
-def _list_answer(properties: dict[str, Any], items: str = "data") -> dict[str, Any]:
-    return {
-        "200": {
-            "description": "A page",
-            "content": {
-                "application/json": {
-                    "schema": {
-                        "type": "object",
-                        "properties": {
-                            items: {
-                                "type": "array",
-                                "items": {
-                                    "type": "object",
-                                    "properties": {"id": {"type": "string"}},
-                                },
+def _list_answer(
+    properties: dict[str, Any],
+    items: str = "data",
+    *,
+    item: dict[str, Any] | None = None,
+    link: bool = False,
+) -> dict[str, Any]:
+    answer: dict[str, Any] = {
+        "description": "A page",
+        "content": {
+            "application/json": {
+                "schema": {
+                    "type": "object",
+                    "properties": {
+                        items: {
+                            "type": "array",
+                            "items": {
+                                "type": "object",
+                                "properties": item or {"id": {"type": "string"}},
                             },
-                            **properties,
                         },
-                    }
+                        **properties,
+                    },
                 }
-            },
-        }
+            }
+        },
     }
+    if link:
+        answer["headers"] = {"Link": {"schema": {"type": "string"}}}
+    return {"200": answer}
 
 
 def _query(name: str, kind: str = "string", **schema: Any) -> dict[str, Any]:
@@ -134,12 +142,77 @@ def _sent(method: dict[str, Any]) -> dict[str, str]:
             id="page-without-size-stops-on-an-empty-page",
         ),
         pytest.param(
+            [_query("starting_after"), _query("ending_before"), _query("limit", "integer")],
+            _list_answer({"has_more": {"type": "boolean"}}),
+            {
+                "starting_after": "CYCLR_PAGE_TOKEN",
+                "limit": "CYCLR_PAGE_SIZE",
+                "[data].id": "CYCLR_PAGE_TOKEN",
+                "has_more": "CYCLR_PAGE_HAS_MORE",
+            },
+            {"InboundPaging": True},
+            "paging by last-item cursor (likely): 'starting_after' sends [data].id of the "
+            "previous page's last item, until has_more is false, 'limit' the page size",
+            id="last-item-cursor-with-has-more",
+        ),
+        pytest.param(
+            [_query("starting_after")],
+            _list_answer({}),
+            {"starting_after": "CYCLR_PAGE_TOKEN", "[data].id": "CYCLR_PAGE_TOKEN"},
+            {"InboundPaging": True},
+            "paging by last-item cursor (possible): 'starting_after' sends [data].id of the "
+            "previous page's last item, with nothing saying whether more follow, so paging "
+            "stops at the first empty page",
+            id="last-item-cursor-without-has-more",
+        ),
+        pytest.param(
             [_query("starting_after"), _query("limit", "integer")],
+            _list_answer({"has_more": {"type": "boolean"}}, item={"name": {"type": "string"}}),
+            {},
+            None,
+            "not paged: 'starting_after' looks like paging, but the answer's items have no id",
+            id="last-item-cursor-needs-an-item-id",
+        ),
+        pytest.param(
+            [_query("ending_before"), _query("limit", "integer")],
             _list_answer({"has_more": {"type": "boolean"}}),
             {},
             None,
-            "not paged: 'starting_after' looks like paging, but the next cursor is an item",
-            id="cursor-from-the-last-item-is-noted",
+            "not paged: 'ending_before' looks like paging, but it pages backwards from the "
+            "first item",
+            id="first-item-cursor-is-noted",
+        ),
+        pytest.param(
+            [_query("cursor"), _query("limit", "integer")],
+            _list_answer({"has_more": {"type": "boolean"}}),
+            {},
+            None,
+            "not paged: 'cursor' looks like paging, but the answer has has_more but no next "
+            "cursor; if the cursor is an item's id, read it through the list",
+            id="opaque-cursor-without-a-field-is-noted",
+        ),
+        pytest.param(
+            [_query("page", "integer"), _query("per_page", "integer", maximum=100)],
+            _list_answer({}, link=True),
+            {"per_page": "CYCLR_PAGE_SIZE", "Link": "CYCLR_PAGE_NEXT_URL"},
+            {"InboundPaging": True},
+            'paging by Link header (likely): the next page is the URL of rel="next" in the '
+            "Link header, 'per_page' the page size",
+            id="link-header-before-page-numbers",
+        ),
+        pytest.param(
+            [_query("since", "integer")],
+            {
+                "200": {
+                    "description": "ok",
+                    "headers": {"Link": {"schema": {"type": "string"}}},
+                    "content": {"application/json": {"schema": {"type": "object"}}},
+                }
+            },
+            {"Link": "CYCLR_PAGE_NEXT_URL"},
+            {"InboundPaging": True},
+            "paging by Link header (possible)",
+            id="link-header-without-a-list",
         ),
         pytest.param(
             [_query("offset", "integer"), _query("limit", "integer")],
@@ -180,15 +253,45 @@ def test_paging_is_guessed_from_names(
             assert parameter["Hidden"] is True
 
 
-def test_link_header_paging_is_noted() -> None:
-    answer = _list_answer({})
-    answer["200"]["headers"] = {"Link": {"schema": {"type": "string"}}}
-    method, warnings = _import_list([_query("page", "integer")], answer)
-    assert method["Paging"]["InboundPaging"] is True
-    assert any("the Link header's next URL is not read" in w for w in warnings)
-    method, warnings = _import_list([_query("since", "integer")], answer)
-    assert "Paging" not in method
-    assert any("cannot read the Link header" in w for w in warnings)
+@pytest.mark.parametrize(
+    ("parameters", "answer", "read"),
+    [
+        pytest.param(
+            [_query("per_page", "integer")],
+            _list_answer({}, link=True),
+            {"TargetType": "ResponseHeader", "TargetName": "Link", "Value": "CYCLR_PAGE_NEXT_URL"},
+            id="link-header",
+        ),
+        pytest.param(
+            [_query("starting_after"), _query("limit", "integer")],
+            _list_answer({"has_more": {"type": "boolean"}}),
+            {
+                "TargetType": "ResponseField",
+                "TargetName": "has_more",
+                "Value": "CYCLR_PAGE_HAS_MORE",
+            },
+            id="last-item-cursor",
+        ),
+    ],
+)
+def test_guessed_header_and_last_item_paging_is_a_valid_definition(
+    parameters: list[dict[str, Any]], answer: dict[str, Any], read: dict[str, str]
+) -> None:
+    document = _document(
+        {"/items": {"get": {"operationId": "list", "parameters": parameters, "responses": answer}}}
+    )
+    definition = parse_definition(import_openapi(dump(document)).definition)
+    method = definition.Methods[0]
+    found = [
+        p
+        for p in method.Parameters
+        if (p.TargetType, p.TargetName, p.Value)
+        == (read["TargetType"], read["TargetName"], read["Value"])
+    ]
+    assert len(found) == 1
+    assert found[0].Hidden
+    assert method.Paging is not None
+    assert method.Paging.InboundPaging
 
 
 BRANDING = {

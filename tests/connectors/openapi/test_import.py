@@ -243,7 +243,13 @@ def test_tasks_paths_bodies_and_references(tasks: tuple[dict[str, Any], list[str
             "TargetName": "task_id",
             "DisplayName": "task-id",
             "DataType": "Integer",
-        }
+        },
+        # The answer is declared only as application/vnd.tasks+json, so that is asked for.
+        {
+            "TargetType": "HttpHeader",
+            "TargetName": "Accept",
+            "Value": "application/vnd.tasks+json",
+        },
     ]
     assert get_task["Description"] == "Deprecated."
     assert "name" in _fields(get_task, "ResponseFields")  # read from application/vnd.tasks+json

@@ -152,6 +152,18 @@ def test_auth_values_and_connector_properties_fill_mergefields() -> None:
             "2024-12-31 23:59:58.007",
         ),
         ("/since/{{LastSuccessfulRunDate format=yyyyMMdd}}", None, "19700101"),
+        # Unix time (Junction's own formats): seconds, or milliseconds, in UTC.
+        (
+            "/since/{{LastSuccessfulRunDate format=unix}}",
+            datetime(2026, 3, 1, 10, 0, 0, 500000, tzinfo=timezone(timedelta(hours=1))),
+            "1772355600",
+        ),
+        (
+            "/since/{{LastSuccessfulRunDate format=UnixMs}}",
+            datetime(2026, 3, 1, 9),
+            "1772355600000",
+        ),
+        ("/since/{{LastSuccessfulRunDate format='unix'}}", None, "0"),
     ],
 )
 def test_last_successful_run_date(endpoint: str, run_date: datetime | None, expected: str) -> None:
@@ -412,7 +424,8 @@ def test_form_body_is_flat_and_urlencoded() -> None:
     )
     request = build(spec, call_input(fields={"Name": "A & B", "Active": 1, "Note": None}))
     assert request.headers["Content-Type"] == "application/x-www-form-urlencoded"
-    assert request.body == b"name=A+%26+B&active=true"
+    # Spaces as %20 (not +, which some APIs' validators read as a reserved character).
+    assert request.body == b"name=A%20%26%20B&active=true"
     with pytest.raises(CallInputError, match="'Name' holds an object or list; a form body"):
         build(spec, call_input(fields={"Name": {"first": "A"}}))
 

@@ -578,3 +578,27 @@ async def test_host_calls_end_when_the_time_limit_has_passed() -> None:
             with pytest.raises(ScriptFailed, match="time limit has passed"):
                 await call(runtime, spec)
     assert time.monotonic() - started < 5
+
+
+@async_test
+async def test_an_unused_required_mergefield_without_a_value_does_not_fail_a_scripted_call() -> (
+    None
+):
+    # A connector offering OAuth 2.0 declares its client id as a required partner property;
+    # an account using the API key instead leaves it unset, and scripted calls still run.
+    script = """
+    function before_action() {
+      method_request_headers['X-Seen'] = '[' + method_request_mergefields.ClientId + ']';
+      return true;
+    }
+    """
+    client_id = {"TargetType": "MergeField", "TargetName": "ClientId", "Optional": False}
+    async with serve({"/echo": echo}) as base:
+        spec = definition(base, [{"Endpoint": "/echo", "Script": script}], Parameters=[client_id])
+        used = definition(base, [{"Endpoint": "/echo?id={{ClientId}}"}], Parameters=[client_id])
+        async with make_runtime() as runtime:
+            result = await call(runtime, spec)
+            assert result.body["headers"]["X-Seen"] == "[]"
+            # A request that does use it is still refused, naming it.
+            with pytest.raises(Exception, match="'ClientId' needs a value"):
+                await call(runtime, used)

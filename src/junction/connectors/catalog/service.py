@@ -8,7 +8,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import ColumnElement, Select, delete, func, or_, select
+from sqlalchemy import ColumnElement, Select, delete, func, insert, or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from junction.connectors.catalog.models import Connector, ConnectorField, ConnectorMethod
@@ -150,19 +150,35 @@ async def set_release_status(
 async def _index_methods(
     *, session: AsyncSession, connector: Connector, definition: ConnectorDefinition
 ) -> None:
-    for position, method in enumerate(definition.Methods):
-        row = ConnectorMethod(
-            connector_id=connector.id,
-            method_unique_identifier=method.MethodUniqueIdentifier,
-            position=position,
+    # Two statements for the whole release (methods, then their fields), not one round trip
+    # per method: a shipped connector has dozens of methods and hundreds of fields.
+    if not definition.Methods:
+        return
+    method_ids = (
+        await session.scalars(
+            insert(ConnectorMethod).returning(ConnectorMethod.id, sort_by_parameter_order=True),
+            [
+                {
+                    "connector_id": connector.id,
+                    "method_unique_identifier": method.MethodUniqueIdentifier,
+                    "position": position,
+                }
+                for position, method in enumerate(definition.Methods)
+            ],
         )
-        session.add(row)
-        await session.flush()
-        counts = (len(method.Parameters), len(method.RequestFields), len(method.ResponseFields))
-        for kind, count in zip(FIELD_KINDS, counts, strict=True):
-            for index in range(count):
-                session.add(ConnectorField(method_id=row.id, kind=kind, position=index))
-    await session.flush()
+    ).all()
+    fields = [
+        {"method_id": method_id, "kind": kind, "position": index}
+        for method_id, method in zip(method_ids, definition.Methods, strict=True)
+        for kind, count in zip(
+            FIELD_KINDS,
+            (len(method.Parameters), len(method.RequestFields), len(method.ResponseFields)),
+            strict=True,
+        )
+        for index in range(count)
+    ]
+    if fields:
+        await session.execute(insert(ConnectorField), fields)
 
 
 async def get_connector(

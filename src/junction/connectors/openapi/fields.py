@@ -23,6 +23,7 @@ from junction.connectors.openapi.schemas import (
     value_text,
 )
 from junction.connectors.spec.models import FieldType
+from junction.connectors.spec.paths import escape_key
 
 MAX_DEPTH = 4
 MAX_FIELDS = 200
@@ -41,7 +42,8 @@ class _Walk:
 
 
 def _segment_ok(name: str) -> bool:
-    return bool(name) and name == name.strip() and not any(c in name for c in ".[]")
+    # A dot is written \. in a path (escape_key); brackets cannot be written at all.
+    return bool(name) and name == name.strip() and not any(c in name for c in "[]")
 
 
 class FieldBuilder:
@@ -76,7 +78,7 @@ class FieldBuilder:
             self.notes.warn(
                 where,
                 f"properties whose names a field path cannot hold (empty, spaces around, "
-                f"'.', '[' or ']') are skipped: {names}",
+                f"'[' or ']') are skipped: {names}",
             )
         return walk.fields
 
@@ -141,7 +143,7 @@ class FieldBuilder:
                 walk,
                 value,
                 f"{where}.properties.{name}",
-                [*path, name],
+                [*path, escape_key(name)],
                 required and name in shape.required,
                 depth + 1,
                 refs,

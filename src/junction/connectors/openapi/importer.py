@@ -95,6 +95,7 @@ def import_openapi(
         notes,
         frozenset(taken),
         frozenset(security.key_parameters),
+        security.token_schemes,
     )
     methods = [
         builder.method(op, method_id) for op, method_id in zip(found, identifiers, strict=True)

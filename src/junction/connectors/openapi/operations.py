@@ -10,7 +10,7 @@ parameters and answer fields (see ``paging``), with a note saying how sure the g
 from __future__ import annotations
 
 import re
-from collections.abc import Iterator
+from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
 from typing import Any
 
@@ -30,7 +30,7 @@ from junction.connectors.openapi.schemas import (
     value_text,
 )
 from junction.connectors.spec.models import Body, FieldType
-from junction.connectors.spec.paths import PathError, parse_path
+from junction.connectors.spec.paths import PathError, escape_key, parse_path
 
 VERBS = ("get", "post", "put", "patch", "delete")
 SKIPPED_VERBS = ("head", "options", "trace", "query")
@@ -41,6 +41,8 @@ _LOCATIONS = {
     3: ("path", "query", "header", "cookie"),
 }
 _ABSOLUTE = re.compile(r"^https?://[^/\s{}]+", re.IGNORECASE)
+# Names of a parameter that carries an OAuth 2.0 or bearer token (compared as ``_key``).
+_TOKEN_NAMES = frozenset({"token", "accesstoken", "oauthtoken", "bearertoken"})
 
 
 @dataclass(frozen=True)
@@ -102,6 +104,7 @@ class MethodBuilder:
         notes: Notes,
         reserved: frozenset[str],
         credentials: frozenset[tuple[str, str]] = frozenset(),
+        token_schemes: Mapping[str, str] | None = None,
     ) -> None:
         self.source = source
         self.resolver = resolver
@@ -110,6 +113,7 @@ class MethodBuilder:
         self.notes = notes
         self.reserved = reserved
         self.credentials = credentials  # (in, name) of API keys the authentication sends
+        self.token_schemes = dict(token_schemes or {})  # scheme → mergefield of its token
         self._maximums: dict[str, int] = {}  # a method's query parameters' maximums
 
     def method(self, op: Operation, method_id: str) -> dict[str, Any]:
@@ -119,16 +123,25 @@ class MethodBuilder:
         body_parameter: dict[str, Any] | None = None
         form: list[dict[str, Any]] = []
         declared_path: set[str] = set()
+        token = self._token_mergefield(op)
         for param, where in self._parameters(op):
             location, name = param["in"], str(param["name"])
-            if location == "path":
+            if (location, name.lower() if location == "header" else name) in self.credentials:
+                self.notes.warn(where, f"'{name}' is the API key the authentication sends; skipped")
+            elif (
+                token is not None
+                and location in ("query", "header", "formData")
+                and _key(name) in _TOKEN_NAMES
+            ):
+                credential = self._token_parameter(param, where, location, name, token)
+                if credential is not None:
+                    (form if location == "formData" else parameters).append(credential)
+            elif location == "path":
                 if name not in names:
                     self.notes.warn(where, f"the path has no {{{name}}}; the parameter is skipped")
                     continue
                 declared_path.add(name)
                 parameters.append(self._parameter(param, where, "MergeField", names[name]))
-            elif (location, name.lower() if location == "header" else name) in self.credentials:
-                self.notes.warn(where, f"'{name}' is the API key the authentication sends; skipped")
             elif location == "query":
                 self._named(parameters, param, where, "QueryString", name)
             elif location == "header":
@@ -152,6 +165,9 @@ class MethodBuilder:
                 parameters.append({"TargetType": "MergeField", "TargetName": target})
 
         body = self._body(op, body_parameter, form)
+        accept = self._accept(op, parameters)
+        if accept is not None:
+            parameters.append(accept)
         method: dict[str, Any] = {
             "Name": self._name(op),
             "MethodUniqueIdentifier": method_id,
@@ -167,11 +183,17 @@ class MethodBuilder:
         response_fields = self._response_fields(op, op.node.get("responses"))
         paging = self._paging(op, parameters)
         if paging is None and op.verb == "get":
+            known = {str(f["ConnectorField"]) for f in response_fields}
+            # Fields only the example answer shows (Slack declares `has_more` but shows its
+            # `response_metadata.next_cursor` only in the example) may still carry the cursor.
+            shown = [
+                {"ConnectorField": path} for path in self._example_paths(op) if path not in known
+            ]
             paging = guess_paging(
                 ListShape(
                     op.where,
                     parameters,
-                    response_fields,
+                    response_fields + shown,
                     self._link_header(op),
                     self._maximums,
                 ),
@@ -221,14 +243,24 @@ class MethodBuilder:
         return endpoint, names
 
     def _server(self, op: Operation) -> str:
-        """An operation's own server, when it is a fixed absolute URL; else the BaseUrl."""
+        """An operation's own server, when it is a fixed absolute URL; else the BaseUrl.
+
+        An own server that is the document's server (or a path under it) is the BaseUrl
+        (and that path): Twilio repeats its one server on every path, and an absolute
+        endpoint there would keep an account from pointing the connector at a sandbox or a
+        mock through the BaseUrl property."""
         if self.source.major == 2:
             return ""
+        base = _document_server(self.source.root)
         for owner, where in ((op.node, op.where), (op.path_item, op.path_where)):
             servers = owner.get("servers")
             if isinstance(servers, list) and servers:
                 first = servers[0]
                 url = first.get("url") if isinstance(first, dict) else None
+                if isinstance(url, str) and base is not None:
+                    own = url.strip().rstrip("/")
+                    if own == base or own.startswith(base + "/"):
+                        return own[len(base) :]
                 if isinstance(url, str) and _ABSOLUTE.match(url) and "{" not in url:
                     return url.rstrip("/")
                 self.notes.warn(where, "servers other than a fixed absolute URL are ignored")
@@ -308,6 +340,43 @@ class MethodBuilder:
         if isinstance(shape.maximum, int) and not isinstance(shape.maximum, bool):
             self._maximums[target_name] = shape.maximum
         return spec
+
+    def _token_mergefield(self, op: Operation) -> str | None:
+        """The mergefield of the token that the operation's OAuth 2.0 or bearer scheme
+        sends (the first such scheme its security names), or None."""
+        security = op.node.get("security", self.source.root.get("security"))
+        if security is None:  # nothing required by name: any scheme the document has
+            return next(iter(self.token_schemes.values()), None)
+        for requirement in security if isinstance(security, list) else ():
+            for scheme in requirement if isinstance(requirement, dict) else ():
+                if str(scheme) in self.token_schemes:
+                    return self.token_schemes[str(scheme)]
+        return None
+
+    def _token_parameter(
+        self, param: dict[str, Any], where: str, location: str, name: str, token: str
+    ) -> dict[str, Any] | None:
+        """A ``token`` or ``access_token`` parameter beside an OAuth 2.0 or bearer scheme
+        carries the token the authentication already sends (Slack declares one on every
+        operation). Left out when optional; when required, sent with the account's token,
+        so that no call asks its caller for a credential."""
+        if param.get("required") is not True:
+            self.notes.warn(
+                where, f"'{name}' is the token the authentication sends; skipped (optional)"
+            )
+            return None
+        self.notes.warn(where, f"'{name}' is the token the authentication sends; it is sent")
+        value = "{{" + token + "}}"
+        if location == "formData":
+            return {"ConnectorField": name, "Optional": False, "DefaultValue": value}
+        target = "QueryString" if location == "query" else "HttpHeader"
+        return {
+            "TargetType": target,
+            "TargetName": name,
+            "Value": value,
+            "Hidden": True,
+            "Sensitive": True,
+        }
 
     def _fixed_header(
         self, op: Operation, param: dict[str, Any], where: str, name: str
@@ -412,6 +481,76 @@ class MethodBuilder:
                 return []
         return self.bodies.response_fields(responses, where, self.source.major == 2)
 
+    def _accept(self, op: Operation, parameters: list[dict[str, Any]]) -> dict[str, Any] | None:
+        """A fixed Accept header when the answers are declared only in types other than
+        ``application/json`` (JSON:API's ``application/vnd.api+json``, say): Junction asks
+        for ``application/json`` by default, which such an API may refuse with a 406."""
+        if any(
+            p["TargetType"] == "HttpHeader" and p["TargetName"].lower() == "accept"
+            for p in parameters
+        ):
+            return None  # the document's own Accept parameter decides
+        types = self._answer_types(op)
+        if not types or any(_base_type(t) in ("application/json", "*/*") for t in types):
+            return None
+        usable = [t for t in types if "\n" not in t and "\r" not in t and len(t) <= 255]
+        if not usable:
+            return None
+        chosen = next((t for t in usable if is_json(t)), usable[0])
+        self.notes.warn(op.where, f"the answer is {chosen}, so Accept: {chosen} is sent")
+        return {"TargetType": "HttpHeader", "TargetName": "Accept", "Value": chosen}
+
+    def _answer_types(self, op: Operation) -> list[str]:
+        """The media types of the operation's 2xx answers that have a body, in order."""
+        if self.source.major == 2:
+            responses = op.node.get("responses")
+            has_body = isinstance(responses, dict) and any(
+                str(code).startswith("2")
+                and isinstance(answer := self.resolver.resolve(raw, op.where)[0], dict)
+                and "schema" in answer
+                for code, raw in responses.items()
+            )
+            return self._media_types(op, "produces") if has_body else []
+        types: list[str] = []
+        responses = op.node.get("responses")
+        for code, raw in responses.items() if isinstance(responses, dict) else ():
+            if not str(code).startswith("2"):
+                continue
+            answer, _, _ = self.resolver.resolve(raw, at(at(op.where, "responses"), code))
+            content = answer.get("content") if isinstance(answer, dict) else None
+            for name in content if isinstance(content, dict) else ():
+                if str(name) not in types:
+                    types.append(str(name))
+        return types
+
+    def _example_paths(self, op: Operation) -> list[str]:
+        """Field paths of the objects (not lists) in the 2xx answers' JSON examples."""
+        responses = op.node.get("responses")
+        if not isinstance(responses, dict):
+            return []
+        examples: list[Any] = []
+        for code, raw in responses.items():
+            if not str(code).startswith("2"):
+                continue
+            response, _, _ = self.resolver.resolve(raw, at(at(op.where, "responses"), code))
+            if not isinstance(response, dict):
+                continue
+            if isinstance(response.get("examples"), dict):  # 2.0: by media type
+                examples += [v for k, v in response["examples"].items() if is_json(str(k))]
+            content = response.get("content")
+            for media, body in (content or {}).items() if isinstance(content, dict) else ():
+                if not is_json(str(media)) or not isinstance(body, dict):
+                    continue
+                if "example" in body:
+                    examples.append(body["example"])
+                named = body.get("examples")
+                if isinstance(named, dict):
+                    examples += [e.get("value") for e in named.values() if isinstance(e, dict)]
+        paths: list[str] = []
+        for example in examples:
+            _object_paths(example, [], paths)
+        return paths
+
     def _link_header(self, op: Operation) -> bool:
         """Whether a 2xx answer declares a ``Link`` header (RFC 8288 paging)."""
         responses = op.node.get("responses")
@@ -438,9 +577,10 @@ class MethodBuilder:
         if next_link is None:
             return None  # the API answers everything in one page
         item_name = str(pageable.get("itemName") or "value")
+        next_link = escape_key(str(next_link))  # a property name: "@odata.nextLink" is one
         try:
-            parse_path(str(next_link))
-            items = parse_path(f"[{item_name}]").text
+            parse_path(next_link)
+            items = parse_path(f"[{escape_key(item_name)}]").text
         except PathError:
             self.notes.warn(
                 where,
@@ -450,9 +590,42 @@ class MethodBuilder:
         parameters.append(
             {
                 "TargetType": "ResponseField",
-                "TargetName": str(next_link),
+                "TargetName": next_link,
                 "Value": "CYCLR_PAGE_NEXT_URL",
                 "Hidden": True,
             }
         )
         return {"InboundPaging": True, "ItemsPath": items}
+
+
+def _key(name: str) -> str:
+    return re.sub(r"[^a-z0-9]", "", name.lower())
+
+
+def _object_paths(value: Any, path: list[str], found: list[str], depth: int = 0) -> None:
+    """The paths of ``value``'s keys through nested objects (lists are not entered: paging
+    fields sit beside the items), at most four levels deep."""
+    if not isinstance(value, dict) or depth >= 4:
+        return
+    for key, item in value.items():
+        if not isinstance(key, str) or not key or "[" in key or "]" in key:
+            continue
+        here = [*path, escape_key(key)]
+        if not isinstance(item, dict | list):
+            found.append(".".join(here))
+        _object_paths(item, here, found, depth + 1)
+
+
+def _base_type(media_type: str) -> str:
+    return media_type.split(";")[0].strip().lower()
+
+
+def _document_server(root: dict[str, Any]) -> str | None:
+    """The URL of the document's first server as written (no trailing ``/``), which the
+    BaseUrl stands for; None when it has none or it is only ``/``."""
+    servers = root.get("servers")
+    first = servers[0] if isinstance(servers, list) and servers else None
+    url = first.get("url") if isinstance(first, dict) else None
+    if not isinstance(url, str):
+        return None
+    return url.strip().rstrip("/") or None

@@ -42,6 +42,9 @@ class Security:
         # (location, name) of each API key, names of headers lower-cased: a parameter that
         # is one of them is the credential itself, which the authentication already sends.
         self.key_parameters: set[tuple[str, str]] = set()
+        # Scheme name → the mergefield holding the token it sends (OAuth 2.0 and bearer):
+        # a ``token``/``access_token`` parameter beside such a scheme is that token again.
+        self.token_schemes: dict[str, str] = {}
 
     def build(self, taken: set[str]) -> None:
         root = self.source.root
@@ -89,6 +92,7 @@ class Security:
         elif kind == "basic" or (kind == "http" and http_scheme == "basic"):
             self._entry(name, None, {"AuthType": "Basic", "Name": name})
         elif kind == "http" and http_scheme == "bearer":
+            self.token_schemes[name] = "Cyclr_Auth_ApiKey"
             self._entry(
                 name,
                 None,
@@ -143,6 +147,7 @@ class Security:
             if isinstance(scopes, dict) and scopes:
                 oauth["Scopes"] = [str(scope) for scope in scopes]
             self._oauth.setdefault(name, []).append(oauth)
+            self.token_schemes[name] = "Cyclr_Auth_AccessToken"
             suffix = flow if len(flows) > 1 else None
             self._entry(
                 name,
@@ -260,8 +265,12 @@ class Security:
         return scopes
 
 
-# A placeholder standing for the key in a scheme's description: <key>, {token}, [API_KEY].
-_PLACEHOLDER = r"(?:<[^<>\n]{1,40}>|\{\{?[^{}\n]{1,40}\}?\}|\[[^\[\]\n]{1,40}\])"
+# A placeholder standing for the key in a scheme's description: <key>, {token}, [API_KEY],
+# or words naming it (Klaviyo's `Klaviyo-API-Key your-private-api-key`, YOUR_API_TOKEN).
+_PLACEHOLDER = (
+    r"(?:<[^<>\n]{1,40}>|\{\{?[^{}\n]{1,40}\}?\}|\[[^\[\]\n]{1,40}\]"
+    r"|(?i:your)[-_A-Za-z0-9]{0,40}(?i:key|token)\b)"
+)
 _PREFIX = r"(?P<prefix>[A-Za-z][A-Za-z0-9_-]*(?:[ =][A-Za-z0-9_-]*)*[ =]?)"
 
 

@@ -12,7 +12,7 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from datetime import date, datetime
 from typing import Any
-from urllib.parse import urlencode
+from urllib.parse import quote, urlencode
 
 from junction.connectors.runtime.convert import ConversionError, to_request_value
 from junction.connectors.runtime.dates import iso_utc
@@ -164,8 +164,10 @@ def _form_body(fields: tuple[BodyField, ...], values: Mapping[str, Any]) -> Buil
         # A form is flat: the ConnectorField is the form key as written (profile.name).
         pairs.append((item.spec.ConnectorField, text))
         log_pairs.append((item.spec.ConnectorField, REDACTED if item.spec.Sensitive else text))
-    encoded = urlencode(pairs)
-    return BuiltBody(encoded.encode("ascii"), urlencode(log_pairs))
+    # Spaces as %20 rather than +: both are form encoding, but some APIs and validators read
+    # a + as a reserved character (Stripe's description, checked by Prism, refuses it).
+    encoded = urlencode(pairs, quote_via=quote)
+    return BuiltBody(encoded.encode("ascii"), urlencode(log_pairs, quote_via=quote))
 
 
 def _plain_body(fields: tuple[BodyField, ...], values: Mapping[str, Any]) -> BuiltBody:

@@ -463,6 +463,7 @@ class Runtime:
                 exchange=done.exchanges[-1],
                 url=done.url,
                 request_url=done.request_url,
+                headers=done.headers,
                 scripted=scripts is not None,
                 shown=done.body,
             )

@@ -2,10 +2,13 @@
 
 A method pages when ``Paging.InboundPaging`` is true (the method's setting, else the
 connector's). Its parameters say how: ``CYCLR_PAGE_NUMBER`` (from 1), ``CYCLR_PAGE_OFFSET``
-(from 0, stepping by the page size), ``CYCLR_PAGE_SIZE``, a ResponseField parameter with
-``CYCLR_PAGE_NEXT_URL`` (where the next page's URL is in the answer), or ResponseField
-parameters with ``CYCLR_PAGE_TOKEN[_SUFFIX]`` (where each token is) beside query or header
-parameters with the same Value (where it is sent back).
+(from 0, stepping by the page size), ``CYCLR_PAGE_SIZE``, a ResponseField or ResponseHeader
+parameter with ``CYCLR_PAGE_NEXT_URL`` (where the next page's URL is in the answer; the
+``Link`` header's is its rel="next" target), or ResponseField/ResponseHeader parameters with
+``CYCLR_PAGE_TOKEN[_SUFFIX]`` (where each token is; a path through a list reads the page's
+last item, as for Stripe's ``starting_after``) beside query or header parameters with the
+same Value (where it is sent back). A ResponseField/ResponseHeader parameter with
+``CYCLR_PAGE_HAS_MORE`` says where the answer tells whether more pages follow.
 
 Pages are yielded one at a time and nothing of an earlier page is kept but what the next
 request needs, so memory does not grow with the number of records. To notice an API that
@@ -16,8 +19,9 @@ numbers or offsets, which cannot repeat.
 
 from __future__ import annotations
 
+import re
 from collections.abc import AsyncIterator, Awaitable, Callable, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 from yarl import URL
@@ -26,7 +30,7 @@ from junction.connectors.runtime.mapping import MappingPlan, flatten
 from junction.connectors.runtime.plancache import IdentityCache
 from junction.connectors.runtime.request import compile_request
 from junction.connectors.runtime.types import Exchange, Page
-from junction.connectors.spec.models import ConnectorDefinition, MethodSpec
+from junction.connectors.spec.models import ConnectorDefinition, MethodSpec, Target
 from junction.connectors.spec.paths import FieldPath, parse_path
 from junction.errors import ConnectorCallError, PagingLoop
 
@@ -35,8 +39,35 @@ PAGE_OFFSET = "CYCLR_PAGE_OFFSET"
 PAGE_SIZE = "CYCLR_PAGE_SIZE"
 PAGE_NEXT_URL = "CYCLR_PAGE_NEXT_URL"
 PAGE_TOKEN = "CYCLR_PAGE_TOKEN"  # noqa: S105 - a variable name, not a secret
+PAGE_HAS_MORE = "CYCLR_PAGE_HAS_MORE"
 DEFAULT_PAGE_SIZE = 100
 DEFAULT_MAX_PAGES = 1000
+
+
+@dataclass(frozen=True)
+class AnswerValue:
+    """Where an answer holds a paging value: a body field or a response header."""
+
+    path: FieldPath | None = None
+    header: str | None = None  # lower-case
+    link_rel: str | None = None  # the header is an RFC 8288 Link list: the target of this rel
+
+    def raw(self, body: Any, headers: Mapping[str, str]) -> Any:
+        if self.header is not None:
+            value = headers.get(self.header)
+            if value is not None and self.link_rel is not None:
+                return link_target(value, self.link_rel)
+            return value
+        assert self.path is not None
+        value = self.path.get(body)
+        if self.path.list_depth:
+            # A cursor taken from the page's last item (Stripe's starting_after=<last id>).
+            items = flatten(value, self.path.list_depth)
+            return items[-1] if items else None
+        return value
+
+    def text(self, body: Any, headers: Mapping[str, str]) -> str | None:
+        return _text(self.raw(body, headers))
 
 
 @dataclass(frozen=True)
@@ -47,9 +78,15 @@ class PagingPlan:
     stop_on_short: bool
     uses_number: bool
     uses_offset: bool
-    next_url: FieldPath | None
-    tokens: tuple[tuple[str, FieldPath], ...]  # (variable, where the answer holds it)
+    next_url: AnswerValue | None
+    tokens: tuple[tuple[str, AnswerValue], ...]  # (variable, where the answer holds it)
     items_path: FieldPath | None
+    has_more: AnswerValue | None = None  # where the answer says whether more pages follow
+
+    @property
+    def reads_headers(self) -> bool:
+        sources = (self.next_url, self.has_more, *(source for _, source in self.tokens))
+        return any(source is not None and source.header is not None for source in sources)
 
     def first_variables(self) -> dict[str, str]:
         """The variables of the first page (also used by a single, unpaged call)."""
@@ -81,13 +118,24 @@ def _compile(definition: ConnectorDefinition, method: MethodSpec) -> PagingPlan:
         if p.Value and p.Value.startswith("CYCLR_PAGE_")
     ]
     sent = {p.Value for p in (*request.query_params, *request.header_params, *in_path) if p.Value}
-    next_url: FieldPath | None = None
-    tokens: list[tuple[str, FieldPath]] = []
+    next_url: AnswerValue | None = None
+    has_more: AnswerValue | None = None
+    tokens: list[tuple[str, AnswerValue]] = []
     for param in request.response_params:
+        if param.TargetType is Target.RESPONSE_HEADER:
+            header = param.TargetName.lower()
+            link = "next" if header == "link" and param.Value == PAGE_NEXT_URL else None
+            source = AnswerValue(header=header, link_rel=link)
+        else:
+            source = AnswerValue(path=parse_path(param.TargetName))
+        # A later parameter wins: the method's come after the connector's.
         if param.Value == PAGE_NEXT_URL:
-            next_url = parse_path(param.TargetName)
+            next_url = source
+        elif param.Value == PAGE_HAS_MORE:
+            has_more = source
         elif param.Value and param.Value.startswith(PAGE_TOKEN) and param.Value in sent:
-            tokens.append((param.Value, parse_path(param.TargetName)))
+            tokens = [(v, s) for v, s in tokens if v != param.Value]
+            tokens.append((param.Value, source))
     uses_number = PAGE_NUMBER in sent
     uses_offset = PAGE_OFFSET in sent
     stop_on_short = setting("StopOnShortPage")
@@ -105,6 +153,7 @@ def _compile(definition: ConnectorDefinition, method: MethodSpec) -> PagingPlan:
         next_url=next_url,
         tokens=tuple(tokens),
         items_path=parse_path(items_path) if items_path else None,
+        has_more=has_more,
     )
 
 
@@ -121,6 +170,7 @@ class FetchedPage:
     exchange: Exchange
     url: URL  # where the answer came from, for relative next-page URLs
     request_url: URL
+    headers: Mapping[str, str] = field(default_factory=dict)  # the API's, for ResponseHeader
     # The answer as after_action handlers left it, when they ran: records are read from it,
     # while paging still reads the API's own answer.
     scripted: bool = False
@@ -167,12 +217,17 @@ async def iterate_pages(
         # Read what the next request needs before handing the page over (the consumer may
         # change the body); after this nothing of the page is kept here.
         tokens = {}
+        more = True
         if plan.active:
-            next_url = _next_url(plan, body, fetched.url)
-            for variable, path in plan.tokens:
-                value = _text(path.get(body))
+            headers = _lower(fetched.headers) if plan.reads_headers else {}
+            next_url = _next_url(plan, body, headers, fetched.url)
+            for variable, source in plan.tokens:
+                value = source.text(body, headers)
                 if value is not None:
                     tokens[variable] = value
+            if plan.has_more is not None:
+                more = _says_more(plan.has_more.raw(body, headers))
+            del headers
         shown = fetched.shown if fetched.scripted else body
         page = Page(
             number=number, body=shown, records=mapping.records(shown), exchange=fetched.exchange
@@ -185,6 +240,8 @@ async def iterate_pages(
             return
         if count is not None and plan.stop_on_short and count < plan.page_size:
             return
+        if not more:
+            return  # the answer says this was the last page
         if plan.next_url is not None:
             if next_url is None:
                 return
@@ -210,10 +267,10 @@ async def iterate_pages(
         seen.add(state)
 
 
-def _next_url(plan: PagingPlan, body: Any, current: URL) -> URL | None:
+def _next_url(plan: PagingPlan, body: Any, headers: Mapping[str, str], current: URL) -> URL | None:
     if plan.next_url is None:
         return None
-    found = _text(plan.next_url.get(body))
+    found = plan.next_url.text(body, headers)
     if found is None:
         return None
     try:
@@ -235,3 +292,54 @@ def _state(
             offset if plan.uses_offset else None,
         )
     )
+
+
+def _lower(headers: Mapping[str, str]) -> dict[str, str]:
+    """Headers by lower-case name; repeats joined with commas, as HTTP allows."""
+    result: dict[str, str] = {}
+    for name, value in headers.items():
+        key = name.lower()
+        result[key] = f"{result[key]}, {value}" if key in result else value
+    return result
+
+
+def _says_more(value: Any) -> bool:
+    """Whether a has-more value says more pages follow; a missing one says not, so that an
+    answer without it cannot keep paging going."""
+    if isinstance(value, bool):
+        return value
+    if isinstance(value, int | float):
+        return value != 0
+    return isinstance(value, str) and value.strip().lower() in ("true", "1")
+
+
+# RFC 8288: Link: <uri>; rel="next"; title="...", <uri>; rel="prev last"
+_LINK_PARAM = re.compile(r'\s*;\s*([^\s=;,]+)\s*(?:=\s*("(?:[^"\\]|\\.)*"|[^;,]*))?')
+_QUOTED_PAIR = re.compile(r"\\(.)")
+
+
+def link_target(header: str, rel: str) -> str | None:
+    """The target of the first link of a Link header with relation type ``rel``, or None.
+
+    Relation types are compared ignoring case, and ``rel`` may list several ("next last").
+    URLs may hold commas and semicolons, so the header is read link by link rather than
+    split."""
+    wanted = rel.lower()
+    position = 0
+    while True:
+        start = header.find("<", position)
+        if start < 0:
+            return None
+        end = header.find(">", start + 1)
+        if end < 0:
+            return None
+        position = end + 1
+        params: dict[str, str] = {}
+        while (match := _LINK_PARAM.match(header, position)) is not None:
+            name, value = match.group(1).lower(), (match.group(2) or "").strip()
+            if len(value) >= 2 and value[0] == value[-1] == '"':
+                value = _QUOTED_PAIR.sub(r"\1", value[1:-1])
+            params.setdefault(name, value)  # RFC 8288: a repeated rel is ignored
+            position = match.end()
+        if wanted in params.get("rel", "").lower().split():
+            return header[start + 1 : end].strip()

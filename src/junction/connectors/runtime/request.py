@@ -11,7 +11,7 @@ from __future__ import annotations
 import re
 from collections.abc import Mapping
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import UTC, datetime
 from typing import Any
 from urllib.parse import quote
 
@@ -45,6 +45,10 @@ _CONTENT_TYPES = {
 }
 
 
+_HEADERS = (Target.HTTP_HEADER, Target.RESPONSE_HEADER)  # names compared ignoring case
+_ANSWER_TARGETS = (Target.RESPONSE_FIELD, Target.RESPONSE_HEADER)
+
+
 @dataclass(frozen=True)
 class RequestPlan:
     verb: str
@@ -53,7 +57,7 @@ class RequestPlan:
     mergefield_params: Mapping[str, ParameterSpec]  # method ones win over connector ones
     query_params: tuple[ParameterSpec, ...]
     header_params: tuple[ParameterSpec, ...]
-    response_params: tuple[ParameterSpec, ...]
+    response_params: tuple[ParameterSpec, ...]  # ResponseField and ResponseHeader ones
     body_format: Body
     body_fields: tuple[BodyField, ...]
     timeout: float
@@ -81,7 +85,7 @@ def _compile(definition: ConnectorDefinition, method: MethodSpec) -> RequestPlan
     # method drops a connector parameter: same name, Value CYCLR_IGNORE_PARAMETER).
     merged: dict[tuple[Target, str], ParameterSpec] = {}
     for spec in [*definition.Parameters, *method.Parameters]:
-        name = spec.TargetName.lower() if spec.TargetType is Target.HTTP_HEADER else spec.TargetName
+        name = spec.TargetName.lower() if spec.TargetType in _HEADERS else spec.TargetName
         merged.pop((spec.TargetType, name), None)  # re-insert so method order follows
         merged[(spec.TargetType, name)] = spec
     params = list(merged.values())
@@ -105,7 +109,8 @@ def _compile(definition: ConnectorDefinition, method: MethodSpec) -> RequestPlan
         mergefield_params={p.TargetName: p for p in of(Target.MERGE_FIELD)},
         query_params=of(Target.QUERY_STRING),
         header_params=of(Target.HTTP_HEADER),
-        response_params=of(Target.RESPONSE_FIELD),
+        # In the merged order, so that a method's next-URL source comes after the connector's.
+        response_params=tuple(p for p in params if p.TargetType in _ANSWER_TARGETS),
         body_format=method.BodyFormat,
         body_fields=fields if has_body else (),
         timeout=method.TimeoutSeconds or definition.TimeoutSeconds,
@@ -251,7 +256,14 @@ def run_date_text(value: datetime | None, options: str) -> str:
     moment = value or EPOCH
     for key, fmt in _OPTION.findall(options):
         if key.lower() == "format" and fmt.strip():
-            return compile_format(fmt.strip().strip("'\"")).format(moment)
+            pattern = fmt.strip().strip("'\"")
+            # Junction's own: many APIs filter on Unix time (Stripe, Slack, Intercom), which
+            # no .NET-style pattern can write.
+            if pattern.lower() in ("unix", "unixms"):
+                aware = moment if moment.tzinfo else moment.replace(tzinfo=UTC)  # UTC, as stored
+                seconds = aware.timestamp()
+                return str(int(seconds * 1000 if pattern.lower() == "unixms" else seconds))
+            return compile_format(pattern).format(moment)
     return iso_utc(moment.replace(microsecond=0))
 
 
@@ -379,6 +391,12 @@ def script_values(
             parameters[spec.TargetName] = value
     mergefields = {}
     for name, spec in plan.mergefield_params.items():
-        value = values.parameter(spec)
+        try:
+            value = values.parameter(spec)
+        except CallInputError:
+            # A required mergefield without a value (an OAuth client id of a connector
+            # this account uses with an API key): the script sees it empty. A request that
+            # does use it is refused when it is built, naming it.
+            value = DROP
         mergefields[name] = "" if isinstance(value, _Drop) else value
     return parameters, {**mergefields, **call_input.mergefields}

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import json
 from typing import Any
-from urllib.parse import parse_qsl, urlencode
+from urllib.parse import parse_qsl, quote, urlencode
 
 from yarl import URL
 
@@ -230,7 +230,8 @@ def _encoded(value: Any, body_format: Body) -> bytes | None:
     if body_format is Body.FORM:
         if not isinstance(value, dict):
             raise ScriptFailed("before_action left method_request as something a form cannot hold")
-        return urlencode({k: "" if v is None else v for k, v in value.items()}).encode("ascii")
+        pairs = {k: "" if v is None else v for k, v in value.items()}
+        return urlencode(pairs, quote_via=quote).encode("ascii")  # spaces as %20, as body.py
     try:
         return json.dumps(
             value, ensure_ascii=False, separators=(",", ":"), default=json_default

@@ -60,6 +60,7 @@ class Target(StrEnum):
     MERGE_FIELD = "MergeField"
     QUERY_STRING = "QueryString"
     RESPONSE_FIELD = "ResponseField"
+    RESPONSE_HEADER = "ResponseHeader"  # paging only, like ResponseField but from a header
     SCRIPT = "Script"  # not sent: handed to the connector's scripts as script_parameters
 
 
@@ -141,7 +142,8 @@ class AuthenticationSpec(_Spec):
 class ParameterSpec(_Spec):
     TargetType: Target
     TargetName: Annotated[str, Field(min_length=1, max_length=255)] = Field(
-        description="Header, query-string or mergefield name; for ResponseField, a field path."
+        description="Header, query-string or mergefield name; for ResponseField, a field "
+        "path; for ResponseHeader, the name of a header of the answer (Link: its rel=next)."
     )
     DisplayName: str | None = None
     Description: str | None = None

@@ -1,8 +1,9 @@
-"""Connector field paths such as ``[records].EmailAddress`` or ``meta.cursors.after``.
+r"""Connector field paths such as ``[records].EmailAddress`` or ``meta.cursors.after``.
 
 A path is a dot-separated list of segments. ``name`` steps into an object; ``[name]`` steps
 into an object and then into *each item* of the list found there; a bare ``[]`` (only as
-the first segment) means the document itself is a list.
+the first segment) means the document itself is a list. A name holding a dot writes it
+``\.``: ``@odata\.nextLink`` is the one key ``@odata.nextLink`` (Microsoft Graph's).
 """
 
 from __future__ import annotations
@@ -13,6 +14,14 @@ from functools import cache
 from typing import Any
 
 _SEGMENT = re.compile(r"^(?:\[(?P<list>[^\[\].]*)\]|(?P<key>[^\[\].]+))$")
+_SEPARATOR = re.compile(r"(?<!\\)\.")
+_ESCAPED_DOT = "\\."
+_HELD_DOT = "\x00"  # stands for an escaped dot while a segment is matched
+
+
+def escape_key(name: str) -> str:
+    """``name`` as one segment of a path (its dots escaped)."""
+    return name.replace(".", _ESCAPED_DOT)
 
 
 class PathError(ValueError):
@@ -61,7 +70,9 @@ class FieldPath:
 
 
 def _render(segments: tuple[Segment, ...]) -> str:
-    return ".".join(f"[{s.key or ''}]" if s.is_list else str(s.key) for s in segments)
+    return ".".join(
+        f"[{escape_key(s.key or '')}]" if s.is_list else escape_key(str(s.key)) for s in segments
+    )
 
 
 def _get(value: Any, segments: tuple[Segment, ...]) -> Any:
@@ -86,15 +97,18 @@ def parse_path(text: str) -> FieldPath:
     if not text or text != text.strip():
         raise PathError("a field path cannot be empty or have spaces around it")
     segments: list[Segment] = []
-    for index, part in enumerate(text.split(".")):
-        match = _SEGMENT.match(part)
-        if match is None:
-            raise PathError(f"'{text}': segment '{part}' must be a name or a [name] (for a list)")
+    for index, part in enumerate(_SEPARATOR.split(text)):
+        match = _SEGMENT.match(part.replace(_ESCAPED_DOT, _HELD_DOT))
+        if match is None or "\\" in part.replace(_ESCAPED_DOT, ""):
+            raise PathError(
+                f"'{text}': segment '{part}' must be a name or a [name] (for a list); "
+                "write a dot in a name as \\."
+            )
         if match.group("list") is not None:
-            name = match.group("list")
+            name = match.group("list").replace(_HELD_DOT, ".")
             if not name and index != 0:
                 raise PathError(f"'{text}': only the first segment may be an unnamed list []")
             segments.append(Segment(name or None, True))
         else:
-            segments.append(Segment(match.group("key"), False))
+            segments.append(Segment(match.group("key").replace(_HELD_DOT, "."), False))
     return FieldPath(text, tuple(segments))

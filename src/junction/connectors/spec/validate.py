@@ -30,8 +30,13 @@ from junction.scripting.handlers import defines
 from junction.scripting.sandbox import syntax_error
 
 PAGE_VARIABLE = re.compile(
-    r"^CYCLR_(PAGE_NUMBER|PAGE_OFFSET|PAGE_SIZE|PAGE_NEXT_URL|PAGE_TOKEN(_[A-Za-z0-9]+)?|IGNORE_PARAMETER)$"
+    r"^CYCLR_(PAGE_NUMBER|PAGE_OFFSET|PAGE_SIZE|PAGE_NEXT_URL|PAGE_HAS_MORE"
+    r"|PAGE_TOKEN(_[A-Za-z0-9]+)?|IGNORE_PARAMETER)$"
 )
+# Variables that only an answer can fill (the request never sends them).
+_READ_ONLY_VARIABLES = ("CYCLR_PAGE_NEXT_URL", "CYCLR_PAGE_HAS_MORE")
+_ANSWER_TARGETS = (Target.RESPONSE_FIELD, Target.RESPONSE_HEADER)
+HEADER_NAME = re.compile(r"^[!#$%&'*+.^_`|~0-9A-Za-z-]+$")  # an RFC 9110 token
 
 
 @dataclass(frozen=True)
@@ -225,15 +230,60 @@ def _check_parameters(
                 yield Problem(f"{location}.Value", f"'{value}' is not a known CYCLR_ variable")
         else:
             yield from _unknown_mergefields(value, mergefields, f"{location}.Value")
-        if parameter.TargetType is Target.RESPONSE_FIELD:
-            yield from _path(parameter.TargetName, f"{location}.TargetName")
-            if not value.startswith("CYCLR_PAGE_NEXT_URL") and not value.startswith(
-                "CYCLR_PAGE_TOKEN"
-            ):
-                yield Problem(
-                    f"{location}.Value",
-                    "a ResponseField parameter needs CYCLR_PAGE_NEXT_URL or CYCLR_PAGE_TOKEN[_X]",
-                )
+        if parameter.TargetType in _ANSWER_TARGETS:
+            yield from _answer_parameter(parameter, location)
+        elif value in _READ_ONLY_VARIABLES:
+            yield Problem(
+                f"{location}.Value",
+                f"{value} is read from the answer: only a ResponseField or ResponseHeader "
+                f"parameter can have it, not a {parameter.TargetType} one",
+            )
+    for variable in _READ_ONLY_VARIABLES:
+        # Two places for one value would leave it to chance which one is read.
+        places = [
+            i
+            for i, p in enumerate(parameters)
+            if p.Value == variable and p.TargetType in _ANSWER_TARGETS
+        ]
+        for index in places[1:]:
+            yield Problem(
+                f"{where}[{index}].Value",
+                f"{where}[{places[0]}] already says where the answer holds {variable}",
+            )
+
+
+def _answer_parameter(parameter: ParameterSpec, location: str) -> Iterable[Problem]:
+    """A ResponseField or ResponseHeader parameter: where an answer holds a paging value."""
+    value = parameter.Value or ""
+    kind = parameter.TargetType
+    if kind is Target.RESPONSE_HEADER:
+        if not HEADER_NAME.match(parameter.TargetName):
+            yield Problem(
+                f"{location}.TargetName",
+                f"'{parameter.TargetName}' is not a header name (letters, digits and -, "
+                "such as Link or X-Next-Cursor)",
+            )
+    else:
+        problems = list(_path(parameter.TargetName, f"{location}.TargetName"))
+        yield from problems
+        if (
+            not problems
+            and value in _READ_ONLY_VARIABLES
+            and parse_path(parameter.TargetName).list_depth
+        ):
+            # Only a cursor may come from the page's last item ([data].id); a next URL or
+            # "more pages follow" is one value for the whole answer.
+            yield Problem(
+                f"{location}.TargetName",
+                f"'{parameter.TargetName}' goes through a list; {value} is read from one "
+                "field of the answer, outside any list",
+            )
+    if value not in _READ_ONLY_VARIABLES and not value.startswith("CYCLR_PAGE_TOKEN"):
+        yield Problem(
+            f"{location}.Value",
+            f"a {kind} parameter needs CYCLR_PAGE_NEXT_URL, CYCLR_PAGE_TOKEN[_X] or "
+            "CYCLR_PAGE_HAS_MORE",
+        )
 
 
 BUILTIN_PREFIX = "junction:"
@@ -290,13 +340,14 @@ def _check_method(
                 f"{where}.Parameters[{index}].TriggerName",
                 f"no trigger is named '{parameter.TriggerName}'",
             )
-    tokens_in = {p.Value for p in method.Parameters if p.TargetType is not Target.RESPONSE_FIELD}
-    tokens_out = {p.Value for p in method.Parameters if p.TargetType is Target.RESPONSE_FIELD}
+    tokens_in = {p.Value for p in method.Parameters if p.TargetType not in _ANSWER_TARGETS}
+    tokens_out = {p.Value for p in method.Parameters if p.TargetType in _ANSWER_TARGETS}
     for token in sorted(v for v in tokens_in if v and v.startswith("CYCLR_PAGE_TOKEN")):
         if token not in tokens_out:
             yield Problem(
                 f"{where}.Parameters",
-                f"{token} is sent but no ResponseField parameter says where to read it",
+                f"{token} is sent but no ResponseField or ResponseHeader parameter says where "
+                "to read it",
             )
     for kind in ("RequestFields", "ResponseFields"):
         for index, field in enumerate(getattr(method, kind)):
