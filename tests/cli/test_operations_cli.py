@@ -149,6 +149,9 @@ def stored(reports: Reports, two_cycles: dict[str, str]) -> dict[str, str]:
     def add(status: Status, minutes: int, **changes: Any) -> str:
         changes.setdefault("cycle_id", two_cycles["orders"])
         changes.setdefault("account_id", "acme")
+        # Made months before the server's clock: without a purge time of its own, the
+        # server's retention upkeep would purge an ended one at any moment of the test.
+        changes.setdefault("purge_after", j.clock() + timedelta(days=30))
         return seed.transaction(
             j, created_at=T0 + timedelta(minutes=minutes), status=status, **changes
         )

@@ -104,7 +104,9 @@ def test_a_killed_worker_loses_nothing(tmp_path: Path, database: str) -> None:
             await asyncio.wait_for(watch, 60)
 
         asyncio.run(send_and_kill())
-        assert sender.failed == [], "the server took every call; only a worker died"
+        assert sender.failed == [], (
+            f"the server took every call; only a worker died: {sender.errors}"
+        )
         assert killed["received"] < ITEMS, killed
         assert second.alive, second.log_tail()
 

@@ -42,6 +42,7 @@ class Sender:
         self.url = url
         self.accepted: dict[int, str] = {}  # item → TransactionId
         self.failed: list[int] = []  # no answer (the kill): to send again
+        self.errors: list[str] = []  # why, for the failure message of a test
 
     async def send(self, items: list[int], stop: asyncio.Event | None = None) -> list[int]:
         """Send ``items`` with SENDERS in flight; what was not sent once ``stop`` is set."""
@@ -54,8 +55,9 @@ class Sender:
                     item = queue.pop()
                     try:
                         answer = await client.post(self.url, json={"item": item})
-                    except httpx.TransportError:
+                    except httpx.TransportError as exc:
                         self.failed.append(item)
+                        self.errors.append(f"item {item}: {type(exc).__name__} {exc}")
                         continue
                     assert answer.is_success, f"item {item}: {answer.status_code} {answer.text}"
                     assert item not in self.accepted
