@@ -228,12 +228,13 @@ async def touch_where(session: AsyncSession, *where: ColumnElement[bool]) -> Non
     )
 
 
-async def reschedule(session: AsyncSession, cycle: Cycle, next_run: datetime | None) -> None:
-    """An active scheduled cycle's next run (not a change of state: same version)."""
+async def reschedule(session: AsyncSession, cycles: list[Cycle], next_run: datetime | None) -> None:
+    """The next run of active scheduled cycles that share it, in one statement (not a
+    change of state: same version)."""
     await session.execute(
         _tagged(
             update(Cycle)
-            .where(Cycle.id == cycle.id, in_phase(Phase.ACTIVE))
+            .where(Cycle.id.in_([cycle.id for cycle in cycles]), in_phase(Phase.ACTIVE))
             .values(next_run_at=next_run),
             "Reschedule",
         ),

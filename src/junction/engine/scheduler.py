@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from datetime import datetime, timedelta
 
-from sqlalchemy import and_, insert, select, update
+from sqlalchemy import insert, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -85,49 +85,54 @@ async def tick(session: AsyncSession, *, now: datetime, plans: PlanCache) -> int
             .with_for_update(skip_locked=True)
         )
     ).scalars()
-    queued = 0
-    for cycle in list(due):
+    cycles = list(due)
+    if not cycles:
+        return 0
+    triggers: dict[str, str | None] = {}
+    for cycle in cycles:
         plan = await plans.of(session=session, cycle=cycle)
-        trigger = plan.trigger.id if plan.trigger is not None else None
-        # Any transaction still at the trigger (queued, running, or waiting to retry it)
-        # holds the next run back: two runs reading the same LastSuccessfulRunDate would
-        # hand the same items on twice.
-        waiting = await session.scalar(
-            select(Transaction.id)
+        triggers[cycle.id] = plan.trigger.id if plan.trigger is not None else None
+    # Any transaction still at the trigger (queued, running, or waiting to retry it) holds
+    # the next run back: two runs reading the same LastSuccessfulRunDate would hand the
+    # same items on twice. One query for all the due cycles (the (cycle_id, status) index),
+    # not one per cycle: a top-of-the-minute schedule makes hundreds due in one tick.
+    in_progress = (
+        await session.execute(
+            select(Transaction.cycle_id, Transaction.step_id)
             .where(
-                and_(
-                    Transaction.cycle_id == cycle.id,
-                    Transaction.step_id == trigger,
-                    Transaction.status.in_([s.value for s in tx.IN_PROGRESS]),
-                )
+                Transaction.cycle_id.in_(list(triggers)),
+                Transaction.status.in_([s.value for s in tx.IN_PROGRESS]),
             )
-            .limit(1)
+            .distinct()
         )
-        if trigger is not None and waiting is None:
-            await tx.insert_rows(
-                session,
-                [
-                    tx.new_row(
-                        account_id=cycle.account_id,
-                        cycle_id=cycle.id,
-                        step_id=trigger,
-                        origin="Schedule",
-                        now=now,
-                    )
-                ],
-            )
-            queued += 1
+    ).all()
+    held = {(cycle_id, step_id) for cycle_id, step_id in in_progress}
+    rows = [
+        tx.new_row(
+            account_id=cycle.account_id,
+            cycle_id=cycle.id,
+            step_id=trigger,
+            origin="Schedule",
+            now=now,
+        )
+        for cycle in cycles
+        if (trigger := triggers[cycle.id]) is not None and (cycle.id, trigger) not in held
+    ]
+    await tx.insert_rows(session, rows)
+    # Cycles on the same grid get the same next slot: one UPDATE for each distinct slot.
+    next_runs: dict[datetime | None, list[Cycle]] = {}
+    for cycle in cycles:
         if cycle.run_once:
             # Paused after its first run, which still runs to its end.
             await lifecycle.apply(session, cycle, Change.RUN_ONCE_STARTED, now=now)
         elif cycle.interval_minutes:
             assert cycle.next_run_at is not None
-            await lifecycle.reschedule(
-                session,
-                cycle,
-                next_slot(cycle.next_run_at, timedelta(minutes=cycle.interval_minutes), now),
-            )
+            interval = timedelta(minutes=cycle.interval_minutes)
+            next_runs.setdefault(next_slot(cycle.next_run_at, interval, now), []).append(cycle)
         else:
-            await lifecycle.reschedule(session, cycle, None)
+            next_runs.setdefault(None, []).append(cycle)
+    for next_run, group in next_runs.items():
+        await lifecycle.reschedule(session, group, next_run)
+    queued = len(rows)
     await session.flush()
     return queued
