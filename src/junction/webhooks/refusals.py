@@ -13,12 +13,11 @@ from __future__ import annotations
 
 import logging
 
-from sqlalchemy import select
 from sqlalchemy.exc import InterfaceError, OperationalError
 
-from junction.cycles.models import CycleStep
 from junction.db.engine import Database
 from junction.errors import JunctionError
+from junction.webhooks import service
 
 log = logging.getLogger("junction.webhooks")
 
@@ -30,9 +29,7 @@ async def log_refusal(database: Database, identifier: str, error: JunctionError)
     cycle_id: str | None = None
     try:
         async with database.transaction(read_only=True) as session:
-            cycle_id = await session.scalar(
-                select(CycleStep.cycle_id).where(CycleStep.webhook_identifier == identifier)
-            )
+            cycle_id = await service.cycle_of_address(session, identifier)
     except (OperationalError, InterfaceError):
         pass  # the refusal is still worth its line, without the cycle
     log.log(

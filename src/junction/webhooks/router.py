@@ -15,10 +15,8 @@ from typing import Any
 from fastapi import APIRouter, Request
 from fastapi.responses import JSONResponse, PlainTextResponse, Response
 from pydantic import BaseModel
-from sqlalchemy import select
 
 from junction.api.context import Context
-from junction.cycles.models import CycleStep
 from junction.engine import transactions as tx
 from junction.errors import JunctionError, NotFound, PayloadTooLarge
 from junction.webhooks import answers, refusals, scripts, service
@@ -131,9 +129,7 @@ class AddressOut(BaseModel):
 )
 async def check(identifier: str, context: Context) -> AddressOut:
     async with context.database.transaction(read_only=True) as session:
-        known = await session.scalar(
-            select(CycleStep.id).where(CycleStep.webhook_identifier == identifier).limit(1)
-        )
+        known = await service.cycle_of_address(session, identifier)
     if known is None:
         raise NotFound("No webhook has this address")
     return AddressOut(Message="This address takes webhook calls (POST)")

@@ -23,6 +23,14 @@ from junction.security import json_bodies
 FORM_TYPES = frozenset({"application/x-www-form-urlencoded"})
 
 
+async def cycle_of_address(session: AsyncSession, identifier: str) -> str | None:
+    """The cycle whose webhook step has this address (whatever its status), or None."""
+    cycle_id: str | None = await session.scalar(
+        select(CycleStep.cycle_id).where(CycleStep.webhook_identifier == identifier).limit(1)
+    )
+    return cycle_id
+
+
 def parse_body(body: bytes, content_type: str, *, max_depth: int, max_items: int) -> Any:
     """JSON (the usual case), a form, or text kept as ``{"Body": text}``.
 
