@@ -45,7 +45,8 @@ def _read(path: Path) -> object:
 @app.command("list")
 def list_(
     search: Annotated[
-        str | None, typer.Option("--search", help="Only those whose name or description holds this text.")
+        str | None,
+        typer.Option("--search", help="Only those whose name or description holds this text."),
     ] = None,
     category: Annotated[
         str | None, typer.Option("--category", help="Only connectors in this category (CRM).")
