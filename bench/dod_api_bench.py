@@ -4,7 +4,9 @@ Three processes share the machine: the loopback "third-party" API, `junction ser
 (SQLite, a fresh data folder), and this client. Each Data on Demand call is a full request:
 bearer-token check, account and account-connector look-ups, credentials decrypted, the
 runtime's call to the API, and the JSON answer passed back. The plain figure is the same
-client calling the API directly, so the ratio is what going through Junction costs.
+client calling the API directly, so the ratio is what going through Junction costs. The same
+server then answers GET /v1.0/accounts and GET /v1.0/cycles/transactions (partner API
+reads: token check, paging and a count) at the same concurrency.
 
     uv run python bench/dod_api_bench.py [--calls 5000] [--concurrency 50]
 """
@@ -131,6 +133,24 @@ async def junction_rate(junction: str, token: str, ac: int, calls: int, concurre
         return await _drive(calls, concurrency, one)
 
 
+async def read_rate(junction: str, token: str, path: str, calls: int, concurrency: int) -> float:
+    """GETs of a partner API list (``X-Cyclr-Account`` names the account for account paths)."""
+    headers = {"Authorization": f"Bearer {token}", "X-Cyclr-Account": "bench"}
+    async with aiohttp.ClientSession(junction, headers=headers) as session:
+
+        async def one(_number: int) -> None:
+            async with session.get(path) as response:
+                if response.status != 200:
+                    raise SystemExit(f"GET {path} answered {response.status}")
+                await response.read()
+
+        await _drive(min(calls, 200), concurrency, one)  # warm up
+        return await _drive(calls, concurrency, one)
+
+
+READ_PATHS = ("/v1.0/accounts", "/v1.0/cycles/transactions")
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--calls", type=int, default=5000)
@@ -166,6 +186,10 @@ def main() -> None:
             base = f"http://127.0.0.1:{junction_port}"
             token, ac = asyncio.run(_prepare(base, env))
             through = asyncio.run(junction_rate(base, token, ac, args.calls, args.concurrency))
+            reads = {
+                path: asyncio.run(read_rate(base, token, path, args.calls, args.concurrency))
+                for path in READ_PATHS
+            }
             plain = asyncio.run(plain_rate(upstream, args.calls, args.concurrency))
         finally:
             junction.terminate()
@@ -183,6 +207,8 @@ def main() -> None:
     print(f"plain aiohttp GET to the API:        {plain:8,.0f} calls/s")
     print(f"Data on Demand through Junction:     {through:8,.0f} calls/s")
     print(f"ratio (Junction / plain):            {through / plain:8.2f}")
+    for path, rate in reads.items():
+        print(f"GET {path + ':':32}{rate:8,.0f} requests/s")
     time.sleep(0)
 
 

@@ -9,10 +9,13 @@ routes share one plan cache, one connector gateway and one set of webhook waiter
 
 from __future__ import annotations
 
+import logging
 from dataclasses import dataclass, field
 from datetime import timedelta
 from typing import Literal
 
+from junction.accounts.tally import UsageTally
+from junction.auth.cache import IdentityCache
 from junction.auth.throttle import FailureThrottle
 from junction.clock import Clock, system_clock
 from junction.connectors.calls.gateway import ConnectorGateway
@@ -37,6 +40,8 @@ from junction.security.keyring import Keyring, load_keyring
 from junction.settings import Settings
 from junction.webhooks.intake import Intake
 from junction.webhooks.scripts import WebhookScripts
+
+log = logging.getLogger(__name__)
 
 # What the process is: the API server (which runs transactions itself unless told
 # otherwise) or a procrastinate worker (which runs them from the job queue).
@@ -63,6 +68,10 @@ class Services:
     # The partner's overrides of some settings (the console's Settings page): read the
     # effective values through it, not through ``settings``.
     installation: Overrides
+    # Bearer tokens and accounts already checked (emptied by change notices, see auth.cache).
+    identities: IdentityCache
+    # Data on Demand's task counts, written in groups (accounts.tally).
+    tally: UsageTally
     # This process's Prometheus instruments (a registry per Services, see metrics.py).
     metrics: Metrics = field(default_factory=Metrics, compare=False)
     # The engine, when this process runs transactions.
@@ -71,6 +80,10 @@ class Services:
     worker: Worker | None = field(default=None, compare=False)
 
     async def close(self) -> None:
+        try:
+            await self.tally.close()
+        except Exception:
+            log.exception("task counts held at the stop could not be written")
         await self.gateway.close()
         self.gateway.runtime.settings.script_limits.workers.shutdown()
         await self.database.dispose()
@@ -135,6 +148,8 @@ def build_services(
         waiters=waiters,
         dispatcher=dispatcher,
         installation=installation,
+        identities=IdentityCache(database.changes),
+        tally=UsageTally(database),
         metrics=metrics,
         engine=engine,
         worker=worker,

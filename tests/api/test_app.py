@@ -2,11 +2,15 @@
 
 from __future__ import annotations
 
+import inspect
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 import httpx
 import pytest
+from fastapi import APIRouter
+from fastapi.routing import APIRoute
 
 from junction.api.app import create_app
 from junction.db import migrate
@@ -76,3 +80,40 @@ def test_unexpected_errors_leak_nothing(failing_server: str) -> None:
     assert response.json() == {"Message": "An internal error occurred"}
     assert response.headers["x-content-type-options"] == "nosniff"
     assert "secret internals" not in response.text
+
+
+def _dependency_calls(routes: list[Any]) -> Iterator[tuple[str, Any]]:
+    """(route path, dependency callable) for every route of an application, however its
+    routers are nested (an included router keeps its own routes in ``original_router``)."""
+    for route in routes:
+        if isinstance(route, APIRoute):
+            stack = [route.dependant]
+            while stack:
+                dependant = stack.pop()
+                stack.extend(dependant.dependencies)
+                if dependant.call is not None:
+                    yield route.path, dependant.call
+        inner = getattr(route, "original_router", None) or route
+        if inner is not route or isinstance(route, APIRouter):
+            yield from _dependency_calls(list(inner.routes))
+
+
+@pytest.mark.parametrize("junction_server", ["sqlite"], indirect=True)
+def test_no_route_dependency_runs_in_the_thread_pool(junction: Junction) -> None:
+    """FastAPI runs a plain-function dependency or endpoint in a worker thread: a thread hop
+    per request (4% of a simple list request's time in a profile)."""
+    app = junction.thread.app
+    found = list(_dependency_calls(list(app.routes)))
+    assert len(found) > 300, "the walk must reach the routes of the included routers"
+    plain = sorted(
+        {
+            f"{path}: {getattr(call, '__qualname__', call)}"
+            for path, call in found
+            if not (
+                inspect.iscoroutinefunction(call)
+                or inspect.isasyncgenfunction(call)
+                or inspect.iscoroutinefunction(getattr(call, "__call__", None))
+            )
+        }
+    )
+    assert plain == []

@@ -48,6 +48,9 @@ def test_revoked_token_stops_working(junction: Junction) -> None:
     admin = junction.token(junction.create_credentials("admin"))
     victim_credentials = junction.create_credentials("victim")
     victim = junction.token(victim_credentials)
+    with junction.http(victim) as client:
+        # Checked once, so that it is in this process's memory when it is revoked.
+        assert client.get("/v1.0/accounts").status_code == 200
     with junction.http(admin) as client:
         assert len(client.get("/v1.0/tokens").json()) == 2
         listed = client.get("/v1.0/tokens", params={"clientId": victim_credentials.client_id})
@@ -116,6 +119,8 @@ def test_deleting_a_credential_set_kills_its_tokens(junction: Junction) -> None:
 
     credentials = junction.create_credentials()
     token = junction.token(credentials)
+    with junction.http(token) as client:
+        assert client.get("/v1.0/accounts").status_code == 200
 
     async def delete() -> None:
         async with junction.services.database.transaction() as session:
@@ -174,7 +179,13 @@ def test_scoped_tokens_die_with_their_account(
 ) -> None:
     partner, first, _ = two_accounts
     scoped = junction.token(scope=f"account:{first}")
+    with junction.http(scoped, account=first) as client:
+        assert client.get("/v1.0/account").status_code == 200
+    with junction.http(partner, account=first) as client:
+        assert client.get("/v1.0/account").status_code == 200
     with junction.http(partner) as client:
         assert client.delete(f"/v1.0/accounts/{first}").status_code == 200
+    with junction.http(partner, account=first) as client:
+        assert client.get("/v1.0/account").status_code == 404
     with junction.http(scoped, account=first) as client:
         _assert_401(client.get("/v1.0/account"))

@@ -9,6 +9,7 @@ from typing import Any
 import httpx
 import pytest
 
+from junction.engine.transactions import ENDED
 from tests.cycles.builders import publish
 from tests.engine.hooks import hook_step, hooks_definition, wait_for
 from tests.fixtures.server import Junction
@@ -182,7 +183,7 @@ def test_a_cycle_uses_the_tools_on_a_webhooks_collection(junction: Junction) -> 
         found: list[dict[str, Any]] = account.get(f"/v1.0/cycles/{cycle['Id']}/transactions").json()
         return found
 
-    wait_for(lambda: len(listed()) == 1 and listed()[0]["Status"] != "Running")
+    wait_for(lambda: len(listed()) == 1 and listed()[0]["Status"] in ENDED)
     [transaction] = listed()
     assert transaction["Status"] == "Completed", transaction
     steps = account.get(f"/v1.0/cycles/{cycle['Id']}/transactions/{transaction['Id']}").json()

@@ -8,6 +8,7 @@ from typing import Any
 import httpx
 import pytest
 
+from junction.engine.transactions import ENDED
 from junction.utilities import builtin
 from junction.utilities.operations import UtilityContext, UtilityError, run
 from tests.cycles.builders import publish
@@ -215,7 +216,7 @@ def test_a_cycle_stores_what_its_webhook_receives(junction: Junction) -> None:
         items: list[dict[str, Any]] = account.get(f"/v1.0/cycles/{cycle['Id']}/transactions").json()
         return items
 
-    wait_for(lambda: len(listed()) == 3 and all(t["Status"] != "Running" for t in listed()))
+    wait_for(lambda: len(listed()) == 3 and all(t["Status"] in ENDED for t in listed()))
     wait_for(lambda: sorted(t["Status"] for t in listed()) == ["Completed", "Completed", "Errored"])
     [errored] = [t for t in listed() if t["Status"] == "Errored"]
     detail = transaction_detail(account, cycle["Id"], errored["Id"])

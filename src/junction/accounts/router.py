@@ -123,6 +123,8 @@ async def get_usage(
     startTime: Annotated[Instant | None, Query(description="Start of the period.")] = None,
     endTime: Annotated[Instant | None, Query(description="End of the period.")] = None,
 ) -> AccountUsageOut:
+    # Data on Demand calls this process counted but has not written yet count too.
+    await context.tally.flush()
     await service.get_account(session=session, account_id=account_id)
     start, end = _period(context.clock(), _utc(startTime), _utc(endTime))
     used = await usage.tasks_used(session=session, account_id=account_id, start=start, end=end)

@@ -12,6 +12,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from junction.accounts.models import Account, AccountUser
 from junction.accounts.schemas import AccountCreate, AccountUpdate, AccountUserPut
+from junction.db.changes import AUTH, announce
 from junction.errors import BadRequest, NotFound
 from junction.security.hashing import hash_password
 
@@ -133,6 +134,8 @@ async def delete_account(*, session: AsyncSession, account_id: str) -> None:
     await session.execute(delete(Account).where(Account.id == account.id))
     session.expunge(account)
     await session.flush()
+    # Its tokens went with it, and requests naming it must now be refused.
+    await announce(session, AUTH)
 
 
 def accounts_query(

@@ -10,8 +10,9 @@ Cyclr bills by tasks. As there, a task is counted for:
 A Get trigger run that found nothing new leaves no transaction and counts nothing.
 Sub-accounts' usage is their own: it is never added to their parent's.
 
-Counts are written beside the work they count (the engine's checkpoint, the Data on
-Demand call) to a table of their own, which step data retention does not purge.
+Counts are written to a table of their own, which step data retention does not purge: a
+cycle's with the engine's checkpoint, Data on Demand's in groups within half a second of
+the call (``accounts.tally``).
 """
 
 from __future__ import annotations

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from fastapi import APIRouter, Depends, FastAPI
+from fastapi import Depends, FastAPI
 
 from junction.accounts import router as accounts
 from junction.api.text_guard import refuse_unstorable_text
@@ -42,34 +42,39 @@ def mount_routes(app: FastAPI) -> None:
     # Probes and Prometheus hold no API token (/metrics has a setting of its own).
     app.include_router(ops.router)
 
-    v1 = APIRouter(prefix=API_PREFIX, dependencies=[Depends(authenticate), *text_guard])
+    # Each router is included in the application itself, with the dependencies of its
+    # level, rather than through nested /v1.0, partner and account routers: FastAPI matches
+    # a request against every level of nesting again, which was a fifth of a simple
+    # request's time.
+    v1 = [Depends(authenticate), *text_guard]
+    partner = [*v1, Depends(require_partner)]
+    for router in (
+        accounts.router,
+        accounts.users_router,
+        audit.router,
+        auth.tokens_router,
+        connectors.router,
+        templates.router,
+        template_authoring.router,
+        partner_cycles.router,
+        embed.router,
+        marketplaces.router,
+        appearance.router,
+        migration.router,
+    ):
+        app.include_router(router, prefix=API_PREFIX, dependencies=partner)
 
-    partner = APIRouter(dependencies=[Depends(require_partner)])
-    partner.include_router(accounts.router)
-    partner.include_router(accounts.users_router)
-    partner.include_router(audit.router)
-    partner.include_router(auth.tokens_router)
-    partner.include_router(connectors.router)
-    partner.include_router(templates.router)
-    partner.include_router(template_authoring.router)
-    partner.include_router(partner_cycles.router)
-    partner.include_router(embed.router)
-    partner.include_router(marketplaces.router)
-    partner.include_router(appearance.router)
-    partner.include_router(migration.router)
-
-    account = APIRouter(dependencies=[Depends(require_account)])
-    account.include_router(accounts.current_router)
-    # Before account connectors: "custom" is not an account connector Id.
-    account.include_router(custom_connectors.router)
-    account.include_router(account_connectors.router)
-    account.include_router(custom_fields.router)
-    account.include_router(calls_router.router)
-    # Before cycles: /cycles/transactions and /cycles/incidents/... are not cycle Ids.
-    account.include_router(reports.router)
-    account.include_router(cycles.router)
-    account.include_router(cycle_steps.router)
-
-    v1.include_router(partner)
-    v1.include_router(account)
-    app.include_router(v1)
+    account = [*v1, Depends(require_account)]
+    for router in (
+        accounts.current_router,
+        # Before account connectors: "custom" is not an account connector Id.
+        custom_connectors.router,
+        account_connectors.router,
+        custom_fields.router,
+        calls_router.router,
+        # Before cycles: /cycles/transactions and /cycles/incidents/... are not cycle Ids.
+        reports.router,
+        cycles.router,
+        cycle_steps.router,
+    ):
+        app.include_router(router, prefix=API_PREFIX, dependencies=account)

@@ -18,7 +18,7 @@ router = APIRouter(tags=["Audit"])
 SORTABLE = {"CreatedOnUtc": AuditEntry.id, "Id": AuditEntry.id}
 
 
-def _newest_first(
+async def _newest_first(
     page: Annotated[int, Query(ge=1, le=MAX_PAGE, description="Page number, from 1.")] = 1,
     pageSize: Annotated[
         int, Query(ge=1, le=MAX_PAGE_SIZE, description="Items per page.")

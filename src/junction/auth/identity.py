@@ -18,8 +18,10 @@ from starlette.types import ASGIApp, Receive, Scope, Send
 from junction.accounts.models import Account
 from junction.api.context import get_services
 from junction.auth import service
+from junction.auth.cache import Remembered
 from junction.errors import Forbidden, NotFound, Unauthenticated
 from junction.scripting import workers
+from junction.security.hashing import token_hash
 
 ACCOUNT_HEADER = "X-Cyclr-Account"
 
@@ -50,15 +52,35 @@ async def identify_request(request: Request) -> service.Identity:
         raise InvalidToken("The Authorization header must be 'Bearer {access_token}'")
     context = get_services(request)
     account_id = request.headers.get(ACCOUNT_HEADER, "").strip()
+    now = context.clock()
+    cache = context.identities
+    hashed = token_hash(token)
+    remembered = cache.token(hashed, now)
+    if remembered is not None:
+        identity = remembered.identity
+        # An account not known here is read by require_account (and kept when it exists).
+        known = account_id and cache.has_account(account_id)
+        if known and identity.account_scope in (None, account_id):
+            request.state.account_checked = (account_id, True)
+        return identity
+    generation = cache.generation
     async with context.database.transaction(read_only=True) as session:
-        identity = await service.identify(session=session, token=token, now=context.clock())
-        if identity is not None and account_id and identity.account_scope in (None, account_id):
+        found = await service.identify(session=session, token=token, now=now)
+        if found is not None and account_id and found[0].account_scope in (None, account_id):
             # Checked here, in the same transaction, so that account-level calls cost one
             # round trip less; require_account uses the answer.
-            found = await session.get(Account, account_id) is not None
-            request.state.account_checked = (account_id, found)
-    if identity is None:
+            exists = await session.get(Account, account_id) is not None
+            request.state.account_checked = (account_id, exists)
+            if exists:
+                cache.keep(generation, account_id=account_id)
+    if found is None:
         raise InvalidToken("The access token is unknown, expired or revoked")
+    identity, expires_at = found
+    cache.keep(
+        generation,
+        token_hash=hashed,
+        token=Remembered(identity, expires_at),
+    )
     return identity
 
 
@@ -142,8 +164,12 @@ async def require_account(
     if checked is not None and checked[0] == account_id:
         exists = checked[1]
     else:
-        async with get_services(request).database.transaction(read_only=True) as session:
+        context = get_services(request)
+        generation = context.identities.generation
+        async with context.database.transaction(read_only=True) as session:
             exists = await session.get(Account, account_id) is not None
+        if exists:
+            context.identities.keep(generation, account_id=account_id)
     if not exists:
         raise NotFound(f"No account with Id '{account_id}'")
     # Scripts this request runs (Data on Demand's events, say) count against the account's

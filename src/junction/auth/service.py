@@ -14,6 +14,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from junction.accounts.models import Account
 from junction.auth.models import AccessToken, ClientCredential
+from junction.db.changes import AUTH, announce
 from junction.errors import BadRequest, LimitReached, NotFound
 from junction.security.hashing import new_token, token_hash
 from junction.security.keyring import Keyring
@@ -102,6 +103,7 @@ async def delete_credentials(*, session: AsyncSession, client_id: str) -> None:
     await session.execute(delete(AccessToken).where(AccessToken.client_id == client_id))
     await session.delete(row)
     await session.flush()
+    await announce(session, AUTH)
 
 
 async def verify_client(
@@ -155,18 +157,25 @@ async def issue_token(
     return issued
 
 
-async def identify(*, session: AsyncSession, token: str, now: datetime) -> Identity | None:
-    """The identity behind a bearer token, or None when it is unknown, expired or revoked."""
+async def identify(
+    *, session: AsyncSession, token: str, now: datetime
+) -> tuple[Identity, datetime] | None:
+    """The identity behind a bearer token and when the token expires, or None when it is
+    unknown, expired or revoked."""
     row = (
         await session.execute(
-            select(AccessToken.id, AccessToken.client_id, AccessToken.account_id).where(
-                AccessToken.token_hash == token_hash(token), AccessToken.expires_at > now
-            )
+            select(
+                AccessToken.id,
+                AccessToken.client_id,
+                AccessToken.account_id,
+                AccessToken.expires_at,
+            ).where(AccessToken.token_hash == token_hash(token), AccessToken.expires_at > now)
         )
     ).first()
     if row is None:
         return None
-    return Identity(token_id=row.id, client_id=row.client_id, account_scope=row.account_id)
+    identity = Identity(token_id=row.id, client_id=row.client_id, account_scope=row.account_id)
+    return identity, row.expires_at
 
 
 async def list_tokens(
@@ -185,6 +194,7 @@ async def revoke_token(*, session: AsyncSession, token_id: str, now: datetime) -
         raise NotFound(f"No access token with Id '{token_id}'")
     await session.delete(row)
     await session.flush()
+    await announce(session, AUTH)
 
 
 async def sealed_count(*, session: AsyncSession) -> int:

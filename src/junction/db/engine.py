@@ -17,6 +17,8 @@ from sqlalchemy.ext.asyncio import (
     create_async_engine,
 )
 
+from junction.db.changes import ChangeFeed
+
 SQLITE_BUSY_TIMEOUT_MS = 30_000
 READ_ONLY_OPTION = "junction_read_only"
 
@@ -65,6 +67,8 @@ class Database:
             self.engine.execution_options(**{READ_ONLY_OPTION: True}), expire_on_commit=False
         )
         self._writer = asyncio.Lock() if url.startswith("sqlite") else None
+        # What committed transactions changed, for the caches of this and other processes.
+        self.changes = ChangeFeed(url)
 
     @property
     def dialect(self) -> str:
@@ -79,8 +83,10 @@ class Database:
         """
         factory = self.read_sessionmaker if read_only else self.sessionmaker
         if read_only or self._writer is None:
-            async with factory() as session, session.begin():
-                yield session
+            async with factory() as session:
+                async with session.begin():
+                    yield session
+                self.changes.committed(session)
             return
         # SQLite has one writer at a time. Its busy handler waits for the lock by sleeping
         # and polling, which under load gives long, unfair waits; writers of this process
@@ -93,10 +99,13 @@ class Database:
                 "BEGIN IMMEDIATE", None, TimeoutError("database is locked by this process")
             ) from None
         try:
-            async with factory() as session, session.begin():
-                yield session
+            async with factory() as session:
+                async with session.begin():
+                    yield session
+                self.changes.committed(session)
         finally:
             self._writer.release()
 
     async def dispose(self) -> None:
+        await self.changes.close()
         await self.engine.dispose()

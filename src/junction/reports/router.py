@@ -42,7 +42,7 @@ from junction.reports.schemas import (
 router = APIRouter(tags=["Reports"])
 
 
-def newest_first(
+async def newest_first(
     page: Annotated[int, Query(ge=1, le=MAX_PAGE, description="Page number, from 1.")] = 1,
     pageSize: Annotated[
         int, Query(ge=1, le=MAX_PAGE_SIZE, description="Items per page.")
@@ -58,7 +58,7 @@ def newest_first(
 Paging = Annotated[PageRequest, Depends(newest_first)]
 
 
-def window(
+async def window(
     after: Annotated[
         ReportDate | None,
         Query(

@@ -33,10 +33,7 @@ import pytest
 
 from junction.connectors.openapi import import_openapi
 from tests.connectors.library.prism import prism_mock
-from tests.connectors.library.test_contracts import (
-    _only_the_mock_answer_is_wrong,
-    default_auth_value,
-)
+from tests.connectors.library.test_contracts import default_auth_value
 from tests.connectors.openapi.samples import Document, Inputs, Operation
 from tests.fixtures.server import Junction
 
@@ -162,7 +159,9 @@ def measure(vendor: str, junction: Junction, tmp_path: Path) -> Measurement:
     result = Measurement(vendor)
     logs = tmp_path / vendor
     logs.mkdir()
-    with prism_mock(path, logs) as mock:
+    # Requests only, as in the connector contract tests (some vendors' examples break
+    # their own schemas, which says nothing about the call).
+    with prism_mock(path, logs, answers_checked=False) as mock:
         api, account_connector = _install(junction, definition, mock.base_url)
         try:
             for method, op in zip(methods, operations, strict=True):
@@ -178,7 +177,7 @@ def measure(vendor: str, junction: Junction, tmp_path: Path) -> Measurement:
                     json=body,
                 )
                 result.calls += 1
-                if answer.status_code < 300 or _only_the_mock_answer_is_wrong(answer.json()):
+                if answer.status_code < 300:
                     result.correct += 1
                 else:
                     result.failures.append(

@@ -198,14 +198,7 @@ async def _run(
 
 
 async def _count_task(context: Services, account_id: str) -> None:
-    async with context.database.transaction() as session:
-        await usage.record(
-            session=session,
-            account_id=account_id,
-            source=usage.SOURCE_DATA_ON_DEMAND,
-            tasks=1,
-            now=context.clock(),
-        )
+    context.tally.add(account_id, usage.SOURCE_DATA_ON_DEMAND, 1, context.clock())
 
 
 async def _try(
