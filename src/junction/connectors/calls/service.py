@@ -14,7 +14,7 @@ from sqlalchemy import select
 
 from junction.connectors.accounts import custom_methods
 from junction.connectors.accounts import service as account_connectors
-from junction.connectors.accounts.models import AccountConnector
+from junction.connectors.accounts.models import AccountConnector, AccountConnectorField
 from junction.connectors.calls import oauth
 from junction.connectors.calls.connections import (
     Connection,
@@ -68,16 +68,22 @@ async def prepare(
     method_ref: str,
 ) -> Prepared:
     async with gateway.database.transaction(read_only=True) as session:
-        # One query loads the account connector and its release into the session, so the
-        # look-ups below by primary key cost no further round trip. (The session's identity
-        # map holds objects weakly: `loaded` keeps them alive until the block ends.)
+        # One query loads the account connector, its release and its custom fields into the
+        # session (one row per custom field, or one row with none), so the look-ups below by
+        # primary key cost no further round trip. (The session's identity map holds objects
+        # weakly: `loaded` keeps them alive until the block ends.)
         loaded = (
             await session.execute(
-                select(AccountConnector, Connector)
+                select(AccountConnector, Connector, AccountConnectorField)
                 .join(Connector, Connector.id == AccountConnector.connector_id)
+                .outerjoin(
+                    AccountConnectorField,
+                    AccountConnectorField.account_connector_id == AccountConnector.id,
+                )
                 .where(AccountConnector.id == account_connector_id)
+                .order_by(AccountConnectorField.id)
             )
-        ).first()
+        ).all()
         row = await account_connectors.get(
             session=session, account_id=account_id, account_connector_id=account_connector_id
         )
@@ -86,9 +92,9 @@ async def prepare(
         method, ids = await catalog.find_method(
             session=session, connector=connector, method_ref=method_ref
         )
-        fields = await custom_methods.fields_of(session=session, account_connector_ids=[row.id])
+        fields = [custom_methods.read(found) for _, _, found in loaded if found is not None]
     del loaded
-    custom = custom_methods.of_method(fields[row.id], method)
+    custom = custom_methods.of_method(fields, method)
     return Prepared(connection, custom_methods.effective(method, custom), method, ids, custom)
 
 
