@@ -20,7 +20,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime
 
-from sqlalchemy import func, insert, select
+from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from junction.accounts.models import TaskUsage
@@ -35,17 +35,6 @@ class Usage:
     tasks: int
     start: datetime
     end: datetime
-
-
-async def record(
-    *, session: AsyncSession, account_id: str, source: str, tasks: int, now: datetime
-) -> None:
-    """Count ``tasks`` for the account (flushes; the caller commits)."""
-    await session.execute(
-        insert(TaskUsage).values(
-            account_id=account_id, cycle_id=None, source=source, tasks=tasks, counted_at=now
-        )
-    )
 
 
 async def tasks_used(
