@@ -10,6 +10,7 @@ from typing import Any
 import httpx
 import pytest
 
+from junction.engine.transactions import ENDED
 from tests.connectors.custom_fields_helpers import Installed, install_orders
 from tests.cycles.builders import publish
 from tests.engine.hooks import wait_for
@@ -181,5 +182,10 @@ def test_a_cycle_sends_and_hands_on_custom_fields(junction: Junction, orders: Or
     assert orders.orders[1]["customer"] == "Bob"
     assert orders.notes[1] == {"text": "T-2"}
 
-    detail = api.get(f"/v1.0/cycles/{cycle_id}/transactions", params={"pageSize": 10}).json()
-    assert sorted(t["Status"] for t in detail) == ["Completed", "Completed"]
+    def statuses() -> list[str]:
+        listed = api.get(f"/v1.0/cycles/{cycle_id}/transactions", params={"pageSize": 10})
+        return sorted(t["Status"] for t in listed.json())
+
+    # The last call reached the API before the transaction's last checkpoint is written.
+    wait_for(lambda: all(status in ENDED for status in statuses()))
+    assert statuses() == ["Completed", "Completed"]

@@ -253,6 +253,9 @@ def snapshot(junction: Junction) -> Snapshot:
 
     async def read() -> Snapshot:
         rows: Snapshot = {}
+        # Task counts of calls already answered, which the process writes in groups: written
+        # now, so they are not taken for rows the next calls added.
+        await junction.services.tally.flush()
         async with junction.services.database.transaction(read_only=True) as session:
             # (holding_rows is typed as rows of one column; its scalars are table names.)
             found = await session.scalars(holding_rows())
