@@ -42,6 +42,13 @@ async def from_step_data(database: Database, accepted: Accepted, *, first_delay:
 async def _read(database: Database, accepted: Accepted) -> tuple[Answer, bool]:
     """The answer if a WebhookResponse step has run; whether the transaction has ended."""
     async with database.transaction(read_only=True) as session:
+        # The status first: each statement sees what was committed when it ran, and the
+        # step data of a WebhookResponse step is committed no later than the transaction's
+        # end. Read the other way round, a transaction that answered and ended between the
+        # two reads looked as if it had ended without an answer.
+        status = await session.scalar(
+            select(Transaction.status).where(Transaction.id == accepted.transaction_id)
+        )
         found = (
             await session.execute(
                 select(StepRun.step_id, StepRun.output)
@@ -54,11 +61,8 @@ async def _read(database: Database, accepted: Accepted) -> tuple[Answer, bool]:
                 .limit(1)
             )
         ).first()
-        if found is not None:
-            return (accepted.responses[found.step_id], found.output), True
-        status = await session.scalar(
-            select(Transaction.status).where(Transaction.id == accepted.transaction_id)
-        )
+    if found is not None:
+        return (accepted.responses[found.step_id], found.output), True
     return None, status is None or tx.Status(status) in tx.ENDED
 
 
