@@ -7,7 +7,6 @@ from pathlib import Path
 from typing import Annotated
 
 import typer
-import yaml
 from rich.table import Table
 
 from junction.cli.common import (
@@ -21,7 +20,7 @@ from junction.cli.common import (
 from junction.cli.operate import JsonFlag, as_json, id_column, run_with_services
 from junction.clock import system_clock
 from junction.connectors.catalog import service as catalog
-from junction.connectors.catalog.documents import load_document
+from junction.connectors.catalog.documents import dump_yaml, load_document
 from junction.connectors.catalog.models import Connector
 from junction.connectors.catalog.schemas import ConnectorOut
 from junction.connectors.openapi import OperationChoice, import_openapi
@@ -194,7 +193,7 @@ def import_openapi_command(
     definition = result.definition
     if output is not None:
         output.write_text(
-            yaml.safe_dump(definition, sort_keys=False, allow_unicode=True, width=100),
+            dump_yaml(definition),
             encoding="utf-8",
         )
         console.print(
@@ -236,7 +235,7 @@ def get(
         settings,
         lambda session: catalog.get_connector(session=session, connector_id=connector_id),
     )
-    text = yaml.safe_dump(connector.definition, sort_keys=False, allow_unicode=True, width=100)
+    text = dump_yaml(connector.definition)
     if output is None:
         typer.echo(text, nl=False)
         return

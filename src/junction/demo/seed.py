@@ -19,10 +19,10 @@ from importlib import resources
 from typing import Any
 
 import aiohttp
-import yaml
 
 from junction.auth import service as auth_service
 from junction.clock import Clock
+from junction.connectors.catalog.documents import load_yaml
 from junction.console import users
 from junction.db.engine import Database
 from junction.demo import templates
@@ -60,7 +60,7 @@ class DemoInfo:
 
 def connector_definition(file_name: str) -> dict[str, Any]:
     text = resources.files("junction.demo").joinpath("connectors", file_name).read_text()
-    document: dict[str, Any] = yaml.safe_load(text)
+    document: dict[str, Any] = load_yaml(text)
     return document
 
 

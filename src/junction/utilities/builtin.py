@@ -9,12 +9,12 @@ import logging
 from datetime import datetime
 from importlib import resources
 
-import yaml
 from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 
 from junction.connectors import library
 from junction.connectors.catalog import service as catalog
+from junction.connectors.catalog.documents import load_yaml
 from junction.connectors.catalog.models import Connector
 from junction.db.engine import Database
 from junction.errors import JunctionError
@@ -27,7 +27,7 @@ def definitions() -> list[dict[str, object]]:
     documents = []
     for entry in sorted(folder.iterdir(), key=lambda e: e.name):
         if entry.name.endswith(".yaml"):
-            documents.append(yaml.safe_load(entry.read_text(encoding="utf-8")))
+            documents.append(load_yaml(entry.read_text(encoding="utf-8")))
     return documents
 
 

@@ -22,12 +22,19 @@ refused by the mock: when the description or Prism is mended, the test fails unt
 entry is removed.
 
 Only SQLite: what is checked is the request the connector makes, which no database changes.
+
+The vendors' rate limits still space the calls, on a clock that each wait moves forward
+instead of sleeping: Xero's 60 calls a minute would otherwise hold the test for a minute of
+idle waiting. That the limits were applied is checked (their waits add up to at least what
+the declared limits demand); how a limit behaves in real time is tested in
+``tests/connectors/runtime``.
 """
 
 from __future__ import annotations
 
 import base64
 import json
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -35,6 +42,7 @@ import pytest
 import yaml
 
 from junction.connectors import library
+from junction.connectors.runtime.ratelimit import RateLimiter
 from junction.utilities import builtin
 from tests.connectors.library.prism import prism_mock
 from tests.fixtures.server import Junction
@@ -85,6 +93,41 @@ def _with_mock(value: Any, mock: str) -> Any:
     return value
 
 
+class VirtualTime:
+    """A clock for the rate limiter that a wait moves forward at once."""
+
+    def __init__(self) -> None:
+        self.now = 0.0
+
+    def clock(self) -> float:
+        return self.now
+
+    async def sleep(self, seconds: float) -> None:
+        self.now += seconds
+
+
+def least_spacing(definition: dict[str, Any], calls: int) -> float:
+    """The least time ``calls`` calls take under the connector-wide limits: one window of
+    ``Requests`` calls per ``IntervalSeconds`` (method limits only add to it)."""
+    spans = [
+        (calls - 1) // limit["Requests"] * limit["IntervalSeconds"]
+        for limit in definition.get("RateLimits") or []
+    ]
+    return float(max(spans, default=0))
+
+
+@pytest.fixture
+def virtual_time(junction: Junction) -> Iterator[VirtualTime]:
+    runtime = junction.services.gateway.runtime
+    real = runtime.limiter
+    time = VirtualTime()
+    runtime.limiter = RateLimiter(clock=time.clock, sleep=time.sleep)
+    try:
+        yield time
+    finally:
+        runtime.limiter = real
+
+
 def called_methods(definition: dict[str, Any]) -> list[dict[str, Any]]:
     """Every method an account's calls reach: all but the webhook triggers themselves
     (their create and delete methods are called like any other)."""
@@ -94,7 +137,7 @@ def called_methods(definition: dict[str, Any]) -> list[dict[str, Any]]:
 @pytest.mark.parametrize("junction_server", ["sqlite"], indirect=True)
 @pytest.mark.parametrize("slug", library.slugs())
 def test_every_call_matches_the_vendor_description(
-    slug: str, junction: Junction, tmp_path: Path
+    slug: str, junction: Junction, virtual_time: VirtualTime, tmp_path: Path
 ) -> None:
     definition = library.definition(slug)
     plan = plan_of(slug)
@@ -146,6 +189,7 @@ def test_every_call_matches_the_vendor_description(
                         failures.append(f"{identifier}: now accepted; remove it from KnownRefusals")
                 elif refused:
                     failures.append(f"{identifier}: {answer.status_code} {answer.text[:600]}")
+        assert virtual_time.now >= least_spacing(definition, calls), "rate limits not applied"
         assert not failures, (
             f"{len(failures)} of {calls} calls refused by the {slug} description:\n"
             + "\n".join(failures)

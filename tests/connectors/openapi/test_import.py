@@ -7,8 +7,8 @@ import json
 from typing import Any
 
 import pytest
-import yaml
 
+from junction.connectors.catalog.documents import dump_yaml, load_yaml
 from junction.connectors.openapi import OpenApiInvalid, import_openapi
 from junction.connectors.openapi.fields import MAX_DEPTH, MAX_FIELDS
 from junction.connectors.openapi.names import OperationKey, method_identifiers
@@ -37,7 +37,7 @@ def test_every_document_gives_a_valid_definition(name: str) -> None:
     result = import_openapi(read(name))
     parse_definition(result.definition)
     # What the CLI writes for editing reads back as the same definition.
-    again = yaml.safe_load(yaml.safe_dump(result.definition, sort_keys=False))
+    again = load_yaml(dump_yaml(result.definition))
     assert parse_definition(again) == parse_definition(result.definition)
     assert result.definition["ReleaseStatus"] == "Draft"
 

@@ -16,7 +16,7 @@ from importlib import resources
 from importlib.resources.abc import Traversable
 from typing import Any
 
-import yaml
+from junction.connectors.catalog.documents import load_yaml
 
 
 def _folder() -> Traversable:
@@ -43,14 +43,12 @@ _TOP_LEVEL = re.compile(r"^(Name|Version):[ \t]*(.+?)[ \t]*$", re.MULTILINE)
 def release_of(slug: str) -> tuple[str, str]:
     """The Name and Version of a shipped file, read without parsing it."""
     found = dict(_TOP_LEVEL.findall((_folder() / f"{slug}.yaml").read_text(encoding="utf-8")))
-    name, version = (str(yaml.safe_load(found.get(key, "''"))) for key in ("Name", "Version"))
+    name, version = (str(load_yaml(found.get(key, "''"))) for key in ("Name", "Version"))
     return name, version
 
 
 def definition(slug: str) -> dict[str, Any]:
-    # libyaml's loader when PyYAML has it: the shipped files are large (8x faster, measured).
-    loader = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
-    document = yaml.load((_folder() / f"{slug}.yaml").read_text(encoding="utf-8"), loader)  # noqa: S506
+    document = load_yaml((_folder() / f"{slug}.yaml").read_text(encoding="utf-8"))
     if not isinstance(document, dict):
         raise ValueError(f"library/{slug}.yaml is not a connector definition")
     if "Icon" not in document and (data_uri := icon(slug)) is not None:

@@ -9,11 +9,9 @@ from typing import Any
 
 import yaml
 
+from junction.connectors.catalog.documents import load_yaml
 from junction.connectors.spec.validate import DefinitionInvalid, Problem
 
-# The C loader is several times faster on large documents; the pure-Python one is the
-# fallback where PyYAML was built without libyaml.
-_YAML_LOADER: Any = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
 _OPENAPI_3 = re.compile(r"^3\.([01])(\.\d+)?(-[0-9A-Za-z.-]+)?$")
 DOCUMENT = "(document)"
 
@@ -54,7 +52,7 @@ def parse(text: str | bytes) -> Any:
         except ValueError:
             pass  # YAML is a superset of JSON and reports the position of the mistake
     try:
-        return yaml.load(text, Loader=_YAML_LOADER)  # noqa: S506 - a safe loader
+        return load_yaml(text)
     except yaml.MarkedYAMLError as exc:
         mark = exc.problem_mark
         place = f" at line {mark.line + 1}, column {mark.column + 1}" if mark else ""
