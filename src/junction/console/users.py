@@ -11,6 +11,7 @@ its link (issuer and subject) and never by the password form.
 from __future__ import annotations
 
 import asyncio
+import functools
 import secrets
 from dataclasses import dataclass
 from datetime import datetime, timedelta
@@ -36,8 +37,14 @@ COMMON = frozenset(
 NO_PASSWORD = ""
 
 _HASHER = PasswordHasher()  # argon2id with the library's current recommended parameters
-# Checked against when the user does not exist, so that the answer takes as long.
-_DUMMY = _HASHER.hash("no such user: a password nobody has")
+
+
+@functools.cache
+def _dummy() -> str:
+    """Checked against when the user does not exist, so that the answer takes as long.
+    Made on first use, not at import: an argon2 hash costs every process (each CLI
+    command, each worker) a tenth of a second."""
+    return _HASHER.hash("no such user: a password nobody has")
 
 
 def password_problems(password: str, username: str) -> list[str]:
@@ -123,8 +130,11 @@ async def count(*, session: AsyncSession) -> int:
     return int(await session.scalar(select(func.count()).select_from(ConsoleUser)) or 0)
 
 
-def _verify(stored: str, password: str) -> bool:
+def _verify(stored: str | None, password: str) -> bool:
     try:
+        if stored is None:
+            _HASHER.verify(_dummy(), password)
+            return False
         return _HASHER.verify(stored, password)
     except (VerificationError, InvalidHashError):
         return False
@@ -138,7 +148,7 @@ async def authenticate(
     )
     # A user without a password costs the same check as an unknown one, so the answer's
     # timing does not tell which names sign in through the provider.
-    stored = user.password_hash if user is not None and user.password_hash else _DUMMY
+    stored = user.password_hash if user is not None and user.password_hash else None
     ok = await asyncio.to_thread(_verify, stored, password)
     return user if user is not None and user.password_hash and ok else None
 
