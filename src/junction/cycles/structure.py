@@ -8,7 +8,9 @@ connector is the release of the account connector it uses.
 
 from __future__ import annotations
 
+from collections.abc import Collection
 from dataclasses import dataclass, field
+from typing import Any, TypeVar
 
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -32,6 +34,8 @@ from junction.templates.spec.models import (
     TemplateDocument,
     Variable,
 )
+
+T = TypeVar("T")
 
 
 @dataclass
@@ -80,12 +84,7 @@ class Structure:
     def trigger(self) -> CycleStep | None:
         """The step no edge enters (annotations aside), when there is exactly one."""
         entered = {e.head_step_id for e in self.edges}
-        starts = [
-            s
-            for s in self.steps
-            if s.id not in entered and s.document.get("StepType") != StepKind.ANNOTATION
-        ]
-        return starts[0] if len(starts) == 1 else None
+        return _only([s for s in self.steps if s.id not in entered and _may_start(s.document)])
 
     def method_of(self, cycle_step: CycleStep) -> MethodSpec | None:
         used = self.connectors.get(cycle_step.account_connector_id or -1)
@@ -123,6 +122,31 @@ class Structure:
         trigger = self.trigger()
         method = self.method_of(trigger) if trigger else None
         return method is not None and method.MethodType is MethodKind.WEBHOOK
+
+
+def _may_start(document: dict[str, Any]) -> bool:
+    return document.get("StepType") != StepKind.ANNOTATION
+
+
+def _only(starts: list[T]) -> T | None:
+    return starts[0] if len(starts) == 1 else None
+
+
+async def triggers(*, session: AsyncSession, cycle_ids: Collection[str]) -> dict[str, str | None]:
+    """Each cycle's trigger step id, as ``Structure.trigger`` finds it, in one query for
+    them all: the scheduler needs only this of hundreds of cycles due at once, and their
+    plans may not be compiled yet in this process."""
+    entered = select(CycleEdge.id).where(CycleEdge.head_step_id == CycleStep.id).exists()
+    rows = await session.execute(
+        select(CycleStep.cycle_id, CycleStep.id, CycleStep.document).where(
+            CycleStep.cycle_id.in_(list(cycle_ids)), ~entered
+        )
+    )
+    starts: dict[str, list[str]] = {cycle_id: [] for cycle_id in cycle_ids}
+    for cycle_id, step_id, document in rows:
+        if _may_start(document):
+            starts[cycle_id].append(step_id)
+    return {cycle_id: _only(ids) for cycle_id, ids in starts.items()}
 
 
 async def load(*, session: AsyncSession, cycle: Cycle) -> Structure:

@@ -207,7 +207,7 @@ class LocalDispatcher:
             )
             if not held:
                 return None
-            return await scheduler.tick(session, now=now, plans=self.engine.plans)
+            return await scheduler.tick(session, now=now)
 
     async def housekeep(self) -> None:
         await housekeep(

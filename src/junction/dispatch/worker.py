@@ -161,7 +161,7 @@ class Worker:
 
     async def tick(self) -> int:
         async with self.database.transaction() as session:
-            queued = await scheduler.tick(session, now=self.clock(), plans=self.engine.plans)
+            queued = await scheduler.tick(session, now=self.clock())
         if queued:
             self.queue.wake()
         return queued

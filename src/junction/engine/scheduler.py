@@ -14,12 +14,11 @@ from sqlalchemy import insert, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from junction.cycles import lifecycle
+from junction.cycles import lifecycle, structure
 from junction.cycles.lifecycle import Change, CycleStatus
 from junction.cycles.models import Cycle
 from junction.engine import transactions as tx
 from junction.engine.models import Lease, Transaction
-from junction.engine.plans import PlanCache
 
 SCHEDULER_LEASE = "scheduler"
 
@@ -68,7 +67,7 @@ def next_slot(previous: datetime, interval: timedelta, now: datetime) -> datetim
     return previous + interval * (skipped + 1)
 
 
-async def tick(session: AsyncSession, *, now: datetime, plans: PlanCache) -> int:
+async def tick(session: AsyncSession, *, now: datetime) -> int:
     """Queue the trigger run of every scheduled cycle that is due; how many were queued."""
     due = (
         await session.execute(
@@ -88,10 +87,9 @@ async def tick(session: AsyncSession, *, now: datetime, plans: PlanCache) -> int
     cycles = list(due)
     if not cycles:
         return 0
-    triggers: dict[str, str | None] = {}
-    for cycle in cycles:
-        plan = await plans.of(session=session, cycle=cycle)
-        triggers[cycle.id] = plan.trigger.id if plan.trigger is not None else None
+    # Their trigger steps in one query, not from their plans: compiling a plan takes
+    # several queries, and a process that has not run these cycles yet has none cached.
+    triggers = await structure.triggers(session=session, cycle_ids=[c.id for c in cycles])
     # Any transaction still at the trigger (queued, running, or waiting to retry it) holds
     # the next run back: two runs reading the same LastSuccessfulRunDate would hand the
     # same items on twice. One query for all the due cycles (the (cycle_id, status) index),
