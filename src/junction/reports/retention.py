@@ -129,19 +129,21 @@ async def _purge_chunk(*, database: Database, now: datetime, chunk: int) -> tupl
                 )
                 .order_by(Transaction.purge_after)
                 .limit(chunk)
+                # Locked (PostgreSQL; SQLite's writer holds the whole database), so that a
+                # replay cannot take one back before it is purged; one a replay holds now
+                # is left for the next pass.
+                .with_for_update(skip_locked=True)
             )
         )
         if not due:
             return 0, 0
-        # The conditions again: a replay may have taken one back since it was read.
+        # By id only: with the conditions again, SQLite chose the (purged_at, purge_after)
+        # index for the update and read every unpurged transaction per chunk, so a chunk
+        # took time growing with the history (55 ms at 200,000, 12 ms at 20,000).
         purged = list(
             await session.scalars(
                 update(Transaction)
-                .where(
-                    Transaction.id.in_(due),
-                    Transaction.purged_at.is_(None),
-                    Transaction.status.in_(_ENDED),
-                )
+                .where(Transaction.id.in_(due))
                 .values(values={}, payload=None, purged_at=now)
                 .returning(Transaction.id)
                 .execution_options(synchronize_session=False)
