@@ -83,7 +83,9 @@ async def _run(url: str, args: argparse.Namespace) -> None:
         started = time.perf_counter()
         chunks = 0
         while True:
-            due, _ = await retention._purge_chunk(database=database, now=utcnow(), chunk=args.chunk)
+            due, _, _ = await retention._purge_chunk(
+                database=database, now=utcnow(), chunk=args.chunk
+            )
             chunks += 1
             if due < args.chunk:
                 break

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from datetime import datetime, timedelta
@@ -225,6 +226,39 @@ def test_purge_in_chunks(reports: Reports) -> None:
     after = state(reports.junction)
     assert all((after[i]["purged_at"], after[i]["steps"]) == (ENDED_AT, 0) for i in made)
     assert purge(reports.junction, settings, ENDED_AT, chunk=2, database=counting) == 0
+
+
+class BusyDatabase(CountingDatabase):
+    """As if live work held the writer each time: a transaction begins 10 ms late."""
+
+    @asynccontextmanager
+    async def transaction(self, *, read_only: bool = False) -> AsyncIterator[AsyncSession]:
+        await asyncio.sleep(0.01)
+        async with super().transaction(read_only=read_only) as session:
+            yield session
+
+
+def test_chunks_get_small_while_the_writer_is_busy(reports: Reports) -> None:
+    settings = console(reports.junction, success=0)
+    database = reports.junction.services.database
+
+    def purged_through(counting: CountingDatabase, name: str) -> list[str]:
+        cycle_id = reports.cycle(name)
+        made = [add(reports, cycle_id, Status.COMPLETED) for _ in range(40)]
+        assert purge(reports.junction, settings, ENDED_AT, chunk=10, database=counting) == 40
+        return made
+
+    calm = CountingDatabase(database)
+    purged_through(calm, "Calm")
+    # Scheduling 10+10+10+10+0, purging the same, one look for old seen items.
+    assert calm.transactions == 5 + 5 + 1
+    busy = BusyDatabase(database)
+    made = purged_through(busy, "Busy")
+    # The first chunk of 10 waited for the writer: the other 30 go 2 at a time, then one
+    # empty look.
+    assert busy.transactions == 5 + (1 + 15 + 1) + 1
+    after = state(reports.junction)
+    assert all((after[i]["purged_at"], after[i]["steps"]) == (ENDED_AT, 0) for i in made)
 
 
 def test_old_seen_items_are_forgotten(reports: Reports) -> None:
