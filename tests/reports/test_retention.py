@@ -221,8 +221,9 @@ def test_purge_in_chunks(reports: Reports) -> None:
     counting = CountingDatabase(reports.junction.services.database)
     settings = console(reports.junction, success=0)
     assert purge(reports.junction, settings, ENDED_AT, chunk=2, database=counting) == 5
-    # Scheduling 2+2+1, purging 2+2+1, and one look for old seen items.
-    assert counting.transactions == 7
+    # Scheduling 2+2+1, purging 2+2+1, and one look for old seen items; more when the
+    # server's own work held the writer meanwhile (chunks then get smaller: see below).
+    assert counting.transactions >= 7
     after = state(reports.junction)
     assert all((after[i]["purged_at"], after[i]["steps"]) == (ENDED_AT, 0) for i in made)
     assert purge(reports.junction, settings, ENDED_AT, chunk=2, database=counting) == 0
