@@ -251,8 +251,9 @@ def test_chunks_get_small_while_the_writer_is_busy(reports: Reports) -> None:
 
     calm = CountingDatabase(database)
     purged_through(calm, "Calm")
-    # Scheduling 10+10+10+10+0, purging the same, one look for old seen items.
-    assert calm.transactions == 5 + 5 + 1
+    # Scheduling 10+10+10+10+0, purging the same, one look for old seen items (more if
+    # the server's own work happened to hold the writer meanwhile).
+    assert calm.transactions >= 5 + 5 + 1
     busy = BusyDatabase(database)
     made = purged_through(busy, "Busy")
     # The first chunk of 10 waited for the writer: the other 30 go 2 at a time, then one
