@@ -22,7 +22,7 @@ from collections import defaultdict
 from pathlib import Path
 from typing import Any
 
-import yaml
+from junction.connectors.catalog.documents import load_yaml
 
 ROOT = Path(__file__).resolve().parent.parent
 LIBRARY = ROOT / "src" / "junction" / "connectors" / "library"
@@ -31,14 +31,11 @@ DOC = ROOT / "docs" / "connectors.md"
 START = "<!-- catalogue:start -->"
 END = "<!-- catalogue:end -->"
 WRITE_COMMAND = "uv run python scripts/connectors_doc.py --write"
-# libyaml's loader where PyYAML has it: the shipped definitions are large.
-_LOADER: Any = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
 
 
 @functools.cache
 def definition_of(slug: str) -> dict[str, Any]:
-    text = (LIBRARY / f"{slug}.yaml").read_text(encoding="utf-8")
-    document: dict[str, Any] = yaml.load(text, Loader=_LOADER)  # noqa: S506 - a safe loader
+    document: dict[str, Any] = load_yaml((LIBRARY / f"{slug}.yaml").read_text(encoding="utf-8"))
     return document
 
 

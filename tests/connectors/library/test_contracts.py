@@ -24,10 +24,10 @@ entry is removed.
 Only SQLite: what is checked is the request the connector makes, which no database changes.
 
 The vendors' rate limits still space the calls, on a clock that each wait moves forward
-instead of sleeping: Xero's 60 calls a minute would otherwise hold the test for a minute of
-idle waiting. That the limits were applied is checked (their waits add up to at least what
+instead of sleeping: Typeform's 2 calls a second would otherwise keep its test asleep for
+most of its run. That the limits were applied is checked (their waits add up to at least what
 the declared limits demand); how a limit behaves in real time is tested in
-``tests/connectors/runtime``.
+``tests/connectors/runtime/test_ratelimit.py``.
 """
 
 from __future__ import annotations
