@@ -40,8 +40,9 @@ def create_app(services: Services) -> FastAPI:
     """The application of a ``junction serve`` process built from ``services``.
 
     Migrations are the caller's job (``junction serve`` runs them). The lifespan starts
-    the dispatcher (and, with ``settings.demo``, the demo: its apps under ``/demo/`` and,
-    once the server answers, its data created through the API) and closes the services.
+    the dispatcher (and, with ``settings.demo``, the demo: demo data kept from an earlier
+    start is first pointed at this server's address, then, once the server answers, any
+    missing data is created through the API) and closes the services.
     """
     demo = None
     if services.settings.demo:
@@ -62,6 +63,8 @@ def create_app(services: Services) -> FastAPI:
                 now=services.clock(),
                 library_connectors=services.settings.library_connectors,
             )
+            if demo is not None:
+                await demo.prepare()
             await services.dispatcher.start()
             if demo is not None:
                 await demo.start()

@@ -23,7 +23,7 @@ from junction.clock import Clock
 from junction.db.engine import Database
 from junction.demo.apps import DemoCrm, mailer_router
 from junction.demo.product import product_router
-from junction.demo.seed import DemoInfo, banner, seed
+from junction.demo.seed import DemoInfo, banner, follow_address, seed
 from junction.demo.state import DemoState
 from junction.security.keyring import Keyring
 from junction.settings import Settings
@@ -65,6 +65,16 @@ class Demo:
         app.include_router(self.crm.router)
         app.include_router(mailer_router(self.state))
         app.include_router(product_router(self.settings, self.database, self.clock))
+
+    async def prepare(self) -> None:
+        """Before the dispatcher starts: demo data from an earlier start follows this
+        server's address (no work may call the demo apps at the old one)."""
+        await follow_address(
+            database=self.database,
+            keyring=self.keyring,
+            base_url=self.settings.public_base_url,
+            now=self.clock(),
+        )
 
     async def start(self) -> None:
         """Begin in the background: the server is not listening yet when this is called."""

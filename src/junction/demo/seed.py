@@ -19,10 +19,15 @@ from importlib import resources
 from typing import Any
 
 import aiohttp
+from sqlalchemy import select
 
 from junction.auth import service as auth_service
 from junction.clock import Clock
+from junction.connectors.accounts import service as accounts
+from junction.connectors.accounts.models import AccountConnector, AccountConnectorProperty
+from junction.connectors.catalog import service as catalog
 from junction.connectors.catalog.documents import load_yaml
+from junction.connectors.catalog.models import Connector
 from junction.console import users
 from junction.db.engine import Database
 from junction.demo import templates
@@ -145,8 +150,6 @@ async def seed(
         created = existing is None
         if created:
             await _create(api, base_url=base_url, state=state, now=clock())
-        else:
-            await _follow_address(api, base_url=base_url)
         await _ensure_marketplace(api)
         listed = await api.call("GET", "/v1.0/cycles", account=ACCOUNT_ID)
         # The list leaves out webhook URLs; each cycle's own answer has them.
@@ -254,21 +257,36 @@ async def _ensure_marketplace(api: Api) -> None:
     await api.call("POST", "/v1.0/marketplaces", json={"Name": "Demo marketplace", "Cards": cards})
 
 
-async def _follow_address(api: Api, *, base_url: str) -> None:
+async def follow_address(
+    *, database: Database, keyring: Keyring, base_url: str, now: datetime
+) -> None:
     """On a later start, point the demo account's connectors at this server's address (the
-    port may have changed since the demo was created)."""
-    for installed in await api.call("GET", "/v1.0/account/connectors", account=ACCOUNT_ID):
-        app = {"Demo CRM": "crm", "Demo Mailer": "mailer"}.get(installed["Connector"]["Name"])
-        if app is None:
-            continue
-        wanted = f"{base_url}/demo/{app}"
-        current = {p["Name"]: p["Value"] for p in installed.get("Properties") or []}
-        if current.get("ApiBase") != wanted:
-            await api.call(
-                "POST",
-                f"/v1.0/account/connectors/{installed['Id']}/properties",
-                account=ACCOUNT_ID,
-                json={"Name": "ApiBase", "Value": wanted},
+    port may have changed since the demo was created).
+
+    Called before the dispatcher starts: a scheduled run due at once, or a transaction left
+    queued by the last process, would otherwise call the demo apps at the old port.
+    """
+    apps = {"Demo CRM": "crm", "Demo Mailer": "mailer"}
+    async with database.transaction() as session:
+        installed = await session.execute(
+            select(AccountConnector, Connector)
+            .join(Connector, Connector.id == AccountConnector.connector_id)
+            .where(AccountConnector.account_id == ACCOUNT_ID, Connector.name.in_(apps))
+        )
+        for row, connector in installed.tuples():
+            wanted = f"{base_url}/demo/{apps[connector.name]}"
+            parameter = accounts.account_property(catalog.definition_of(connector), "ApiBase")
+            stored = await session.scalar(
+                select(AccountConnectorProperty.value).where(
+                    AccountConnectorProperty.account_connector_id == row.id,
+                    AccountConnectorProperty.name == "ApiBase",
+                )
+            )
+            if stored == wanted:
+                continue
+            accounts.touch(row, now)
+            await accounts.set_property(
+                session=session, keyring=keyring, row=row, parameter=parameter, value=wanted
             )
 
 
