@@ -56,6 +56,7 @@ class LocalDispatcher:
         self.housekeeping_interval = housekeeping_interval
         self.owner = engine.options.owner
         self._wake = asyncio.Event()
+        self._tick_now = asyncio.Event()
         self._running: dict[str, tuple[tx.Claimed, asyncio.Task[None]]] = {}
         self._per_account: Counter[str] = Counter()
         self._loops: list[asyncio.Task[None]] = []
@@ -63,6 +64,12 @@ class LocalDispatcher:
         engine.on_checkpoint = self.wake
 
     def wake(self) -> None:
+        self._wake.set()
+
+    def tick_soon(self) -> None:
+        """Tick the scheduler now instead of at the next poll (and look for due work):
+        for a caller that knows time has moved, such as a clock set forward."""
+        self._tick_now.set()
         self._wake.set()
 
     def wake_for(self, transaction_id: str, account_id: str) -> None:
@@ -180,19 +187,24 @@ class LocalDispatcher:
 
     async def _scheduler_loop(self) -> None:
         lease = max(self.engine.options.lease, timedelta(seconds=self.poll_interval * 3))
-        since_housekeeping = self.housekeeping_interval  # housekeeping at the first tick
+        # Housekeeping at the first tick, then once an interval (on the monotonic clock: a
+        # tick asked for early does not bring it forward).
+        timer = asyncio.get_running_loop().time
+        housekept_at = timer() - self.housekeeping_interval
         while True:
+            self._tick_now.clear()
             try:
                 queued = await self.tick(lease)
                 if queued:
                     self.wake()
-                since_housekeeping += self.poll_interval
-                if queued is not None and since_housekeeping >= self.housekeeping_interval:
-                    since_housekeeping = 0
+                if queued is not None and timer() - housekept_at >= self.housekeeping_interval:
+                    housekept_at = timer()
                     await self.housekeep()
             except Exception:
                 log.exception("the scheduler's tick failed")
-            await asyncio.sleep(self.poll_interval)
+            with contextlib.suppress(TimeoutError):
+                async with asyncio.timeout(self.poll_interval):
+                    await self._tick_now.wait()
 
     async def tick(self, lease: timedelta | None = None) -> int | None:
         """One scheduler tick if this process holds the scheduler lease (None: not held)."""
