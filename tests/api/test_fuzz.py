@@ -1,7 +1,8 @@
 """Property-based fuzzing of the JSON API from its own ``/openapi.json`` (schemathesis).
 
 Every operation is called with generated input, valid (positive) and invalid (negative),
-with a partner token and an account header, on each database. A case fails on any 5xx,
+with a partner token and an account header. Each case is generated once and sent to a
+server on each database (generating is most of the cost). A case fails on any 5xx,
 and on a 2xx whose body breaks the schema the document declares for it. The examples are
 derived from a fixed seed (``derandomize``), so a run repeats exactly, and Hypothesis keeps
 no example database. The number of examples per operation bounds the run: about 30 s of
@@ -12,6 +13,8 @@ from __future__ import annotations
 
 import os
 import time
+from collections.abc import Iterator
+from contextlib import ExitStack
 from dataclasses import dataclass, field
 from datetime import timedelta
 from pathlib import Path
@@ -28,7 +31,8 @@ from schemathesis.checks import not_a_server_error
 from schemathesis.core.result import Ok
 from schemathesis.specs.openapi.checks import response_schema_conformance
 
-from tests.fixtures.server import Junction
+from tests.fixtures.databases import postgres_admin_url
+from tests.fixtures.server import Junction, running_junction
 
 # Three per operation and mode in the everyday run (about 560 cases per database); the
 # same seed, so a deeper run (say 25) finds everything this one does and more.
@@ -65,7 +69,7 @@ def _send(client: httpx.Client, case: Any) -> httpx.Response:
     )
 
 
-def _fuzz(client: httpx.Client, operation: Any, mode: GenerationMode, run: Run) -> None:
+def _fuzz(clients: dict[str, httpx.Client], operation: Any, mode: GenerationMode, run: Run) -> None:
     strategy = operation.as_strategy(generation_mode=mode, headers={"X-Cyclr-Account": ACCOUNT})
 
     @given(case=strategy)
@@ -78,19 +82,20 @@ def _fuzz(client: httpx.Client, operation: Any, mode: GenerationMode, run: Run) 
     )
     def call(case: Any) -> None:
         run.cases += 1
-        response = _send(client, case)
-        # The in-process transport does not time its responses; schemathesis reads it.
-        response.elapsed = timedelta(0)
-        try:
-            case.validate_response(
-                response, checks=[not_a_server_error, response_schema_conformance]
-            )
-        except AssertionError as failure:
-            run.failures.append(
-                f"{operation.label} [{mode}] {response.status_code}: "
-                f"{str(failure).splitlines()[0] if str(failure) else type(failure).__name__}\n"
-                f"    {case.as_curl_command()[:400]}\n    {response.text[:300]}"
-            )
+        for backend, client in clients.items():
+            response = _send(client, case)
+            # The in-process transport does not time its responses; schemathesis reads it.
+            response.elapsed = timedelta(0)
+            try:
+                case.validate_response(
+                    response, checks=[not_a_server_error, response_schema_conformance]
+                )
+            except AssertionError as failure:
+                reason = str(failure).splitlines()[0] if str(failure) else type(failure).__name__
+                run.failures.append(
+                    f"{operation.label} [{mode}, {backend}] {response.status_code}: {reason}\n"
+                    f"    {case.as_curl_command()[:400]}\n    {response.text[:300]}"
+                )
 
     try:
         call()
@@ -103,28 +108,46 @@ def _fuzz(client: httpx.Client, operation: Any, mode: GenerationMode, run: Run) 
 SHARDS = 3
 
 
+@pytest.fixture(scope="module")
+def servers(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[str, Junction]]:
+    """A server on SQLite and, when PostgreSQL is at hand, one on PostgreSQL."""
+    backends = ["sqlite", *(["postgres"] if postgres_admin_url() else [])]
+    with ExitStack() as stack:
+        yield {
+            backend: stack.enter_context(
+                running_junction(backend, tmp_path_factory.mktemp(f"fuzz-{backend}"))
+            )
+            for backend in backends
+        }
+
+
 @pytest.mark.parametrize("shard", range(SHARDS))
 def test_no_generated_input_gets_a_server_error(
-    junction: Junction, tmp_path: Path, shard: int
+    servers: dict[str, Junction], tmp_path: Path, shard: int
 ) -> None:
     # Hypothesis caches what it learns (the constants of the code under test) in
     # ./.hypothesis; a test run keeps nothing outside its temporary folder.
     set_hypothesis_home_dir(tmp_path / "hypothesis")
     try:
-        _fuzz_operations(junction, shard)
+        _fuzz_operations(servers, shard)
     finally:
         set_hypothesis_home_dir(None)
 
 
-def _fuzz_operations(junction: Junction, shard: int) -> None:
-    token = junction.token()
-    with junction.http(token) as partner:
-        assert partner.post("/v1.0/accounts", json={"Id": ACCOUNT, "Name": "Fuzz"}).is_success
-        spec = partner.get("/openapi.json").json()
-    schema = schemathesis.openapi.from_dict(spec)
-    run = Run()
-    started = time.process_time()
-    with junction.http(token, account=ACCOUNT) as client:
+def _fuzz_operations(servers: dict[str, Junction], shard: int) -> None:
+    with ExitStack() as stack:
+        clients = {}
+        for backend, junction in servers.items():
+            junction.reset()
+            token = junction.token()
+            with junction.http(token) as partner:
+                created = partner.post("/v1.0/accounts", json={"Id": ACCOUNT, "Name": "Fuzz"})
+                assert created.is_success, created.text
+                spec = partner.get("/openapi.json").json()
+            clients[backend] = stack.enter_context(junction.http(token, account=ACCOUNT))
+        schema = schemathesis.openapi.from_dict(spec)
+        run = Run()
+        started = time.process_time()
         for number, result in enumerate(schema.get_all_operations()):
             # An operation the document describes badly fails here, by name.
             assert isinstance(result, Ok), result.err()
@@ -132,9 +155,9 @@ def _fuzz_operations(junction: Junction, shard: int) -> None:
             if number % SHARDS != shard or operation.path.startswith(EXCLUDED_PATHS):
                 continue
             for mode in (GenerationMode.POSITIVE, GenerationMode.NEGATIVE):
-                _fuzz(client, operation, mode, run)
+                _fuzz(clients, operation, mode, run)
     cpu = time.process_time() - started
-    print(f"fuzzing: {run.cases} cases in {cpu:.1f} s of CPU")
+    print(f"fuzzing: {run.cases} cases on {', '.join(servers)} in {cpu:.1f} s of CPU")
     # Most operations take input in both modes: far fewer cases means operations were lost.
     assert run.cases > 80 * EXAMPLES_PER_OPERATION // SHARDS, run.cases
     assert not run.failures, "\n".join(run.failures)

@@ -17,7 +17,11 @@ from tests.embed.flows import mailing_with_test
 from tests.fixtures.saas import ContactsApi
 from tests.fixtures.server import Junction
 
-pytestmark = pytest.mark.slow
+# SQLite only: the pages are the same on every database (the HTTP tests run on both).
+pytestmark = [
+    pytest.mark.slow,
+    pytest.mark.parametrize("junction_server", ["sqlite"], indirect=True),
+]
 
 
 @pytest.fixture(scope="module")
@@ -34,8 +38,6 @@ def saas() -> Iterator[ContactsApi]:
 
 
 def test_accounts_in_the_browser(junction: Junction, browser: Browser, saas: ContactsApi) -> None:
-    if junction.backend != "sqlite":
-        pytest.skip("the pages are the same on every database (the HTTP tests run on both)")
     token = junction.token()
     partner = junction.http(token)
     for definition in (contacts_definition(), mailing_with_test()):

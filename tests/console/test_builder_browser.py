@@ -16,7 +16,11 @@ from tests.engine.hooks import hooks_definition
 from tests.fixtures.saas import API_KEY, ContactsApi
 from tests.fixtures.server import Junction
 
-pytestmark = pytest.mark.slow
+# SQLite only: the pages are the same on every database (the HTTP tests run on both).
+pytestmark = [
+    pytest.mark.slow,
+    pytest.mark.parametrize("junction_server", ["sqlite"], indirect=True),
+]
 
 
 @pytest.fixture(scope="module")
@@ -35,8 +39,6 @@ def saas() -> Iterator[ContactsApi]:
 def test_build_a_flow_in_the_browser(
     junction: Junction, browser: Browser, saas: ContactsApi
 ) -> None:
-    if junction.backend != "sqlite":
-        pytest.skip("the pages are the same on every database (the HTTP tests run on both)")
     token = junction.token()
     partner = junction.http(token)
     for definition in (contacts_definition(), hooks_definition()):

@@ -18,7 +18,11 @@ from tests.console.test_connectors_pages import mailer_definition
 from tests.embed.browser import accessibility_problems, chromium, screenshot
 from tests.fixtures.server import Junction
 
-pytestmark = pytest.mark.slow
+# SQLite only: the pages are the same on every database (the HTTP tests run on both).
+pytestmark = [
+    pytest.mark.slow,
+    pytest.mark.parametrize("junction_server", ["sqlite"], indirect=True),
+]
 
 TASKS = Path(__file__).parents[1] / "fixtures" / "openapi" / "tasks-v3.1.yaml"
 
@@ -29,8 +33,6 @@ def browser() -> Iterator[Browser]:
 
 
 def test_connectors_in_the_browser(junction: Junction, browser: Browser) -> None:
-    if junction.backend != "sqlite":
-        pytest.skip("the pages are the same on every database (the HTTP tests run on both)")
     partner = junction.http(junction.token())
     for definition in (
         contacts_definition(),
@@ -91,8 +93,6 @@ def test_connectors_in_the_browser(junction: Junction, browser: Browser) -> None
 
 
 def test_the_shipped_connectors_in_the_console(junction: Junction, browser: Browser) -> None:
-    if junction.backend != "sqlite":
-        pytest.skip("the pages are the same on every database (the HTTP tests run on both)")
     junction.run(
         builtin.register(
             database=junction.services.database, now=junction.clock(), library_connectors="all"

@@ -12,7 +12,11 @@ from tests.console.support import PASSWORD, make_user
 from tests.embed.browser import accessibility_problems, chromium, screenshot
 from tests.fixtures.server import Junction
 
-pytestmark = pytest.mark.slow
+# SQLite only: the pages are the same on every database (the HTTP tests run on both).
+pytestmark = [
+    pytest.mark.slow,
+    pytest.mark.parametrize("junction_server", ["sqlite"], indirect=True),
+]
 
 
 @pytest.fixture(scope="module")
@@ -21,8 +25,6 @@ def browser() -> Iterator[Browser]:
 
 
 def test_signing_in_and_adding_a_user_in_the_browser(junction: Junction, browser: Browser) -> None:
-    if junction.backend != "sqlite":
-        pytest.skip("the pages are the same on every database (the HTTP tests run on both)")
     make_user(junction, "admin", users.ADMINISTRATOR)
     context = browser.new_context(bypass_csp=True, viewport={"width": 1280, "height": 800})
     page = context.new_page()

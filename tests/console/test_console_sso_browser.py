@@ -13,7 +13,11 @@ from tests.console.test_console_sso import sso_configured
 from tests.embed.browser import accessibility_problems, chromium, screenshot
 from tests.fixtures.server import Junction
 
-pytestmark = pytest.mark.slow
+# SQLite only: the pages are the same on every database (the HTTP tests run on both).
+pytestmark = [
+    pytest.mark.slow,
+    pytest.mark.parametrize("junction_server", ["sqlite"], indirect=True),
+]
 
 
 @pytest.fixture(scope="module")
@@ -24,8 +28,6 @@ def browser() -> Iterator[Browser]:
 def test_signing_in_through_the_provider_in_the_browser(
     junction: Junction, browser: Browser
 ) -> None:
-    if junction.backend != "sqlite":
-        pytest.skip("the pages are the same on every database (the HTTP tests run on both)")
     problems: dict[str, list[str]] = {}
     with sso_configured(junction, host="127.0.0.2") as provider:
         provider.confirm_in_page = True

@@ -23,7 +23,11 @@ from tests.embed.browser import accessibility_problems, chromium, screenshot
 from tests.fixtures.saas import API_KEY, ContactsApi
 from tests.fixtures.server import Junction
 
-pytestmark = pytest.mark.slow
+# SQLite only: the pages are the same on every database (the HTTP tests run on both).
+pytestmark = [
+    pytest.mark.slow,
+    pytest.mark.parametrize("junction_server", ["sqlite"], indirect=True),
+]
 
 
 @pytest.fixture(scope="module")
@@ -114,8 +118,6 @@ def _sign_in(page: Page, base_url: str, name: str) -> None:
 def test_the_whole_journey_in_the_browser(
     junction: Junction, browser: Browser, saas: ContactsApi, tmp_path: Path
 ) -> None:
-    if junction.backend != "sqlite":
-        pytest.skip("the pages are the same on every database (the HTTP tests run on both)")
     # The shipped utilities (the Generic Webhook trigger), as `junction serve` adds them.
     junction.run(builtin.register(database=junction.services.database, now=junction.clock()))
     make_user(junction, "admin", users.ADMINISTRATOR)

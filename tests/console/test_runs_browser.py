@@ -18,7 +18,11 @@ from tests.fixtures.server import Junction
 from tests.reports import seed
 from tests.reports.conftest import T0
 
-pytestmark = pytest.mark.slow
+# SQLite only: the pages are the same on every database (the HTTP tests run on both).
+pytestmark = [
+    pytest.mark.slow,
+    pytest.mark.parametrize("junction_server", ["sqlite"], indirect=True),
+]
 
 
 @pytest.fixture(scope="module")
@@ -27,8 +31,6 @@ def browser() -> Iterator[Browser]:
 
 
 def test_runs_in_the_browser(junction: Junction, browser: Browser) -> None:
-    if junction.backend != "sqlite":
-        pytest.skip("the pages are the same on every database (the HTTP tests run on both)")
     seeded = seed_runs(junction)
     ids = seeded.ids
     seed.incident(

@@ -15,7 +15,11 @@ from tests.embed.browser import accessibility_problems, chromium, screenshot
 from tests.fixtures.server import Junction
 from tests.reports import seed
 
-pytestmark = pytest.mark.slow
+# SQLite only: the pages are the same on every database (the HTTP tests run on both).
+pytestmark = [
+    pytest.mark.slow,
+    pytest.mark.parametrize("junction_server", ["sqlite"], indirect=True),
+]
 
 
 @pytest.fixture(scope="module")
@@ -59,8 +63,6 @@ def _sign_in(page: Page, junction: Junction) -> None:
 
 
 def test_the_overview_and_settings_in_the_browser(junction: Junction, browser: Browser) -> None:
-    if junction.backend != "sqlite":
-        pytest.skip("the pages are the same on every database (the HTTP tests run on both)")
     make_user(junction, "admin", users.ADMINISTRATOR)
     _busy_day(junction)
     context = browser.new_context(bypass_csp=True, viewport={"width": 1280, "height": 900})

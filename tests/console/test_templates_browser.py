@@ -15,7 +15,11 @@ from tests.cycles.builders import life_template, mailing_definition, publish
 from tests.embed.browser import accessibility_problems, chromium, screenshot
 from tests.fixtures.server import Junction
 
-pytestmark = pytest.mark.slow
+# SQLite only: the pages are the same on every database (the HTTP tests run on both).
+pytestmark = [
+    pytest.mark.slow,
+    pytest.mark.parametrize("junction_server", ["sqlite"], indirect=True),
+]
 
 
 @pytest.fixture(scope="module")
@@ -24,8 +28,6 @@ def browser() -> Iterator[Browser]:
 
 
 def test_templates_in_the_browser(junction: Junction, browser: Browser) -> None:
-    if junction.backend != "sqlite":
-        pytest.skip("the pages are the same on every database (the HTTP tests run on both)")
     token = junction.token()
     partner = junction.http(token)
     for definition in (contacts_definition(), mailing_definition()):

@@ -26,18 +26,16 @@ from tests.fixtures.oauth_provider import OAuthProvider, RegisteredClient
 from tests.fixtures.saas import API_KEY, ContactsApi
 from tests.fixtures.server import Junction
 
-pytestmark = pytest.mark.slow
+# SQLite only: the pages are the same on every database (the API tests run on both).
+pytestmark = [
+    pytest.mark.slow,
+    pytest.mark.parametrize("junction_server", ["sqlite"], indirect=True),
+]
 
 
 @pytest.fixture(scope="module")
 def browser() -> Iterator[Browser]:
     yield from chromium()
-
-
-@pytest.fixture(autouse=True)
-def _one_database(junction: Junction) -> None:
-    if junction.backend != "sqlite":
-        pytest.skip("the pages are the same on every database (the API tests run on both)")
 
 
 @pytest.fixture
