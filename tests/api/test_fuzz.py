@@ -5,8 +5,9 @@ with a partner token and an account header. Each case is generated once and sent
 server on each database (generating is most of the cost). A case fails on any 5xx,
 and on a 2xx whose body breaks the schema the document declares for it. The examples are
 derived from a fixed seed (``derandomize``), so a run repeats exactly, and Hypothesis keeps
-no example database. The number of examples per operation bounds the run: about 30 s of
-CPU per database (docs/benchmarks.md); ``JUNCTION_TEST_FUZZ_EXAMPLES`` asks for a deeper run.
+no example database. The number of examples per operation bounds the run: about 31 s of
+CPU for both databases (docs/benchmarks.md); ``JUNCTION_TEST_FUZZ_EXAMPLES`` asks for a
+deeper run.
 """
 
 from __future__ import annotations
