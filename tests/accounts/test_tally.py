@@ -23,7 +23,7 @@ START = datetime(2026, 3, 1, 12, 0, tzinfo=UTC)
 
 @pytest.fixture(params=BACKENDS)
 def database_url(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str]:
-    with fresh_database(request.param, tmp_path) as url:
+    with fresh_database(request.param, tmp_path, migrated=True) as url:
         migrate.upgrade(url)
         yield url
 

@@ -35,7 +35,7 @@ NOTICE_DEADLINE_SECONDS = 2.0
 
 @pytest.fixture(params=BACKENDS)
 def database_url(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str]:
-    with fresh_database(request.param, tmp_path) as url:
+    with fresh_database(request.param, tmp_path, migrated=True) as url:
         migrate.upgrade(url)
         yield url
 
@@ -178,7 +178,7 @@ def test_revocations_and_deletions_reach_the_other_process(
 def test_without_notices_postgresql_answers_from_the_database(tmp_path: Path) -> None:
     """While a process's LISTEN connection is down it cannot know what changed: it reads
     every token from the database until the connection is back."""
-    with fresh_database("postgres", tmp_path) as url:
+    with fresh_database("postgres", tmp_path, migrated=True) as url:
         migrate.upgrade(url)
 
         async def scenario() -> None:

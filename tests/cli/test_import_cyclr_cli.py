@@ -18,7 +18,7 @@ TEMPLATE = str(FIXTURES / "newsletter-template.json")
 
 @pytest.fixture(params=BACKENDS)
 def cli(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Cli]:
-    with fresh_database(request.param, tmp_path) as url:
+    with fresh_database(request.param, tmp_path, migrated=True) as url:
         yield Cli(
             {
                 "JUNCTION_DATA_DIR": str(tmp_path / "data"),

@@ -32,8 +32,8 @@ def _cli(folder: Path, url: str) -> Cli:
 def two(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[tuple[Cli, Cli]]:
     """The command on two databases of one backend: where a template is, where it goes."""
     with (
-        fresh_database(request.param, tmp_path) as first,
-        fresh_database(request.param, tmp_path) as second,
+        fresh_database(request.param, tmp_path, migrated=True) as first,
+        fresh_database(request.param, tmp_path, migrated=True) as second,
     ):
         yield _cli(tmp_path / "source", first), _cli(tmp_path / "target", second)
 
