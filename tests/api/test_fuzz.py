@@ -35,7 +35,7 @@ from schemathesis.specs.openapi.checks import response_schema_conformance
 from tests.fixtures.databases import postgres_admin_url
 from tests.fixtures.server import Junction, running_junction
 
-# Three per operation and mode in the everyday run (about 560 cases per database); the
+# Three per operation and mode in the everyday run (about 760 cases on each database); the
 # same seed, so a deeper run (say 25) finds everything this one does and more.
 EXAMPLES_PER_OPERATION = int(os.environ.get("JUNCTION_TEST_FUZZ_EXAMPLES") or 3)
 ACCOUNT = "fuzz"

@@ -24,7 +24,7 @@ from sqlalchemy import select
 from junction.auth import service as auth_service
 from junction.clock import Clock
 from junction.connectors.accounts import service as accounts
-from junction.connectors.accounts.models import AccountConnector, AccountConnectorProperty
+from junction.connectors.accounts.models import AccountConnector
 from junction.connectors.catalog import service as catalog
 from junction.connectors.catalog.documents import load_yaml
 from junction.connectors.catalog.models import Connector
@@ -275,15 +275,10 @@ async def follow_address(
         )
         for row, connector in installed.tuples():
             wanted = f"{base_url}/demo/{apps[connector.name]}"
-            parameter = accounts.account_property(catalog.definition_of(connector), "ApiBase")
-            stored = await session.scalar(
-                select(AccountConnectorProperty.value).where(
-                    AccountConnectorProperty.account_connector_id == row.id,
-                    AccountConnectorProperty.name == "ApiBase",
-                )
-            )
-            if stored == wanted:
+            stored = await accounts.properties(session=session, row=row)
+            if any(p.name == "ApiBase" and p.value == wanted for p in stored):
                 continue
+            parameter = accounts.account_property(catalog.definition_of(connector), "ApiBase")
             accounts.touch(row, now)
             await accounts.set_property(
                 session=session, keyring=keyring, row=row, parameter=parameter, value=wanted
