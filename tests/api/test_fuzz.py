@@ -37,7 +37,12 @@ from tests.fixtures.server import Junction, running_junction
 
 # Three per operation and mode in the everyday run (about 760 cases on each database); the
 # same seed, so a deeper run (say 25) finds everything this one does and more.
-EXAMPLES_PER_OPERATION = int(os.environ.get("JUNCTION_TEST_FUZZ_EXAMPLES") or 3)
+_EXAMPLES = os.environ.get("JUNCTION_TEST_FUZZ_EXAMPLES") or "3"
+if not _EXAMPLES.isdigit() or int(_EXAMPLES) < 1:
+    raise pytest.UsageError(
+        f"JUNCTION_TEST_FUZZ_EXAMPLES: '{_EXAMPLES}' is not a whole number >= 1"
+    )
+EXAMPLES_PER_OPERATION = int(_EXAMPLES)
 ACCOUNT = "fuzz"
 # Every operation, webhook intake included; nothing is left out.
 EXCLUDED_PATHS: tuple[str, ...] = ()
