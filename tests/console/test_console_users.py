@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
+import sqlite3
 from pathlib import Path
 
+import pytest
 from typer.testing import CliRunner
 
 from junction.cli.main import app
+from junction.console import users
 from junction.console.users import password_problems
 
 
@@ -63,3 +66,24 @@ def test_the_first_administrator_is_made_from_the_command_line(tmp_path: Path) -
     listed = runner.invoke(app, ["console-users", "list", "--json"], env=env)
     assert '"Username": "admin"' in listed.output
     assert "bob" not in listed.output
+
+
+def test_passwords_are_stored_as_argon2id_at_the_shipped_cost(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The other console tests hash at the lowest cost (conftest); this one at the
+    shipped cost: argon2id with argon2-cffi's recommended parameters, checked on sign-in."""
+    monkeypatch.undo()
+    runner, env = CliRunner(), _env(tmp_path)
+    made = runner.invoke(
+        app,
+        ["console-users", "create", "--username", "admin", "--password-stdin"],
+        input="correct horse battery\n",
+        env=env,
+    )
+    assert made.exit_code == 0, made.output
+    with sqlite3.connect(tmp_path / "junction.db") as db:
+        [(stored,)] = db.execute("SELECT password_hash FROM console_users").fetchall()
+    assert stored.startswith("$argon2id$v=19$m=65536,t=3,p=4$"), stored
+    assert users._verify(stored, "correct horse battery")
+    assert not users._verify(stored, "correct horse battery!")
