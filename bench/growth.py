@@ -38,6 +38,7 @@ from junction.accounts.models import Account
 from junction.cycles.models import Cycle
 from junction.db.engine import Database
 from junction.engine.models import Incident, StepRun, Transaction
+from junction.engine.transactions import new_id as new_transaction_id
 
 DEFAULT_POSTGRES = "postgresql://postgres@127.0.0.1:5432/test"
 BATCH = 2_000  # transactions per insert (and their step data)
@@ -177,7 +178,7 @@ def history_rows(
 ) -> tuple[dict[str, Any], list[dict[str, Any]], dict[str, Any] | None]:
     """One ended transaction with its two steps of step data (and an incident if it
     errored): (transaction row, step rows, incident row or None)."""
-    transaction_id = str(uuid.uuid4())
+    transaction_id = new_transaction_id(created)  # as Junction makes them: time-ordered
     item = rng.randrange(10_000_000)
     ended = created + timedelta(seconds=2)
     errored = status == "Errored"

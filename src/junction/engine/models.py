@@ -27,6 +27,10 @@ class Transaction(Base):
         # reads the cycle's whole history (884 ms at 44,640 rows on SQLite, per due cycle).
         Index("ix_transactions_cycle_status", "cycle_id", "status"),
         Index("ix_transactions_account_created", "account_id", "created_at"),
+        # The reports list filtered by status: its page and its Total-Records count read only
+        # the account's rows of that status (at 1,000,000 stored the count otherwise read
+        # every row of the account: 120-250 ms on SQLite).
+        Index("ix_transactions_account_status_created", "account_id", "status", "created_at"),
         # The console's overview: the last day's transactions counted by status.
         Index("ix_transactions_created_status", "created_at", "status"),
         # Retention: rows not purged yet, by purge time (both phases look only at these).
