@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import base64
 import email.utils
+import socket
+import time
 from datetime import timedelta
 from pathlib import Path
 from urllib.parse import quote_plus
@@ -249,3 +251,18 @@ def test_serve_believes_forwarded_headers_only_from_the_listed_proxies(tmp_path:
                 "/oauth/token", data=good, headers={"X-Forwarded-For": "198.51.100.200"}
             )
             assert answer.status_code == 429
+
+
+@pytest.mark.slow
+def test_serve_keeps_an_idle_connection_open_longer_than_clients_do(tmp_path: Path) -> None:
+    """Clients close idle connections first (httpx after 5 s): one idle for 6 s is still
+    the server's to answer on, not closed under the next request."""
+    with JunctionProcess(tmp_path / "data") as server:
+        server.start()
+        with socket.create_connection(("127.0.0.1", server.port)) as conn:
+            request = b"GET /healthz HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n"
+            conn.sendall(request)
+            assert conn.recv(4096).startswith(b"HTTP/1.1 200")
+            time.sleep(6)
+            conn.sendall(request)
+            assert conn.recv(4096).startswith(b"HTTP/1.1 200")

@@ -26,6 +26,9 @@ from junction.security.keyring import load_keyring
 if TYPE_CHECKING:
     from junction.services import Services
 
+# How long `junction serve` keeps an idle HTTP connection open (see serve below).
+KEEP_ALIVE_SECONDS = 75
+
 app = typer.Typer(
     help="Junction: a self-hosted embedded integration platform.",
     no_args_is_help=True,
@@ -101,6 +104,11 @@ def serve(
         # The application reads forwarded headers itself (JUNCTION_FORWARDED_ALLOW_IPS);
         # Uvicorn doing it too would rewrite the client address before the app checks it.
         proxy_headers=False,
+        # Idle connections are left for the client to close: clients and load balancers
+        # keep theirs up to 5 s (httpx) or 60 s (common proxies). With Uvicorn's own 5 s, a
+        # client reusing a connection just as the server closes it gets a read error, and
+        # a webhook sender cannot tell whether its call was stored.
+        timeout_keep_alive=KEEP_ALIVE_SECONDS,
     )
 
 
