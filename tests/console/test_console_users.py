@@ -6,7 +6,7 @@ import sqlite3
 from pathlib import Path
 
 import pytest
-from typer.testing import CliRunner
+from typer.testing import CliRunner, Result
 
 from junction.cli.main import app
 from junction.console import users
@@ -22,6 +22,16 @@ def _env(tmp_path: Path) -> dict[str, str]:
     }
 
 
+def _create(env: dict[str, str], username: str, password: str, *options: str) -> Result:
+    """`junction console-users create`, the password given on standard input."""
+    return CliRunner().invoke(
+        app,
+        ["console-users", "create", "--username", username, *options, "--password-stdin"],
+        input=password + "\n",
+        env=env,
+    )
+
+
 def test_the_password_policy_says_what_is_missing() -> None:
     assert password_problems("correct horse battery", "ann") == []
     assert "at least 12 characters" in password_problems("short", "ann")
@@ -31,39 +41,19 @@ def test_the_password_policy_says_what_is_missing() -> None:
 
 
 def test_the_first_administrator_is_made_from_the_command_line(tmp_path: Path) -> None:
-    runner, env = CliRunner(), _env(tmp_path)
-    made = runner.invoke(
-        app,
-        ["console-users", "create", "--username", "admin", "--password-stdin"],
-        input="correct horse battery\n",
-        env=env,
-    )
+    env = _env(tmp_path)
+    made = _create(env, "admin", "correct horse battery")
     assert made.exit_code == 0, made.output
     assert "admin (administrator) can sign in" in made.output
-    weak = runner.invoke(
-        app,
-        ["console-users", "create", "--username", "bob", "--password-stdin"],
-        input="bob12345\n",
-        env=env,
-    )
+    weak = _create(env, "bob", "bob12345")
     assert weak.exit_code != 0
     assert "Password: needs at least 12 characters" in weak.output
-    taken = runner.invoke(
-        app,
-        ["console-users", "create", "--username", "ADMIN", "--password-stdin"],
-        input="another long passphrase\n",
-        env=env,
-    )
+    taken = _create(env, "ADMIN", "another long passphrase")
     assert taken.exit_code != 0
     assert "is taken" in taken.output
-    bad_role = runner.invoke(
-        app,
-        ["console-users", "create", "--username", "eve", "--role", "owner", "--password-stdin"],
-        input="another long passphrase\n",
-        env=env,
-    )
+    bad_role = _create(env, "eve", "another long passphrase", "--role", "owner")
     assert "Role: one of administrator, viewer" in bad_role.output
-    listed = runner.invoke(app, ["console-users", "list", "--json"], env=env)
+    listed = CliRunner().invoke(app, ["console-users", "list", "--json"], env=env)
     assert '"Username": "admin"' in listed.output
     assert "bob" not in listed.output
 
@@ -74,13 +64,7 @@ def test_passwords_are_stored_as_argon2id_at_the_shipped_cost(
     """The other console tests hash at the lowest cost (conftest); this one at the
     shipped cost: argon2id with argon2-cffi's recommended parameters, checked on sign-in."""
     monkeypatch.undo()
-    runner, env = CliRunner(), _env(tmp_path)
-    made = runner.invoke(
-        app,
-        ["console-users", "create", "--username", "admin", "--password-stdin"],
-        input="correct horse battery\n",
-        env=env,
-    )
+    made = _create(_env(tmp_path), "admin", "correct horse battery")
     assert made.exit_code == 0, made.output
     with sqlite3.connect(tmp_path / "junction.db") as db:
         [(stored,)] = db.execute("SELECT password_hash FROM console_users").fetchall()
