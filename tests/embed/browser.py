@@ -56,6 +56,8 @@ def accessibility_problems(page: Page) -> list[str]:
     context made with ``bypass_csp=True``: the pages' own policy refuses injected scripts)."""
     if not AXE.exists():
         pytest.fail(f"{AXE} is missing: npm ci --prefix tests/embed/axe")
+    # A click that submits a form returns before the next page has loaded; axe needs it whole.
+    page.wait_for_load_state("load")
     page.add_script_tag(path=str(AXE))
     found = page.evaluate(
         """async () => {
