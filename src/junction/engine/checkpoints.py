@@ -102,7 +102,6 @@ class CheckpointWriter:
             _settle(future, result)
 
     async def _commit(self, jobs: list[Job]) -> list[Written | Exception]:
-        results: list[Written | Exception] = []
         async with self.database.transaction() as session:
             cycle_ids = sorted({job.claimed.cycle_id for job in jobs})
             counts = (
@@ -118,12 +117,16 @@ class CheckpointWriter:
                 counts = counts.with_for_update()
             # Read under the lock: a success has no count to reset when it is 0.
             errors = {cycle_id: count for cycle_id, count in (await session.execute(counts)).all()}
-            for job in jobs:
+            # The transactions' rows in id order too, as lease renewal and hand-back lock
+            # them: a group taking two rows in the opposite order to a renewal deadlocks.
+            order = sorted(range(len(jobs)), key=lambda index: jobs[index].claimed.id)
+            results: dict[int, Written | Exception] = {}
+            for index in order:
                 try:
-                    results.append(await self._apply(session, job, errors))
+                    results[index] = await self._apply(session, jobs[index], errors)
                 except tx.LeaseLost as exc:
-                    results.append(exc)  # nothing of it was written
-        return results
+                    results[index] = exc  # nothing of it was written
+        return [results[index] for index in range(len(jobs))]
 
     async def _apply(self, session: AsyncSession, job: Job, errors: dict[str, int]) -> Written:
         claimed, change, now = job.claimed, job.change, job.now

@@ -390,18 +390,42 @@ def _due_rows(
     )
 
 
+def _held(owner: str, ids: Collection[str]) -> list[Any]:
+    return [
+        Transaction.id.in_(ids),
+        Transaction.lease_owner == owner,
+        Transaction.status == Status.RUNNING.value,
+    ]
+
+
+async def _lock_in_order(
+    session: AsyncSession, owner: str, ids: Collection[str], *, skip_locked: bool
+) -> list[str]:
+    """Lock this owner's rows among ``ids`` in id order (PostgreSQL), the order a group of
+    checkpoints locks in too: two writers taking rows in opposite orders deadlock."""
+    locking = (
+        select(Transaction.id)
+        .where(*_held(owner, ids))
+        .order_by(Transaction.id)
+        .with_for_update(skip_locked=skip_locked)
+    )
+    return list((await session.scalars(locking)).all())
+
+
 async def renew(
     session: AsyncSession, *, owner: str, ids: Iterable[str], now: datetime, lease: timedelta
 ) -> None:
-    ids = list(ids)
-    if ids:
+    """Extend the leases this owner holds among ``ids``. On PostgreSQL a row locked by a
+    write in progress is skipped, never waited for: that write is a checkpoint, which sets
+    the lease itself, or a stop, after which the row is no longer running here; the next
+    renewal comes a third of a lease later anyway."""
+    held = list(ids)
+    if held and _dialect(session) == "postgresql":
+        held = await _lock_in_order(session, owner, held, skip_locked=True)
+    if held:
         await session.execute(
             update(Transaction)
-            .where(
-                Transaction.id.in_(ids),
-                Transaction.lease_owner == owner,
-                Transaction.status == Status.RUNNING.value,
-            )
+            .where(*_held(owner, held))
             .values(lease_expires_at=now + lease)
             .execution_options(synchronize_session=False)
         )
@@ -409,15 +433,14 @@ async def renew(
 
 async def release(session: AsyncSession, *, owner: str, ids: Iterable[str], now: datetime) -> None:
     """Hand transactions back (shutdown): Queued again at their current step, due now."""
-    ids = list(ids)
-    if ids:
+    held = list(ids)
+    if held and _dialect(session) == "postgresql":
+        # Each must be handed back: wait for a row's checkpoint, but lock in its order.
+        held = await _lock_in_order(session, owner, held, skip_locked=False)
+    if held:
         await session.execute(
             update(Transaction)
-            .where(
-                Transaction.id.in_(ids),
-                Transaction.lease_owner == owner,
-                Transaction.status == Status.RUNNING.value,
-            )
+            .where(*_held(owner, held))
             .values(
                 status=Status.QUEUED.value,
                 lease_owner=None,
