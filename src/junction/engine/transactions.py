@@ -26,6 +26,7 @@ from enum import StrEnum
 from typing import Any
 
 from sqlalchemy import (
+    Integer,
     Table,
     and_,
     bindparam,
@@ -211,6 +212,59 @@ def runnable(now: Any) -> Any:
     return or_(*_due_by_status(now))
 
 
+def _claim_statements(*, postgresql: bool) -> tuple[Any, Any]:
+    """Built once per database kind (a claim runs many times a second, and building and
+    keying these statements cost more than running them): the candidates, then the update
+    that takes the chosen ones. Parameters: ``now``, ``heads`` (rows read per status),
+    ``exclude`` and ``full`` (lists), then ``chosen``, ``owner`` and ``expires_at``."""
+    now = bindparam("now", type_=Transaction.due_at.type)
+    heads_read = bindparam("heads", type_=Integer())
+    columns = (
+        Transaction.id,
+        Transaction.account_id,
+        Cycle.version,
+        Transaction.lease_owner,
+        Transaction.due_at,
+    )
+    # An OR of statuses is read into a row set and sorted whole: with a backlog of thousands,
+    # every claim would sort them all and draining would cost the square of the backlog.
+    # Each status in due order, from the (status, due_at) index, reads only the head of the
+    # queue; PostgreSQL locks each head as it reads it (FOR UPDATE is allowed per CTE, not
+    # on a UNION), skipping rows another claimer holds.
+    heads = []
+    for due in _due_by_status(now):
+        head = (
+            _due_rows(columns, due, full=bindparam("full", expanding=True))
+            .order_by(Transaction.due_at)
+            .limit(heads_read)
+        )
+        if postgresql:
+            heads.append(head.with_for_update(of=Transaction, skip_locked=True).cte())
+        else:
+            heads.append(head.subquery())
+    merged = union_all(*(select(*head.c) for head in heads)).subquery()
+    candidates = (
+        select(merged.c.id, merged.c.account_id, merged.c.version, merged.c.lease_owner)
+        .order_by(merged.c.due_at.nulls_first())
+        .limit(heads_read)
+    )
+    t = _TABLE.c
+    take = (
+        _TABLE.update()
+        .where(t.id.in_(bindparam("chosen", expanding=True)), runnable(now))
+        .values(
+            status=Status.RUNNING.value,
+            lease_owner=bindparam("owner"),
+            lease_expires_at=bindparam("expires_at"),
+            # The first start stays (a takeover or a resumed wait keeps it).
+            started_at=func.coalesce(t.started_at, now),
+            updated_at=now,
+        )
+        .returning(*(t[c.key] for c in _CLAIMED_COLUMNS))
+    )
+    return candidates, take
+
+
 async def claim(
     session: AsyncSession,
     *,
@@ -234,31 +288,13 @@ async def claim(
     # Accounts at their limit are left out in SQL: otherwise one account's backlog, being
     # the oldest, could fill every candidate slot and starve the others.
     full = [account for account, left in (account_room or {}).items() if left <= 0]
-    columns = (Transaction.id, Transaction.account_id, Cycle.version, Transaction.lease_owner)
-    # An OR of statuses is read into a row set and sorted whole: with a backlog of thousands,
-    # every claim would sort them all and draining would cost the square of the backlog.
-    # Each status in due order, from the (status, due_at) index, reads only the head of the
-    # queue; PostgreSQL locks each head as it reads it (FOR UPDATE is allowed per CTE, not
-    # on a UNION), skipping rows another claimer holds.
-    postgresql = _dialect(session) == "postgresql"
-    heads = []
-    for due in _due_by_status(now):
-        head = (
-            _due_rows((*columns, Transaction.due_at), due, exclude, full)
-            .order_by(Transaction.due_at)
-            .limit(limit * 4)
+    candidates, take = _CLAIM[_dialect(session) == "postgresql"]
+    rows = (
+        await session.execute(
+            candidates,
+            {"now": now, "heads": limit * 4, "exclude": list(exclude), "full": full},
         )
-        if postgresql:
-            heads.append(head.with_for_update(of=Transaction, skip_locked=True).cte())
-        else:
-            heads.append(head.subquery())
-    merged = union_all(*(select(*head.c) for head in heads)).subquery()
-    candidates = (
-        select(merged.c.id, merged.c.account_id, merged.c.version, merged.c.lease_owner)
-        .order_by(merged.c.due_at.nulls_first())
-        .limit(limit * 4)
-    )
-    rows = (await session.execute(candidates)).all()
+    ).all()
     room = dict(account_room or {})
     chosen: list[str] = []
     versions: dict[str, int] = {}
@@ -276,18 +312,7 @@ async def claim(
     if not chosen:
         return []
     result = await session.execute(
-        update(Transaction)
-        .where(Transaction.id.in_(chosen), runnable(now))
-        .values(
-            status=Status.RUNNING.value,
-            lease_owner=owner,
-            lease_expires_at=now + lease,
-            # The first start stays (a takeover or a resumed wait keeps it).
-            started_at=func.coalesce(Transaction.started_at, now),
-            updated_at=now,
-        )
-        .returning(*_CLAIMED_COLUMNS)
-        .execution_options(synchronize_session=False)
+        take, {"chosen": chosen, "now": now, "owner": owner, "expires_at": now + lease}
     )
     claimed = [Claimed(*row) for row in result.all()]
     for item in claimed:
@@ -366,28 +391,36 @@ async def claim_one(
     return claimed
 
 
+def _any_due_statement() -> Any:
+    """Built once: one probe per status, each stopping at the first row its index gives.
+    Parameters: ``now``, ``exclude``."""
+    now = bindparam("now", type_=Transaction.due_at.type)
+    return select(or_(*(exists(_due_rows((Transaction.id,), due)) for due in _due_by_status(now))))
+
+
 async def any_due(session: AsyncSession, *, now: datetime, exclude: Collection[str]) -> bool:
-    """Whether there may be something to claim: a cheap read before taking the write lock
-    (one probe per status, each stopping at the first row its index gives)."""
-    probes = [exists(_due_rows((Transaction.id,), due, exclude, ())) for due in _due_by_status(now)]
-    return bool(await session.scalar(select(or_(*probes))))
+    """Whether there may be something to claim: a cheap read before taking the write lock."""
+    return bool(await session.scalar(_ANY_DUE, {"now": now, "exclude": list(exclude)}))
 
 
 def _dialect(session: AsyncSession) -> str:
     return session.bind.dialect.name if session.bind is not None else "sqlite"
 
 
-def _due_rows(
-    columns: Sequence[Any], due: Any, exclude: Collection[str], full: Collection[str]
-) -> Any:
-    """Transactions meeting ``due`` of running cycles, but for ``exclude`` and accounts in
-    ``full``."""
-    return (
+def _due_rows(columns: Sequence[Any], due: Any, *, full: Any = None) -> Any:
+    """Transactions meeting ``due`` of running cycles, but for those in the list parameter
+    ``exclude`` (what this process runs already) and, given ``full``, accounts in it."""
+    found = (
         select(*columns)
         .join(Cycle, Cycle.id == Transaction.cycle_id)
         .where(due, lifecycle.running())
-        .where(Transaction.id.not_in(list(exclude)), Transaction.account_id.not_in(list(full)))
+        .where(Transaction.id.not_in(bindparam("exclude", expanding=True)))
     )
+    return found if full is None else found.where(Transaction.account_id.not_in(full))
+
+
+_CLAIM = {postgresql: _claim_statements(postgresql=postgresql) for postgresql in (False, True)}
+_ANY_DUE = _any_due_statement()
 
 
 def _held(owner: str, ids: Collection[str]) -> list[Any]:
