@@ -33,7 +33,6 @@ from sqlalchemy import (
     exists,
     false,
     func,
-    insert,
     or_,
     select,
     union_all,
@@ -88,6 +87,7 @@ TRANSITIONS: dict[Status, frozenset[Status]] = {
 
 # The table itself (Core): the checkpoint is the hottest statement and needs no ORM.
 _TABLE: Table = Transaction.__table__  # type: ignore[assignment]
+_INSERT_TRANSACTIONS = _TABLE.insert()
 
 
 class LeaseLost(JunctionError):
@@ -155,7 +155,7 @@ def new_row(
 
 async def insert_rows(session: AsyncSession, rows: Sequence[dict[str, Any]]) -> None:
     if rows:
-        await session.execute(insert(Transaction), list(rows))
+        await session.execute(_INSERT_TRANSACTIONS, list(rows))
 
 
 @dataclass
@@ -530,6 +530,25 @@ class Checkpoint:
     discard: bool = False  # a trigger run that found nothing leaves no transaction
 
 
+def _table(model: Any) -> Table:
+    table: Table = model.__table__
+    return table
+
+
+# A checkpoint's statements, built once (Core: no ORM work per row). The update and the
+# delete apply only while the lease is still the writer's.
+_HELD = (
+    _TABLE.c.id == bindparam("held_id"),
+    _TABLE.c.lease_owner == bindparam("held_by"),
+    _TABLE.c.status == Status.RUNNING.value,
+)
+_CHECKPOINT = _TABLE.update().where(*_HELD)
+_DISCARD = _TABLE.delete().where(*_HELD)
+_INSERT_STEP_RUNS = _table(StepRun).insert()
+_INSERT_TASK_USAGE = _table(TaskUsage).insert()
+_INSERT_INCIDENTS = _table(Incident).insert()
+
+
 async def checkpoint(
     session: AsyncSession,
     claimed: Claimed,
@@ -542,46 +561,44 @@ async def checkpoint(
     """Write one step's outcome and the transaction's next position (LeaseLost if not ours)."""
     if not allowed(Status.RUNNING, change.status):
         raise ValueError(f"a running transaction cannot become {change.status}")
-    ours = and_(
-        _TABLE.c.id == claimed.id,
-        _TABLE.c.lease_owner == owner,
-        _TABLE.c.status == Status.RUNNING.value,
-    )
     errors = sum(1 for i in change.incidents if i.level == "Error")
     warnings = len(change.incidents) - errors
+    ours = {"held_id": claimed.id, "held_by": owner}
     if change.discard:
-        result = await session.execute(_TABLE.delete().where(ours))
+        result = await session.execute(_DISCARD, ours)
     else:
         ended = change.status in ENDED
+        running = change.status is Status.RUNNING
+        # The statement is built once; its SET clause is these parameters' names.
         result = await session.execute(
-            _TABLE.update()
-            .where(ours)
-            .values(
-                status=change.status.value,
-                step_id=change.step_id,
-                values=change.values,
-                payload=claimed.payload if change.keep_payload else None,
-                attempt=change.attempt,
-                steps_run=claimed.steps_run + len(change.records),
-                error_count=claimed.error_count + errors,
-                warning_count=claimed.warning_count + warnings,
-                message=change.message,
+            _CHECKPOINT,
+            ours
+            | {
+                "status": change.status.value,
+                "step_id": change.step_id,
+                "values": change.values,
+                "payload": claimed.payload if change.keep_payload else None,
+                "attempt": change.attempt,
+                "steps_run": claimed.steps_run + len(change.records),
+                "error_count": claimed.error_count + errors,
+                "warning_count": claimed.warning_count + warnings,
+                "message": change.message,
                 # Running keeps a due time too, so that an orphan (its lease expired) is
                 # taken over in due order: NULLs sort first on SQLite but last on PostgreSQL.
-                due_at=change.due_at
+                "due_at": change.due_at
                 if change.status is Status.WAITING
-                else (now if change.status is Status.RUNNING else None),
-                lease_owner=owner if change.status is Status.RUNNING else None,
-                lease_expires_at=now + lease if change.status is Status.RUNNING else None,
-                ended_at=now if ended else None,
-                updated_at=now,
-            )
+                else (now if running else None),
+                "lease_owner": owner if running else None,
+                "lease_expires_at": now + lease if running else None,
+                "ended_at": now if ended else None,
+                "updated_at": now,
+            },
         )
     if result.rowcount != 1:  # type: ignore[attr-defined]
         raise LeaseLost(f"Transaction {claimed.id} is no longer held by this process")
     if change.records and not change.discard:
         await session.execute(
-            insert(StepRun),
+            _INSERT_STEP_RUNS,
             [
                 {
                     "transaction_id": claimed.id,
@@ -602,17 +619,18 @@ async def checkpoint(
     tasks = sum(1 for r in change.records if r.task)
     if tasks and not change.discard:
         await session.execute(
-            insert(TaskUsage).values(
-                account_id=claimed.account_id,
-                cycle_id=claimed.cycle_id,
-                source=TASK_SOURCE_CYCLE,
-                tasks=tasks,
-                counted_at=now,
-            )
+            _INSERT_TASK_USAGE,
+            {
+                "account_id": claimed.account_id,
+                "cycle_id": claimed.cycle_id,
+                "source": TASK_SOURCE_CYCLE,
+                "tasks": tasks,
+                "counted_at": now,
+            },
         )
     if change.incidents:
         await session.execute(
-            insert(Incident),
+            _INSERT_INCIDENTS,
             [
                 {
                     "id": new_id(),
