@@ -9,6 +9,9 @@ server then answers GET /v1.0/accounts and GET /v1.0/cycles/transactions (partne
 reads: token check, paging and a count) at the same concurrency.
 
     uv run python bench/dod_api_bench.py [--calls 5000] [--concurrency 50]
+
+BENCH_PROFILE=FILE.svg (or FILE.txt for collapsed stacks) attaches py-spy to the server for
+the measured runs; it slows the server down a little.
 """
 
 from __future__ import annotations
@@ -19,6 +22,7 @@ import json
 import multiprocessing
 import os
 import platform
+import signal
 import subprocess
 import sys
 import tempfile
@@ -151,6 +155,19 @@ async def read_rate(junction: str, token: str, path: str, calls: int, concurrenc
 READ_PATHS = ("/v1.0/accounts", "/v1.0/cycles/transactions")
 
 
+def _profile(pid: int) -> subprocess.Popen[bytes] | None:
+    """With BENCH_PROFILE=FILE, py-spy samples the server from here on: a flame graph
+    (FILE.svg) or collapsed stacks, one line per stack (FILE.txt)."""
+    profile = os.environ.get("BENCH_PROFILE")
+    if not profile:
+        return None
+    raw = ["--format", "raw"] if profile.endswith(".txt") else []
+    command = ["py-spy", "record", "--pid", str(pid), "-o", profile, *raw]
+    profiler = subprocess.Popen(command)  # noqa: S603 - our own command line
+    time.sleep(1)  # let it attach
+    return profiler
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--calls", type=int, default=5000)
@@ -177,12 +194,11 @@ def main() -> None:
         if args.database_url:
             env["JUNCTION_DATABASE_URL"] = args.database_url
         command = [sys.executable, "-m", "junction", "serve"]
-        if os.environ.get("BENCH_PROFILE"):
-            # py-spy record -o FILE -- ...: a flame graph of the server under this load.
-            command = ["py-spy", "record", "-o", os.environ["BENCH_PROFILE"], "--", *command]
         junction = subprocess.Popen(command, env=env)  # noqa: S603 - our own command line
+        profiler: subprocess.Popen[bytes] | None = None
         try:
             _wait_for(junction_port)
+            profiler = _profile(junction.pid)
             base = f"http://127.0.0.1:{junction_port}"
             token, ac = asyncio.run(_prepare(base, env))
             through = asyncio.run(junction_rate(base, token, ac, args.calls, args.concurrency))
@@ -192,6 +208,9 @@ def main() -> None:
             }
             plain = asyncio.run(plain_rate(upstream, args.calls, args.concurrency))
         finally:
+            if profiler is not None:
+                profiler.send_signal(signal.SIGINT)
+                profiler.wait(60)
             junction.terminate()
             junction.wait(20)
             server.terminate()
