@@ -47,7 +47,7 @@ from aiohttp import web
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-from dod_api_bench import _credentials
+from dod_api_bench import _credentials, _profile
 from dod_bench import API_KEY, _drive, _free_port, _wait_for  # the same loopback helpers
 
 LONE_WEBHOOKS = 25
@@ -361,19 +361,6 @@ async def _lone(
             latencies.append(got[0][1] - sent)
             await _forget(target)
     return latencies
-
-
-def _profile(pid: int) -> subprocess.Popen[bytes] | None:
-    """With BENCH_PROFILE=FILE, py-spy samples the server during the measured run: a flame
-    graph (FILE.svg) or collapsed stacks, one line per stack (FILE.txt)."""
-    profile = os.environ.get("BENCH_PROFILE")
-    if not profile:
-        return None
-    raw = ["--format", "raw"] if profile.endswith(".txt") else []
-    command = ["py-spy", "record", "--pid", str(pid), "-o", profile, *raw]
-    profiler = subprocess.Popen(command)  # noqa: S603 - our own command line
-    time.sleep(1)  # let it attach
-    return profiler
 
 
 def _lock_stats(env: dict[str, str], pid: int) -> tuple[list[float], list[float]] | None:

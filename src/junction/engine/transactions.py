@@ -86,7 +86,12 @@ TRANSITIONS: dict[Status, frozenset[Status]] = {
 
 
 # The table itself (Core): the checkpoint is the hottest statement and needs no ORM.
-_TABLE: Table = Transaction.__table__  # type: ignore[assignment]
+def _table(model: Any) -> Table:
+    table: Table = model.__table__
+    return table
+
+
+_TABLE = _table(Transaction)
 _INSERT_TRANSACTIONS = _TABLE.insert()
 
 
@@ -212,6 +217,19 @@ def runnable(now: Any) -> Any:
     return or_(*_due_by_status(now))
 
 
+def _taken(now: Any) -> dict[str, Any]:
+    """What a claim writes: Running under the lease of parameters ``owner`` and
+    ``expires_at``, at ``now``."""
+    return {
+        "status": Status.RUNNING.value,
+        "lease_owner": bindparam("owner"),
+        "lease_expires_at": bindparam("expires_at"),
+        # The first start stays (a takeover or a resumed wait keeps it).
+        "started_at": func.coalesce(_TABLE.c.started_at, now),
+        "updated_at": now,
+    }
+
+
 def _claim_statements(*, postgresql: bool) -> tuple[Any, Any]:
     """Built once per database kind (a claim runs many times a second, and building and
     keying these statements cost more than running them): the candidates, then the update
@@ -252,14 +270,7 @@ def _claim_statements(*, postgresql: bool) -> tuple[Any, Any]:
     take = (
         _TABLE.update()
         .where(t.id.in_(bindparam("chosen", expanding=True)), runnable(now))
-        .values(
-            status=Status.RUNNING.value,
-            lease_owner=bindparam("owner"),
-            lease_expires_at=bindparam("expires_at"),
-            # The first start stays (a takeover or a resumed wait keeps it).
-            started_at=func.coalesce(t.started_at, now),
-            updated_at=now,
-        )
+        .values(_taken(now))
         .returning(*(t[c.key] for c in _CLAIMED_COLUMNS))
     )
     return candidates, take
@@ -341,13 +352,7 @@ def _claim_one_statement(*, previous_owner: bool) -> Any:
             runnable(now),
             t.cycle_id.in_(running_cycle),
         )
-        .values(
-            status=Status.RUNNING.value,
-            lease_owner=bindparam("owner"),
-            lease_expires_at=bindparam("expires_at"),
-            started_at=func.coalesce(t.started_at, now),
-            updated_at=now,
-        )
+        .values(_taken(now))
         .returning(*returned)
     )
 
@@ -528,11 +533,6 @@ class Checkpoint:
     last_successful_run: tuple[str, datetime] | None = None
     seen_items: list[str] = field(default_factory=list)
     discard: bool = False  # a trigger run that found nothing leaves no transaction
-
-
-def _table(model: Any) -> Table:
-    table: Table = model.__table__
-    return table
 
 
 # A checkpoint's statements, built once (Core: no ORM work per row). The update and the
