@@ -8,7 +8,7 @@ client calling the API directly, so the ratio is what going through Junction cos
 server then answers GET /v1.0/accounts and GET /v1.0/cycles/transactions (partner API
 reads: token check, paging and a count) at the same concurrency.
 
-    uv run python bench/dod_api_bench.py [--calls 5000] [--concurrency 50]
+    uv run python bench/dod_api_bench.py [--calls 5000] [--concurrency 50] [--only dod|PATH]
 
 BENCH_PROFILE=FILE.svg (or FILE.txt for collapsed stacks) attaches py-spy to the server for
 the measured runs; it slows the server down a little.
@@ -175,6 +175,12 @@ def main() -> None:
     parser.add_argument(
         "--database-url", default=None, help="an empty PostgreSQL database; default: SQLite"
     )
+    parser.add_argument(
+        "--only",
+        choices=("dod", *READ_PATHS),
+        default=None,
+        help="measure one part (a profile of it alone, say); default: all",
+    )
     args = parser.parse_args()
 
     upstream_port, junction_port = _free_port(), _free_port()
@@ -201,10 +207,15 @@ def main() -> None:
             profiler = _profile(junction.pid)
             base = f"http://127.0.0.1:{junction_port}"
             token, ac = asyncio.run(_prepare(base, env))
-            through = asyncio.run(junction_rate(base, token, ac, args.calls, args.concurrency))
+            through = (
+                asyncio.run(junction_rate(base, token, ac, args.calls, args.concurrency))
+                if args.only in (None, "dod")
+                else None
+            )
             reads = {
                 path: asyncio.run(read_rate(base, token, path, args.calls, args.concurrency))
                 for path in READ_PATHS
+                if args.only in (None, path)
             }
             plain = asyncio.run(plain_rate(upstream, args.calls, args.concurrency))
         finally:
@@ -217,6 +228,7 @@ def main() -> None:
     print(
         "command: uv run python bench/dod_api_bench.py "
         f"--calls {args.calls} --concurrency {args.concurrency}"
+        + (f" --only {args.only}" if args.only else "")
         + (f" --database-url {args.database_url}" if args.database_url else "")
     )
     print(
@@ -224,8 +236,9 @@ def main() -> None:
     )
     print(f"database: {'PostgreSQL' if args.database_url else 'SQLite'}")
     print(f"plain aiohttp GET to the API:        {plain:8,.0f} calls/s")
-    print(f"Data on Demand through Junction:     {through:8,.0f} calls/s")
-    print(f"ratio (Junction / plain):            {through / plain:8.2f}")
+    if through is not None:
+        print(f"Data on Demand through Junction:     {through:8,.0f} calls/s")
+        print(f"ratio (Junction / plain):            {through / plain:8.2f}")
     for path, rate in reads.items():
         print(f"GET {path + ':':32}{rate:8,.0f} requests/s")
     time.sleep(0)

@@ -18,6 +18,7 @@ from sqlalchemy.ext.asyncio import (
 )
 
 from junction.db.changes import ChangeFeed
+from junction.db.sqlite_driver import one_hop_dbapi
 
 SQLITE_BUSY_TIMEOUT_MS = 30_000
 READ_ONLY_OPTION = "junction_read_only"
@@ -50,7 +51,11 @@ def _configure_sqlite(engine: AsyncEngine) -> None:
 
 def create_engine(url: str) -> AsyncEngine:
     if url.startswith("sqlite"):
-        engine = create_async_engine(url, connect_args={"timeout": SQLITE_BUSY_TIMEOUT_MS / 1000})
+        engine = create_async_engine(
+            url,
+            connect_args={"timeout": SQLITE_BUSY_TIMEOUT_MS / 1000},
+            module=one_hop_dbapi(),
+        )
         _configure_sqlite(engine)
         return engine
     return create_async_engine(url, pool_pre_ping=True, pool_size=10, max_overflow=10)
