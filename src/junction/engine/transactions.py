@@ -202,12 +202,13 @@ _CLAIMED_COLUMNS = (
 )
 
 
-def _due_by_status(now: Any) -> list[Any]:
-    """``runnable`` as one condition per status, each served by the (status, due_at) index."""
+def _due_by_status(now: Any, status: Any = Transaction.status) -> list[Any]:
+    """``runnable`` as one condition per status, each served by the (status, due_at) index
+    (unless ``status`` is an expression no index serves)."""
     return [
-        and_(Transaction.status == Status.QUEUED.value, Transaction.due_at <= now),
-        and_(Transaction.status == Status.WAITING.value, Transaction.due_at <= now),
-        and_(Transaction.status == Status.RUNNING.value, Transaction.lease_expires_at < now),
+        and_(status == Status.QUEUED.value, Transaction.due_at <= now),
+        and_(status == Status.WAITING.value, Transaction.due_at <= now),
+        and_(status == Status.RUNNING.value, Transaction.lease_expires_at < now),
     ]
 
 
@@ -267,9 +268,16 @@ def _claim_statements(*, postgresql: bool) -> tuple[Any, Any]:
         .limit(heads_read)
     )
     t = _TABLE.c
+    # The update finds the chosen rows by id, and checks they are still runnable. Given that
+    # OR of statuses and several ids, SQLite (which plans without statistics) reads the OR
+    # from the (status, due_at) index instead: every due row of the backlog, for each claim
+    # (with 48,000 queued, 15 ms a claim against 0.03 ms; a drain slowed with the depth of
+    # its queue). Its status as an expression no index serves (`status || ''`) leaves it the
+    # primary key. PostgreSQL plans by its statistics and gets the plain condition.
+    status = Transaction.status if postgresql else Transaction.status.concat("")
     take = (
         _TABLE.update()
-        .where(t.id.in_(bindparam("chosen", expanding=True)), runnable(now))
+        .where(t.id.in_(bindparam("chosen", expanding=True)), or_(*_due_by_status(now, status)))
         .values(_taken(now))
         .returning(*(t[c.key] for c in _CLAIMED_COLUMNS))
     )
