@@ -15,7 +15,7 @@ steady-state rate is the same drain of a backlog of only ``--steady`` transactio
 block, which is steadier than the rates on a shared machine.
 
     uv run --frozen python bench/backlog_bench.py [--backlog 100000] [--block 10000]
-        [--steady 2000] [--database sqlite|postgres]
+        [--steady 2000] [--account-limit 16] [--database sqlite|postgres]
 """
 
 from __future__ import annotations
@@ -191,6 +191,13 @@ def main() -> None:
     parser.add_argument("--backlog", type=int, default=100_000, help="transactions queued")
     parser.add_argument("--block", type=int, default=10_000, help="items per measured block")
     parser.add_argument("--steady", type=int, default=2_000, help="the small backlog")
+    parser.add_argument(
+        "--account-limit",
+        type=int,
+        default=16,
+        help="JUNCTION_ACCOUNT_CONCURRENCY_LIMIT (the workers stay 16; below 16 the one "
+        "account is at its limit while workers are free, as with the shipped default of 8)",
+    )
     add_database_options(parser)
     args = parser.parse_args()
 
@@ -202,7 +209,8 @@ def main() -> None:
     try:
         with tempfile.TemporaryDirectory() as folder, fresh_database(args, folder) as urls:
             database_url, seed_url = urls
-            server = Server(folder, database_url)
+            limit = {"JUNCTION_ACCOUNT_CONCURRENCY_LIMIT": str(args.account_limit)}
+            server = Server(folder, database_url, extra=limit)
             server.start()
             try:
                 token, cycle_id, url = asyncio.run(_prepare(server.base, server.env, target))
@@ -235,11 +243,13 @@ def main() -> None:
     print(
         "command: uv run --frozen python bench/backlog_bench.py "
         f"--backlog {args.backlog} --block {args.block} --steady {args.steady}"
+        + (f" --account-limit {args.account_limit}" if args.account_limit != 16 else "")
         + database_command(args)
     )
     print(environment_line())
     print(
-        f"database: {database_label(args)}; workers 16, per-account limit 16 (one account); "
+        f"database: {database_label(args)}; workers 16, "
+        f"per-account limit {args.account_limit} (one account); "
         f"{args.backlog:,} transactions queued in {seconds:.1f} s"
     )
     print()
