@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Annotated
+from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 
@@ -24,6 +24,8 @@ from junction.errors import JunctionError
 from junction.security.keyring import load_keyring
 
 if TYPE_CHECKING:
+    from collections.abc import Coroutine
+
     from junction.services import Services
 
 # How long `junction serve` keeps an idle HTTP connection open (see serve below).
@@ -126,8 +128,6 @@ def worker(
     Stops on SIGTERM or Ctrl-C: running transactions get JUNCTION_WORKER_SHUTDOWN_GRACE_SECONDS
     to finish, the rest go back to the queue for another worker.
     """
-    import asyncio
-
     from junction.services import build_services
 
     settings = load_settings()
@@ -148,9 +148,24 @@ def worker(
         if concurrency is not None:
             settings = settings.model_copy(update={"worker_concurrency": concurrency})
         services = build_services(settings, role="worker", keyring=keyring)
-        asyncio.run(_run_worker(services))
+        _run_event_loop(_run_worker(services))
     except JunctionError as exc:
         fail(exc.message)
+
+
+def _run_event_loop(main: Coroutine[Any, Any, None]) -> None:
+    """Run ``main`` on uvloop where it is installed (Uvicorn's standard extras bring it on
+    Linux and macOS; `junction serve` runs on it through Uvicorn), else on asyncio's own
+    loop. A worker spends much of its time in the loop's socket waits: psycopg registers and
+    unregisters its connection with the loop for each wait."""
+    try:
+        import uvloop
+    except ImportError:
+        import asyncio
+
+        asyncio.run(main)
+        return
+    uvloop.run(main)
 
 
 async def _run_worker(services: Services) -> None:
