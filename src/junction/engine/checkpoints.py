@@ -17,7 +17,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import bindparam, select
 from sqlalchemy.exc import InterfaceError, OperationalError
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -28,6 +28,14 @@ from junction.db.engine import Database
 from junction.engine import transactions as tx
 
 MAX_GROUP = 100
+
+# The error counts of a group's cycles, built once (a group commits many times a second).
+_COUNTS = (
+    select(Cycle.id, Cycle.consecutive_errors)
+    .where(Cycle.id.in_(bindparam("cycle_ids", expanding=True)))
+    .order_by(Cycle.id)
+)
+_LOCKED_COUNTS = _COUNTS.with_for_update()
 
 
 @dataclass
@@ -104,19 +112,14 @@ class CheckpointWriter:
     async def _commit(self, jobs: list[Job]) -> list[Written | Exception]:
         async with self.database.transaction() as session:
             cycle_ids = sorted({job.claimed.cycle_id for job in jobs})
-            counts = (
-                select(Cycle.id, Cycle.consecutive_errors)
-                .where(Cycle.id.in_(cycle_ids))
-                .order_by(Cycle.id)
-            )
-            if self.database.dialect == "postgresql":
-                # Cycles first, then transactions, in one order: the order deactivation and
-                # upgrades lock in. Otherwise an ending transaction (its row locked, then its
-                # cycle's error count) and a deactivation (the cycle, then its transactions)
-                # can deadlock. (SQLite: this transaction is the only writer already.)
-                counts = counts.with_for_update()
+            # PostgreSQL: cycles first, then transactions, in one order: the order
+            # deactivation and upgrades lock in. Otherwise an ending transaction (its row
+            # locked, then its cycle's error count) and a deactivation (the cycle, then its
+            # transactions) can deadlock. (SQLite: this transaction is the only writer.)
+            counts = _LOCKED_COUNTS if self.database.dialect == "postgresql" else _COUNTS
             # Read under the lock: a success has no count to reset when it is 0.
-            errors = {cycle_id: count for cycle_id, count in (await session.execute(counts)).all()}
+            found = await session.execute(counts, {"cycle_ids": cycle_ids})
+            errors = {cycle_id: count for cycle_id, count in found.all()}
             # The transactions' rows in id order too, as lease renewal and hand-back lock
             # them: a group taking two rows in the opposite order to a renewal deadlocks.
             order = sorted(range(len(jobs)), key=lambda index: jobs[index].claimed.id)
