@@ -106,7 +106,9 @@ class OneHopConnection(AsyncAdapt_aiosqlite_connection):
     def _open(self) -> bool:
         driver: aiosqlite.Connection = self._connection  # type: ignore[assignment]
         # in_transaction is read on this thread, as aiosqlite's own property does: nothing
-        # else runs on the connection meanwhile (it is checked out to this caller).
+        # else runs on the connection meanwhile (it is checked out to this caller; a
+        # statement cancelled while it ran on its thread makes SQLAlchemy invalidate the
+        # connection, which then is closed, never rolled back from here).
         return driver._connection is not None and driver.in_transaction
 
     def commit(self) -> None:
@@ -120,9 +122,13 @@ class OneHopConnection(AsyncAdapt_aiosqlite_connection):
 
 class OneHopDBAPI(AsyncAdapt_aiosqlite_dbapi):
     def connect(self, *arg: Any, **kw: Any) -> OneHopConnection:
-        connection = aiosqlite.connect(*arg, **kw)
-        # The connection's thread must not keep the process alive (as SQLAlchemy's own does).
-        connection._thread.daemon = True
+        creator = kw.pop("async_creator_fn", None)  # create_async_engine(async_creator=...)
+        if creator is not None:
+            connection = creator(*arg, **kw)
+        else:
+            connection = aiosqlite.connect(*arg, **kw)
+            # Its thread must not keep the process alive (as SQLAlchemy's own adapter does).
+            connection._thread.daemon = True
         opened: Any = await_(connection)
         return OneHopConnection(self, opened)
 
