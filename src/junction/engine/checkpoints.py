@@ -124,17 +124,29 @@ class CheckpointWriter:
             # them: a group taking two rows in the opposite order to a renewal deadlocks.
             order = sorted(range(len(jobs)), key=lambda index: jobs[index].claimed.id)
             results: dict[int, Written | Exception] = {}
+            # The group's step data, task counts and incidents go in with one statement per
+            # table (a failure there fails the group, which is then written one by one).
+            new_rows = tx.NewRows()
             for index in order:
                 try:
-                    results[index] = await self._apply(session, jobs[index], errors)
+                    results[index] = await self._apply(session, jobs[index], errors, new_rows)
                 except tx.LeaseLost as exc:
                     results[index] = exc  # nothing of it was written
+            await new_rows.insert(session)
         return [results[index] for index in range(len(jobs))]
 
-    async def _apply(self, session: AsyncSession, job: Job, errors: dict[str, int]) -> Written:
+    async def _apply(
+        self, session: AsyncSession, job: Job, errors: dict[str, int], new_rows: tx.NewRows
+    ) -> Written:
         claimed, change, now = job.claimed, job.change, job.now
         await tx.checkpoint(
-            session, claimed, owner=self.owner, now=now, lease=self.lease, change=change
+            session,
+            claimed,
+            owner=self.owner,
+            now=now,
+            lease=self.lease,
+            change=change,
+            new_rows=new_rows,
         )
         paused = None
         if job.count_errors and change.status in tx.ENDED and not change.discard:

@@ -557,6 +557,25 @@ _INSERT_TASK_USAGE = _table(TaskUsage).insert()
 _INSERT_INCIDENTS = _table(Incident).insert()
 
 
+@dataclass
+class NewRows:
+    """Step data, task counts and incidents of several checkpoints, inserted together: one
+    statement per table for a group of checkpoints instead of one per checkpoint."""
+
+    steps: list[dict[str, Any]] = field(default_factory=list)
+    tasks: list[dict[str, Any]] = field(default_factory=list)
+    incidents: list[dict[str, Any]] = field(default_factory=list)
+
+    async def insert(self, session: AsyncSession) -> None:
+        for statement, rows in (
+            (_INSERT_STEP_RUNS, self.steps),
+            (_INSERT_TASK_USAGE, self.tasks),
+            (_INSERT_INCIDENTS, self.incidents),
+        ):
+            if rows:
+                await session.execute(statement, rows)
+
+
 async def checkpoint(
     session: AsyncSession,
     claimed: Claimed,
@@ -565,8 +584,13 @@ async def checkpoint(
     now: datetime,
     lease: timedelta,
     change: Checkpoint,
+    new_rows: NewRows | None = None,
 ) -> None:
-    """Write one step's outcome and the transaction's next position (LeaseLost if not ours)."""
+    """Write one step's outcome and the transaction's next position (LeaseLost if not ours).
+
+    Given ``new_rows``, its step data, task count and incidents are added there, for the
+    caller to insert in the same database transaction; otherwise they are inserted here."""
+    rows = NewRows() if new_rows is None else new_rows
     if not allowed(Status.RUNNING, change.status):
         raise ValueError(f"a running transaction cannot become {change.status}")
     errors = sum(1 for i in change.incidents if i.level == "Error")
@@ -605,8 +629,7 @@ async def checkpoint(
     if result.rowcount != 1:  # type: ignore[attr-defined]
         raise LeaseLost(f"Transaction {claimed.id} is no longer held by this process")
     if change.records and not change.discard:
-        await session.execute(
-            _INSERT_STEP_RUNS,
+        rows.steps.extend(
             [
                 {
                     "transaction_id": claimed.id,
@@ -622,23 +645,21 @@ async def checkpoint(
                     "message": r.message,
                 }
                 for offset, r in enumerate(change.records)
-            ],
+            ]
         )
     tasks = sum(1 for r in change.records if r.task)
     if tasks and not change.discard:
-        await session.execute(
-            _INSERT_TASK_USAGE,
+        rows.tasks.append(
             {
                 "account_id": claimed.account_id,
                 "cycle_id": claimed.cycle_id,
                 "source": TASK_SOURCE_CYCLE,
                 "tasks": tasks,
                 "counted_at": now,
-            },
+            }
         )
     if change.incidents:
-        await session.execute(
-            _INSERT_INCIDENTS,
+        rows.incidents.extend(
             [
                 {
                     "id": new_id(),
@@ -653,8 +674,10 @@ async def checkpoint(
                     "created_at": now,
                 }
                 for i in change.incidents
-            ],
+            ]
         )
+    if new_rows is None:
+        await rows.insert(session)
     await insert_rows(session, change.spawned)
     if change.last_successful_run is not None:
         step_id, when = change.last_successful_run
