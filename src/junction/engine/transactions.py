@@ -584,13 +584,12 @@ async def checkpoint(
     now: datetime,
     lease: timedelta,
     change: Checkpoint,
-    new_rows: NewRows | None = None,
+    new_rows: NewRows,
 ) -> None:
     """Write one step's outcome and the transaction's next position (LeaseLost if not ours).
 
-    Given ``new_rows``, its step data, task count and incidents are added there, for the
-    caller to insert in the same database transaction; otherwise they are inserted here."""
-    rows = NewRows() if new_rows is None else new_rows
+    Its step data, task count and incidents are added to ``new_rows``, which the caller
+    inserts in the same database transaction (for a whole group of checkpoints at once)."""
     if not allowed(Status.RUNNING, change.status):
         raise ValueError(f"a running transaction cannot become {change.status}")
     errors = sum(1 for i in change.incidents if i.level == "Error")
@@ -629,7 +628,7 @@ async def checkpoint(
     if result.rowcount != 1:  # type: ignore[attr-defined]
         raise LeaseLost(f"Transaction {claimed.id} is no longer held by this process")
     if change.records and not change.discard:
-        rows.steps.extend(
+        new_rows.steps.extend(
             [
                 {
                     "transaction_id": claimed.id,
@@ -649,7 +648,7 @@ async def checkpoint(
         )
     tasks = sum(1 for r in change.records if r.task)
     if tasks and not change.discard:
-        rows.tasks.append(
+        new_rows.tasks.append(
             {
                 "account_id": claimed.account_id,
                 "cycle_id": claimed.cycle_id,
@@ -659,7 +658,7 @@ async def checkpoint(
             }
         )
     if change.incidents:
-        rows.incidents.extend(
+        new_rows.incidents.extend(
             [
                 {
                     "id": new_id(),
@@ -676,8 +675,6 @@ async def checkpoint(
                 for i in change.incidents
             ]
         )
-    if new_rows is None:
-        await rows.insert(session)
     await insert_rows(session, change.spawned)
     if change.last_successful_run is not None:
         step_id, when = change.last_successful_run
