@@ -19,6 +19,7 @@ from junction.api.middleware import (
     TrailingSlashMiddleware,
 )
 from junction.api.openapi import install_openapi
+from junction.api.route_guard import guard_included_routers
 from junction.api.routes import API_PREFIX, mount_routes
 from junction.auth.identity import BearerAuthMiddleware
 from junction.connectors.catalog.documents import MAX_OPENAPI_BYTES
@@ -120,4 +121,6 @@ def create_app(services: Services) -> FastAPI:
     mount_home(app)
     if demo is not None:
         demo.mount(app)
+    # Last: it reads the routes every router holds by now.
+    guard_included_routers(app)
     return app
