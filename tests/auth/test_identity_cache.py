@@ -8,29 +8,27 @@ deletes, the other refuses at once.
 from __future__ import annotations
 
 import asyncio
-import time
-from collections.abc import AsyncIterator, Awaitable, Callable, Iterator
-from contextlib import asynccontextmanager
+from collections.abc import Awaitable, Callable, Iterator
 from pathlib import Path
 
-import httpx
 import psycopg
 import pytest
 from sqlalchemy import select
 from sqlalchemy.engine import make_url
 
-from junction.api.app import create_app
 from junction.auth import service as auth_service
 from junction.auth.models import AccessToken
 from junction.db import migrate
 from junction.db.changes import CHANNEL, RECONNECT_SECONDS
 from junction.security.hashing import token_hash
-from junction.services import Services, build_services
-from junction.settings import Settings
+from junction.services import Services
 from tests.fixtures.databases import BACKENDS, fresh_database
-
-# PostgreSQL's notices arrive shortly after the commit, not before the revoking call returns.
-NOTICE_DEADLINE_SECONDS = 2.0
+from tests.fixtures.shared_database import (
+    NOTICE_DEADLINE_SECONDS,
+    eventually,
+    partner_token,
+    serving,
+)
 
 
 @pytest.fixture(params=BACKENDS)
@@ -38,49 +36,6 @@ def database_url(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str
     with fresh_database(request.param, tmp_path, migrated=True) as url:
         migrate.upgrade(url)
         yield url
-
-
-@asynccontextmanager
-async def serving(url: str, folder: Path) -> AsyncIterator[tuple[Services, httpx.AsyncClient]]:
-    settings = Settings(data_dir=folder, database_url=url, library_connectors="none")
-    services = build_services(settings)
-    transport = httpx.ASGITransport(app=create_app(services), client=("127.0.0.1", 50000))
-    try:
-        async with httpx.AsyncClient(transport=transport, base_url="http://junction") as client:
-            yield services, client
-    finally:
-        await services.close()
-
-
-async def eventually(check: Callable[[], Awaitable[bool]], deadline: float) -> float:
-    """Seconds until ``check`` holds; fails past the deadline."""
-    started = time.monotonic()
-    while not await check():
-        assert time.monotonic() - started < deadline, "the change did not reach the process"
-        await asyncio.sleep(0.01)
-    return time.monotonic() - started
-
-
-async def _token(services: Services, client: httpx.AsyncClient, description: str) -> str:
-    async with services.database.transaction() as session:
-        credentials = await auth_service.create_credentials(
-            session=session,
-            keyring=services.keyring,
-            description=description,
-            limit=100,
-            now=services.clock(),
-        )
-    answer = await client.post(
-        "/oauth/token",
-        data={
-            "grant_type": "client_credentials",
-            "client_id": credentials.client_id,
-            "client_secret": credentials.client_secret or "",
-        },
-    )
-    assert answer.status_code == 200, answer.text
-    token: str = answer.json()["access_token"]
-    return token
 
 
 async def _token_id(services: Services, token: str) -> str:
@@ -109,8 +64,8 @@ def test_revocations_and_deletions_reach_the_other_process(
             serving(database_url, tmp_path / "one") as (one, first),
             serving(database_url, tmp_path / "two") as (two, second),
         ):
-            admin = await _token(one, first, "admin")
-            victim = await _token(one, first, "victim")
+            admin = await partner_token(one, first, "admin")
+            victim = await partner_token(one, first, "victim")
             as_admin = {"Authorization": f"Bearer {admin}"}
             as_victim = {"Authorization": f"Bearer {victim}"}
             for name in ("acme", "globex"):
@@ -186,7 +141,7 @@ def test_without_notices_postgresql_answers_from_the_database(tmp_path: Path) ->
                 serving(url, tmp_path / "one") as (one, first),
                 serving(url, tmp_path / "two") as (two, second),
             ):
-                token = await _token(one, first, "partner")
+                token = await partner_token(one, first, "partner")
                 headers = {"Authorization": f"Bearer {token}"}
                 assert (await second.get("/v1.0/accounts", headers=headers)).status_code == 200
                 await eventually(_live(two), NOTICE_DEADLINE_SECONDS)

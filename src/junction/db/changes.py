@@ -14,6 +14,13 @@ once it commits:
   rewritten after the commit; each process compares it (one ``stat``) before it answers
   from memory.
 
+Topics can also follow tables (``watch_tables``): every session of ``Database`` is a
+``ChangeTrackingSession``, which marks a topic whenever its transaction writes one of the
+topic's tables, through the ORM (a flush) or a statement (``insert``, ``update``,
+``delete``). No write path has to remember to announce, and a table added to a topic later
+is covered everywhere at once. Foreign keys' ``ON DELETE CASCADE`` removes rows without
+either: watch the parent table too.
+
 Changes made outside Junction (SQL by hand, a restored backup) send no notice: restart the
 processes after such an edit.
 """
@@ -28,17 +35,23 @@ from collections.abc import Callable
 from pathlib import Path
 
 import psycopg
-from sqlalchemy import text
+from sqlalchemy import Table, event, text
 from sqlalchemy.engine import make_url
 from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.orm import ORMExecuteState, Session, UOWTransaction
 
 log = logging.getLogger(__name__)
 
 CHANNEL = "junction_changes"
 # The topics. AUTH: access tokens revoked, credential sets or accounts deleted.
 AUTH = "auth"
+# Accounts, account connectors (their credentials, properties and custom fields), connectors
+# and partner properties: what a connection to a third party is opened from (by table).
+CONNECTIONS = "connections"
 # Where a session keeps the topics its transaction changed, until the commit.
 SESSION_KEY = "junction_changed_topics"
+# Topics marked by table that PostgreSQL has still to be told of, at the commit.
+UNSENT_KEY = "junction_unsent_topics"
 RECONNECT_SECONDS = 1.0
 
 # Hears the topics a committed transaction changed; None when anything may have changed.
@@ -56,6 +69,61 @@ async def announce(session: AsyncSession, topic: str) -> None:
                 "channel": CHANNEL,
                 "topic": topic,
             },
+        )
+
+
+# Table name -> the topic its writes mark.
+_WATCHED: dict[str, str] = {}
+
+
+def watch_tables(topic: str, *tables: str) -> None:
+    """Mark ``topic`` in every transaction that writes one of ``tables`` (by name)."""
+    for table in tables:
+        _WATCHED[table] = topic
+
+
+class ChangeTrackingSession(Session):
+    """The synchronous session behind each of ``Database``'s sessions; see the module
+    docstring. Its events are registered below, for this class only."""
+
+
+def _mark(session: Session, topic: str) -> None:
+    session.info.setdefault(SESSION_KEY, set()).add(topic)
+    if session.get_bind().dialect.name == "postgresql":
+        session.info.setdefault(UNSENT_KEY, set()).add(topic)
+
+
+@event.listens_for(ChangeTrackingSession, "after_flush")
+def _flushed(session: Session, _flush: UOWTransaction) -> None:
+    # After the flush, before its bookkeeping: new, dirty and deleted still list what it wrote.
+    for instance in (*session.new, *session.dirty, *session.deleted):
+        table = getattr(type(instance), "__table__", None)
+        topic = _WATCHED.get(table.name) if isinstance(table, Table) else None
+        if topic is not None:
+            _mark(session, topic)
+
+
+@event.listens_for(ChangeTrackingSession, "do_orm_execute")
+def _executing(state: ORMExecuteState) -> None:
+    if not (state.is_insert or state.is_update or state.is_delete):
+        return
+    table = getattr(state.statement, "table", None)
+    topic = _WATCHED.get(table.name) if isinstance(table, Table) else None
+    if topic is not None:
+        _mark(state.session, topic)
+
+
+@event.listens_for(ChangeTrackingSession, "before_commit")
+def _committing(session: Session) -> None:
+    if session.get_bind().dialect.name != "postgresql":
+        return
+    # The commit's own last flush runs after this hook: flush first, so that its writes are
+    # marked too, then send what is unsent. NOTIFY is delivered by the commit, never by a
+    # rollback.
+    session.flush()
+    for topic in sorted(session.info.pop(UNSENT_KEY, ())):
+        session.execute(
+            text("SELECT pg_notify(:channel, :topic)"), {"channel": CHANNEL, "topic": topic}
         )
 
 

@@ -17,7 +17,7 @@ from sqlalchemy.ext.asyncio import (
     create_async_engine,
 )
 
-from junction.db.changes import ChangeFeed
+from junction.db.changes import ChangeFeed, ChangeTrackingSession
 from junction.db.sqlite_driver import one_hop_dbapi
 
 SQLITE_BUSY_TIMEOUT_MS = 30_000
@@ -67,9 +67,14 @@ class Database:
     def __init__(self, url: str) -> None:
         self.url = url
         self.engine = create_engine(url)
-        self.sessionmaker = async_sessionmaker(self.engine, expire_on_commit=False)
+        # Every session notes which watched tables its transaction wrote (db.changes).
+        self.sessionmaker = async_sessionmaker(
+            self.engine, expire_on_commit=False, sync_session_class=ChangeTrackingSession
+        )
         self.read_sessionmaker = async_sessionmaker(
-            self.engine.execution_options(**{READ_ONLY_OPTION: True}), expire_on_commit=False
+            self.engine.execution_options(**{READ_ONLY_OPTION: True}),
+            expire_on_commit=False,
+            sync_session_class=ChangeTrackingSession,
         )
         self._writer = asyncio.Lock() if url.startswith("sqlite") else None
         # What committed transactions changed, for the caches of this and other processes.

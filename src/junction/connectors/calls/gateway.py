@@ -5,9 +5,9 @@ refreshes, one at a time per account connector) and one cache of opened connecti
 (decrypted credentials and property values), shared by the engine, Data on Demand,
 look-ups, custom field discovery and webhook installation alike.
 
-A cached connection is reused for ``ttl`` seconds. Changes made through this process
-(credentials, properties, partner properties, removal) drop it at once (``forget``); a
-change made by another process is seen within the ``ttl``.
+A cached connection is reused for ``ttl`` seconds at most. A write to any table it is
+opened from drops every cached connection at once, in this process and the others (the
+``CONNECTIONS`` change notice, see ``contexts``).
 """
 
 from __future__ import annotations
@@ -21,7 +21,9 @@ from junction.connectors.accounts.models import AccountConnector
 from junction.connectors.calls import oauth
 from junction.connectors.calls import service as calls
 from junction.connectors.calls.connections import Connection, NotAuthenticated, open_connection
+from junction.connectors.calls.contexts import ContextCache
 from junction.connectors.runtime import Runtime
+from junction.db.changes import CONNECTIONS
 from junction.db.engine import Database
 from junction.security.keyring import Keyring
 
@@ -53,6 +55,9 @@ class ConnectorGateway:
         self.ttl = ttl
         self.size = size
         self._connections: dict[int, _Cached] = {}
+        # Whole call contexts (Data on Demand, method tests), kept until a change notice.
+        self.contexts: ContextCache[calls.Prepared] = ContextCache(database.changes)
+        database.changes.subscribe(self._changed)
 
     async def connection(self, account_connector_id: int) -> Connection:
         """The account connector's connection, from the cache while it is fresh."""
@@ -106,9 +111,15 @@ class ConnectorGateway:
             oldest = min(self._connections, key=lambda key: self._connections[key].opened)
             del self._connections[oldest]
 
+    def _changed(self, topics: frozenset[str] | None) -> None:
+        # What connections are opened from changed, here or in another process.
+        if topics is None or CONNECTIONS in topics:
+            self._connections.clear()
+
     def forget(self, account_connector_id: int | None = None) -> None:
         """Drop one account connector's cached connection, or all of them (``None``: a
         partner property changed, which every account connector of the connector reads)."""
+        self.contexts.forget()
         if account_connector_id is None:
             self._connections.clear()
         else:

@@ -67,6 +67,30 @@ async def prepare(
     account_connector_id: int,
     method_ref: str,
 ) -> Prepared:
+    """What a call of the method is made from: from memory when nothing it was read from has
+    changed since (``contexts``), else read and kept."""
+    key = (account_id, account_connector_id, method_ref)
+    kept = gateway.contexts.get(key)
+    if kept is not None:
+        return kept
+    generation = gateway.contexts.generation
+    prepared = await _read_prepared(
+        gateway=gateway,
+        account_id=account_id,
+        account_connector_id=account_connector_id,
+        method_ref=method_ref,
+    )
+    gateway.contexts.keep(generation, key, prepared)
+    return prepared
+
+
+async def _read_prepared(
+    *,
+    gateway: ConnectorGateway,
+    account_id: str,
+    account_connector_id: int,
+    method_ref: str,
+) -> Prepared:
     async with gateway.database.transaction(read_only=True) as session:
         # One query loads the account connector, its release and its custom fields into the
         # session (one row per custom field, or one row with none), so the look-ups below by
