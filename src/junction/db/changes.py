@@ -32,13 +32,15 @@ import contextlib
 import logging
 import os
 from collections.abc import Callable
+from functools import partial
 from pathlib import Path
+from typing import Any
 
 import psycopg
-from sqlalchemy import Table, event, text
+from sqlalchemy import Connection, Table, event, text
 from sqlalchemy.engine import make_url
 from sqlalchemy.ext.asyncio import AsyncSession
-from sqlalchemy.orm import ORMExecuteState, Session, UOWTransaction
+from sqlalchemy.orm import Mapper, ORMExecuteState, Session, object_session
 
 log = logging.getLogger(__name__)
 
@@ -50,7 +52,7 @@ AUTH = "auth"
 CONNECTIONS = "connections"
 # Where a session keeps the topics its transaction changed, until the commit.
 SESSION_KEY = "junction_changed_topics"
-# Topics marked by table that PostgreSQL has still to be told of, at the commit.
+# Topics marked by a statement that PostgreSQL has still to be told of, at the commit.
 UNSENT_KEY = "junction_unsent_topics"
 RECONNECT_SECONDS = 1.0
 
@@ -76,10 +78,14 @@ async def announce(session: AsyncSession, topic: str) -> None:
 _WATCHED: dict[str, str] = {}
 
 
-def watch_tables(topic: str, *tables: str) -> None:
-    """Mark ``topic`` in every transaction that writes one of ``tables`` (by name)."""
-    for table in tables:
-        _WATCHED[table] = topic
+def watch_tables(topic: str, *models: type[Any]) -> None:
+    """Mark ``topic`` in every transaction that writes the table of one of ``models``."""
+    for model in models:
+        _WATCHED[model.__table__.name] = topic
+        # Rows written by a flush: the mapper's own events, which cost nothing to the
+        # flushes of other tables.
+        for name in ("after_insert", "after_update", "after_delete"):
+            event.listen(model, name, partial(_row_written, topic))
 
 
 class ChangeTrackingSession(Session):
@@ -87,41 +93,42 @@ class ChangeTrackingSession(Session):
     docstring. Its events are registered below, for this class only."""
 
 
-def _mark(session: Session, topic: str) -> None:
-    session.info.setdefault(SESSION_KEY, set()).add(topic)
-    if session.get_bind().dialect.name == "postgresql":
-        session.info.setdefault(UNSENT_KEY, set()).add(topic)
-
-
-@event.listens_for(ChangeTrackingSession, "after_flush")
-def _flushed(session: Session, _flush: UOWTransaction) -> None:
-    # After the flush, before its bookkeeping: new, dirty and deleted still list what it wrote.
-    for instance in (*session.new, *session.dirty, *session.deleted):
-        table = getattr(type(instance), "__table__", None)
-        topic = _WATCHED.get(table.name) if isinstance(table, Table) else None
-        if topic is not None:
-            _mark(session, topic)
+def _row_written(topic: str, _mapper: Mapper[Any], connection: Connection, row: object) -> None:
+    session = object_session(row)
+    if session is None or not isinstance(session, ChangeTrackingSession):
+        return
+    topics = session.info.setdefault(SESSION_KEY, set())
+    if topic in topics:
+        return
+    topics.add(topic)
+    if connection.dialect.name == "postgresql":
+        # Sent by the commit, never by a rollback: other processes hear only what happened.
+        connection.execute(
+            text("SELECT pg_notify(:channel, :topic)"), {"channel": CHANNEL, "topic": topic}
+        )
 
 
 @event.listens_for(ChangeTrackingSession, "do_orm_execute")
 def _executing(state: ORMExecuteState) -> None:
-    if not (state.is_insert or state.is_update or state.is_delete):
+    # Rows written by a statement (insert, update, delete) rather than through objects.
+    if state.is_select or not (state.is_insert or state.is_update or state.is_delete):
         return
     table = getattr(state.statement, "table", None)
     topic = _WATCHED.get(table.name) if isinstance(table, Table) else None
-    if topic is not None:
-        _mark(state.session, topic)
+    if topic is None:
+        return
+    topics = state.session.info.setdefault(SESSION_KEY, set())
+    if topic not in topics:
+        topics.add(topic)
+        state.session.info.setdefault(UNSENT_KEY, set()).add(topic)
 
 
 @event.listens_for(ChangeTrackingSession, "before_commit")
 def _committing(session: Session) -> None:
-    if session.get_bind().dialect.name != "postgresql":
+    unsent = session.info.pop(UNSENT_KEY, None)
+    if not unsent or session.get_bind().dialect.name != "postgresql":
         return
-    # The commit's own last flush runs after this hook: flush first, so that its writes are
-    # marked too, then send what is unsent. NOTIFY is delivered by the commit, never by a
-    # rollback.
-    session.flush()
-    for topic in sorted(session.info.pop(UNSENT_KEY, ())):
+    for topic in sorted(unsent):
         session.execute(
             text("SELECT pg_notify(:channel, :topic)"), {"channel": CHANNEL, "topic": topic}
         )

@@ -40,14 +40,14 @@ MAX_CONTEXTS = 10_000
 # session event sees.
 watch_tables(
     CONNECTIONS,
-    Account.__tablename__,
-    AccountConnector.__tablename__,
-    AccountConnectorField.__tablename__,
-    AccountConnectorProperty.__tablename__,
-    Connector.__tablename__,
-    ConnectorMethod.__tablename__,
-    ConnectorField.__tablename__,
-    PartnerConnectorProperty.__tablename__,
+    Account,
+    AccountConnector,
+    AccountConnectorField,
+    AccountConnectorProperty,
+    Connector,
+    ConnectorMethod,
+    ConnectorField,
+    PartnerConnectorProperty,
 )
 
 T = TypeVar("T")
