@@ -7,7 +7,8 @@ transaction per call, about half of a call's own CPU (docs/benchmarks.md, "Accou
 connector contexts from memory"). They are read once and kept here, per account, account
 connector and method, until any of the tables they come from is written: the
 ``CONNECTIONS`` change notice (``db.changes``) empties the cache in every process, in this
-one before the writing request is answered. While the notices cannot be heard (PostgreSQL's
+one before the writing request is answered. The gateway's ``ttl`` bounds what no notice
+reports (rows edited by hand in the database). While the notices cannot be heard (PostgreSQL's
 LISTEN connection down) nothing is answered from here.
 
 OAuth access tokens are not part of it: the token source reads the current token for each
@@ -16,6 +17,7 @@ call, as before.
 
 from __future__ import annotations
 
+import time
 from collections.abc import Hashable
 from typing import Generic, TypeVar
 
@@ -54,10 +56,12 @@ T = TypeVar("T")
 
 
 class ContextCache(Generic[T]):
-    def __init__(self, feed: ChangeFeed, size: int = MAX_CONTEXTS) -> None:
+    def __init__(self, feed: ChangeFeed, ttl: float, size: int = MAX_CONTEXTS) -> None:
         self._feed = feed
+        # A bound for what no notice reports (rows edited by hand in the database).
+        self._ttl = ttl
         self._size = size
-        self._kept: dict[Hashable, T] = {}
+        self._kept: dict[Hashable, tuple[float, T]] = {}
         # Bumped by every change notice: a read that began before one is not kept.
         self.generation = 0
         feed.subscribe(self._changed)
@@ -73,7 +77,10 @@ class ContextCache(Generic[T]):
     def get(self, key: Hashable) -> T | None:
         if not self._feed.live():
             return None
-        return self._kept.get(key)
+        found = self._kept.get(key)
+        if found is None or time.monotonic() - found[0] >= self._ttl:
+            return None
+        return found[1]
 
     def keep(self, generation: int, key: Hashable, value: T) -> None:
         """Keep what a read that began at ``generation`` found, unless a change came since."""
@@ -81,4 +88,4 @@ class ContextCache(Generic[T]):
             return
         if len(self._kept) >= self._size:
             self._kept = {}
-        self._kept[key] = value
+        self._kept[key] = (time.monotonic(), value)

@@ -56,7 +56,7 @@ class ConnectorGateway:
         self.size = size
         self._connections: dict[int, _Cached] = {}
         # Whole call contexts (Data on Demand, method tests), kept until a change notice.
-        self.contexts: ContextCache[calls.Prepared] = ContextCache(database.changes)
+        self.contexts: ContextCache[calls.Prepared] = ContextCache(database.changes, ttl)
         database.changes.subscribe(self._changed)
 
     async def connection(self, account_connector_id: int) -> Connection:
