@@ -159,6 +159,5 @@ async def prepare(
         now=context.clock(),
     )
     for row in installed:
-        context.gateway.forget(row.id)
         if row.authenticated:
             discover(row.id)  # its custom fields, once committed

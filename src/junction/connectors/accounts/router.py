@@ -116,7 +116,6 @@ async def update_account_connector(
 
 @router.delete("/account/connectors/{account_connector_id}", summary="Remove an account connector")
 async def delete_account_connector(row: Row, session: Session, context: Context) -> Any:
-    context.gateway.forget(row.id)
     name = row.name
     await service.remove(session=session, row=row)
     return {"Message": f"Connector '{name}' removed from the account."}
@@ -127,7 +126,6 @@ async def delete_account_connector(row: Row, session: Session, context: Context)
     summary="Forget an account connector's credentials",
 )
 async def deauthenticate(row: Row, session: Session, context: Context) -> Any:
-    context.gateway.forget(row.id)
     await service.deauthenticate(session=session, row=row, now=context.clock())
     return {"Message": f"Connector '{row.name}' successfully de-authenticated."}
 
@@ -159,7 +157,6 @@ async def _set(
 ) -> PropertyOut:
     connector = await catalog.get_connector(session=session, connector_id=row.connector_id)
     parameter = service.account_property(catalog.definition_of(connector), prop.Name)
-    context.gateway.forget(row.id)
     service.touch(row, context.clock())
     stored = await service.set_property(
         session=session,
@@ -216,7 +213,6 @@ async def put_property(
     summary="Remove an account connector property",
 )
 async def delete_property(row: Row, property_id: RowId, session: Session, context: Context) -> Any:
-    context.gateway.forget(row.id)
     service.touch(row, context.clock())
     stored = await service.get_property(session=session, row=row, property_id=property_id)
     await service.delete_property(session=session, stored=stored)

@@ -145,8 +145,6 @@ async def update_checked(
             session=session, account_id=account_id, account_connector_id=account_connector_id
         )
         was_authenticated = row.authenticated
-        # Dropped from the cache of opened connections: the next call reads the new values.
-        gateway.forget(row.id)
         await account_connectors.update(
             session=session, keyring=gateway.keyring, row=row, update_in=update_in, now=now
         )

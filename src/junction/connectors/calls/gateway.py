@@ -116,14 +116,5 @@ class ConnectorGateway:
         if topics is None or CONNECTIONS in topics:
             self._connections.clear()
 
-    def forget(self, account_connector_id: int | None = None) -> None:
-        """Drop one account connector's cached connection, or all of them (``None``: a
-        partner property changed, which every account connector of the connector reads)."""
-        self.contexts.forget()
-        if account_connector_id is None:
-            self._connections.clear()
-        else:
-            self._connections.pop(account_connector_id, None)
-
     async def close(self) -> None:
         await self.runtime.close()

@@ -324,8 +324,6 @@ async def set_partner_properties(
     connector_id: RowId, values: list[PartnerPropertyIn], session: Session, context: Context
 ) -> list[PartnerPropertyOut]:
     connector = await catalog.get_connector(session=session, connector_id=connector_id)
-    # Every account connector of the connector reads them: no opened connection stays.
-    context.gateway.forget()
     await partner_properties.set_values(
         session=session,
         keyring=context.keyring,

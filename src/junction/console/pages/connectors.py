@@ -201,8 +201,6 @@ async def set_properties(request: Request, staff: Changes, connector_id: int) ->
         async with staff.context.database.transaction() as session:
             now = staff.context.clock()
             connector = await catalog.get_connector(session=session, connector_id=connector_id)
-            # Every account connector reads them: no connection opened with the old ones stays.
-            staff.context.gateway.forget()
             await partner_properties.set_values(
                 session=session,
                 keyring=staff.context.keyring,
