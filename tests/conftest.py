@@ -3,10 +3,12 @@
 from __future__ import annotations
 
 from collections.abc import Iterator
+from pathlib import Path
 
 import pytest
 
-from tests.fixtures.databases import BACKENDS
+from junction.db import migrate
+from tests.fixtures.databases import BACKENDS, fresh_database
 from tests.fixtures.server import Junction, running_junction
 
 
@@ -24,3 +26,11 @@ def junction(junction_server: Junction) -> Junction:
     """The shared server, emptied and with its clock reset before each test."""
     junction_server.reset()
     return junction_server
+
+
+@pytest.fixture(params=BACKENDS)
+def database_url(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str]:
+    """A new database at the current schema, with no server on it: once per backend."""
+    with fresh_database(request.param, tmp_path, migrated=True) as url:
+        migrate.upgrade(url)
+        yield url

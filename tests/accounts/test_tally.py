@@ -4,9 +4,7 @@ its own time, and an account deleted meanwhile left out without losing the other
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
-from pathlib import Path
 
 import pytest
 from sqlalchemy import delete, insert, select
@@ -14,18 +12,9 @@ from sqlalchemy import delete, insert, select
 from junction.accounts import tally as tally_module
 from junction.accounts.models import Account, TaskUsage
 from junction.accounts.tally import UsageTally
-from junction.db import migrate
 from junction.db.engine import Database
-from tests.fixtures.databases import BACKENDS, fresh_database
 
 START = datetime(2026, 3, 1, 12, 0, tzinfo=UTC)
-
-
-@pytest.fixture(params=BACKENDS)
-def database_url(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str]:
-    with fresh_database(request.param, tmp_path, migrated=True) as url:
-        migrate.upgrade(url)
-        yield url
 
 
 async def _rows(database: Database) -> list[tuple[str, int, datetime]]:

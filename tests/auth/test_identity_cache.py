@@ -8,11 +8,10 @@ deletes, the other refuses at once.
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Awaitable, Callable, Iterator
+from collections.abc import Awaitable, Callable
 from pathlib import Path
 
 import psycopg
-import pytest
 from sqlalchemy import select
 from sqlalchemy.engine import make_url
 
@@ -22,20 +21,13 @@ from junction.db import migrate
 from junction.db.changes import CHANNEL, RECONNECT_SECONDS
 from junction.security.hashing import token_hash
 from junction.services import Services
-from tests.fixtures.databases import BACKENDS, fresh_database
+from tests.fixtures.databases import fresh_database
 from tests.fixtures.shared_database import (
     NOTICE_DEADLINE_SECONDS,
     eventually,
     partner_token,
     serving,
 )
-
-
-@pytest.fixture(params=BACKENDS)
-def database_url(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str]:
-    with fresh_database(request.param, tmp_path, migrated=True) as url:
-        migrate.upgrade(url)
-        yield url
 
 
 async def _token_id(services: Services, token: str) -> str:

@@ -18,9 +18,7 @@ import pytest
 from sqlalchemy import update
 
 from junction.connectors.accounts.models import AccountConnectorProperty
-from junction.db import migrate
 from tests.connectors.test_catalog_api import contacts_definition
-from tests.fixtures.databases import BACKENDS, fresh_database
 from tests.fixtures.saas import API_KEY, ContactsApi
 from tests.fixtures.shared_database import (
     NOTICE_DEADLINE_SECONDS,
@@ -28,13 +26,6 @@ from tests.fixtures.shared_database import (
     partner_token,
     serving,
 )
-
-
-@pytest.fixture(params=BACKENDS)
-def database_url(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str]:
-    with fresh_database(request.param, tmp_path, migrated=True) as url:
-        migrate.upgrade(url)
-        yield url
 
 
 @pytest.fixture

@@ -4,9 +4,7 @@ it commits, and nothing else is."""
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Iterator
 from datetime import UTC, datetime
-from pathlib import Path
 
 import pytest
 from sqlalchemy import delete, insert, select, update
@@ -15,15 +13,8 @@ import junction.connectors.calls.contexts  # noqa: F401 - registers the CONNECTI
 from junction.accounts.models import Account, TaskUsage
 from junction.db.changes import CONNECTIONS
 from junction.db.engine import Database
-from tests.fixtures.databases import BACKENDS, fresh_database
 
 NOW = datetime(2026, 1, 2, tzinfo=UTC)
-
-
-@pytest.fixture(params=BACKENDS)
-def database_url(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str]:
-    with fresh_database(request.param, tmp_path, migrated=True) as url:
-        yield url
 
 
 async def _rolled_back_rename(database: Database) -> None:
